@@ -1,0 +1,41 @@
+# The README's commands. `make run` uses the embedded default (SQLite, tasks in-process);
+# `make test` runs the whole suite on PostgreSQL.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/cxplatform
+TEST_DATABASE_URL := $(or $(DATABASE_URL),$(PG_URL))
+
+.PHONY: run test lint messages install worker beat
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	@DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m cxplatform.checks.postgres_reachable
+	$(VENV)/bin/ruff check .
+	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+messages: install
+	$(PY) manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=bench --ignore=tests
+	$(PY) manage.py compilemessages --ignore=.venv
+
+worker: install
+	$(VENV)/bin/celery -A cxplatform worker --loglevel=INFO
+
+beat: install
+	$(VENV)/bin/celery -A cxplatform beat --loglevel=INFO

@@ -1,0 +1,117 @@
+"""The demo organization: VoltRide, an electric-scooter retailer in Riga.
+
+The platform core creates the organization, its team (one user per role) and its customers;
+then every app that has a `demo` module adds its part through `load(demo)`, in the order of
+INSTALLED_APPS (the direction of dependency), so the demo grows with each capability.
+Running it again refreshes nothing twice: every step is idempotent.
+"""
+
+import random
+from dataclasses import dataclass, field
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from .models import Customer, Membership, Organization, Role
+
+DEMO_SLUG = "voltride"
+DEMO_PASSWORD = "voltride-demo"  # noqa: S105 — printed on purpose: it is the demo login
+
+TEAM = [
+    ("admin", "Anna", "Bērziņa", Role.ADMIN),
+    ("manager", "Maksim", "Orlov", Role.CX_MANAGER),
+    ("agent", "Laura", "Kalniņa", Role.AGENT),
+    ("agent2", "Dmitrij", "Petrov", Role.AGENT),
+    ("viewer", "Edgars", "Ozols", Role.VIEWER),
+]
+
+FIRST_NAMES = {
+    "ru": ["Алексей", "Мария", "Иван", "Ольга", "Сергей", "Наталья", "Дмитрий", "Елена", "Андрей", "Татьяна"],
+    "lv": ["Jānis", "Līga", "Andris", "Ilze", "Mārtiņš", "Inese", "Kristaps", "Zane", "Artūrs", "Dace"],
+    "en": ["James", "Emily", "Oliver", "Sophie", "Daniel", "Grace", "Thomas", "Chloe", "Henry", "Lucy"],
+}
+LAST_NAMES = {
+    "ru": ["Иванов", "Смирнова", "Кузнецов", "Попова", "Соколов", "Лебедева", "Козлов", "Новикова"],
+    "lv": ["Bērziņš", "Kalniņa", "Ozols", "Liepa", "Krūmiņš", "Zariņa", "Vītols", "Jansone"],
+    "en": ["Smith", "Brown", "Taylor", "Wilson", "Evans", "Walker", "Wright", "Green"],
+}
+SEGMENTS = {
+    "plan": ["purchase", "subscription", "corporate fleet"],
+    "city": ["Riga", "Jūrmala", "Daugavpils", "Liepāja"],
+    "model": ["VR City", "VR Pro", "VR Cargo"],
+}
+
+
+@dataclass
+class DemoContext:
+    organization: Organization
+    users: dict = field(default_factory=dict)  # role/username -> User
+    customers: list = field(default_factory=list)
+    rng: random.Random = field(default_factory=lambda: random.Random(20261125))  # noqa: S311
+
+
+def _team(org):
+    User = get_user_model()
+    users = {}
+    for username, first, last, role in TEAM:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@voltride.example"},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        Membership.objects.update_or_create(user=user, organization=org, defaults={"role": role})
+        users[username] = user
+    return users
+
+
+def _customers(ctx, count=400):
+    org, rng = ctx.organization, ctx.rng
+    existing = {c.external_id: c for c in Customer.objects.for_org(org)}
+    new = []
+    for i in range(1, count + 1):
+        external_id = f"VR-{10000 + i}"
+        language = rng.choices(["ru", "lv", "en"], weights=[45, 35, 20])[0]
+        name = f"{rng.choice(FIRST_NAMES[language])} {rng.choice(LAST_NAMES[language])}"
+        attributes = {key: rng.choice(values) for key, values in SEGMENTS.items()}
+        if external_id not in existing:
+            new.append(
+                Customer(
+                    organization=org,
+                    external_id=external_id,
+                    name=name,
+                    email=f"customer{i}@mail.example",
+                    phone=f"+3712{i:07d}",
+                    language=language,
+                    attributes=attributes,
+                )
+            )
+    Customer.objects.bulk_create(new)
+    return list(Customer.objects.for_org(org).order_by("id"))
+
+
+def app_demo_modules():
+    """Each installed app's `demo` module, lower apps first (INSTALLED_APPS order)."""
+    modules = []
+    for config in apps.get_app_configs():
+        name = f"{config.name}.demo"
+        if config.name != "cxplatform" and find_spec(config.name) and find_spec(name):
+            modules.append(import_module(name))
+    return modules
+
+
+@transaction.atomic
+def load_demo():
+    org, _ = Organization.objects.get_or_create(
+        slug=DEMO_SLUG, defaults={"name": "VoltRide Scooters", "default_language": "lv"}
+    )
+    ctx = DemoContext(organization=org)
+    ctx.users = _team(org)
+    ctx.customers = _customers(ctx)
+    for module in app_demo_modules():
+        module.load(ctx)
+    return org, [(ctx.users[u], role.label) for u, _f, _l, role in TEAM]

@@ -1,0 +1,142 @@
+"""Tenancy (organizations, memberships, roles), customers and the event outbox."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .tenancy import OrgScopedQuerySet
+
+
+class Organization(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    default_language = models.CharField(
+        _("default language"), max_length=5, choices=settings.LANGUAGES, default="en"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    CX_MANAGER = "cx_manager", _("CX manager")
+    AGENT = "agent", _("Support agent")
+    VIEWER = "viewer", _("Viewer")
+
+
+class Capability(models.TextChoices):
+    """What a role may do. Views and the API ask for a capability, never for a role name."""
+
+    VIEW = "view"  # read everything of the organization
+    WORK_INBOX = "work_inbox"  # triage feedback, close loops
+    DESIGN = "design"  # surveys, journey maps, goals and actions
+    ADMINISTER = "administer"  # members, settings, integrations
+
+
+ROLE_CAPABILITIES = {
+    Role.ADMIN: {Capability.VIEW, Capability.WORK_INBOX, Capability.DESIGN, Capability.ADMINISTER},
+    Role.CX_MANAGER: {Capability.VIEW, Capability.WORK_INBOX, Capability.DESIGN},
+    Role.AGENT: {Capability.VIEW, Capability.WORK_INBOX},
+    Role.VIEWER: {Capability.VIEW},
+}
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")]
+        ordering = ["organization__name"]
+
+    def __str__(self):
+        return f"{self.user} @ {self.organization} ({self.role})"
+
+    def can(self, capability: str) -> bool:
+        return capability in ROLE_CAPABILITIES[Role(self.role)]
+
+
+class OrgScopedModel(models.Model):
+    """Base of every domain row: it belongs to exactly one organization."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Customer(OrgScopedModel):
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES, blank=True)
+    attributes = models.JSONField(_("segment attributes"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="customer_external_id_unique_per_org",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "email"])]
+
+    def __str__(self):
+        return self.name or self.email or self.external_id or f"#{self.pk}"
+
+
+class OutboxEvent(models.Model):
+    """An event written in the emitter's transaction and delivered to handlers at least once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+
+    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.CASCADE)
+    name = models.CharField(max_length=100)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="pending"),
+                name="outbox_pending_idx",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} #{self.pk} ({self.status})"
+
+
+class PipelineProbe(models.Model):
+    """Proof that the event path works end to end: written by the `platform.ping` handler."""
+
+    token = models.CharField(max_length=64, unique=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.token

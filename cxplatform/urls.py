@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from . import api, views
+
+router = DefaultRouter()
+router.register("customers", api.CustomerViewSet, basename="customer")
+router.register("memberships", api.MembershipViewSet, basename="membership")
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("organization/switch/", views.switch_organization, name="switch_organization"),
+    path("customers/", views.customer_list, name="customer_list"),
+    path("customers/<int:customer_id>/", views.customer_detail, name="customer_detail"),
+    path("surveys/", include("surveys.urls")),
+    path("journeys/", include("journeys.urls")),
+    path("inbox/", include("feedback.urls")),
+    path("actions/", include("actions.urls")),
+    path("api/v1/", include(router.urls)),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("admin/", admin.site.urls),
+    path("", include("metrics.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,63 @@
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from . import selectors
+from .celery import app as celery_app
+from .models import Capability
+from .permissions import capability_required, member_required
+from .tenancy import SESSION_KEY, get_for_org_or_404, memberships_of
+
+
+@never_cache
+def healthz(request):
+    """Liveness for load balancers: 503 when the database is unreachable.
+
+    A broker outage is reported but keeps 200: the outbox holds the work until the broker is
+    back, so taking web servers out of rotation would only add an outage.
+    """
+    status = {"database": "ok", "broker": "eager"}
+    code = 200
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        status["database"] = "unavailable"
+        code = 503
+    if not celery_app.conf.task_always_eager:
+        try:
+            with celery_app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+            status["broker"] = "ok"
+        except Exception:
+            status["broker"] = "unavailable"
+    return JsonResponse(status, status=code)
+
+
+@require_POST
+def switch_organization(request):
+    if not request.user.is_authenticated:
+        return redirect("login")
+    membership = memberships_of(request.user).filter(organization__slug=request.POST.get("organization")).first()
+    if membership:
+        request.session[SESSION_KEY] = membership.organization_id
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/"
+    return redirect(target)
+
+
+@member_required
+def customer_list(request):
+    search = request.GET.get("q", "").strip()[:100]
+    customers = selectors.customers(request.organization, search)[:200]
+    return render(request, "cxplatform/customer_list.html", {"customers": customers, "q": search})
+
+
+@capability_required(Capability.VIEW)
+def customer_detail(request, customer_id):
+    customer = get_for_org_or_404(selectors.customers(request.organization), request.organization, pk=customer_id)
+    return render(request, "cxplatform/customer_detail.html", {"customer": customer})

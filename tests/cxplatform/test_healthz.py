@@ -1,0 +1,25 @@
+import pytest
+from django.db import connection
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_and_eager_broker(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "eager"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_is_503_when_the_database_is_unreachable(client):
+    settings_dict = connection.settings_dict
+    saved = settings_dict["HOST"], settings_dict["PORT"]
+    connection.close()
+    settings_dict["HOST"], settings_dict["PORT"] = "127.0.0.1", "1"  # nothing listens there
+    try:
+        response = client.get("/healthz")
+    finally:
+        connection.close()
+        settings_dict["HOST"], settings_dict["PORT"] = saved
+    assert response.status_code == 503
+    assert response.json()["database"] == "unavailable"
+    assert client.get("/healthz").status_code == 200  # and it recovers with the database

@@ -1,0 +1,135 @@
+"""Real infrastructure for worker tests: a private Redis and a Celery worker process.
+
+The worker is a separate `celery worker` process on the test database, so these tests need
+committed data (`django_db(transaction=True)`).
+"""
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.db import connection
+
+from cxplatform.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port, up=True, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            reachable = s.connect_ex(("127.0.0.1", port)) == 0
+        if reachable == up:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"port {port} did not become {'reachable' if up else 'closed'}")
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, so the test may stop and restart the broker."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed: .ci/run installs it")
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port, up=True)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        _wait_for_port(self.port, up=False)
+
+
+@contextlib.contextmanager
+def private_redis():
+    redis = PrivateRedis()
+    redis.start()
+    try:
+        yield redis
+    finally:
+        redis.stop()
+
+
+@contextlib.contextmanager
+def using_broker(url):
+    """Send this process's tasks to `url` for real (not in-process) while the block runs."""
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.task_always_eager
+    conf.broker_url, conf.task_always_eager = url, False
+    celery_app._after_fork()  # drop pooled connections to the previous broker
+    try:
+        yield
+    finally:
+        conf.broker_url, conf.task_always_eager = saved
+        celery_app._after_fork()
+
+
+def test_database_url():
+    s = connection.settings_dict
+    user = s["USER"] or ""
+    password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@contextlib.contextmanager
+def celery_worker(broker_url, log_path=None):
+    """A `celery worker` process on the test database, stopped (warm shutdown) afterwards."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cxplatform.settings",
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": broker_url,
+        "CONN_MAX_AGE": "0",
+    }
+    log = open(log_path or os.devnull, "w")  # noqa: SIM115 — closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "cxplatform", "worker", "--pool=solo", "--loglevel=INFO",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def wait_until(predicate, timeout=60.0, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
