@@ -211,3 +211,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Public endpoints (survey pages, webhooks)
+# Addresses of reverse proxies whose X-Forwarded-For is believed (CIDR allowed).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Per link and client address: high, so a store kiosk or a QR poster keeps working.
+RATE_LIMIT_PER_LINK_IP = env.int("RATE_LIMIT_PER_LINK_IP", default=600)  # requests per 10 minutes
+# Per respondent (response token): stops one respondent's script, never anyone else.
+RATE_LIMIT_PER_RESPONDENT = env.int("RATE_LIMIT_PER_RESPONDENT", default=30)  # requests per 10 minutes
+RATE_LIMIT_WINDOW_SECONDS = 600
+# Signed personal links stop working after this many days.
+SURVEY_LINK_MAX_AGE_DAYS = env.int("SURVEY_LINK_MAX_AGE_DAYS", default=180)
+# Longest comment or open answer a respondent may send.
+SURVEY_TEXT_MAX_LENGTH = 5000

@@ -20,6 +20,7 @@ urlpatterns = [
     path("customers/", views.customer_list, name="customer_list"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer_detail"),
     path("surveys/", include("surveys.urls")),
+    path("s/", include("surveys.public_urls")),
     path("journeys/", include("journeys.urls")),
     path("inbox/", include("feedback.urls")),
     path("actions/", include("actions.urls")),

@@ -1,9 +1,28 @@
 from django.urls import path
 
-from . import views
+from .views import imports, manage, responses
 
 app_name = "surveys"
 
 urlpatterns = [
-    path("", views.index, name="index"),
+    # Surveys, questions, distributions (views/manage.py)
+    path("", manage.survey_list, name="index"),
+    path("new/", manage.survey_create, name="survey_create"),
+    path("contact-policy/", manage.contact_policy_edit, name="contact_policy"),
+    path("<int:survey_id>/", manage.survey_detail, name="survey_detail"),
+    path("<int:survey_id>/edit/", manage.survey_edit, name="survey_edit"),
+    path("<int:survey_id>/questions/new/", manage.question_create, name="question_create"),
+    path("<int:survey_id>/questions/<int:question_id>/edit/", manage.question_edit, name="question_edit"),
+    path("<int:survey_id>/questions/<int:question_id>/delete/", manage.question_delete, name="question_delete"),
+    path("<int:survey_id>/distributions/new/", manage.distribution_create, name="distribution_create"),
+    path("<int:survey_id>/distributions/<int:distribution_id>/", manage.distribution_detail,
+         name="distribution_detail"),
+    path("<int:survey_id>/distributions/<int:distribution_id>/qr.png", manage.distribution_qr_png,
+         name="distribution_qr_png"),
+    path("<int:survey_id>/distributions/<int:distribution_id>/qr.svg", manage.distribution_qr_svg,
+         name="distribution_qr_svg"),
+    # Responses list, detail and export (views/responses.py)
+    *responses.urlpatterns,
+    # Import of past responses (views/imports.py)
+    *imports.urlpatterns,
 ]

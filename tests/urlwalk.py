@@ -8,7 +8,7 @@ from django.urls.resolvers import RoutePattern
 
 # URL arguments that are not database ids of the current organization's rows: public links
 # carry signed tokens and are tested by their own app's tests.
-NON_OBJECT_KWARGS = {"format", "token", "uidb64"}
+NON_OBJECT_KWARGS = {"format", "token", "uidb64", "public_id", "score"}
 # Namespaces outside tenancy: the Django admin is for superusers only.
 SKIPPED_NAMESPACES = {"admin"}
 

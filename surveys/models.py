@@ -1,0 +1,265 @@
+"""Surveys, their questions, the links they are sent through, and the answers that come back."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cxplatform.models import Customer, OrgScopedModel
+from journeys.models import Channel, Touchpoint
+
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+
+
+class SurveyType(models.TextChoices):
+    NPS = "nps", _("NPS — likelihood to recommend (0–10)")
+    CSAT = "csat", _("CSAT — satisfaction (1–5)")
+    CES = "ces", _("CES — ease of handling the issue (1–7)")
+    CSI = "csi", _("CSI — satisfaction index over attributes (1–5)")
+
+
+# The scale of the main score of each survey type (CSI attributes use the CSAT scale).
+SCALES = {
+    SurveyType.NPS: (0, 10),
+    SurveyType.CSAT: (1, 5),
+    SurveyType.CES: (1, 7),
+    SurveyType.CSI: (1, 5),
+}
+
+
+class Band(models.TextChoices):
+    """Where a score falls: decides the follow-up question and, later, the closed loop."""
+
+    DETRACTOR = "detractor", _("Detractor")
+    PASSIVE = "passive", _("Passive")
+    PROMOTER = "promoter", _("Promoter")
+    LOW = "low", _("Low")
+    NEUTRAL = "neutral", _("Neutral")
+    HIGH = "high", _("High")
+
+
+class Survey(OrgScopedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        CLOSED = "closed", _("Closed")
+
+    name = models.CharField(_("name"), max_length=200)
+    survey_type = models.CharField(_("type"), max_length=10, choices=SurveyType.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    default_language = models.CharField(
+        _("default language"), max_length=5, choices=settings.LANGUAGES, default="en"
+    )
+    starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    # Texts per language: {"en": "...", "ru": "...", "lv": "..."}.
+    title = models.JSONField(_("title"), default=dict, blank=True)
+    score_question = models.JSONField(_("score question"), default=dict, blank=True)
+    # The follow-up after the score, per band and language: {"detractor": {"en": "..."}, ...}.
+    follow_up = models.JSONField(_("follow-up question"), default=dict, blank=True)
+    thank_you = models.JSONField(_("thank-you message"), default=dict, blank=True)
+    redirect_url = models.URLField(_("redirect after thanks"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def scale(self):
+        return SCALES[SurveyType(self.survey_type)]
+
+    @property
+    def languages(self):
+        """The languages the survey is written in: those with a score question (or CSI title)."""
+        texts = self.title if self.survey_type == SurveyType.CSI else self.score_question
+        available = [code for code in LANGUAGE_CODES if (texts or {}).get(code)]
+        return available or [self.default_language]
+
+
+class Question(OrgScopedModel):
+    """A question besides the main score: CSI attributes and optional extra questions."""
+
+    class Kind(models.TextChoices):
+        CSI_ATTRIBUTE = "csi_attribute", _("CSI attribute (1–5)")
+        TEXT = "text", _("Open text")
+        SINGLE_CHOICE = "single_choice", _("Single choice")
+        MULTIPLE_CHOICE = "multiple_choice", _("Multiple choice")
+        RATING = "rating", _("Rating (1–5)")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    text = models.JSONField(_("text"), default=dict)
+    required = models.BooleanField(_("required"), default=False)
+    # [{"value": "price", "label": {"en": "Price", "ru": "Цена", "lv": "Cena"}}, ...]
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    ask_importance = models.BooleanField(_("also ask how important it is"), default=False)
+    # Column name in imports and exports ("q_delivery_speed").
+    key = models.SlugField(_("key"), max_length=60)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["survey", "key"], name="question_key_unique_per_survey")]
+
+    def __str__(self):
+        return self.key
+
+    @property
+    def choice_values(self):
+        return [c["value"] for c in self.choices]
+
+
+def new_public_id():
+    return uuid.uuid4().hex[:16]
+
+
+class Distribution(OrgScopedModel):
+    """A survey sent at a touchpoint through a channel: it owns one link, its QR code and funnel."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="distributions")
+    name = models.CharField(_("name"), max_length=200)
+    touchpoint = models.ForeignKey(
+        Touchpoint, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("touchpoint")
+    )
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("channel"))
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+
+class DistributionDay(models.Model):
+    """Per link and day: how often it was opened, and how often the contact policy held back."""
+
+    distribution = models.ForeignKey(Distribution, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField()
+    opened = models.PositiveIntegerField(default=0)
+    skipped_by_policy = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["distribution", "day"], name="one_row_per_link_day")]
+
+
+class Response(OrgScopedModel):
+    class Status(models.TextChoices):
+        STARTED = "started", _("Started")
+        COMPLETED = "completed", _("Completed")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Survey page")
+        ONE_CLICK = "one_click", _("One-click e-mail score")
+        API = "api", _("API")
+        IMPORT = "import", _("Import")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    distribution = models.ForeignKey(
+        Distribution, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+    )
+    # Denormalised from the distribution (or the import row), so metrics group without joins.
+    touchpoint = models.ForeignKey(Touchpoint, null=True, blank=True, on_delete=models.PROTECT)
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.PROTECT)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_responses"
+    )
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Idempotency keys: one from an API client, one from an import row.
+    client_key = models.CharField(max_length=100, blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES)
+    score = models.SmallIntegerField(_("score"), null=True, blank=True)
+    band = models.CharField(_("band"), max_length=10, choices=Band.choices, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    hidden_fields = models.JSONField(_("hidden fields"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.STARTED)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.WEB)
+    started_at = models.DateTimeField(_("started"))
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "client_key"],
+                condition=~models.Q(client_key=""),
+                name="response_client_key_unique_per_org",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "survey", "-submitted_at"]),
+            models.Index(fields=["customer", "-started_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.survey} #{self.pk}"
+
+
+class Answer(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    number = models.SmallIntegerField(null=True, blank=True)
+    importance = models.SmallIntegerField(null=True, blank=True)
+    text = models.TextField(blank=True)
+    choices = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["response", "question"], name="one_answer_per_question")]
+
+
+class ContactPolicy(models.Model):
+    """Survey fatigue guard: ask the same customer at most once per N days across all surveys."""
+
+    organization = models.OneToOneField(
+        "cxplatform.Organization", on_delete=models.CASCADE, related_name="contact_policy"
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    min_days_between_surveys = models.PositiveSmallIntegerField(_("ask at most once per (days)"), default=30)
+
+    def __str__(self):
+        return f"{self.organization}: {self.min_days_between_surveys} days"
+
+
+class ImportJob(OrgScopedModel):
+    """An upload of past responses, imported row by row in the background with its report."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="import_jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    imported_rows = models.PositiveIntegerField(default=0)
+    duplicate_rows = models.PositiveIntegerField(default=0)
+    error_rows = models.PositiveIntegerField(default=0)
+    # [{"row": 12, "reason": "..."}]: every bad row with its number in the file and the reason.
+    errors = models.JSONField(default=list, blank=True)
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.original_name} → {self.survey}"
+
+    @property
+    def progress_percent(self) -> int:
+        return 100 if self.status == self.Status.DONE else int(100 * self.processed_rows / max(self.total_rows, 1))

@@ -1,0 +1,356 @@
+"""Business rules of surveys: validating answers and recording responses exactly once.
+
+`record_response()` is the one door every answer comes in by (survey page, one-click e-mail
+score, API, import): it validates, writes the response in one transaction, idempotent on the
+response token or the caller's key, and emits `response.recorded` through the outbox so the
+follow-up work (metrics, inbox, closed loop) can never be lost by a broker outage.
+"""
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cxplatform import events
+
+from .models import (
+    Answer,
+    Band,
+    ContactPolicy,
+    Distribution,
+    DistributionDay,
+    Question,
+    Response,
+    Survey,
+    SurveyType,
+)
+
+RESPONSE_RECORDED = "response.recorded"
+
+
+class SubmissionError(Exception):
+    """Bad answers: `errors` maps a field ("score", "comment", a question key) to a message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class SurveyUnavailable(Exception):
+    """The survey or link does not take answers now; `reason` is closed / not_started / paused."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- Bands ---------------------------------------------------------------------------------
+
+def band_for(survey_type: str, score: float | None) -> str:
+    """NPS: 0–6 detractor, 7–8 passive, 9–10 promoter. CSAT 1–2 low, 3 neutral, 4–5 high.
+    CES (1–7): 1–3 low ("hard"), 4 neutral, 5–7 high. CSI: the mean attribute score on the CSAT cut-offs."""
+    if score is None:
+        return ""
+    if survey_type == SurveyType.NPS:
+        return Band.DETRACTOR if score <= 6 else Band.PASSIVE if score <= 8 else Band.PROMOTER
+    if survey_type == SurveyType.CES:
+        return Band.LOW if score <= 3 else Band.NEUTRAL if score < 5 else Band.HIGH
+    return Band.LOW if score < 2.5 else Band.NEUTRAL if score < 3.5 else Band.HIGH
+
+
+def localized(texts: dict | None, language: str, fallback: str = "en") -> str:
+    texts = texts or {}
+    return texts.get(language) or texts.get(fallback) or next((v for v in texts.values() if v), "")
+
+
+# --- Availability --------------------------------------------------------------------------
+
+def ensure_accepting(survey: Survey, distribution: Distribution | None = None, now=None) -> None:
+    now = now or timezone.now()
+    if survey.status == Survey.Status.PAUSED:
+        raise SurveyUnavailable("paused")
+    if survey.status != Survey.Status.ACTIVE or (distribution is not None and not distribution.active):
+        raise SurveyUnavailable("closed")
+    if survey.starts_at and now < survey.starts_at:
+        raise SurveyUnavailable("not_started")
+    if survey.ends_at and now >= survey.ends_at:
+        raise SurveyUnavailable("closed")
+
+
+# --- Validation ----------------------------------------------------------------------------
+
+@dataclass
+class Submission:
+    """Validated answers. Keys absent from `answers` were not given (skipped)."""
+
+    score: int | None = None
+    comment: str = ""
+    answers: dict[str, dict] = field(default_factory=dict)  # question key -> Answer field values
+    given: set[str] = field(default_factory=set)  # which fields the caller sent at all
+
+
+def clean_text(value, max_length: int | None = None) -> str:
+    """Text a respondent typed, safe to store: no NUL, no lone surrogates, bounded length."""
+    max_length = max_length or settings.SURVEY_TEXT_MAX_LENGTH
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(_("Expected text."))
+    if "\x00" in value:
+        raise ValueError(_("The text contains a NUL character."))
+    if any(unicodedata.category(ch) == "Cs" for ch in value):
+        raise ValueError(_("The text contains invalid characters."))
+    value = value.strip()
+    if len(value) > max_length:
+        raise ValueError(_("Please keep it under %(limit)d characters (you wrote %(length)d).")
+                         % {"limit": max_length, "length": len(value)})
+    return value
+
+
+def _integer(value, low: int, high: int) -> int:
+    """An integer in [low, high] from a form string or a JSON number; ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError
+    number = int(str(value).strip())
+    if not low <= number <= high:
+        raise ValueError
+    return number
+
+
+def _blank(value) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _get(data, key):
+    """One value of a form (QueryDict) or a JSON object."""
+    return data.get(key) if hasattr(data, "get") else None
+
+
+def _get_list(data, key):
+    if hasattr(data, "getlist"):
+        return data.getlist(key)
+    value = data.get(key)
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def clean_submission(survey: Survey, data, *, complete: bool, language: str = "en") -> Submission:
+    """Validate a submission (form data or a JSON object). Raises SubmissionError.
+
+    Fields: `score`, `comment`, and per question its key (`<key>` and, for CSI attributes
+    asked with importance, `<key>__importance`). With `complete=False` (a partial save) only
+    what was sent is checked and required questions may still be missing.
+    """
+    errors: dict[str, str] = {}
+    sub = Submission()
+    low, high = survey.scale
+
+    if survey.survey_type != SurveyType.CSI:
+        raw = _get(data, "score")
+        if not _blank(raw):
+            sub.given.add("score")
+            try:
+                sub.score = _integer(raw, low, high)
+            except (TypeError, ValueError):
+                errors["score"] = _("Please choose a score from %(low)d to %(high)d.") % {"low": low, "high": high}
+        elif complete:
+            errors["score"] = _("Please choose a score.")
+
+    raw_comment = _get(data, "comment")
+    if raw_comment is not None:
+        sub.given.add("comment")
+        try:
+            sub.comment = clean_text(raw_comment)
+        except ValueError as exc:
+            errors["comment"] = str(exc)
+
+    for question in survey.questions.all():
+        key = question.key
+        try:
+            value = _clean_answer(question, data)
+        except ValueError as exc:
+            errors[key] = str(exc) or _("Please check this answer.")
+            continue
+        if value is None:
+            if complete and question.required:
+                errors[key] = _("Please answer this question.")
+            continue
+        sub.given.add(key)
+        sub.answers[key] = value
+
+    if errors:
+        raise SubmissionError(errors)
+    return sub
+
+
+def _clean_answer(question: Question, data) -> dict | None:
+    """The Answer fields for `question`, or None when it was not answered."""
+    kind, key = question.kind, question.key
+    if kind in (Question.Kind.CSI_ATTRIBUTE, Question.Kind.RATING):
+        raw = _get(data, key)
+        if _blank(raw):
+            return None
+        try:
+            number = _integer(raw, 1, 5)
+        except (TypeError, ValueError):
+            raise ValueError(_("Please choose a rating from 1 to 5.")) from None
+        result = {"number": number, "importance": None}
+        if question.ask_importance:
+            raw_importance = _get(data, f"{key}__importance")
+            if not _blank(raw_importance):
+                try:
+                    result["importance"] = _integer(raw_importance, 1, 5)
+                except (TypeError, ValueError):
+                    raise ValueError(_("Please choose an importance from 1 to 5.")) from None
+        return result
+    if kind == Question.Kind.TEXT:
+        text = clean_text(_get(data, key))
+        return {"text": text} if text else None
+    if kind == Question.Kind.SINGLE_CHOICE:
+        raw = _get(data, key)
+        if _blank(raw):
+            return None
+        if raw not in question.choice_values:
+            raise ValueError(_("Please choose one of the options."))
+        return {"choices": [raw]}
+    if kind == Question.Kind.MULTIPLE_CHOICE:
+        values = [v for v in _get_list(data, key) if not _blank(v)]
+        if not values:
+            return None
+        allowed = question.choice_values
+        if any(not isinstance(v, str) or v not in allowed for v in values):
+            raise ValueError(_("Please choose among the options."))
+        return {"choices": [v for v in allowed if v in values]}  # option order, no duplicates
+    return None
+
+
+# --- Recording -----------------------------------------------------------------------------
+
+def _csi_mean(response: Response) -> float | None:
+    numbers = [
+        a.number for a in response.answers.all()
+        if a.question.kind == Question.Kind.CSI_ATTRIBUTE and a.number is not None
+    ]
+    return sum(numbers) / len(numbers) if numbers else None
+
+
+def record_response(
+    *,
+    survey: Survey,
+    submission: Submission,
+    complete: bool,
+    language: str,
+    source: str = Response.Source.WEB,
+    distribution: Distribution | None = None,
+    token=None,
+    client_key: str = "",
+    customer=None,
+    hidden: dict | None = None,
+    touchpoint=None,
+    channel=None,
+    submitted_at=None,
+) -> tuple[Response, bool]:
+    """Create or update the response identified by `token` (or `client_key`). Returns
+    (response, created). Resubmitting updates the same response: never a duplicate."""
+    now = timezone.now()
+    if distribution is not None:
+        touchpoint = touchpoint or distribution.touchpoint
+        channel = channel or distribution.channel
+    lookup = {"organization": survey.organization, "client_key": client_key} if client_key else {"token": token}
+    if not client_key and token is None:
+        raise ValueError("record_response needs a token or a client_key")
+
+    with transaction.atomic():
+        defaults = {
+            "organization": survey.organization,
+            "survey": survey,
+            "distribution": distribution,
+            "touchpoint": touchpoint,
+            "channel": channel,
+            "customer": customer,
+            "language": language,
+            "hidden_fields": hidden or {},
+            "source": source,
+            "started_at": submitted_at or now,
+        }
+        if client_key and token is not None:
+            defaults["token"] = token
+        try:
+            with transaction.atomic():
+                response, created = Response.objects.get_or_create(**lookup, defaults=defaults)
+        except IntegrityError:  # a concurrent first submission of the same token won the race
+            response, created = Response.objects.get(**lookup), False
+        response = Response.objects.select_for_update().get(pk=response.pk)
+        if response.survey_id != survey.pk or (
+            distribution is not None and response.distribution_id not in (None, distribution.pk)
+        ):
+            raise SubmissionError({"token": _("This answer belongs to another survey.")})
+
+        _apply(response, submission, complete=complete)
+        response.language = language or response.language
+        if complete and response.status != Response.Status.COMPLETED:
+            response.status = Response.Status.COMPLETED
+            response.submitted_at = submitted_at or now
+        response.save()
+        events.emit(RESPONSE_RECORDED, organization=survey.organization, response_id=response.pk)
+    return response, created
+
+
+def _apply(response: Response, sub: Submission, *, complete: bool) -> None:
+    """Write the submission's answers. A complete submission is the whole form: what it leaves
+    blank is removed; a partial one only adds or changes what it sends."""
+    survey = response.survey
+    if "score" in sub.given or complete:
+        response.score = sub.score if "score" in sub.given else None
+    if "comment" in sub.given or complete:
+        response.comment = sub.comment
+    questions = {q.key: q for q in survey.questions.all()}
+    for key, values in sub.answers.items():
+        Answer.objects.update_or_create(
+            response=response, question=questions[key],
+            defaults={"number": None, "importance": None, "text": "", "choices": [], **values},
+        )
+    if complete:
+        response.answers.exclude(question__key__in=list(sub.answers)).delete()
+    if survey.survey_type == SurveyType.CSI:
+        response.band = band_for(survey.survey_type, _csi_mean(response))
+    else:
+        response.band = band_for(survey.survey_type, response.score)
+
+
+# --- Funnel and contact policy --------------------------------------------------------------
+
+def count_open(distribution: Distribution, *, skipped_by_policy: bool = False) -> None:
+    """Atomically count one opening of the link (and whether the policy held the survey back)."""
+    day = timezone.now().date()
+    DistributionDay.objects.get_or_create(distribution=distribution, day=day)
+    changes = {"opened": F("opened") + 1}
+    if skipped_by_policy:
+        changes["skipped_by_policy"] = F("skipped_by_policy") + 1
+    DistributionDay.objects.filter(distribution=distribution, day=day).update(**changes)
+
+
+def contact_policy(organization) -> ContactPolicy:
+    policy, _ = ContactPolicy.objects.get_or_create(organization=organization)
+    return policy
+
+
+def may_ask(customer, *, resuming_token=None, now=None) -> bool:
+    """False when the customer was asked (any survey of the organization) within the policy's
+    days. The respondent's own response in progress does not count against them."""
+    if customer is None:
+        return True
+    policy = contact_policy(customer.organization)
+    if not policy.enabled or policy.min_days_between_surveys == 0:
+        return True
+    since = (now or timezone.now()) - timedelta(days=policy.min_days_between_surveys)
+    recent = Response.objects.filter(customer=customer, started_at__gte=since)
+    if resuming_token is not None:
+        recent = recent.exclude(token=resuming_token)
+    return not recent.exists()
