@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/cxplatform
 TEST_DATABASE_URL := $(or $(DATABASE_URL),$(PG_URL))
 
-.PHONY: run test lint messages install worker beat
+.PHONY: run test lint bench messages install worker beat
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -29,6 +29,10 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+bench: install
+	@DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m cxplatform.checks.postgres_reachable
+	$(PY) -m bench
 
 messages: install
 	$(PY) manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=bench --ignore=tests

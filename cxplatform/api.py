@@ -49,3 +49,9 @@ class MembershipViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return Membership.objects.filter(user=self.request.user).select_related("organization")
+
+
+ROUTES = [
+    ("customers", CustomerViewSet, "customer"),
+    ("memberships", MembershipViewSet, "membership"),
+]

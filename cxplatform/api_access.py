@@ -3,8 +3,14 @@
 Kept apart from the viewsets because DRF imports its default permission class while it loads.
 """
 
+import json
+
+from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import permissions
+from rest_framework.exceptions import ParseError
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
 
 from .models import Capability
 from .tenancy import resolve_membership, scoped
@@ -57,3 +63,41 @@ class NewestFirstPagination(CursorPagination):
     ordering = "-id"
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class SafeJSONParser(JSONParser):
+    """JSON bodies that are too large, too deep or not UTF-8 are a 400, never a 500."""
+
+    max_depth = 32
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise ParseError(_("The request body is larger than %(limit)d bytes.") % {"limit": limit})
+        try:
+            data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except RecursionError:
+            raise ParseError(_("JSON is nested too deeply.")) from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ParseError(_("Malformed JSON: %(error)s") % {"error": exc}) from None
+        if _depth(data) > self.max_depth:
+            raise ParseError(_("JSON is nested too deeply."))
+        return data
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _depth(value):
+    # Iterative, so a hostile document cannot exhaust the stack here either.
+    stack, deepest = [(value, 1)], 0
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > 64:
+            return depth
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest

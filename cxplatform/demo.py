@@ -107,7 +107,7 @@ def app_demo_modules():
 @transaction.atomic
 def load_demo():
     org, _ = Organization.objects.get_or_create(
-        slug=DEMO_SLUG, defaults={"name": "VoltRide Scooters", "default_language": "lv"}
+        slug=DEMO_SLUG, defaults={"name": "VoltRide Scooters", "default_language": "lv", "segment_attribute": "plan"}
     )
     ctx = DemoContext(organization=org)
     ctx.users = _team(org)

@@ -139,3 +139,11 @@ def record_ping(token: str) -> None:
 
 
 register(PING, record_ping)
+
+
+def prune_delivered(older_than_days: int = 7) -> int:
+    from .models import OutboxEvent
+
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = OutboxEvent.objects.filter(status=OutboxEvent.Status.DELIVERED, delivered_at__lt=cutoff).delete()
+    return deleted

@@ -13,6 +13,8 @@ class Organization(models.Model):
     default_language = models.CharField(
         _("default language"), max_length=5, choices=settings.LANGUAGES, default="en"
     )
+    # The customer attribute that splits customers into segments for metrics (e.g. "plan").
+    segment_attribute = models.CharField(_("segment attribute"), max_length=50, default="segment")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -152,3 +154,6 @@ class RateLimitBucket(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="one_bucket_per_window")]
         indexes = [models.Index(fields=["window_start"])]
+
+    def __str__(self):
+        return f"{self.key} @ {self.window_start:%Y-%m-%d %H:%M}: {self.count}"

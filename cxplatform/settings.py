@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 import plotly
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -163,6 +164,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cxplatform.tasks.redeliver_pending_events",
         "schedule": 15.0,
     },
+    "reconcile-metrics-nightly": {
+        "task": "metrics.tasks.reconcile_recent_days",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "prune-housekeeping": {
+        "task": "cxplatform.tasks.prune_housekeeping",
+        "schedule": 3600.0,
+    },
 }
 CELERY_TIMEZONE = "UTC"
 # An outbox row older than this and still pending is handed to the workers again.
@@ -177,6 +186,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["cxplatform.api_access.IsOrganizationMember"],
+    "DEFAULT_PARSER_CLASSES": [
+        "cxplatform.api_access.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "cxplatform.api_access.NewestFirstPagination",
     "PAGE_SIZE": 50,
@@ -224,3 +238,7 @@ RATE_LIMIT_WINDOW_SECONDS = 600
 SURVEY_LINK_MAX_AGE_DAYS = env.int("SURVEY_LINK_MAX_AGE_DAYS", default=180)
 # Longest comment or open answer a respondent may send.
 SURVEY_TEXT_MAX_LENGTH = 5000
+
+# --- Metrics
+# The nightly reconciliation rebuilds this many recent days from raw responses.
+METRICS_RECONCILE_DAYS = env.int("METRICS_RECONCILE_DAYS", default=7)

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import events
+from . import events, ratelimit
 
 
 @shared_task(
@@ -18,3 +18,9 @@ def deliver_event(event_id: int) -> bool:
 @shared_task(acks_late=True)
 def redeliver_pending_events() -> int:
     return events.redeliver_pending()
+
+
+@shared_task(acks_late=True)
+def prune_housekeeping() -> dict:
+    """Old rate-limit windows and delivered outbox rows are no longer needed."""
+    return {"rate_limit_buckets": ratelimit.prune(), "delivered_events": events.prune_delivered()}

@@ -5,11 +5,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from metrics import api as metrics_api
+from surveys import api as surveys_api
+
 from . import api, views
 
+# Each app lists its API routes; wiring them here is the one expected upward import.
+API_ROUTES = [*api.ROUTES, *surveys_api.ROUTES, *metrics_api.ROUTES]
 router = DefaultRouter()
-router.register("customers", api.CustomerViewSet, basename="customer")
-router.register("memberships", api.MembershipViewSet, basename="membership")
+for prefix, viewset, basename in API_ROUTES:
+    router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

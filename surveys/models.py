@@ -150,6 +150,9 @@ class DistributionDay(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["distribution", "day"], name="one_row_per_link_day")]
 
+    def __str__(self):
+        return f"{self.distribution} {self.day}: {self.opened} opened"
+
 
 class Response(OrgScopedModel):
     class Status(models.TextChoices):
@@ -214,6 +217,9 @@ class Answer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "question"], name="one_answer_per_question")]
+
+    def __str__(self):
+        return f"{self.question}: {self.number if self.number is not None else self.text or self.choices}"
 
 
 class ContactPolicy(models.Model):

@@ -354,3 +354,44 @@ def may_ask(customer, *, resuming_token=None, now=None) -> bool:
     if resuming_token is not None:
         recent = recent.exclude(token=resuming_token)
     return not recent.exists()
+
+
+# --- Survey design --------------------------------------------------------------------------
+
+def save_survey(survey: Survey, texts: dict, *, fill_defaults: bool) -> Survey:
+    """Store a survey with its texts. A new survey gets the default wording of its type in
+    every language the manager left blank, so it is ready in English, Russian and Latvian."""
+    from . import texts as default_texts
+
+    if fill_defaults:
+        defaults = default_texts.defaults_for(survey.survey_type, survey.organization.name)
+        for name in ("score_question", "thank_you"):
+            texts[name] = {**defaults[name], **texts.get(name, {})}
+        texts["follow_up"] = {
+            band: {**defaults["follow_up"][band], **texts.get("follow_up", {}).get(band, {})}
+            for band in defaults["follow_up"]
+        }
+    for name in ("title", "score_question", "thank_you", "follow_up"):
+        if name in texts:
+            setattr(survey, name, texts[name])
+    survey.save()
+    return survey
+
+
+def save_question(question: Question, survey: Survey, text: dict, choices: list) -> Question:
+    question.survey = survey
+    question.organization = survey.organization
+    question.text = text
+    question.choices = choices if question.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE) else []
+    if question.kind not in (Question.Kind.CSI_ATTRIBUTE, Question.Kind.RATING):
+        question.ask_importance = False
+    question.save()
+    return question
+
+
+def delete_question(question: Question) -> bool:
+    """A question that has answers is kept (its answers would be lost); returns whether deleted."""
+    if question.answers.exists():
+        return False
+    question.delete()
+    return True

@@ -5,9 +5,14 @@ new model with a URL gets a factory here, or that test fails and says so.
 """
 
 import itertools
+import uuid
+
+from django.utils import timezone
 
 from cxplatform.models import Customer
 from journeys.models import Channel, Touchpoint
+from surveys.models import Distribution, Question, Response, Survey
+from surveys.services import save_survey
 
 _seq = itertools.count(1)
 
@@ -25,10 +30,46 @@ def touchpoint(org):
     return Touchpoint.objects.create(organization=org, name=f"Touchpoint {next(_seq)}", channel=channel(org))
 
 
+def survey(org, survey_type="nps", **fields):
+    obj = Survey(organization=org, name=f"Survey {next(_seq)}", survey_type=survey_type, status="active", **fields)
+    return save_survey(obj, {}, fill_defaults=True)
+
+
+def question(org, survey_obj=None, kind="text", **fields):
+    survey_obj = survey_obj or survey(org)
+    n = next(_seq)
+    fields.setdefault("text", {"en": f"Question {n}?", "ru": f"Вопрос {n}?", "lv": f"Jautājums {n}?"})
+    return Question.objects.create(organization=org, survey=survey_obj, kind=kind, key=f"q{n}", position=n, **fields)
+
+
+def distribution(org, survey_obj=None, **fields):
+    survey_obj = survey_obj or survey(org)
+    fields.setdefault("touchpoint", touchpoint(org))
+    return Distribution.objects.create(organization=org, survey=survey_obj, name=f"Link {next(_seq)}", **fields)
+
+
+def response(org, distribution_obj=None, score=9, **fields):
+    distribution_obj = distribution_obj or distribution(org)
+    now = timezone.now()
+    fields.setdefault("status", Response.Status.COMPLETED)
+    fields.setdefault("started_at", now)
+    fields.setdefault("submitted_at", now)
+    fields.setdefault("language", "en")
+    return Response.objects.create(
+        organization=org, survey=distribution_obj.survey, distribution=distribution_obj,
+        touchpoint=distribution_obj.touchpoint, channel=distribution_obj.channel, token=uuid.uuid4(),
+        score=score, **fields,
+    )
+
+
 FACTORIES = {
     Customer: customer,
     Channel: channel,
     Touchpoint: touchpoint,
+    Survey: survey,
+    Question: question,
+    Distribution: distribution,
+    Response: response,
 }
 
 

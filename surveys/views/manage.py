@@ -1,50 +1,198 @@
-# TEMPORARY: being written in this session
-from django.http import Http404
+"""The CX manager's pages: surveys, their questions, and the links they are sent through."""
+
+import io
+
+import segno
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cxplatform.models import Capability
+from cxplatform.permissions import capability_required, member_required
+from cxplatform.tenancy import get_for_org_or_404, scoped
+
+from .. import links, services
+from ..forms import ContactPolicyForm, DistributionForm, PersonalLinkForm, QuestionForm, SurveyForm
+from ..models import Question, Survey
+
+design_required = capability_required(Capability.DESIGN)
 
 
-def survey_list(request, **kwargs):
-    raise Http404
+def _survey(request, survey_id):
+    return get_for_org_or_404(Survey, request.organization, pk=survey_id)
 
 
-def survey_create(request, **kwargs):
-    raise Http404
+@member_required
+def survey_list(request):
+    surveys = scoped(Survey, request.organization).annotate(
+        completed=Count("responses", filter=Q(responses__status="completed")),
+        links=Count("distributions", distinct=True),
+    )
+    return render(request, "surveys/survey_list.html", {"surveys": surveys})
 
 
-def contact_policy_edit(request, **kwargs):
-    raise Http404
+@design_required
+def survey_create(request):
+    survey = Survey(organization=request.organization, default_language=request.organization.default_language)
+    form = SurveyForm(request.POST or None, instance=survey)
+    if request.method == "POST" and form.is_valid():
+        survey = services.save_survey(form.save(commit=False), form.texts(), fill_defaults=True)
+        messages.success(request, _("Survey created. Add a link to send it."))
+        return redirect("surveys:survey_detail", survey_id=survey.pk)
+    return render(request, "surveys/survey_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def survey_detail(request, **kwargs):
-    raise Http404
+@design_required
+def survey_edit(request, survey_id):
+    survey = _survey(request, survey_id)
+    form = SurveyForm(request.POST or None, instance=survey)
+    if request.method == "POST" and form.is_valid():
+        services.save_survey(form.save(commit=False), form.texts(), fill_defaults=False)
+        messages.success(request, _("Survey saved."))
+        return redirect("surveys:survey_detail", survey_id=survey.pk)
+    return render(request, "surveys/survey_form.html", {"form": form, "survey": survey},
+                  status=400 if form.errors else 200)
 
 
-def survey_edit(request, **kwargs):
-    raise Http404
+@member_required
+def survey_detail(request, survey_id):
+    survey = _survey(request, survey_id)
+    distributions = survey.distributions.select_related("touchpoint", "channel")
+    return render(request, "surveys/survey_detail.html", {
+        "survey": survey,
+        "questions": survey.questions.all(),
+        "distributions": distributions,
+        "language": get_language(),
+    })
 
 
-def question_create(request, **kwargs):
-    raise Http404
+@design_required
+def question_create(request, survey_id):
+    return _question_form(request, _survey(request, survey_id), Question())
 
 
-def question_edit(request, **kwargs):
-    raise Http404
+@design_required
+def question_edit(request, survey_id, question_id):
+    survey = _survey(request, survey_id)
+    question = get_for_org_or_404(survey.questions.all(), request.organization, pk=question_id)
+    return _question_form(request, survey, question)
 
 
-def question_delete(request, **kwargs):
-    raise Http404
+def _question_form(request, survey, question):
+    if question.pk is None:
+        question.position = survey.questions.count() + 1
+    form = QuestionForm(request.POST or None, instance=question, survey=survey)
+    if request.method == "POST" and form.is_valid():
+        services.save_question(form.save(commit=False), survey, form.localized_value("text"),
+                               form.cleaned_data["choices_text"])
+        messages.success(request, _("Question saved."))
+        return redirect("surveys:survey_detail", survey_id=survey.pk)
+    return render(request, "surveys/question_form.html", {"form": form, "survey": survey, "question": question},
+                  status=400 if form.errors else 200)
 
 
-def distribution_create(request, **kwargs):
-    raise Http404
+@design_required
+@require_POST
+def question_delete(request, survey_id, question_id):
+    survey = _survey(request, survey_id)
+    question = get_for_org_or_404(survey.questions.all(), request.organization, pk=question_id)
+    if services.delete_question(question):
+        messages.success(request, _("Question deleted."))
+    else:
+        messages.error(request, _("This question has answers, so it was kept: deleting it would lose them."))
+    return redirect("surveys:survey_detail", survey_id=survey.pk)
 
 
-def distribution_detail(request, **kwargs):
-    raise Http404
+@design_required
+def distribution_create(request, survey_id):
+    survey = _survey(request, survey_id)
+    form = DistributionForm(request.POST or None, organization=request.organization)
+    if request.method == "POST" and form.is_valid():
+        distribution = form.save(commit=False)
+        distribution.survey, distribution.organization = survey, request.organization
+        distribution.save()
+        return redirect("surveys:distribution_detail", survey_id=survey.pk, distribution_id=distribution.pk)
+    return render(request, "surveys/distribution_form.html", {"form": form, "survey": survey},
+                  status=400 if form.errors else 200)
 
 
-def distribution_qr_png(request, **kwargs):
-    raise Http404
+def _distribution(request, survey_id, distribution_id):
+    survey = _survey(request, survey_id)
+    return get_for_org_or_404(
+        survey.distributions.select_related("touchpoint", "channel", "survey"), request.organization,
+        pk=distribution_id,
+    )
 
 
-def distribution_qr_svg(request, **kwargs):
-    raise Http404
+@member_required
+def distribution_detail(request, survey_id, distribution_id):
+    distribution = _distribution(request, survey_id, distribution_id)
+    survey = distribution.survey
+    public_url = request.build_absolute_uri(links.survey_url(distribution))
+    form = PersonalLinkForm(request.GET or None, organization=request.organization)
+    personal = None
+    if request.GET and form.is_valid():
+        signed = links.sign(distribution, form.cleaned_data["customer"], form.cleaned_data["hidden"],
+                            form.cleaned_data["language"])
+        low, high = survey.scale
+        personal = {
+            "url": request.build_absolute_uri(links.survey_url(distribution, signed)),
+            "one_click": [
+                (n, request.build_absolute_uri(links.one_click_url(distribution, n, signed)))
+                for n in range(low, high + 1)
+            ] if survey.survey_type != "csi" else [],
+            "customer": form.cleaned_data["customer"],
+        }
+    embed_js = request.build_absolute_uri(f"/s/{distribution.public_id}/embed.js")
+    return render(request, "surveys/distribution_detail.html", {
+        "distribution": distribution,
+        "survey": survey,
+        "public_url": public_url,
+        "iframe_snippet": (f'<iframe src="{public_url}" title="Survey" loading="lazy" '
+                           f'style="width:100%;max-width:640px;height:620px;border:0"></iframe>'),
+        "script_snippet": f'<script src="{embed_js}" async></script>',
+        "form": form,
+        "personal": personal,
+    })
+
+
+def _qr(request, survey_id, distribution_id, kind):
+    distribution = _distribution(request, survey_id, distribution_id)
+    url = request.build_absolute_uri(links.survey_url(distribution))
+    buffer = io.BytesIO()
+    qr = segno.make(url, error="m")
+    if kind == "png":
+        qr.save(buffer, kind="png", scale=10, border=4)
+        content_type = "image/png"
+    else:
+        qr.save(buffer, kind="svg", scale=10, border=4, xmldecl=True)
+        content_type = "image/svg+xml"
+    response = HttpResponse(buffer.getvalue(), content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="survey-{distribution.public_id}.{kind}"'
+    return response
+
+
+@member_required
+def distribution_qr_png(request, survey_id, distribution_id):
+    return _qr(request, survey_id, distribution_id, "png")
+
+
+@member_required
+def distribution_qr_svg(request, survey_id, distribution_id):
+    return _qr(request, survey_id, distribution_id, "svg")
+
+
+@design_required
+def contact_policy_edit(request):
+    policy = services.contact_policy(request.organization)
+    form = ContactPolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Contact policy saved."))
+        return redirect("surveys:index")
+    return render(request, "surveys/contact_policy.html", {"form": form}, status=400 if form.errors else 200)
+

@@ -1,22 +1,166 @@
-# TEMPORARY: being written in this session
-from django.http import Http404
+"""The respondent's pages: no login, mobile first, light, and never a 500 on bad input.
+
+They are CSRF-exempt on purpose: they carry no session authority (the customer comes only from
+the signed link) and must work inside iframes on other sites, where cookies are often blocked.
+"""
+
+import uuid
+from functools import wraps
+
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .. import page, services
+from ..models import Response
+from ..respondent import RespondentError, check_rate_limits, existing_response, open_visit, parse_token
 
 
-def respond(request, **kwargs):
-    raise Http404
+def public_page(view):
+    """Common wrapping: frameable, not cached, CSRF-exempt, and RespondentError → a clear page."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except RespondentError as exc:
+            return error_page(request, exc.kind, exc.status)
+        except services.SurveyUnavailable as exc:
+            return error_page(request, exc.reason, RespondentError.STATUS[exc.reason])
+
+    return csrf_exempt(xframe_options_exempt(never_cache(wrapped)))
 
 
-def save_partial(request, **kwargs):
-    raise Http404
+def error_page(request, kind, status, language=None):
+    with translation.override(language or translation.get_language_from_request(request)):
+        return render(request, "surveys/public/error.html", {"kind": kind}, status=status)
 
 
-def one_click(request, **kwargs):
-    raise Http404
+def _query(visit, **extra):
+    params = {"c": visit.signed, **extra}
+    return urlencode({k: v for k, v in params.items() if v})
 
 
-def thanks(request, **kwargs):
-    raise Http404
+@public_page
+@require_http_methods(["GET", "POST"])
+def respond(request, public_id):
+    visit = open_visit(request, public_id, request.POST.get("c") if request.method == "POST" else None)
+    services.ensure_accepting(visit.survey, visit.distribution)
+    if request.method == "POST":
+        with translation.override(visit.language):
+            return _submit(request, visit)
+
+    token = parse_token(request.GET.get("t"))
+    check_rate_limits(request, visit, token)
+    response = existing_response(visit, token)
+    if not services.may_ask(visit.customer, resuming_token=response.token if response else None):
+        services.count_open(visit.distribution, skipped_by_policy=True)
+        with translation.override(visit.language):
+            return render(request, "surveys/public/already_asked.html", page.context(visit))
+    if response is None:
+        services.count_open(visit.distribution)
+    with translation.override(visit.language):
+        return render(
+            request, "surveys/public/survey.html",
+            page.context(visit, token=response.token if response else uuid.uuid4(), response=response),
+        )
 
 
-def embed_script(request, **kwargs):
-    raise Http404
+def _submit(request, visit):
+    token = parse_token(request.POST.get("token"))
+    if token is None:
+        raise RespondentError("bad_request")
+    check_rate_limits(request, visit, token)
+    survey = visit.survey
+    try:
+        submission = services.clean_submission(survey, request.POST, complete=True, language=visit.language)
+        services.record_response(
+            survey=survey, submission=submission, complete=True, language=visit.language,
+            distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.link.hidden,
+        )
+    except services.SubmissionError as exc:
+        return render(
+            request, "surveys/public/survey.html",
+            page.context(visit, token=token, posted=request.POST, errors=exc.errors), status=400,
+        )
+    thanks = reverse("respond:thanks", kwargs={"public_id": visit.distribution.public_id})
+    return redirect(f"{thanks}?{_query(visit, t=str(token), lang=visit.language)}")
+
+
+@public_page
+@require_POST
+def save_partial(request, public_id):
+    """Keeps what the respondent has answered so far (the page sends it as they go)."""
+    visit = open_visit(request, public_id, request.POST.get("c", ""))
+    services.ensure_accepting(visit.survey, visit.distribution)
+    token = parse_token(request.POST.get("token"))
+    if token is None:
+        raise RespondentError("bad_request")
+    check_rate_limits(request, visit, token)
+    try:
+        submission = services.clean_submission(visit.survey, request.POST, complete=False)
+        services.record_response(
+            survey=visit.survey, submission=submission, complete=False, language=visit.language,
+            distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.link.hidden,
+        )
+    except services.SubmissionError as exc:
+        return JsonResponse({"errors": exc.errors}, status=400)
+    return HttpResponse(status=204)
+
+
+@public_page
+@require_GET
+def one_click(request, public_id, score):
+    """A score link in an e-mail: the score is kept the moment the link opens, then the page
+    asks the follow-up question on the same response."""
+    visit = open_visit(request, public_id)
+    services.ensure_accepting(visit.survey, visit.distribution)
+    check_rate_limits(request, visit)
+    try:
+        submission = services.clean_submission(visit.survey, {"score": score}, complete=False)
+    except services.SubmissionError:
+        raise RespondentError("bad_request") from None
+    # A second click on the same personal e-mail (another score, a mail scanner's prefetch)
+    # updates the response the first click started instead of adding one.
+    earlier = None
+    if visit.customer is not None:
+        earlier = (
+            Response.objects.filter(distribution=visit.distribution, customer=visit.customer,
+                                    status=Response.Status.STARTED, source=Response.Source.ONE_CLICK)
+            .order_by("-started_at").first()
+        )
+    token = earlier.token if earlier else uuid.uuid4()
+    services.record_response(
+        survey=visit.survey, submission=submission, complete=False, language=visit.language,
+        distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.link.hidden,
+        source=Response.Source.ONE_CLICK,
+    )
+    if earlier is None:
+        services.count_open(visit.distribution)
+    page_url = reverse("respond:page", kwargs={"public_id": public_id})
+    return redirect(f"{page_url}?{_query(visit, t=str(token), lang=visit.language)}")
+
+
+@public_page
+@require_GET
+def thanks(request, public_id):
+    visit = open_visit(request, public_id)
+    token = parse_token(request.GET.get("t"))
+    response = existing_response(visit, token)
+    with translation.override(visit.language):
+        return render(request, "surveys/public/thanks.html", page.context(visit, token=token, response=response))
+
+
+@require_GET
+def embed_script(request, public_id):
+    """`<script src=".../embed.js">` puts the survey in an iframe where the script stands."""
+    url = request.build_absolute_uri(reverse("respond:page", kwargs={"public_id": public_id[:32]}))
+    body = render(request, "surveys/public/embed.js", {"url": url}, content_type="application/javascript")
+    body["Cache-Control"] = "public, max-age=300"
+    return body

@@ -18,3 +18,25 @@ def test_demo_has_every_role_and_loads_twice_without_duplicates():
     assert Customer.objects.for_org(org).count() >= 300
     manager = org.memberships.get(role=Role.CX_MANAGER).user
     assert manager.check_password(DEMO_PASSWORD)
+
+
+def test_demo_has_active_surveys_with_a_year_of_answers_and_figures():
+    from django.db.models import Max, Min
+
+    from metrics.models import DailyRollup
+    from surveys.models import Response, Survey
+
+    load_demo()
+    org = Organization.objects.get(slug=DEMO_SLUG)
+    surveys = Survey.objects.for_org(org)
+    assert set(surveys.values_list("survey_type", flat=True)) == {"nps", "csat", "ces", "csi"}
+    assert all(s.status == "active" and s.distributions.filter(touchpoint__isnull=False).exists() for s in surveys)
+    responses = Response.objects.for_org(org)
+    assert responses.count() >= 3000
+    assert {"ru", "en"} <= set(responses.values_list("language", flat=True).distinct())
+    span = responses.aggregate(first=Min("started_at"), last=Max("started_at"))
+    assert (span["last"] - span["first"]).days > 300
+    assert responses.exclude(comment="").filter(language="ru").count() > 100
+    # The dashboard has figures at once: rollups fold in every demo answer.
+    folded = sum(r.responses + r.skipped for r in DailyRollup.objects.for_org(org))
+    assert folded == responses.count()

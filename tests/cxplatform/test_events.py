@@ -89,3 +89,19 @@ def test_a_failing_handler_keeps_the_event_pending_with_its_error():
         assert event.claimed_until is None  # released, so a retry can take it
     finally:
         events._handlers["test.broken"].remove(broken)
+
+
+def test_housekeeping_prunes_only_old_rows():
+    from cxplatform import ratelimit
+    from cxplatform.models import RateLimitBucket
+    from cxplatform.tasks import prune_housekeeping
+
+    old, fresh = events.emit(events.PING, token="old"), events.emit(events.PING, token="fresh")
+    for event in (old, fresh):
+        events.deliver(event.pk)
+    OutboxEvent.objects.filter(pk=old.pk).update(delivered_at=timezone.now() - timedelta(days=8))
+    ratelimit.hit("k", 5, 600, now=timezone.now() - timedelta(days=2))
+    ratelimit.hit("k", 5, 600)
+    assert prune_housekeeping() == {"rate_limit_buckets": 1, "delivered_events": 1}
+    assert list(OutboxEvent.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert RateLimitBucket.objects.count() == 1

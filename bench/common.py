@@ -1,0 +1,50 @@
+"""Shared set-up of the benchmarks: a PostgreSQL database of their own, migrated, and timing."""
+
+import os
+import statistics
+import time
+
+BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cxplatform_bench")
+
+
+def setup_django():
+    """Point Django at the bench database (created if missing) and migrate it."""
+    import environ
+    import psycopg2
+
+    config = environ.Env.db_url_config(BENCH_DB)
+    admin = psycopg2.connect(dbname="postgres", user=config["USER"] or None, host=config["HOST"] or None,
+                             port=config["PORT"] or None, password=config["PASSWORD"] or None)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{config["NAME"]}"')
+    admin.close()
+    os.environ["DATABASE_URL"] = BENCH_DB
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxplatform.settings")
+    os.environ["AXES_ENABLED"] = "0"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def timed(fn, repeat):
+    """Run `fn` `repeat` times; return the durations in milliseconds."""
+    durations = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        durations.append((time.perf_counter() - start) * 1000)
+    return durations
+
+
+def summary(durations):
+    ordered = sorted(durations)
+    p95 = ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+    return {"median_ms": round(statistics.median(ordered), 3), "p95_ms": round(p95, 3), "n": len(ordered)}

@@ -1,0 +1,59 @@
+"""The public survey page: server time to show it and to record an answer, against the raw
+database doing the least it must (one INSERT of a response row)."""
+
+import uuid
+
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from .common import summary, timed
+
+REPEAT = 300
+
+
+def run():
+    from cxplatform.models import Organization
+    from journeys.models import Touchpoint
+    from surveys.models import Distribution, Response, Survey
+    from surveys.services import save_survey
+
+    org, _ = Organization.objects.get_or_create(slug="bench-public", defaults={"name": "Bench public"})
+    survey = Survey.objects.filter(organization=org).first() or save_survey(
+        Survey(organization=org, name="Bench NPS", survey_type="nps", status="active"), {}, fill_defaults=True)
+    touchpoint, _ = Touchpoint.objects.get_or_create(organization=org, name="Bench touchpoint")
+    link, _ = Distribution.objects.get_or_create(organization=org, survey=survey, name="Bench link",
+                                                 defaults={"touchpoint": touchpoint})
+    client = Client(REMOTE_ADDR="127.0.0.1")
+    url = f"/s/{link.public_id}/"
+
+    from django.conf import settings
+
+    settings.RATE_LIMIT_PER_LINK_IP = 10**9  # the benchmark is one client sending many answers
+
+    page_bytes = len(client.get(url).content)
+    show = timed(lambda: client.get(url), REPEAT)
+    record = timed(lambda: client.post(url, {"token": str(uuid.uuid4()), "score": "7", "comment": "ok"}), REPEAT)
+
+    table = Response._meta.db_table
+
+    def raw_insert():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (organization_id, survey_id, distribution_id, touchpoint_id, token, "  # noqa: S608
+                "client_key, language, score, band, comment, hidden_fields, status, source, started_at, "
+                "submitted_at, updated_at) VALUES (%s, %s, %s, %s, %s, '', 'en', 7, 'passive', 'ok', '{}', "
+                "'completed', 'web', %s, %s, %s)",
+                [org.pk, survey.pk, link.pk, touchpoint.pk, str(uuid.uuid4()), timezone.now(), timezone.now(),
+                 timezone.now()],
+            )
+
+    raw = timed(raw_insert, REPEAT)
+    show_s, record_s, raw_s = summary(show), summary(record), summary(raw)
+    return {
+        "page_bytes": page_bytes,
+        "show_page": show_s,
+        "record_answer": record_s,
+        "raw_insert": raw_s,
+        "ratio_record_to_raw_median": round(record_s["median_ms"] / raw_s["median_ms"], 1),
+    }

@@ -1,0 +1,25 @@
+"""The dashboard's figures as JSON, for other systems and scheduled reports."""
+
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from cxplatform.api_access import OrgScopedViewSetMixin
+
+from . import selectors
+from .forms import ScopeForm
+
+
+class MetricsViewSet(OrgScopedViewSetMixin, viewsets.ViewSet):
+    """`GET /api/v1/metrics/summary/?from=…&to=…&survey=…&touchpoint=…&channel=…&segment=…&language=…`"""
+
+    @action(detail=False)
+    def summary(self, request):
+        form = ScopeForm(request.query_params, organization=self.organization)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        return Response(selectors.summary(form.scope()))
+
+
+ROUTES = [("metrics", MetricsViewSet, "metrics")]

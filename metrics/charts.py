@@ -1,0 +1,47 @@
+"""The dashboard's charts as plotly.js figure specs ({"data": …, "layout": …}).
+
+Built as plain JSON rather than through plotly.graph_objects: the page draws them with the
+plotly.js that the plotly package ships, and skipping the Python-side validation keeps the
+dashboard's server time low.
+"""
+
+import json
+
+from django.utils.translation import gettext as _
+
+LAYOUT = {"margin": {"l": 40, "r": 10, "t": 10, "b": 40}, "height": 280, "paper_bgcolor": "rgba(0,0,0,0)",
+          "plot_bgcolor": "rgba(0,0,0,0)", "font": {"family": "system-ui, sans-serif", "size": 12},
+          "showlegend": False}
+
+
+def _figure(data, **layout) -> str:
+    return json.dumps({"data": data, "layout": {**LAYOUT, **layout}}, default=str)
+
+
+def trend_chart(points: list[dict], metric_label: str) -> str:
+    x = [p["period"].isoformat() for p in points]
+    low, high = [p["ci_low"] for p in points], [p["ci_high"] for p in points]
+    return _figure([
+        {"type": "scatter", "x": x + x[::-1], "y": high + low[::-1], "fill": "toself",
+         "fillcolor": "rgba(31,111,235,0.12)", "line": {"width": 0}, "hoverinfo": "skip", "name": _("95% interval")},
+        {"type": "scatter", "mode": "lines+markers", "x": x, "y": [p["value"] for p in points], "name": metric_label,
+         "line": {"color": "#1f6feb"}, "customdata": [p["n"] for p in points],
+         "hovertemplate": "%{x}: %{y:.1f} (n=%{customdata})<extra></extra>"},
+    ])
+
+
+def distribution_chart(counts: dict[int, int]) -> str:
+    nps_scale = len(counts) == 11
+    colours = [("#c62828" if s <= 6 else "#b35900" if s <= 8 else "#1a7f37") if nps_scale else "#1f6feb"
+               for s in counts]
+    return _figure([{"type": "bar", "x": [str(s) for s in counts], "y": list(counts.values()),
+                     "marker": {"color": colours}, "hovertemplate": "%{x}: %{y}<extra></extra>"}])
+
+
+def heatmap_chart(data: dict) -> str:
+    return _figure(
+        [{"type": "heatmap", "z": data["values"], "x": [w.isoformat() for w in data["weeks"]],
+          "y": [name for _id, name in data["touchpoints"]], "customdata": data["n"], "colorscale": "RdYlGn",
+          "zmin": -100, "zmax": 100, "hovertemplate": "%{y} · %{x}: %{z:.0f} (n=%{customdata})<extra></extra>"}],
+        height=60 + 34 * max(len(data["touchpoints"]), 1), margin={"l": 140, "r": 10, "t": 10, "b": 40},
+    )

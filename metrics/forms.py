@@ -1,0 +1,62 @@
+"""The filter of every figure (period, survey, touchpoint, channel, segment, language), parsed
+the same way from the dashboard's URL, the API's query string and `cx_metrics`' options."""
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cxplatform.tenancy import scoped
+from journeys.models import Channel, Touchpoint
+from surveys.models import Survey
+
+from .selectors import Scope, segments
+
+MAX_DAYS = 3 * 366
+
+
+class ScopeForm(forms.Form):
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    survey = forms.ModelMultipleChoiceField(label=_("Survey"), queryset=Survey.objects.none(), required=False)
+    touchpoint = forms.ModelMultipleChoiceField(label=_("Touchpoint"), queryset=Touchpoint.objects.none(),
+                                                required=False)
+    channel = forms.ModelMultipleChoiceField(label=_("Channel"), queryset=Channel.objects.none(), required=False)
+    segment = forms.MultipleChoiceField(label=_("Segment"), required=False)
+    language = forms.MultipleChoiceField(label=_("Language"), choices=settings.LANGUAGES, required=False)
+
+    def __init__(self, data, *, organization, **kwargs):
+        data = data.copy() if hasattr(data, "copy") else dict(data)
+        # Short names in URLs and the API: ?from=2026-01-01&to=2026-01-31
+        for short, name in (("from", "start"), ("to", "end")):
+            if short in data and name not in data:
+                data[name] = data[short]
+        super().__init__(data, **kwargs)
+        self.organization = organization
+        self.fields["survey"].queryset = scoped(Survey, organization)
+        self.fields["touchpoint"].queryset = scoped(Touchpoint, organization)
+        self.fields["channel"].queryset = scoped(Channel, organization)
+        self.fields["segment"].choices = [(s, s) for s in segments(organization)]
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.now().date()
+        end = data.get("end") or today
+        start = data.get("start") or end - timedelta(days=29)
+        if start > end:
+            raise forms.ValidationError(_("The start of the period must not be after its end."))
+        if (end - start).days > MAX_DAYS:
+            raise forms.ValidationError(_("Choose a period of at most three years."))
+        data["start"], data["end"] = start, end
+        return data
+
+    def scope(self) -> Scope:
+        d = self.cleaned_data
+        return Scope(
+            self.organization, d["start"], d["end"] + timedelta(days=1),
+            surveys=tuple(s.pk for s in d["survey"]), touchpoints=tuple(t.pk for t in d["touchpoint"]),
+            channels=tuple(c.pk for c in d["channel"]), segments=tuple(d["segment"]),
+            languages=tuple(d["language"]),
+        )

@@ -1,0 +1,54 @@
+"""Daily rollups: the sums every formula needs, per organization × survey × touchpoint × channel ×
+customer segment × language × day. Dashboards read these, never raw responses, so a page costs
+O(days × groups), not O(responses)."""
+
+from django.db import models
+
+from cxplatform.models import OrgScopedModel
+from surveys.models import Survey
+
+SCORE_COLUMNS = [f"c{i}" for i in range(11)]  # count of answers with score 0 … 10
+
+
+class DailyRollup(OrgScopedModel):
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    # Plain ids, 0 for "none": a unique key must treat "no touchpoint" as one value on every database.
+    touchpoint_id = models.BigIntegerField(default=0)
+    channel_id = models.BigIntegerField(default=0)
+    segment = models.CharField(max_length=100, blank=True, default="")
+    language = models.CharField(max_length=5, blank=True, default="")
+    day = models.DateField()
+
+    responses = models.PositiveIntegerField(default=0)  # answered the score (or rated ≥1 CSI attribute)
+    skipped = models.PositiveIntegerField(default=0)  # started, but left the score unanswered
+    completed = models.PositiveIntegerField(default=0)
+    comments = models.PositiveIntegerField(default=0)
+    score_sum = models.BigIntegerField(default=0)
+    c0 = models.PositiveIntegerField(default=0)
+    c1 = models.PositiveIntegerField(default=0)
+    c2 = models.PositiveIntegerField(default=0)
+    c3 = models.PositiveIntegerField(default=0)
+    c4 = models.PositiveIntegerField(default=0)
+    c5 = models.PositiveIntegerField(default=0)
+    c6 = models.PositiveIntegerField(default=0)
+    c7 = models.PositiveIntegerField(default=0)
+    c8 = models.PositiveIntegerField(default=0)
+    c9 = models.PositiveIntegerField(default=0)
+    c10 = models.PositiveIntegerField(default=0)
+    # CSI: {"<question key>": [answers, score sum, importance answers, importance sum]}
+    attributes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "survey", "touchpoint_id", "channel_id", "segment", "language", "day"],
+                name="one_rollup_per_group_and_day",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "day"]), models.Index(fields=["survey", "day"])]
+
+    def __str__(self):
+        return f"{self.survey_id} {self.day} tp={self.touchpoint_id} ch={self.channel_id}: {self.responses}"
+
+    def score_counts(self) -> dict[int, int]:
+        return {i: getattr(self, f"c{i}") for i in range(11)}

@@ -1,0 +1,145 @@
+"""Keeping the daily rollups equal to what the raw responses say.
+
+Every write recomputes whole (survey, day) groups from raw responses — never "+1" — so a
+retried, duplicated or lost task cannot leave a rollup wrong: the next recompute of that day
+(the response's own event, the nightly reconciliation, or `manage.py rebuild_metrics`) makes
+it exact again. Writers of one organization take a transaction-scoped lock, so two recomputes
+of the same day never interleave their delete and insert.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Sum, TextField, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, TruncDate
+
+from surveys.models import Answer, Question, Response, SurveyType
+
+from .models import DailyRollup
+
+LOCK_NAMESPACE = 7_340_001  # first key of pg_advisory_xact_lock(int, int) for rollup writers
+
+
+def _lock(organization_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, organization_id])
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start, end) as UTC datetimes."""
+    return datetime.combine(start, time.min, UTC), datetime.combine(end, time.min, UTC)
+
+
+def _responses(organization, start: date, end: date, survey_ids=None):
+    lo, hi = _bounds(start, end)
+    qs = Response.objects.filter(organization=organization).annotate(
+        moment=Coalesce("submitted_at", "started_at"),
+    ).filter(moment__gte=lo, moment__lt=hi)
+    if survey_ids is not None:
+        qs = qs.filter(survey_id__in=list(survey_ids))
+    return qs
+
+
+def _group_rows(organization, start, end, survey_ids):
+    attr = organization.segment_attribute or "segment"
+    rated = Exists(Answer.objects.filter(response=OuterRef("pk"), number__isnull=False,
+                                         question__kind=Question.Kind.CSI_ATTRIBUTE))
+    answered = Q(score__isnull=False) | Q(survey__survey_type=SurveyType.CSI, rated=True)
+    score_counts = {f"c{i}": Count("id", filter=Q(score=i)) for i in range(11)}
+    return (
+        _responses(organization, start, end, survey_ids)
+        .annotate(
+            day=TruncDate("moment", tzinfo=UTC),
+            seg=Coalesce(KeyTextTransform(attr, "customer__attributes"), Value(""), output_field=TextField()),
+            tp=Coalesce("touchpoint_id", Value(0)),
+            ch=Coalesce("channel_id", Value(0)),
+            rated=rated,
+        )
+        .values("survey_id", "tp", "ch", "seg", "language", "day")
+        .annotate(
+            n_responses=Count("id", filter=answered),
+            n_skipped=Count("id", filter=~answered),
+            n_completed=Count("id", filter=Q(status=Response.Status.COMPLETED)),
+            n_comments=Count("id", filter=~Q(comment="")),
+            score_total=Coalesce(Sum("score"), Value(0)),
+            **score_counts,
+        )
+        .order_by()
+    )
+
+
+def _attribute_rows(organization, start, end, survey_ids):
+    attr = organization.segment_attribute or "segment"
+    lo, hi = _bounds(start, end)
+    answers = Answer.objects.filter(
+        response__organization=organization, question__kind=Question.Kind.CSI_ATTRIBUTE, number__isnull=False,
+    ).annotate(moment=Coalesce("response__submitted_at", "response__started_at")).filter(
+        moment__gte=lo, moment__lt=hi)
+    if survey_ids is not None:
+        answers = answers.filter(response__survey_id__in=list(survey_ids))
+    return (
+        answers.annotate(
+            day=TruncDate("moment", tzinfo=UTC),
+            seg=Coalesce(KeyTextTransform(attr, "response__customer__attributes"), Value(""), output_field=TextField()),
+            tp=Coalesce("response__touchpoint_id", Value(0)),
+            ch=Coalesce("response__channel_id", Value(0)),
+        )
+        .values("response__survey_id", "tp", "ch", "seg", "response__language", "day", "question__key")
+        .annotate(
+            n=Count("id"),
+            total=Sum("number"),
+            imp_n=Count("importance"),
+            imp_total=Coalesce(Sum(Cast("importance", IntegerField())), Value(0)),
+        )
+        .order_by()
+    )
+
+
+def rebuild(organization, start: date, end: date, survey_ids=None) -> int:
+    """Recompute every rollup row of [start, end) (of `survey_ids`, or all surveys) from raw
+    responses. Returns how many responses were folded in."""
+    with transaction.atomic():
+        _lock(organization.pk)
+        stale = DailyRollup.objects.filter(organization=organization, day__gte=start, day__lt=end)
+        if survey_ids is not None:
+            stale = stale.filter(survey_id__in=list(survey_ids))
+        stale.delete()
+
+        rows = {}
+        folded = 0
+        for g in _group_rows(organization, start, end, survey_ids).iterator(chunk_size=5000):
+            key = (g["survey_id"], g["tp"], g["ch"], (g["seg"] or "")[:100], g["language"], g["day"])
+            rows[key] = DailyRollup(
+                organization=organization, survey_id=g["survey_id"], touchpoint_id=g["tp"], channel_id=g["ch"],
+                segment=key[3], language=g["language"], day=g["day"], responses=g["n_responses"],
+                skipped=g["n_skipped"], completed=g["n_completed"], comments=g["n_comments"],
+                score_sum=g["score_total"], **{f"c{i}": g[f"c{i}"] for i in range(11)},
+            )
+            folded += g["n_responses"] + g["n_skipped"]
+        for a in _attribute_rows(organization, start, end, survey_ids).iterator(chunk_size=5000):
+            key = (a["response__survey_id"], a["tp"], a["ch"], (a["seg"] or "")[:100], a["response__language"],
+                   a["day"])
+            row = rows.get(key)
+            if row is not None:
+                row.attributes[a["question__key"]] = [a["n"], a["total"], a["imp_n"], a["imp_total"]]
+        DailyRollup.objects.bulk_create(rows.values(), batch_size=5000)
+    return folded
+
+
+def days_of(response) -> set[date]:
+    """The UTC days a response may be counted on (it moves when it is completed later)."""
+    days = {response.started_at.astimezone(UTC).date()}
+    if response.submitted_at:
+        days.add(response.submitted_at.astimezone(UTC).date())
+    return days
+
+
+def refresh_for_response(response_id: int) -> None:
+    """The `response.recorded` handler: recompute the response's (survey, day) groups."""
+    response = Response.objects.select_related("organization").filter(pk=response_id).first()
+    if response is None:
+        return
+    for day in days_of(response):
+        rebuild(response.organization, day, day + timedelta(days=1), survey_ids=[response.survey_id])

@@ -1,0 +1,176 @@
+"""VoltRide's surveys at its touchpoints, with a year of realistic answers in Russian, English and
+Latvian: delivery hurts, test rides delight, the app improves after a spring release."""
+
+import uuid
+from datetime import timedelta
+
+from django.utils import timezone
+
+from .models import Answer, ContactPolicy, Distribution, DistributionDay, Question, Response, Survey, SurveyType
+from .services import band_for, save_survey
+
+COMMENTS = {
+    "low": {
+        "ru": ["Курьер опоздал на два дня и не позвонил.", "Самокат пришёл с царапиной на деке.",
+               "Батарея держит гораздо меньше, чем обещали.", "Долго ждал ответа поддержки.",
+               "Приложение не видит самокат, пришлось переустанавливать.", "Ремонт занял почти месяц."],
+        "en": ["The courier was two days late and never called.", "Battery range is far below what was advertised.",
+               "Support kept me on hold for 40 minutes.", "The app would not pair with my scooter.",
+               "Repair took almost a month, no updates.", "Scooter arrived with a scratched deck."],
+        "lv": ["Kurjers kavēja divas dienas.", "Akumulators tur daudz mazāk nekā solīts.",
+               "Remonts ilga gandrīz mēnesi."],
+    },
+    "mid": {
+        "ru": ["В целом нормально, но доставку можно ускорить.", "Хороший самокат, но инструкция непонятная.",
+               "Цена высоковата.", "Всё ок, но приложение иногда тормозит."],
+        "en": ["Fine overall, delivery could be faster.", "Good scooter, the manual is confusing.",
+               "A bit pricey for what you get.", "OK, but the app is slow sometimes."],
+        "lv": ["Kopumā labi, bet piegāde varētu būt ātrāka.", "Cena ir nedaudz par augstu."],
+    },
+    "high": {
+        "ru": ["Отличный самокат, езжу каждый день!", "Консультант в шоуруме всё подробно объяснил.",
+               "Быстрая доставка и вежливый курьер.", "Поддержка решила вопрос за пять минут."],
+        "en": ["Love it, I ride to work every day!", "The showroom staff explained everything, great test ride.",
+               "Fast delivery and a friendly courier.", "Support solved my issue in five minutes."],
+        "lv": ["Lielisks skrejritenis, braucu katru dienu!", "Ātra piegāde un laipns kurjers."],
+    },
+}
+
+SURVEYS = [
+    # name, type, [(link name, touchpoint, channel, mean score on the type's scale, yearly trend)]
+    ("Post-purchase NPS", SurveyType.NPS, [
+        ("Home delivery e-mail", "Home delivery", "E-mail", 6.2, 1.5),
+        ("Checkout thank-you page", "Online checkout", "Website", 7.8, 0.3),
+        ("Showroom QR poster", "Test ride", "Showroom", 8.9, 0.0),
+    ]),
+    ("Support satisfaction (CSAT)", SurveyType.CSAT, [
+        ("After support call SMS", "Support call", "Call centre", 3.7, 0.4),
+    ]),
+    ("Repair effort (CES)", SurveyType.CES, [
+        ("Repair pick-up e-mail", "Service repair", "E-mail", 4.3, 0.8),
+    ]),
+    ("App experience (CSI)", SurveyType.CSI, [
+        ("In-app prompt", "App onboarding", "VoltRide app", 3.5, 0.7),
+    ]),
+]
+
+CSI_ATTRIBUTES = [
+    ("pairing", {"en": "Pairing the scooter", "ru": "Подключение самоката", "lv": "Skrejriteņa savienošana"}),
+    ("ride_tracking", {"en": "Ride tracking", "ru": "Отслеживание поездок", "lv": "Braucienu uzskaite"}),
+    ("battery_info", {"en": "Battery information", "ru": "Информация о батарее", "lv": "Akumulatora informācija"}),
+]
+
+MODEL_CHOICES = [
+    {"value": "city", "label": {"en": "VR City", "ru": "VR City", "lv": "VR City"}},
+    {"value": "pro", "label": {"en": "VR Pro", "ru": "VR Pro", "lv": "VR Pro"}},
+    {"value": "cargo", "label": {"en": "VR Cargo", "ru": "VR Cargo", "lv": "VR Cargo"}},
+]
+
+RESPONSES_PER_LINK = 700
+
+
+def _questions(survey):
+    if survey.survey_type == SurveyType.CSI:
+        for i, (key, text) in enumerate(CSI_ATTRIBUTES, 1):
+            Question.objects.get_or_create(
+                survey=survey, key=key,
+                defaults={"organization": survey.organization, "kind": Question.Kind.CSI_ATTRIBUTE,
+                          "position": i, "text": text, "ask_importance": True},
+            )
+    elif survey.survey_type == SurveyType.NPS:
+        Question.objects.get_or_create(
+            survey=survey, key="model",
+            defaults={"organization": survey.organization, "kind": Question.Kind.SINGLE_CHOICE, "position": 1,
+                      "text": {"en": "Which scooter did you buy?", "ru": "Какой самокат вы купили?",
+                               "lv": "Kuru skrejriteni jūs iegādājāties?"},
+                      "choices": MODEL_CHOICES},
+        )
+
+
+def _score(rng, survey_type, mean, trend, age_fraction):
+    low, high = {SurveyType.NPS: (0, 10), SurveyType.CSAT: (1, 5), SurveyType.CES: (1, 7)}.get(survey_type, (1, 5))
+    # Older answers sit lower by `trend`: the team's fixes show as a rising line.
+    centre = mean - trend * age_fraction
+    spread = (high - low) / 4.5
+    return max(low, min(high, round(rng.gauss(centre, spread))))
+
+
+def _tone(survey_type, score):
+    band = band_for(survey_type, score)
+    return {"detractor": "low", "low": "low", "passive": "mid", "neutral": "mid"}.get(band, "high")
+
+
+def load(demo):
+    org, rng = demo.organization, demo.rng
+    ContactPolicy.objects.get_or_create(organization=org, defaults={"min_days_between_surveys": 30})
+    now = timezone.now()
+    customers = demo.customers
+    for name, survey_type, link_specs in SURVEYS:
+        survey = Survey.objects.filter(organization=org, name=name).first()
+        if survey is None:
+            survey = Survey(organization=org, name=name, survey_type=survey_type, status=Survey.Status.ACTIVE,
+                            default_language="ru")
+            title = {"en": "VoltRide wants your opinion", "ru": "VoltRide хочет знать ваше мнение",
+                     "lv": "VoltRide vēlas zināt jūsu viedokli"}
+            save_survey(survey, {"title": title}, fill_defaults=True)
+        _questions(survey)
+        questions = list(survey.questions.all())
+        for link_name, touchpoint, channel, mean, trend in link_specs:
+            distribution, _ = Distribution.objects.get_or_create(
+                organization=org, survey=survey, name=link_name,
+                defaults={"touchpoint": demo.touchpoints[touchpoint], "channel": demo.channels[channel]},
+            )
+            if not distribution.responses.exists():
+                _responses(demo, survey, distribution, questions, mean, trend, now, customers, rng)
+    demo.surveys = list(Survey.objects.filter(organization=org))
+
+
+def _responses(demo, survey, distribution, questions, mean, trend, now, customers, rng):
+    responses, answers = [], []
+    for _i in range(RESPONSES_PER_LINK):
+        age_days = rng.random() * 365
+        started = now - timedelta(days=age_days, minutes=rng.randint(0, 600))
+        language = rng.choices(["ru", "en", "lv"], weights=[48, 37, 15])[0]
+        customer = rng.choice(customers) if rng.random() < 0.8 else None
+        completed = rng.random() < 0.93
+        response = Response(
+            organization=demo.organization, survey=survey, distribution=distribution,
+            touchpoint=distribution.touchpoint, channel=distribution.channel, customer=customer,
+            token=uuid.uuid4(), language=language, started_at=started,
+            submitted_at=started + timedelta(seconds=rng.randint(15, 120)) if completed else None,
+            status=Response.Status.COMPLETED if completed else Response.Status.STARTED,
+            source=rng.choice([Response.Source.WEB, Response.Source.ONE_CLICK]),
+            hidden_fields={"order_id": f"A-{rng.randint(10000, 99999)}"},
+        )
+        attribute_scores = []
+        if survey.survey_type == SurveyType.CSI:
+            for q in questions:
+                number = _score(rng, SurveyType.CSAT, mean, trend, age_days / 365)
+                attribute_scores.append(number)
+                answers.append((response, Answer(question=q, number=number, importance=rng.randint(2, 5))))
+            mean_score = sum(attribute_scores) / len(attribute_scores)
+            response.band = band_for(survey.survey_type, mean_score)
+            tone = "low" if mean_score < 2.5 else "mid" if mean_score < 3.5 else "high"
+        else:
+            response.score = _score(rng, survey.survey_type, mean, trend, age_days / 365)
+            response.band = band_for(survey.survey_type, response.score)
+            tone = _tone(survey.survey_type, response.score)
+            for q in questions:
+                answers.append((response, Answer(question=q, choices=[rng.choice(q.choice_values)])))
+        if completed and rng.random() < 0.55:
+            pool = COMMENTS[tone][language]
+            response.comment = rng.choice(pool)
+        responses.append(response)
+    Response.objects.bulk_create(responses, batch_size=1000)
+    # Link openings for the funnel: about one in three openers answers.
+    per_day = {}
+    for response in responses:
+        day = response.started_at.date()
+        per_day[day] = per_day.get(day, 0) + 1
+    DistributionDay.objects.bulk_create([
+        DistributionDay(distribution=distribution, day=day, opened=n * 3 + rng.randint(0, 2))
+        for day, n in per_day.items()
+    ])
+    for response, answer in answers:
+        answer.response = response
+    Answer.objects.bulk_create([a for _r, a in answers], batch_size=2000)

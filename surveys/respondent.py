@@ -1,0 +1,112 @@
+"""What the public survey page needs to know about the person in front of it: which link they
+came by, who they are (only from the signed link), which language they read, and whether the
+rate limits let them through."""
+
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+from cxplatform import ratelimit
+from cxplatform.models import Customer
+
+from . import links
+from .models import LANGUAGE_CODES, Distribution, Response
+
+
+class RespondentError(Exception):
+    """The request cannot be served; `kind` picks the page and status shown to the respondent."""
+
+    STATUS = {"not_found": 404, "invalid_link": 400, "expired_link": 410, "bad_request": 400,
+              "rate_limited": 429, "paused": 409, "closed": 410, "not_started": 409}
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+        self.status = self.STATUS[kind]
+
+
+@dataclass
+class Visit:
+    distribution: Distribution
+    link: links.LinkContext
+    signed: str
+    customer: Customer | None
+    language: str
+
+    @property
+    def survey(self):
+        return self.distribution.survey
+
+
+def load_distribution(public_id: str) -> Distribution:
+    distribution = (
+        Distribution.objects.select_related("survey", "survey__organization", "touchpoint", "channel")
+        .filter(public_id=public_id[:32])
+        .first()
+    )
+    if distribution is None:
+        raise RespondentError("not_found")
+    return distribution
+
+
+def pick_language(request, survey, link_language: str = "") -> str:
+    """The link's language, else the browser's (Accept-Language), else the survey's default."""
+    available = survey.languages
+    asked = request.GET.get("lang") or link_language
+    if asked in available:
+        return asked
+    for code, _q in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        base = code.split("-")[0].lower()
+        if base in available:
+            return base
+    return survey.default_language if survey.default_language in available else available[0]
+
+
+def open_visit(request, public_id: str, signed: str | None = None) -> Visit:
+    distribution = load_distribution(public_id)
+    signed = signed if signed is not None else request.GET.get("c", "")
+    try:
+        link = links.read(distribution, signed)
+    except links.LinkError as exc:
+        raise RespondentError("expired_link" if exc.expired else "invalid_link") from exc
+    customer = None
+    if link.customer_id is not None:
+        customer = Customer.objects.filter(
+            pk=link.customer_id, organization_id=distribution.organization_id
+        ).first()
+        if customer is None:
+            raise RespondentError("invalid_link")
+    language = pick_language(request, distribution.survey, link.language or (customer.language if customer else ""))
+    return Visit(distribution, link, signed, customer, language if language in LANGUAGE_CODES else "en")
+
+
+def parse_token(raw) -> uuid.UUID | None:
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(str(raw)[:64])
+    except ValueError:
+        raise RespondentError("bad_request") from None
+
+
+def existing_response(visit: Visit, token) -> Response | None:
+    if token is None:
+        return None
+    return (
+        Response.objects.filter(token=token, distribution=visit.distribution)
+        .prefetch_related("answers__question")
+        .first()
+    )
+
+
+def check_rate_limits(request, visit: Visit, token=None) -> None:
+    """Per link and client address (a high ceiling, so kiosks and QR posters keep working)
+    and per respondent token (low): one respondent's flood never blocks anyone else."""
+    window = settings.RATE_LIMIT_WINDOW_SECONDS
+    link_key = f"survey:{visit.distribution.public_id}:ip:{ratelimit.client_ip(request)}"
+    if not ratelimit.hit(link_key, settings.RATE_LIMIT_PER_LINK_IP, window):
+        raise RespondentError("rate_limited")
+    if token is not None and not ratelimit.hit(f"survey:token:{token}", settings.RATE_LIMIT_PER_RESPONDENT, window):
+        raise RespondentError("rate_limited")

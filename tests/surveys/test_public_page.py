@@ -1,0 +1,278 @@
+"""The respondent's side: links, answers recorded exactly once, clear errors, never a 500."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core import signing
+from django.test import Client
+from django.utils import timezone
+
+from surveys import links
+from surveys.models import ContactPolicy, DistributionDay, Response, Survey
+
+pytestmark = pytest.mark.django_db
+
+
+def page_url(link, signed="", **params):
+    url = links.survey_url(link, signed)
+    extra = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"{url}{'&' if '?' in url else '?'}{extra}" if extra else url
+
+
+def submit(client, link, signed="", **data):
+    data.setdefault("token", str(uuid.uuid4()))
+    data.setdefault("c", signed)
+    return client.post(links.survey_url(link), data)
+
+
+def test_anonymous_link_records_a_complete_response(nps_link):
+    client = Client()
+    page = client.get(page_url(nps_link))
+    assert page.status_code == 200
+    assert "How likely are you to recommend" in page.content.decode()
+    token = str(uuid.uuid4())
+    response = submit(client, nps_link, token=token, score="9", comment="Great ride")
+    assert response.status_code == 302 and "/thanks/" in response["Location"]
+    saved = Response.objects.get(token=token)
+    assert (saved.score, saved.band, saved.comment, saved.status) == (9, "promoter", "Great ride", "completed")
+    assert saved.touchpoint == nps_link.touchpoint and saved.customer is None
+
+
+def test_personal_link_records_the_signed_customer_and_hidden_fields(nps_link, customer):
+    signed = links.sign(nps_link, customer, {"order_id": "A-1001", "store": "Riga"})
+    token = str(uuid.uuid4())
+    submit(Client(), nps_link, signed, token=token, score="3")
+    saved = Response.objects.get(token=token)
+    assert saved.customer == customer
+    assert saved.hidden_fields == {"order_id": "A-1001", "store": "Riga"}
+    assert saved.language == "ru"  # the customer's language came with the link
+
+
+def test_tampered_link_is_rejected_and_records_nothing(nps_link, customer, org_a):
+    from tests import factories
+
+    other = factories.customer(org_a)
+    signed = links.sign(nps_link, customer)
+    payload = signing.loads(signed, salt=f"surveys.link.{nps_link.public_id}")
+    payload["c"] = other.pk
+    forged = signing.dumps(payload, salt="not-the-right-salt", compress=True)
+    for bad in (forged, signed[:-3] + "abc", signed.replace(":", "x", 1)):
+        page = Client().get(page_url(nps_link, bad))
+        assert page.status_code == 400
+        assert "This link is damaged" in page.content.decode()
+        assert submit(Client(), nps_link, bad, score="10").status_code == 400
+    assert not Response.objects.exists()
+
+
+def test_a_link_signed_for_another_distribution_is_rejected(nps_link, customer, org_a):
+    from tests import factories
+
+    other_link = factories.distribution(org_a, nps_link.survey)
+    signed_elsewhere = links.sign(other_link, customer)
+    assert Client().get(page_url(nps_link, signed_elsewhere)).status_code == 400
+
+
+def test_expired_link_says_so(nps_link, customer, settings, time_machine):
+    signed = links.sign(nps_link, customer)
+    time_machine.move_to(timezone.now() + timedelta(days=settings.SURVEY_LINK_MAX_AGE_DAYS + 1))
+    page = Client().get(page_url(nps_link, signed))
+    assert page.status_code == 410
+    assert "expired" in page.content.decode()
+
+
+def test_double_submit_gives_one_response_updated_in_place(nps_link):
+    client, token = Client(), str(uuid.uuid4())
+    submit(client, nps_link, token=token, score="4", comment="first")
+    submit(client, nps_link, token=token, score="8", comment="second thoughts")
+    assert Response.objects.count() == 1
+    saved = Response.objects.get()
+    assert (saved.score, saved.comment, saved.band) == (8, "second thoughts", "passive")
+
+
+def test_partial_answers_are_saved_then_completed(nps_link):
+    client, token = Client(), str(uuid.uuid4())
+    saved = client.post(f"{links.survey_url(nps_link)}save/", {"token": token, "score": "2"})
+    assert saved.status_code == 204
+    partial = Response.objects.get(token=token)
+    assert (partial.score, partial.status) == (2, "started")
+    submit(client, nps_link, token=token, score="2", comment="Late delivery")
+    done = Response.objects.get(token=token)
+    assert (done.status, done.comment) == ("completed", "Late delivery")
+    assert Response.objects.count() == 1
+
+
+def test_one_click_score_is_recorded_before_the_follow_up(nps_link, customer):
+    signed = links.sign(nps_link, customer)
+    client = Client()
+    opened = client.get(links.one_click_url(nps_link, 3, signed))
+    assert opened.status_code == 302
+    recorded = Response.objects.get()  # kept even if the customer closes the page now
+    assert (recorded.score, recorded.band, recorded.source, recorded.status) == (3, "detractor", "one_click", "started")
+    follow_up = client.get(opened["Location"])
+    body = follow_up.content.decode()
+    assert "Нам жаль это слышать" in body  # the detractor follow-up, in the customer's language
+    assert f'value="{recorded.token}"' in body
+    submit(client, nps_link, signed, token=str(recorded.token), score="3", comment="Курьер опоздал")
+    recorded.refresh_from_db()
+    assert (recorded.status, recorded.comment) == ("completed", "Курьер опоздал")
+    assert Response.objects.count() == 1
+    # The same e-mail clicked again (another score, or a mail scanner) updates, never doubles.
+    client.get(links.one_click_url(nps_link, 5, signed))
+    assert Response.objects.filter(customer=customer).count() == 2  # a completed one is never overwritten
+    Client().get(links.one_click_url(nps_link, 6, signed))
+    assert Response.objects.filter(customer=customer).count() == 2
+
+
+def test_one_click_out_of_range_score_is_a_clear_400(nps_link):
+    assert Client().get(links.one_click_url(nps_link, 11)).status_code == 400
+    assert not Response.objects.exists()
+
+
+def test_contact_policy_skips_a_second_ask_within_n_days(nps_link, customer, org_a, time_machine):
+    from tests import factories
+
+    ContactPolicy.objects.create(organization=org_a, min_days_between_surveys=14)
+    other_survey_link = factories.distribution(org_a, factories.survey(org_a, "csat"))
+    submit(Client(), other_survey_link, links.sign(other_survey_link, customer), score="4")
+
+    signed = links.sign(nps_link, customer)
+    page = Client().get(page_url(nps_link, signed), HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert "will not ask you again so soon" in page.content.decode() or "не будем" in page.content.decode()
+    assert 'name="score"' not in page.content.decode()
+    day = DistributionDay.objects.get(distribution=nps_link)
+    assert (day.opened, day.skipped_by_policy) == (1, 1)
+
+    time_machine.move_to(timezone.now() + timedelta(days=15))
+    later = Client().get(page_url(nps_link, signed))
+    assert 'name="score"' in later.content.decode()
+    # Anonymous links are never held back: there is nobody to recognise.
+    assert 'name="score"' in Client().get(page_url(nps_link)).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"score": "11"}, "Please choose a score from 0 to 10."),
+        ({"score": "-1"}, "Please choose a score from 0 to 10."),
+        ({"score": "abc"}, "Please choose a score from 0 to 10."),
+        ({"score": ""}, "Please choose a score."),
+        ({"score": "7", "comment": "x" * 5001}, "Please keep it under 5000 characters"),
+        ({"score": "7", "comment": "bad\x00byte"}, "NUL"),
+    ],
+)
+def test_bad_answers_get_a_clear_400_page_and_change_nothing(nps_link, data, message):
+    response = submit(Client(), nps_link, **data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Response.objects.exists()
+
+
+def test_errors_speak_the_respondents_language(nps_link):
+    response = Client().post(page_url(nps_link, lang="ru"), {"token": str(uuid.uuid4()), "score": "42"})
+    assert response.status_code == 400
+    assert "Пожалуйста, выберите оценку от 0 до 10." in response.content.decode()
+
+
+def test_required_extra_question_must_be_answered(nps_link, org_a):
+    from tests import factories
+
+    question = factories.question(org_a, nps_link.survey, kind="single_choice", required=True,
+                                  choices=[{"value": "pro", "label": {"en": "Pro"}}])
+    response = submit(Client(), nps_link, score="9")
+    assert response.status_code == 400 and "Please answer this question." in response.content.decode()
+    assert submit(Client(), nps_link, score="9", **{question.key: "cargo"}).status_code == 400
+    assert submit(Client(), nps_link, score="9", **{question.key: "pro"}).status_code == 302
+    assert Response.objects.get().answers.get().choices == ["pro"]
+
+
+@pytest.mark.parametrize(
+    ("status", "expected", "code"),
+    [(Survey.Status.CLOSED, "This survey is closed", 410), (Survey.Status.PAUSED, "paused", 409),
+     (Survey.Status.DRAFT, "This survey is closed", 410)],
+)
+def test_a_survey_not_taking_answers_says_so(nps_link, status, expected, code):
+    Survey.objects.filter(pk=nps_link.survey_id).update(status=status)
+    page = Client().get(page_url(nps_link))
+    assert page.status_code == code and expected in page.content.decode()
+    assert submit(Client(), nps_link, score="9").status_code == code
+    assert not Response.objects.exists()
+
+
+def test_survey_past_its_end_date_is_closed(nps_link):
+    Survey.objects.filter(pk=nps_link.survey_id).update(ends_at=timezone.now() - timedelta(hours=1))
+    assert Client().get(page_url(nps_link)).status_code == 410
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"token=%s&score=9&comment=%%ED%%A0%%80" ,  # a lone surrogate, percent-encoded
+        b"token=%s&score=9&comment=%%FF%%FE%%FD",  # invalid UTF-8
+        b"token=%s&score=9&comment=%%00",  # NUL
+        b"token=%s&score=%%00",
+    ],
+)
+def test_hostile_form_bodies_get_a_4xx_never_a_500(nps_link, body):
+    token = str(uuid.uuid4()).encode()
+    response = Client().generic(
+        "POST", links.survey_url(nps_link), body.replace(b"%s", token, 1),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code in (302, 400)
+    if response.status_code == 302:  # accepted: then what was stored is clean text
+        comment = Response.objects.get().comment
+        assert "\x00" not in comment and all(not 0xD800 <= ord(ch) <= 0xDFFF for ch in comment)
+
+
+def test_malformed_token_and_unknown_link_are_clear_4xx(nps_link):
+    assert Client().post(links.survey_url(nps_link), {"token": "not-a-uuid", "score": "9"}).status_code == 400
+    missing = Client().get("/s/doesnotexist/")
+    assert missing.status_code == 404 and "This survey does not exist" in missing.content.decode()
+
+
+def test_language_from_link_then_browser_then_default(nps_link):
+    assert "Насколько вероятно" in Client().get(page_url(nps_link, lang="ru")).content.decode()
+    assert "Cik ticams" in Client().get(page_url(nps_link), HTTP_ACCEPT_LANGUAGE="lv-LV,lv;q=0.9").content.decode()
+    Survey.objects.filter(pk=nps_link.survey_id).update(default_language="ru")
+    assert "Насколько вероятно" in Client().get(page_url(nps_link), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+
+def test_public_page_is_light_and_frameable(nps_link):
+    page = Client().get(page_url(nps_link))
+    assert len(page.content) < 60_000
+    assert "X-Frame-Options" not in page
+    assert b"<script src" not in page.content  # no framework, no external script
+
+
+def test_opening_counts_for_the_funnel(nps_link):
+    for _ in range(3):
+        Client().get(page_url(nps_link))
+    assert DistributionDay.objects.get(distribution=nps_link).opened == 3
+
+
+def test_follow_up_is_neutral_until_a_score_is_chosen(nps_link):
+    body = Client().get(page_url(nps_link)).content.decode()
+    assert "What is the main reason for your score?" in body
+    assert "We are sorry to hear that" not in body.split('id="follow-ups"')[0]
+
+
+def test_csi_survey_rates_each_attribute_with_importance(org_a):
+    from tests import factories
+
+    survey = factories.survey(org_a, "csi")
+    speed = factories.question(org_a, survey, kind="csi_attribute", ask_importance=True, required=True)
+    staff = factories.question(org_a, survey, kind="csi_attribute")
+    link = factories.distribution(org_a, survey)
+    page = Client().get(page_url(link)).content.decode()
+    assert f'name="{speed.key}__importance"' in page and 'name="score"' not in page
+    missing = submit(Client(), link, **{staff.key: "5"})
+    assert missing.status_code == 400 and "Please answer this question." in missing.content.decode()
+    token = str(uuid.uuid4())
+    assert submit(Client(), link, token=token, **{speed.key: "2", f"{speed.key}__importance": "5",
+                                                 staff.key: "1"}).status_code == 302
+    saved = Response.objects.get(token=token)
+    assert saved.score is None and saved.band == "low"  # mean 1.5 on the 1–5 scale
+    assert {a.question_id: (a.number, a.importance) for a in saved.answers.all()} == {
+        speed.pk: (2, 5), staff.pk: (1, None)}

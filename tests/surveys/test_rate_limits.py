@@ -1,0 +1,99 @@
+"""Atomic rate limits on the public endpoints, keyed per link and client address and per respondent."""
+
+import concurrent.futures
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+from django.db import connection
+from django.test import Client, RequestFactory
+
+from cxplatform import ratelimit
+from surveys import links
+from surveys.models import Response
+
+CONCURRENT = 20
+
+
+def _hit_in_thread(key, limit):
+    try:
+        return ratelimit.hit(key, limit, 600)
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_hits_against_a_limit_of_three_let_exactly_three_through():
+    with concurrent.futures.ThreadPoolExecutor(CONCURRENT) as pool:
+        results = list(pool.map(lambda _i: _hit_in_thread("test:concurrent", 3), range(CONCURRENT)))
+    assert results.count(True) == 3
+    assert results.count(False) == CONCURRENT - 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submissions_of_one_respondent_through_http(live_server, nps_link, settings):
+    """20 simultaneous POSTs of the same respondent against a limit of 3: exactly 3 get through,
+    and the answer is stored once."""
+    settings.RATE_LIMIT_PER_RESPONDENT = 3
+    token = str(uuid.uuid4())
+    url = live_server.url + links.survey_url(nps_link)
+    body = urllib.parse.urlencode({"token": token, "score": "9", "comment": "same answer"}).encode()
+
+    def post(_i):
+        request = urllib.request.Request(url, data=body)
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            return opener.open(request, timeout=30).status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    with concurrent.futures.ThreadPoolExecutor(CONCURRENT) as pool:
+        statuses = list(pool.map(post, range(CONCURRENT)))
+    assert statuses.count(302) == 3, statuses
+    assert statuses.count(429) == CONCURRENT - 3, statuses
+    assert Response.objects.filter(token=token).count() == 1
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        return fp
+
+
+@pytest.mark.django_db
+def test_a_kiosk_behind_one_address_keeps_working_for_every_respondent(nps_link, settings):
+    settings.RATE_LIMIT_PER_RESPONDENT = 3
+    client = Client(REMOTE_ADDR="203.0.113.7")  # one shop's address, many customers
+    for _ in range(12):
+        token = str(uuid.uuid4())
+        for _attempt in range(2):  # each respondent even corrects their answer once
+            assert client.post(links.survey_url(nps_link), {"token": token, "score": "8"}).status_code == 302
+    assert Response.objects.count() == 12
+
+
+@pytest.mark.django_db
+def test_a_flood_from_one_address_is_stopped_per_link(nps_link, settings):
+    settings.RATE_LIMIT_PER_LINK_IP = 5
+    client = Client(REMOTE_ADDR="198.51.100.9")
+    codes = [client.post(links.survey_url(nps_link), {"token": str(uuid.uuid4()), "score": "1"}).status_code
+             for _ in range(8)]
+    assert codes == [302] * 5 + [429] * 3
+    page = client.get(links.survey_url(nps_link))
+    assert page.status_code == 429 and "Too many attempts" in page.content.decode()
+    # Someone else, elsewhere, is not affected.
+    assert Client(REMOTE_ADDR="192.0.2.1").get(links.survey_url(nps_link)).status_code == 200
+
+
+def test_forwarded_for_is_believed_only_from_a_configured_proxy(settings):
+    factory = RequestFactory()
+    spoofed = factory.get("/", REMOTE_ADDR="198.51.100.9", HTTP_X_FORWARDED_FOR="10.0.0.1")
+    assert ratelimit.client_ip(spoofed) == "198.51.100.9"
+    settings.TRUSTED_PROXIES = ["10.1.0.0/16"]
+    proxied = factory.get("/", REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.5, 10.1.9.9")
+    assert ratelimit.client_ip(proxied) == "203.0.113.5"  # right-most address that is not a proxy
+    garbage = factory.get("/", REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR="not-an-ip")
+    assert ratelimit.client_ip(garbage) == "10.1.2.3"
