@@ -52,8 +52,9 @@ def _populate(org, surveys, touchpoints, channels, customers):
 
 
 def _fixtures():
-    from cxplatform.models import Customer, Membership, Organization
     from django.contrib.auth import get_user_model
+
+    from cxplatform.models import Customer, Membership, Organization
     from journeys.models import Channel, Touchpoint
     from surveys.models import Survey
     from surveys.services import save_survey
