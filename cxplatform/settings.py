@@ -201,6 +201,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Surveys, journeys, feedback, metrics and actions of one organization.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name for the one language choice set used by customers, surveys and responses.
+    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "cxplatform.settings.LANGUAGES"},
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -1,5 +1,7 @@
 """The dashboard's figures as JSON, for other systems and scheduled reports."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -14,6 +16,7 @@ from .forms import ScopeForm
 class MetricsViewSet(OrgScopedViewSetMixin, viewsets.ViewSet):
     """`GET /api/v1/metrics/summary/?from=…&to=…&survey=…&touchpoint=…&channel=…&segment=…&language=…`"""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False)
     def summary(self, request):
         form = ScopeForm(request.query_params, organization=self.organization)

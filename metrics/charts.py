@@ -23,7 +23,8 @@ def trend_chart(points: list[dict], metric_label: str) -> str:
     low, high = [p["ci_low"] for p in points], [p["ci_high"] for p in points]
     return _figure([
         {"type": "scatter", "x": x + x[::-1], "y": high + low[::-1], "fill": "toself",
-         "fillcolor": "rgba(31,111,235,0.12)", "line": {"width": 0}, "hoverinfo": "skip", "name": _("95% interval")},
+         "fillcolor": "rgba(31,111,235,0.12)", "line": {"width": 0}, "hoverinfo": "skip",
+         "name": _("Confidence interval")},
         {"type": "scatter", "mode": "lines+markers", "x": x, "y": [p["value"] for p in points], "name": metric_label,
          "line": {"color": "#1f6feb"}, "customdata": [p["n"] for p in points],
          "hovertemplate": "%{x}: %{y:.1f} (n=%{customdata})<extra></extra>"},

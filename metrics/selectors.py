@@ -223,5 +223,5 @@ def segments(organization) -> list[str]:
     """The segment values of the organization's customers (cheap: customers, not responses)."""
     attr = organization.segment_attribute or "segment"
     values = (scoped(Customer, organization).order_by().annotate(seg=KeyTextTransform(attr, "attributes"))
-              .exclude(seg__isnull=True).exclude(seg="").values_list("seg", flat=True).distinct())
-    return sorted(values)
+              .values_list("seg", flat=True).distinct())
+    return sorted(v for v in values if v)

@@ -53,7 +53,7 @@ class DistributionSerializer(serializers.ModelSerializer):
         fields = ["id", "survey", "name", "touchpoint", "channel", "active", "public_id", "url", "created_at"]
         read_only_fields = ["id", "public_id", "created_at"]
 
-    def get_url(self, obj):
+    def get_url(self, obj) -> str:
         request = self.context.get("request")
         path = links.survey_url(obj)
         return request.build_absolute_uri(path) if request else path
@@ -78,7 +78,7 @@ class ResponseSerializer(serializers.ModelSerializer):
                   "source", "client_key", "started_at", "submitted_at", "answers"]
         read_only_fields = fields
 
-    def get_answers(self, obj):
+    def get_answers(self, obj) -> dict:
         return {
             a.question.key: {"number": a.number, "importance": a.importance, "text": a.text, "choices": a.choices}
             for a in obj.answers.all()

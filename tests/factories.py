@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cxplatform.models import Customer
 from journeys.models import Channel, Touchpoint
-from surveys.models import Distribution, Question, Response, Survey
+from surveys.models import Distribution, ImportJob, Question, Response, Survey
 from surveys.services import save_survey
 
 _seq = itertools.count(1)
@@ -62,6 +62,13 @@ def response(org, distribution_obj=None, score=9, **fields):
     )
 
 
+def import_job(org, survey_obj=None, **fields):
+    # The name only: pages that show a job never open its file.
+    fields.setdefault("file", "imports/test/responses.csv")
+    fields.setdefault("original_name", "responses.csv")
+    return ImportJob.objects.create(organization=org, survey=survey_obj or survey(org), **fields)
+
+
 FACTORIES = {
     Customer: customer,
     Channel: channel,
@@ -70,6 +77,7 @@ FACTORIES = {
     Question: question,
     Distribution: distribution,
     Response: response,
+    ImportJob: import_job,
 }
 
 

@@ -1,1 +1,120 @@
-urlpatterns = []
+"""The answers that came back: a survey's responses (filtered, with each link's funnel), one
+response in full, and the same filtered list exported to CSV or Excel."""
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.urls import path
+from django.utils.translation import get_language
+from django.views.decorators.http import require_safe
+
+from cxplatform.permissions import member_required
+from cxplatform.tenancy import get_for_org_or_404
+
+from .. import exporting, selectors
+from ..filters import ResponseFilter
+from ..models import Question, Survey, SurveyType
+from ..services import localized
+
+PER_PAGE = 50
+
+
+def _survey(request, survey_id):
+    return get_for_org_or_404(Survey, request.organization, pk=survey_id)
+
+
+def _filter(request, survey):
+    return ResponseFilter(
+        request.GET, queryset=selectors.responses(request.organization, survey), request=request, survey=survey
+    )
+
+
+def _list_page(request, survey, filterset, status=200):
+    page = None
+    if filterset.is_valid():
+        # The list shows no answers: their prefetch would be two queries for nothing.
+        page = Paginator(filterset.qs.prefetch_related(None), PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "surveys/response_list.html", {
+        "survey": survey,
+        "form": filterset.form,
+        "page": page,
+        "funnel": selectors.survey_funnel(survey),
+    }, status=status)
+
+
+@member_required
+@require_safe
+def response_list(request, survey_id):
+    survey = _survey(request, survey_id)
+    # Invalid filters show the form's errors (and no rows) on an ordinary page, never an error page.
+    return _list_page(request, survey, _filter(request, survey))
+
+
+def _export(request, survey_id, write):
+    survey = _survey(request, survey_id)
+    filterset = _filter(request, survey)
+    if not filterset.is_valid():
+        return _list_page(request, survey, filterset, status=400)
+    return write(survey, filterset.qs)
+
+
+@member_required
+@require_safe
+def response_export_csv(request, survey_id):
+    return _export(request, survey_id, exporting.csv_response)
+
+
+@member_required
+@require_safe
+def response_export_xlsx(request, survey_id):
+    return _export(request, survey_id, exporting.xlsx_response)
+
+
+def _answer_display(question, answer, language):
+    """What the respondent answered, as the reader should see it (choice labels, not values)."""
+    if answer is None:
+        return None
+    if question.kind in (Question.Kind.CSI_ATTRIBUTE, Question.Kind.RATING):
+        return answer.number
+    if question.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE):
+        labels = {c.get("value"): localized(c.get("label"), language) for c in question.choices or []}
+        return ", ".join(labels.get(value) or str(value) for value in answer.choices or [])
+    return answer.text
+
+
+@member_required
+@require_safe
+def response_detail(request, survey_id, response_id):
+    survey = _survey(request, survey_id)
+    response = get_for_org_or_404(
+        selectors.responses(request.organization, survey), request.organization, pk=response_id
+    )
+    language = get_language() or survey.default_language
+    answers = {a.question_id: a for a in response.answers.all()}
+    rows = []
+    for question in selectors.questions(survey):
+        answer = answers.get(question.pk)
+        rows.append({
+            "question": question,
+            "text": localized(question.text, language),
+            "answer": answer,
+            "value": _answer_display(question, answer, language),
+        })
+    hidden = response.hidden_fields if isinstance(response.hidden_fields, dict) else {}
+    return render(request, "surveys/response_detail.html", {
+        "survey": survey,
+        "response": response,
+        "score_question": (
+            localized(survey.score_question, language) if survey.survey_type != SurveyType.CSI else ""
+        ),
+        "follow_up": localized((survey.follow_up or {}).get(response.band), language),
+        "answers": rows,
+        "hidden_fields": sorted(hidden.items()),
+    })
+
+
+urlpatterns = [
+    path("<int:survey_id>/responses/", response_list, name="response_list"),
+    path("<int:survey_id>/responses/export.csv", response_export_csv, name="response_export_csv"),
+    path("<int:survey_id>/responses/export.xlsx", response_export_xlsx, name="response_export_xlsx"),
+    path("<int:survey_id>/responses/<int:response_id>/", response_detail, name="response_detail"),
+]

@@ -21,8 +21,8 @@ def test_demo_login_reaches_the_dashboard_and_switches_language(live_server, pag
         assert area in nav
     page.screenshot(path=artifact("dashboard-en.png"), full_page=True)
 
-    page.select_option("#lang-switch", "ru")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.select_option("#lang-switch", "ru")
     assert page.locator("h1").inner_text().startswith("Дашборд")
     assert "Опросы" in page.locator("nav.areas").inner_text()
     page.screenshot(path=artifact("dashboard-ru.png"), full_page=True)

@@ -1,0 +1,697 @@
+"""Import of past responses from another tool: a CSV or XLSX file, one response per row.
+
+Each row goes through the same door as a live answer (`clean_submission` + `record_response`),
+keyed by `import:<survey>:<row key>` so importing the same file twice adds nothing: the row key is
+the file's `response_id` column, or a hash of the row's normalized content. Bad rows are reported
+with their number in the file (the header is row 1) and a reason; good rows are kept.
+
+Rows are read as a stream (csv module, openpyxl in read-only mode) and recorded in batches, each
+batch in one transaction together with the job's counters, so a progress bar can follow and a
+batch is either fully counted or not at all.
+"""
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from cxplatform.models import Customer
+from journeys.models import Channel, Touchpoint
+
+from . import services
+from .models import LANGUAGE_CODES, ImportJob, Question, Response, Survey, SurveyType
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+# Bad rows kept in the job's report; the count stays exact beyond it (and the command prints all).
+MAX_REPORTED_ERRORS = 1000
+EXTENSIONS = {".csv": "csv", ".xlsx": "xlsx"}
+
+RESPONSE_COLUMNS = ("submitted_at", "score", "comment", "customer_external_id", "email", "touchpoint", "channel",
+                    "language", "response_id")
+# Our own export names the e-mail column so; an exported file imports as it is.
+ALIASES = {"customer_email": "email"}
+# Columns of our export that describe a response rather than answer it: read past without a word.
+EXPORT_ONLY_COLUMNS = {"status", "band", "distribution", "source"}
+HIDDEN_PREFIX = "hidden_"
+MAX_KEY_LENGTH = 64
+
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+
+
+class ImportFileError(Exception):
+    """The whole file is rejected (unreadable, not CSV/XLSX, required columns missing)."""
+
+
+class RowError(Exception):
+    def __init__(self, reasons: list[str]):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+# --- Reading the file ------------------------------------------------------------------------
+
+def file_kind(name: str) -> str:
+    kind = EXTENSIONS.get(os.path.splitext(name or "")[1].lower())
+    if kind is None:
+        raise ImportFileError(_("Only .csv and .xlsx files can be imported."))
+    return kind
+
+
+def _raw(fileobj):
+    """The plain binary file under Django's File wrappers (TextIOWrapper and openpyxl need it)."""
+    while hasattr(fileobj, "file") and fileobj.file is not None and fileobj.file is not fileobj:
+        fileobj = fileobj.file
+    return fileobj
+
+
+def _blank_row(values) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+class _CsvTable:
+    def __init__(self, fileobj):
+        self.fileobj = _raw(fileobj)
+        self.fileobj.seek(0)
+        sample = self.fileobj.read(64 * 1024)
+        try:
+            text = sample.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(sample) - 3:  # not just a character cut in two at the sample's end
+                raise ImportFileError(_("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")) from None
+            text = sample[: exc.start].decode("utf-8-sig")
+        self.delimiter = _sniff_delimiter(text)
+
+    def records(self) -> Iterator[tuple[int, list]]:
+        """(row number, cells) of every record, the header being row 1."""
+        self.fileobj.seek(0)
+        text = io.TextIOWrapper(self.fileobj, encoding="utf-8-sig", newline="")
+        number = 0
+        try:
+            for number, record in enumerate(csv.reader(text, delimiter=self.delimiter), start=1):  # noqa: B007
+                yield number, record
+        except UnicodeDecodeError:
+            raise ImportFileError(
+                _("Row %(row)d: the file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")
+                % {"row": number + 1}
+            ) from None
+        except csv.Error as exc:
+            raise ImportFileError(_("Row %(row)d is not valid CSV: %(error)s") % {"row": number + 1, "error": exc}) \
+                from None
+        finally:
+            text.detach()  # closing the wrapper would close the caller's file
+
+    def estimate(self) -> int:
+        """Data rows, counted in a first pass (cheap for CSV; it also proves the whole file decodes)."""
+        return sum(1 for number, values in self.records() if number > 1 and not _blank_row(values))
+
+    def close(self):
+        pass
+
+
+def _sniff_delimiter(text: str) -> str:
+    first_line = text.split("\n", 1)[0]
+    commas, semicolons = first_line.count(","), first_line.count(";")
+    if commas != semicolons:
+        return ";" if semicolons > commas else ","
+    try:
+        return csv.Sniffer().sniff(text[:8192], delimiters=",;").delimiter
+    except csv.Error:
+        return ","
+
+
+class _XlsxTable:
+    def __init__(self, fileobj):
+        from openpyxl import load_workbook
+
+        raw = _raw(fileobj)
+        raw.seek(0)
+        try:
+            self.workbook = load_workbook(raw, read_only=True, data_only=True)
+            self.sheet = self.workbook.worksheets[0]
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, TypeError) as exc:
+            logger.info("unreadable workbook: %r", exc)
+            raise ImportFileError(_("The file could not be read as an Excel workbook (.xlsx).")) from None
+        self._declared_rows = self.sheet.max_row
+        # Some writers declare a wrong size, and openpyxl would stop reading at it: read every row.
+        self.sheet.reset_dimensions()
+
+    def records(self) -> Iterator[tuple[int, list]]:
+        try:
+            for number, values in enumerate(self.sheet.iter_rows(values_only=True), start=1):
+                yield number, list(values)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            logger.info("unreadable workbook rows: %r", exc)
+            raise ImportFileError(_("The file could not be read as an Excel workbook (.xlsx).")) from None
+
+    def estimate(self) -> int:
+        """Data rows as the workbook declares them (corrected when the import ends), else a count."""
+        if self._declared_rows:
+            return max(self._declared_rows - 1, 0)
+        return sum(1 for number, values in self.records() if number > 1 and not _blank_row(values))
+
+    def close(self):
+        self.workbook.close()
+
+
+@contextmanager
+def open_table(fileobj, name: str):
+    table = _CsvTable(fileobj) if file_kind(name) == "csv" else _XlsxTable(fileobj)
+    try:
+        yield table
+    finally:
+        table.close()
+
+
+# --- Columns ---------------------------------------------------------------------------------
+
+@dataclass
+class Columns:
+    """Where each known column sits in the row, and the header's columns that mean nothing here."""
+
+    positions: dict[str, int]  # response column, question key or "<key>__importance" -> index
+    hidden: dict[str, int]  # hidden field name -> index
+    ignored: list[str]
+
+
+def read_columns(header: list, survey: Survey, questions: list[Question]) -> Columns:
+    names = ["" if cell is None else str(cell).strip() for cell in header]
+    by_lower = {c: c for c in RESPONSE_COLUMNS} | ALIASES
+    for q in questions:
+        by_lower[q.key.lower()] = q.key
+        by_lower[f"{q.key}__importance".lower()] = f"{q.key}__importance"
+    positions, hidden, ignored = {}, {}, []
+    for index, name in enumerate(names):
+        if not name:
+            continue
+        lower = name.lower()
+        target = by_lower.get(lower)
+        if target is not None:
+            if target in positions:
+                raise ImportFileError(_("The column “%(column)s” appears more than once.") % {"column": name})
+            positions[target] = index
+        elif lower.startswith(HIDDEN_PREFIX) and len(lower) > len(HIDDEN_PREFIX):
+            hidden[name[len(HIDDEN_PREFIX):]] = index
+        elif lower not in EXPORT_ONLY_COLUMNS:
+            ignored.append(name)
+
+    required = ["submitted_at"]
+    if survey.survey_type != SurveyType.CSI:
+        required.append("score")
+    required += [q.key for q in questions if q.required]
+    missing = [c for c in required if c not in positions]
+    if missing:
+        raise ImportFileError(
+            _("The file lacks the required column(s): %(columns)s. The first row must name the columns.")
+            % {"columns": ", ".join(missing)}
+        )
+    return Columns(positions=positions, hidden=hidden, ignored=ignored)
+
+
+def survey_columns(survey: Survey) -> list[str]:
+    """The columns a file for `survey` may have, for the upload page."""
+    columns = [c for c in RESPONSE_COLUMNS if not (c == "score" and survey.survey_type == SurveyType.CSI)]
+    for q in survey.questions.all():
+        columns.append(q.key)
+        if q.ask_importance:
+            columns.append(f"{q.key}__importance")
+    return columns
+
+
+def check_file(fileobj, name: str, survey: Survey) -> Columns:
+    """Raise ImportFileError when the file as a whole cannot be imported (checked before upload)."""
+    with open_table(fileobj, name) as table:
+        header = _header(table)
+        return read_columns(header, survey, list(survey.questions.all()))
+
+
+def _header(table) -> list:
+    records = table.records()
+    try:
+        for _number, values in records:
+            if not _blank_row(values):
+                return values
+            break  # the header must be the first row: row numbers in reports count from it
+    finally:
+        records.close()
+    raise ImportFileError(_("The file is empty, or its first row does not name the columns."))
+
+
+# --- One row ---------------------------------------------------------------------------------
+
+def _text(value) -> str:
+    """A cell as text: spreadsheets give numbers and dates, CSV gives strings."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def parse_submitted_at(value, now: datetime) -> datetime:
+    """ISO 8601 date or date-time (naive means UTC), DD.MM.YYYY or DD.MM.YYYY HH:MM; not in the future."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time.min)
+    else:
+        text = _text(value)
+        if not text:
+            raise ValueError(_("The date is missing."))
+        moment = None
+        dotted = _DOTTED_DATE.fullmatch(text)
+        try:
+            if dotted:
+                day, month, year, hour, minute, second = (int(g) if g else 0 for g in dotted.groups())
+                moment = datetime(year, month, day, hour, minute, second)
+            else:
+                moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                _("“%(value)s” is not a date: use YYYY-MM-DD, YYYY-MM-DD HH:MM, DD.MM.YYYY or DD.MM.YYYY HH:MM.")
+                % {"value": text[:40]}
+            ) from None
+    moment = moment.replace(tzinfo=UTC) if timezone.is_naive(moment) else moment.astimezone(UTC)
+    if moment > now:
+        raise ValueError(_("The date %(value)s is in the future.") % {"value": moment.strftime("%Y-%m-%d %H:%M")})
+    return moment
+
+
+@dataclass
+class Row:
+    number: int
+    key: str  # the row key, part of the response's client_key
+    data: dict  # what clean_submission reads
+    submitted_at: datetime
+    language: str
+    touchpoint: Touchpoint | None
+    channel: Channel | None
+    external_id: str
+    email: str
+    hidden: dict
+    client_key: str = ""
+    submission: services.Submission | None = None
+
+
+@dataclass
+class Outcome:
+    imported: int = 0
+    duplicates: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+
+class Importer:
+    """Imports rows of one job. Looks up touchpoints, channels and customers once, not per row."""
+
+    def __init__(self, job: ImportJob, on_error: Callable[[int, str], None] | None = None):
+        self.job = job
+        self.organization = job.organization
+        self.survey = Survey.objects.select_related("organization").prefetch_related("questions").get(pk=job.survey_id)
+        self.questions = list(self.survey.questions.all())
+        self.on_error = on_error
+        self.now = timezone.now()
+        self.touchpoints = _by_name(Touchpoint.objects.filter(organization=self.organization).select_related("channel"))
+        self.channels = _by_name(Channel.objects.filter(organization=self.organization))
+        self.customers_by_external_id: dict[str, Customer] = {}
+        self.customers_by_email: dict[str, Customer] = {}
+        self.choice_labels = {q.key: _choice_lookup(q) for q in self.questions
+                              if q.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE)}
+        self.columns: Columns | None = None
+
+    # -- the whole file
+
+    def run(self, fileobj, name: str) -> None:
+        with open_table(fileobj, name) as table:
+            self.columns = read_columns(_header(table), self.survey, self.questions)
+            estimate = table.estimate()
+            notes = [
+                {"row": 1, "reason": _("The column “%(column)s” is not a question of this survey: it was ignored.")
+                 % {"column": column}}
+                for column in self.columns.ignored
+            ]
+            ImportJob.objects.filter(pk=self.job.pk).update(total_rows=estimate, errors=notes)
+            self.job.total_rows, self.job.errors = estimate, notes
+            for note in notes:
+                self._report(note)
+            batch = []
+            for number, values in table.records():
+                if number == 1 or _blank_row(values):
+                    continue
+                batch.append((number, values))
+                if len(batch) >= BATCH_SIZE:
+                    self._batch(batch)
+                    batch = []
+            if batch:
+                self._batch(batch)
+
+    def _batch(self, batch: list[tuple[int, list]]) -> None:
+        outcome = Outcome()
+        rows = []
+        for number, values in batch:
+            try:
+                rows.append(self.parse(number, values))
+            except RowError as exc:
+                outcome.errors.append({"row": number, "reason": "; ".join(exc.reasons)})
+        with transaction.atomic():
+            keys = {row.client_key for row in rows}
+            existing = set(
+                Response.objects.filter(organization=self.organization, client_key__in=keys)
+                .values_list("client_key", flat=True)
+            )
+            self._load_customers(rows)
+            for row in rows:
+                if row.client_key in existing:
+                    outcome.duplicates += 1
+                    continue
+                try:
+                    _response, created = services.record_response(
+                        survey=self.survey,
+                        submission=row.submission,
+                        complete=True,
+                        language=row.language,
+                        source=Response.Source.IMPORT,
+                        client_key=row.client_key,
+                        customer=self._customer(row),
+                        hidden=row.hidden,
+                        touchpoint=row.touchpoint,
+                        channel=row.channel,
+                        submitted_at=row.submitted_at,
+                    )
+                except services.SubmissionError as exc:
+                    outcome.errors.append({"row": row.number, "reason": _reasons(exc.errors)})
+                    continue
+                existing.add(row.client_key)  # the same row twice in one file
+                if created:
+                    outcome.imported += 1
+                else:  # another import of the same file got there first
+                    outcome.duplicates += 1
+            self._count(len(batch), outcome)
+
+    def _count(self, processed: int, outcome: Outcome) -> None:
+        job = self.job
+        outcome.errors.sort(key=lambda e: e["row"])
+        for error in outcome.errors:
+            self._report(error)
+        job.processed_rows += processed
+        job.imported_rows += outcome.imported
+        job.duplicate_rows += outcome.duplicates
+        job.error_rows += len(outcome.errors)
+        job.total_rows = max(job.total_rows, job.processed_rows)
+        changes = {
+            "processed_rows": job.processed_rows,
+            "imported_rows": job.imported_rows,
+            "duplicate_rows": job.duplicate_rows,
+            "error_rows": job.error_rows,
+            "total_rows": job.total_rows,
+        }
+        room = MAX_REPORTED_ERRORS - len(job.errors)
+        if outcome.errors and room > 0:
+            job.errors = [*job.errors, *outcome.errors[:room]]
+            changes["errors"] = job.errors
+        ImportJob.objects.filter(pk=job.pk).update(**changes)
+
+    def _report(self, error: dict) -> None:
+        if self.on_error is not None:
+            self.on_error(error["row"], error["reason"])
+
+    # -- one row
+
+    def parse(self, number: int, values: list) -> Row:
+        """Check one row without touching the database; RowError lists everything wrong with it."""
+        columns = self.columns
+        reasons: list[str] = []
+
+        def cell(name):
+            index = columns.positions.get(name)
+            return values[index] if index is not None and index < len(values) else None
+
+        texts = {name: _text(cell(name)) for name in columns.positions}
+        unreadable = {name for name, text in texts.items() if "\x00" in text}
+        for name in unreadable:
+            reasons.append(f"{name}: " + _("The text contains a NUL character."))
+            texts[name] = ""
+        hidden = {}
+        for name, index in columns.hidden.items():
+            value = _text(values[index]) if index < len(values) else ""
+            if "\x00" in value:
+                reasons.append(f"{HIDDEN_PREFIX}{name}: " + _("The text contains a NUL character."))
+            elif value:
+                hidden[name] = value
+
+        submitted_at = None
+        try:
+            raw_date = cell("submitted_at")
+            submitted_at = parse_submitted_at(raw_date if isinstance(raw_date, datetime | date) else
+                                              texts["submitted_at"], self.now)
+        except ValueError as exc:
+            reasons.append(f"submitted_at: {exc}")
+
+        language = texts.get("language", "").lower() or self.survey.default_language
+        if language not in LANGUAGE_CODES:
+            reasons.append("language: " + _("“%(value)s” is not a language we speak: use %(codes)s.")
+                           % {"value": texts["language"][:20], "codes": ", ".join(LANGUAGE_CODES)})
+
+        touchpoint = channel = None
+        if texts.get("touchpoint"):
+            touchpoint = _find(self.touchpoints, texts["touchpoint"])
+            if touchpoint is None:
+                reasons.append("touchpoint: " + _("There is no touchpoint “%(name)s” in this organization.")
+                               % {"name": texts["touchpoint"][:200]})
+        if texts.get("channel"):
+            channel = _find(self.channels, texts["channel"])
+            if channel is None:
+                reasons.append("channel: " + _("There is no channel “%(name)s” in this organization.")
+                               % {"name": texts["channel"][:100]})
+        elif touchpoint is not None:
+            channel = touchpoint.channel
+
+        external_id, email = texts.get("customer_external_id", ""), texts.get("email", "")
+        if len(external_id) > 100:
+            reasons.append("customer_external_id: " + _("Please keep it under %(limit)d characters.") % {"limit": 100})
+        if len(email) > 254:
+            reasons.append("email: " + _("Please keep it under %(limit)d characters.") % {"limit": 254})
+        elif email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                reasons.append("email: " + _("“%(value)s” is not a valid e-mail address.") % {"value": email[:100]})
+
+        data = self._submission_data(texts)
+        submission = None
+        try:
+            submission = services.clean_submission(self.survey, data, complete=True, language=language)
+        except services.SubmissionError as exc:
+            other = {name: message for name, message in exc.errors.items() if name not in unreadable}
+            if other:
+                reasons.append(_reasons(other))
+
+        if reasons:
+            raise RowError(reasons)
+        key = self._row_key(texts, submitted_at)
+        return Row(
+            number=number, key=key, data=data, submitted_at=submitted_at, language=language, touchpoint=touchpoint,
+            channel=channel, external_id=external_id, email=email, hidden=hidden,
+            client_key=f"import:{self.survey.pk}:{key}", submission=submission,
+        )
+
+    def _submission_data(self, texts: dict) -> dict:
+        data = {}
+        if "score" in texts:
+            data["score"] = texts["score"]
+        if "comment" in texts:
+            data["comment"] = texts["comment"]
+        for q in self.questions:
+            if q.key not in texts:
+                continue
+            value = texts[q.key]
+            if q.kind == Question.Kind.MULTIPLE_CHOICE:
+                data[q.key] = [self._choice(q, part.strip()) for part in value.split("|") if part.strip()]
+            elif q.kind == Question.Kind.SINGLE_CHOICE:
+                data[q.key] = self._choice(q, value)
+            else:
+                data[q.key] = value
+            importance = f"{q.key}__importance"
+            if importance in texts:
+                data[importance] = texts[importance]
+        return data
+
+    def _choice(self, question: Question, value: str) -> str:
+        """A choice's value; another tool exports its label instead, in any of our languages."""
+        if not value or value in question.choice_values:
+            return value
+        return self.choice_labels[question.key].get(value.casefold(), value)
+
+    def _row_key(self, texts: dict, submitted_at: datetime) -> str:
+        response_id = texts.get("response_id", "")
+        if response_id:
+            if len(response_id) <= MAX_KEY_LENGTH:
+                return response_id
+            return hashlib.sha256(response_id.encode()).hexdigest()[:40]
+        content = {name: value for name, value in texts.items() if value}
+        content["submitted_at"] = submitted_at.isoformat()
+        if "email" in content:
+            content["email"] = content["email"].lower()
+        digest = json.dumps(content, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(digest.encode()).hexdigest()[:40]
+
+    # -- customers
+
+    def _load_customers(self, rows: list[Row]) -> None:
+        """Fetch the batch's customers in two queries instead of two per row."""
+        external_ids = {r.external_id for r in rows if r.external_id} - self.customers_by_external_id.keys()
+        emails = {r.email.lower() for r in rows if r.email} - self.customers_by_email.keys()
+        if external_ids:
+            for customer in Customer.objects.filter(organization=self.organization, external_id__in=external_ids):
+                self.customers_by_external_id[customer.external_id] = customer
+        if emails:
+            found = (Customer.objects.filter(organization=self.organization)
+                     .annotate(email_lower=Lower("email")).filter(email_lower__in=emails).order_by("id"))
+            for customer in found:
+                self.customers_by_email.setdefault(customer.email_lower, customer)
+
+    def _customer(self, row: Row) -> Customer | None:
+        """Matched by external id, then by e-mail; created when new."""
+        if not row.external_id and not row.email:
+            return None
+        email = row.email.lower()
+        customer = self.customers_by_external_id.get(row.external_id) if row.external_id else None
+        if customer is None and email:
+            by_email = self.customers_by_email.get(email)
+            if by_email is not None and (not row.external_id or not by_email.external_id):
+                customer = by_email
+                if row.external_id:  # the other tool knew the customer's id: remember it
+                    customer.external_id = row.external_id
+                    customer.save(update_fields=["external_id"])
+        if customer is None:
+            customer = self._create_customer(row)
+        if row.external_id:
+            self.customers_by_external_id[row.external_id] = customer
+        if email:
+            self.customers_by_email.setdefault(email, customer)
+        return customer
+
+    def _create_customer(self, row: Row) -> Customer:
+        try:
+            with transaction.atomic():
+                return Customer.objects.create(
+                    organization=self.organization, external_id=row.external_id, email=row.email,
+                    language=row.language,
+                )
+        except IntegrityError:  # created meanwhile by someone else
+            return Customer.objects.get(organization=self.organization, external_id=row.external_id)
+
+
+def _by_name(queryset) -> dict[str, object]:
+    found = {}
+    for obj in queryset:
+        found.setdefault(obj.name, obj)
+        found.setdefault(obj.name.strip().casefold(), obj)
+    return found
+
+
+def _find(objects: dict, name: str):
+    return objects.get(name) or objects.get(name.strip().casefold())
+
+
+def _choice_lookup(question: Question) -> dict[str, str]:
+    labels = {}
+    for choice in question.choices or []:
+        for label in (choice.get("label") or {}).values():
+            if label:
+                labels.setdefault(str(label).strip().casefold(), choice["value"])
+    return labels
+
+
+def _reasons(errors: dict[str, str]) -> str:
+    return "; ".join(f"{name}: {message}" for name, message in errors.items())
+
+
+# --- Jobs ------------------------------------------------------------------------------------
+
+def create_job(survey: Survey, upload, *, user=None, original_name: str = "", language: str | None = None,
+               enqueue: bool = True) -> ImportJob:
+    """Store the upload and queue its import (after commit, so the worker finds the job)."""
+    original_name = os.path.basename(original_name or upload.name or "")[:255]
+    job = ImportJob(organization=survey.organization, survey=survey, created_by=user, original_name=original_name)
+    # A random name: the stored file holds customers' answers and must not be guessable.
+    extension = os.path.splitext(original_name)[1].lower()
+    job.file.save(f"{uuid.uuid4().hex}{extension}", upload, save=False)
+    job.save()
+    if enqueue:
+        transaction.on_commit(partial(enqueue_job, job.pk, language or translation.get_language()))
+    return job
+
+
+def enqueue_job(job_id: int, language: str | None = None) -> bool:
+    from .tasks import run_import as run_import_task
+
+    try:
+        run_import_task.delay(job_id, language)
+    except Exception:  # broker outage: the job stays queued
+        logger.warning("could not enqueue import job %s", job_id, exc_info=True)
+        return False
+    return True
+
+
+def run_import(job_id: int, *, language: str | None = None,
+               on_error: Callable[[int, str], None] | None = None) -> ImportJob | None:
+    """Import the job's file once. Returns the finished job, or None when the job was not ours to
+    run (already claimed by another delivery of the same task, finished, or gone)."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING
+    )
+    if not claimed:
+        return None
+    job = ImportJob.objects.select_related("organization", "survey").get(pk=job_id)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        try:
+            importer = Importer(job, on_error=on_error)
+            with job.file.open("rb") as fileobj:
+                importer.run(fileobj, job.original_name or job.file.name)
+        except ImportFileError as exc:
+            return _finish(job, ImportJob.Status.FAILED, failure=str(exc))
+        except FileNotFoundError:
+            return _finish(job, ImportJob.Status.FAILED, failure=_("The uploaded file is no longer there."))
+        except Exception:
+            logger.exception("import job %s stopped", job_id)
+            return _finish(job, ImportJob.Status.FAILED, failure=_(
+                "The import stopped unexpectedly. Upload the file again: rows already imported are skipped."
+            ))
+    return _finish(job, ImportJob.Status.DONE)
+
+
+def _finish(job: ImportJob, status: str, failure: str = "") -> ImportJob:
+    job.refresh_from_db()
+    job.status = status
+    job.failure = failure
+    job.finished_at = timezone.now()
+    if status == ImportJob.Status.DONE:
+        job.total_rows = job.processed_rows  # the estimate (an XLSX's declared size) made exact
+    job.save(update_fields=["status", "failure", "finished_at", "total_rows"])
+    return job

@@ -1,0 +1,118 @@
+"""Reusable read queries of surveys: the responses of a survey (filtered) and the link funnels.
+
+Every query starts from `cxplatform.tenancy.scoped`, so nothing here can read across organizations.
+"""
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from cxplatform.tenancy import scoped
+
+from .models import Answer, Distribution, DistributionDay, Question, Response
+
+# A response not completed yet has no submission time: it is dated by when it was started.
+ANSWERED_AT = Coalesce("submitted_at", "started_at")
+
+
+def responses(organization, survey, filters: Mapping | None = None):
+    """The responses of `survey` in `organization`, newest first, narrowed by `filters`.
+
+    `filters` holds cleaned values (as `surveys.filters.ResponseFilter` gives them), each optional:
+    `from` / `to` (dates, both inclusive), `band`, `touchpoint`, `channel` (an object or an id),
+    `language`, `has_comment` ("yes" / "no" or a bool), `status`.
+    """
+    qs = (
+        scoped(Response, organization)
+        .filter(survey=survey)
+        .select_related("customer", "touchpoint", "channel", "distribution")
+        .prefetch_related(Prefetch("answers", queryset=Answer.objects.select_related("question")))
+        .annotate(answered_at=ANSWERED_AT)
+        .order_by("-answered_at", "-id")
+    )
+    return filter_responses(qs, filters or {})
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def filter_responses(qs, filters: Mapping):
+    """Narrow a queryset of responses annotated with `answered_at` (see `responses`)."""
+    start, end = filters.get("from"), filters.get("to")
+    if start:
+        qs = qs.filter(answered_at__gte=_day_start(start))
+    if end and end < date.max:  # "to" the last day a date can hold: no upper bound (and no overflow)
+        qs = qs.filter(answered_at__lt=_day_start(end + timedelta(days=1)))
+    for name in ("band", "touchpoint", "channel", "language", "status"):
+        value = filters.get(name)
+        if value not in (None, ""):
+            qs = qs.filter(**{name: value})
+    has_comment = filters.get("has_comment")
+    if has_comment in ("yes", True):
+        qs = qs.exclude(comment="")
+    elif has_comment in ("no", False):
+        qs = qs.filter(comment="")
+    return qs
+
+
+def questions(survey) -> list[Question]:
+    """The questions of `survey` besides the score, in the order the respondent sees them."""
+    return list(scoped(Question, survey.organization_id).filter(survey=survey).order_by("position", "id"))
+
+
+# --- Funnel ---------------------------------------------------------------------------------
+
+def _rates(row: dict) -> dict:
+    row["response_rate"] = row["completed"] / row["opened"] if row["opened"] else None
+    row["completion_rate"] = row["completed"] / row["started"] if row["started"] else None
+    return row
+
+
+def funnel(distribution: Distribution) -> dict:
+    """How one link did: opened (and held back by the contact policy) → started → completed."""
+    days = DistributionDay.objects.filter(distribution=distribution).aggregate(
+        opened=Coalesce(Sum("opened"), 0), skipped_by_policy=Coalesce(Sum("skipped_by_policy"), 0),
+    )
+    answers = scoped(Response, distribution.organization_id).filter(distribution=distribution).aggregate(
+        started=Count("id"), completed=Count("id", filter=Q(status=Response.Status.COMPLETED)),
+    )
+    return _rates({**days, **answers})
+
+
+def survey_funnel(survey) -> list[dict]:
+    """`funnel()` of every link of `survey` (each dict also holds its `distribution`), newest link
+    first: three queries in all, whatever the number of links."""
+    organization = survey.organization_id
+    distributions = list(
+        scoped(Distribution, organization).filter(survey=survey).select_related("touchpoint", "channel")
+    )
+    days = {
+        row["distribution"]: row
+        for row in DistributionDay.objects.filter(
+            distribution__survey=survey, distribution__organization=organization
+        )
+        .values("distribution").order_by()
+        .annotate(opened=Sum("opened"), skipped_by_policy=Sum("skipped_by_policy"))
+    }
+    answers = {
+        row["distribution"]: row
+        for row in scoped(Response, organization).filter(survey=survey, distribution__isnull=False)
+        .values("distribution").order_by()
+        .annotate(started=Count("id"), completed=Count("id", filter=Q(status=Response.Status.COMPLETED)))
+    }
+    result = []
+    for distribution in distributions:
+        opened = days.get(distribution.pk, {})
+        answered = answers.get(distribution.pk, {})
+        result.append(_rates({
+            "distribution": distribution,
+            "opened": opened.get("opened") or 0,
+            "skipped_by_policy": opened.get("skipped_by_policy") or 0,
+            "started": answered.get("started", 0),
+            "completed": answered.get("completed", 0),
+        }))
+    return result
