@@ -28,12 +28,13 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cxplatform.models import Customer
+from cxplatform.services import match_or_create_customer
 from journeys.models import Channel, Touchpoint
 
 from . import services
@@ -597,14 +598,8 @@ class Importer:
         return customer
 
     def _create_customer(self, row: Row) -> Customer:
-        try:
-            with transaction.atomic():
-                return Customer.objects.create(
-                    organization=self.organization, external_id=row.external_id, email=row.email,
-                    language=row.language,
-                )
-        except IntegrityError:  # created meanwhile by someone else
-            return Customer.objects.get(organization=self.organization, external_id=row.external_id)
+        return match_or_create_customer(self.organization, external_id=row.external_id, email=row.email,
+                                        language=row.language)
 
 
 def _by_name(queryset) -> dict[str, object]:

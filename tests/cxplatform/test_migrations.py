@@ -9,5 +9,7 @@ def test_models_and_migrations_agree():
     out = io.StringIO()
     try:
         call_command("makemigrations", "--check", "--dry-run", stdout=out)
+        code = 0
     except SystemExit as exit_:
-        pytest.fail(f"models changed without a migration (exit {exit_.code}):\n{out.getvalue()}")
+        code = exit_.code
+    assert code == 0, f"models changed without a migration:\n{out.getvalue()}"
