@@ -292,7 +292,8 @@ def record_response(
         ):
             raise SubmissionError({"token": _("This answer belongs to another survey.")})
 
-        _apply(response, submission, complete=complete)
+        response.survey = survey  # already loaded: spare the query
+        _apply(response, submission, complete=complete, fresh=created)
         response.language = language or response.language
         if complete and response.status != Response.Status.COMPLETED:
             response.status = Response.Status.COMPLETED
@@ -302,7 +303,7 @@ def record_response(
     return response, created
 
 
-def _apply(response: Response, sub: Submission, *, complete: bool) -> None:
+def _apply(response: Response, sub: Submission, *, complete: bool, fresh: bool = False) -> None:
     """Write the submission's answers. A complete submission is the whole form: what it leaves
     blank is removed; a partial one only adds or changes what it sends."""
     survey = response.survey
@@ -316,7 +317,7 @@ def _apply(response: Response, sub: Submission, *, complete: bool) -> None:
             response=response, question=questions[key],
             defaults={"number": None, "importance": None, "text": "", "choices": [], **values},
         )
-    if complete:
+    if complete and not fresh:  # a new response has no earlier answers to drop
         response.answers.exclude(question__key__in=list(sub.answers)).delete()
     if survey.survey_type == SurveyType.CSI:
         response.band = band_for(survey.survey_type, _csi_mean(response))
