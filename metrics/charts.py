@@ -14,6 +14,9 @@ LAYOUT = {"margin": {"l": 40, "r": 10, "t": 10, "b": 40}, "height": 280, "paper_
           "showlegend": False}
 
 
+RED_TO_GREEN = [[0, "#c62828"], [0.5, "#fff3c4"], [1, "#1a7f37"]]  # −100 … +100
+
+
 def _figure(data, **layout) -> str:
     return json.dumps({"data": data, "layout": {**LAYOUT, **layout}}, default=str)
 
@@ -42,7 +45,7 @@ def distribution_chart(counts: dict[int, int]) -> str:
 def heatmap_chart(data: dict) -> str:
     return _figure(
         [{"type": "heatmap", "z": data["values"], "x": [w.isoformat() for w in data["weeks"]],
-          "y": [name for _id, name in data["touchpoints"]], "customdata": data["n"], "colorscale": "RdYlGn",
+          "y": [name for _id, name in data["touchpoints"]], "customdata": data["n"], "colorscale": RED_TO_GREEN,
           "zmin": -100, "zmax": 100, "hovertemplate": "%{y} · %{x}: %{z:.0f} (n=%{customdata})<extra></extra>"}],
         height=60 + 34 * max(len(data["touchpoints"]), 1), margin={"l": 140, "r": 10, "t": 10, "b": 40},
     )
