@@ -78,3 +78,16 @@ def test_bad_filters_are_a_clear_400(org_a, org_b, make_member, client_for, data
     assert client.get("/api/v1/metrics/summary/", {"survey": foreign.pk}).status_code == 400
     with pytest.raises(Exception, match="organization"):
         call_command("cx_metrics", "--org", "nobody", "--json", stdout=io.StringIO())
+
+
+def test_dashboard_shows_the_same_figures_as_the_api(org_a, make_member, client_for, data):
+    client = client_for(make_member(org_a, Role.VIEWER))
+    params = {"survey": data["nps_link"].survey_id}
+    api = client.get("/api/v1/metrics/summary/", params).json()["metrics"]
+    page = client.get("/", params).content.decode()
+    for name in ("nps", "csat", "responses"):
+        card = page.split(f'id="kpi-{name}"')[1].split("</article>")[0]
+        value = api[name]["value"]
+        shown = "—" if value is None else (str(value) if name == "responses" else f"{value:.1f}")
+        assert f'<div class="value">{shown}' in card, (name, shown)
+        assert f"n={api[name]['n']}" in card
