@@ -1,3 +1,4 @@
+from .models import Capability
 from .tenancy import memberships_of
 
 
@@ -6,8 +7,11 @@ def tenancy(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    membership = getattr(request, "membership", None)
     return {
         "current_organization": getattr(request, "organization", None),
-        "current_membership": getattr(request, "membership", None),
+        "current_membership": membership,
+        # What the member may do, so templates show only the buttons that will work.
+        "can_design": bool(membership and membership.can(Capability.DESIGN)),
         "user_memberships": memberships_of(user),
     }

@@ -1,13 +1,12 @@
 """Read queries behind the dashboards, the summary API and `cx_metrics`: figures from rollups
 alone (metrics sits on top of the other apps, so it may read all of them)."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from django.db.models import Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncWeek
-from django.utils import timezone
 
 from cxplatform.models import Customer
 from cxplatform.tenancy import scoped
@@ -32,7 +31,6 @@ class Scope:
     channels: tuple[int, ...] = ()
     segments: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def last_day(self) -> date:
@@ -52,19 +50,18 @@ class Scope:
                 "segment": list(self.segments), "language": list(self.languages)}
 
 
-def default_scope(organization, days: int = 30) -> Scope:
-    today = timezone.now().date()
-    return Scope(organization, today - timedelta(days=days - 1), today + timedelta(days=1))
+def _narrow(qs, scope: Scope, prefix: str = ""):
+    """Keep the rows of the scope's surveys, touchpoints and channels (`prefix` reaches them
+    through a relation, e.g. "distribution__")."""
+    for ids, column in ((scope.surveys, "survey_id"), (scope.touchpoints, "touchpoint_id"),
+                        (scope.channels, "channel_id")):
+        if ids:
+            qs = qs.filter(**{f"{prefix}{column}__in": ids})
+    return qs
 
 
 def rollups(scope: Scope):
-    qs = scoped(DailyRollup, scope.organization).filter(day__gte=scope.start, day__lt=scope.end)
-    if scope.surveys:
-        qs = qs.filter(survey_id__in=scope.surveys)
-    if scope.touchpoints:
-        qs = qs.filter(touchpoint_id__in=scope.touchpoints)
-    if scope.channels:
-        qs = qs.filter(channel_id__in=scope.channels)
+    qs = _narrow(scoped(DailyRollup, scope.organization).filter(day__gte=scope.start, day__lt=scope.end), scope)
     if scope.segments:
         qs = qs.filter(segment__in=scope.segments)
     if scope.languages:
@@ -138,14 +135,9 @@ def opened(scope: Scope) -> int:
     a scope filtered by them has no response rate)."""
     if scope.segments or scope.languages:
         return 0
-    days = DistributionDay.objects.filter(
-        distribution__organization=scope.organization, day__gte=scope.start, day__lt=scope.end)
-    if scope.surveys:
-        days = days.filter(distribution__survey_id__in=scope.surveys)
-    if scope.touchpoints:
-        days = days.filter(distribution__touchpoint_id__in=scope.touchpoints)
-    if scope.channels:
-        days = days.filter(distribution__channel_id__in=scope.channels)
+    days = _narrow(DistributionDay.objects.filter(
+        distribution__organization=scope.organization, day__gte=scope.start, day__lt=scope.end),
+        scope, "distribution__")
     return days.aggregate(n=Sum("opened"))["n"] or 0
 
 
@@ -207,15 +199,6 @@ def dashboard(scope: Scope, survey_type: str = SurveyType.NPS) -> dict:
         "by_touchpoint": by_touchpoint,
         "distribution": distribution,
         "heatmap": heatmap,
-    }
-
-
-def organization_overview(organization) -> dict:
-    """The counts the landing dashboard shows beside the figures."""
-    return {
-        "customers": scoped(Customer, organization).count(),
-        "touchpoints": scoped(Touchpoint, organization).filter(archived=False).count(),
-        "members": organization.memberships.count(),
     }
 
 

@@ -12,7 +12,7 @@ KPI_ORDER = ["nps", "csat", "ces", "csi", "responses", "response_rate"]
 @member_required
 def dashboard(request):
     form = ScopeForm(request.GET, organization=request.organization)
-    context = {"form": form, "overview": selectors.organization_overview(request.organization)}
+    context = {"form": form}
     if form.is_valid():
         scope = form.scope()
         data = selectors.dashboard(scope, SurveyType.NPS)

@@ -128,3 +128,10 @@ def test_agent_cannot_design_surveys(org_a, make_member, client_for):
     assert agent.get("/surveys/new/").status_code == 403
     assert agent.post("/surveys/new/", {"name": "x", "survey_type": "nps"}).status_code == 403
     assert agent.get("/surveys/").status_code == 200
+
+
+def test_design_buttons_show_only_to_those_who_may_design(org_a, make_member, client_for):
+    survey = factories.survey(org_a)
+    viewer_page = client_for(make_member(org_a, Role.VIEWER)).get(f"/surveys/{survey.pk}/").content.decode()
+    manager_page = client_for(make_member(org_a, Role.CX_MANAGER)).get(f"/surveys/{survey.pk}/").content.decode()
+    assert f"/surveys/{survey.pk}/edit/" in manager_page and f"/surveys/{survey.pk}/edit/" not in viewer_page
