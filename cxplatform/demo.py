@@ -8,12 +8,15 @@ Running it again refreshes nothing twice: every step is idempotent.
 
 import random
 from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
 from importlib import import_module
 from importlib.util import find_spec
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from .models import Customer, Membership, Organization, Role
 
@@ -69,16 +72,42 @@ def _team(org):
     return users
 
 
+# A scooter's price by model (EUR), for the demo customers' revenue.
+MODEL_PRICES = {"VR City": (449, 649), "VR Pro": (899, 1199), "VR Cargo": (1299, 1499)}
+SERVICE_VISIT = Decimal("35.00")
+CANCELLED_SHARE = 0.12
+
+
+def _customer_value(rng, attributes, today):
+    """active_since within the last two years, revenue (scooters plus service), ~12% cancelled."""
+    active_since = today - timedelta(days=rng.randint(20, 730))
+    cancelled_on = None
+    if rng.random() < CANCELLED_SHARE:
+        cancelled_on = active_since + timedelta(days=rng.randint(14, max((today - active_since).days, 14)))
+        cancelled_on = min(cancelled_on, today)
+    low, high = MODEL_PRICES.get(attributes.get("model"), (400, 1500))
+    scooters = rng.randint(2, 6) if attributes.get("plan") == "corporate fleet" else 1
+    months = ((cancelled_on or today) - active_since).days // 30
+    service_visits = rng.randint(0, months // 3 + 1) * scooters
+    revenue = Decimal(rng.randint(low, high) * scooters) + SERVICE_VISIT * service_visits
+    return {"active_since": active_since, "cancelled_on": cancelled_on, "revenue": revenue}
+
+
 def _customers(ctx, count=400):
     org, rng = ctx.organization, ctx.rng
+    # Its own generator, so adding customer value left ctx.rng (and every later app's demo) as it was.
+    value_rng = random.Random(f"{org.slug}:customer-value")  # noqa: S311
+    today = timezone.now().date()
     existing = {c.external_id: c for c in Customer.objects.for_org(org)}
-    new = []
+    new, backfilled = [], []
     for i in range(1, count + 1):
         external_id = f"VR-{10000 + i}"
         language = rng.choices(["ru", "lv", "en"], weights=[45, 35, 20])[0]
         name = f"{rng.choice(FIRST_NAMES[language])} {rng.choice(LAST_NAMES[language])}"
         attributes = {key: rng.choice(values) for key, values in SEGMENTS.items()}
-        if external_id not in existing:
+        value = _customer_value(value_rng, attributes, today)
+        customer = existing.get(external_id)
+        if customer is None:
             new.append(
                 Customer(
                     organization=org,
@@ -88,9 +117,16 @@ def _customers(ctx, count=400):
                     phone=f"+3712{i:07d}",
                     language=language,
                     attributes=attributes,
+                    **value,
                 )
             )
+        elif customer.active_since is None and customer.cancelled_on is None and not customer.revenue:
+            # A demo loaded before customers had a value gets one once; later runs change nothing.
+            for key, field_value in value.items():
+                setattr(customer, key, field_value)
+            backfilled.append(customer)
     Customer.objects.bulk_create(new)
+    Customer.objects.bulk_update(backfilled, ["active_since", "cancelled_on", "revenue"])
     return list(Customer.objects.for_org(org).order_by("id"))
 
 

@@ -1,5 +1,7 @@
 """Tenancy (organizations, memberships, roles), customers and the event outbox."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -87,6 +89,10 @@ class Customer(OrgScopedModel):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES, blank=True)
     attributes = models.JSONField(_("segment attributes"), default=dict, blank=True)
+    # Imported from the organization's own systems (CRM, billing) for churn rate and CLV.
+    active_since = models.DateField(_("customer since"), null=True, blank=True)
+    cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True)
+    revenue = models.DecimalField(_("revenue to date"), max_digits=14, decimal_places=2, default=Decimal("0"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -96,9 +102,22 @@ class Customer(OrgScopedModel):
                 fields=["organization", "external_id"],
                 condition=~models.Q(external_id=""),
                 name="customer_external_id_unique_per_org",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(revenue__gte=0), name="customer_revenue_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(active_since__isnull=True)
+                | models.Q(cancelled_on__isnull=True)
+                | models.Q(cancelled_on__gte=models.F("active_since")),
+                name="customer_cancelled_not_before_active",
+            ),
         ]
-        indexes = [models.Index(fields=["organization", "email"])]
+        indexes = [
+            models.Index(fields=["organization", "email"]),
+            # Churn counts customers lost in a period: cancelled_on within [start, end) per organization.
+            models.Index(fields=["organization", "cancelled_on"], name="customer_org_cancelled_idx"),
+        ]
 
     def __str__(self):
         return self.name or self.email or self.external_id or f"#{self.pk}"

@@ -23,6 +23,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("organization/switch/", views.switch_organization, name="switch_organization"),
     path("customers/", views.customer_list, name="customer_list"),
+    path("customers/import/", views.customer_import_view, name="customer_import"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer_detail"),
     path("surveys/", include("surveys.urls")),
     path("s/", include("surveys.public_urls")),

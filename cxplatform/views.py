@@ -1,12 +1,15 @@
+from django.contrib import messages
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from . import selectors
+from . import customer_import, selectors
 from .celery import app as celery_app
+from .forms import CustomerImportForm
 from .models import Capability
 from .permissions import capability_required, member_required
 from .tenancy import SESSION_KEY, get_for_org_or_404, memberships_of
@@ -61,3 +64,33 @@ def customer_list(request):
 def customer_detail(request, customer_id):
     customer = get_for_org_or_404(selectors.customers(request.organization), request.organization, pk=customer_id)
     return render(request, "cxplatform/customer_detail.html", {"customer": customer})
+
+
+# The page lists this many bad rows; the count stays exact and the command prints them all.
+SHOWN_IMPORT_ERRORS = 500
+
+
+@capability_required(Capability.DESIGN)
+@require_http_methods(["GET", "POST"])
+def customer_import_view(request):
+    """Upload customers (revenue, active and cancelled dates, segment attributes) from CSV or XLSX."""
+    form = CustomerImportForm(request.POST, request.FILES) if request.method == "POST" else CustomerImportForm()
+    report = None
+    if form.is_bound and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            report = customer_import.import_customers(request.organization, upload, upload.name)
+        except customer_import.ImportFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            messages.success(request, _("The file %(name)s was imported.") % {"name": upload.name})
+            form = CustomerImportForm()
+    context = {
+        "form": form,
+        "report": report,
+        "shown_errors": report.errors[:SHOWN_IMPORT_ERRORS] if report else [],
+        "hidden_errors": max(report.error_rows - SHOWN_IMPORT_ERRORS, 0) if report else 0,
+        "columns": customer_import.COLUMNS,
+        "max_rows": customer_import.MAX_ROWS,
+    }
+    return render(request, "cxplatform/customer_import.html", context, status=400 if form.errors else 200)
