@@ -11,17 +11,19 @@ from django.utils.translation import gettext as _
 
 LAYOUT = {"margin": {"l": 40, "r": 10, "t": 10, "b": 40}, "height": 280, "paper_bgcolor": "rgba(0,0,0,0)",
           "plot_bgcolor": "rgba(0,0,0,0)", "font": {"family": "system-ui, sans-serif", "size": 12},
-          "showlegend": False}
+          "showlegend": False,
+          # A click drills down, so the axes do not zoom (plotly needs its drag layer for hover and click).
+          "xaxis": {"fixedrange": True}, "yaxis": {"fixedrange": True}}
 
 
-RED_TO_GREEN = [[0, "#c62828"], [0.5, "#fff3c4"], [1, "#1a7f37"]]  # −100 … +100
+RED_TO_GREEN = [[0, "#c62828"], [0.5, "#fff3c4"], [1, "#1a7f37"]]
 
 
 def _figure(data, **layout) -> str:
     return json.dumps({"data": data, "layout": {**LAYOUT, **layout}}, default=str)
 
 
-def trend_chart(points: list[dict], metric_label: str) -> str:
+def trend_chart(points: list[dict], metric_label: str, urls: list[str]) -> str:
     x = [p["period"].isoformat() for p in points]
     low, high = [p["ci_low"] for p in points], [p["ci_high"] for p in points]
     return _figure([
@@ -29,23 +31,30 @@ def trend_chart(points: list[dict], metric_label: str) -> str:
          "fillcolor": "rgba(31,111,235,0.12)", "line": {"width": 0}, "hoverinfo": "skip",
          "name": _("Confidence interval")},
         {"type": "scatter", "mode": "lines+markers", "x": x, "y": [p["value"] for p in points], "name": metric_label,
-         "line": {"color": "#1f6feb"}, "customdata": [p["n"] for p in points],
-         "hovertemplate": "%{x}: %{y:.1f} (n=%{customdata})<extra></extra>"},
+         "line": {"color": "#1f6feb"}, "customdata": [[p["n"], url] for p, url in zip(points, urls, strict=True)],
+         "hovertemplate": "%{x}: %{y:.1f} (n=%{customdata[0]})<extra></extra>"},
     ])
 
 
-def distribution_chart(counts: dict[int, int]) -> str:
+def distribution_chart(counts: dict[int, int], urls: list[str]) -> str:
     nps_scale = len(counts) == 11
     colours = [("#c62828" if s <= 6 else "#b35900" if s <= 8 else "#1a7f37") if nps_scale else "#1f6feb"
                for s in counts]
     return _figure([{"type": "bar", "x": [str(s) for s in counts], "y": list(counts.values()),
+                     "customdata": [[n, url] for n, url in zip(counts.values(), urls, strict=True)],
                      "marker": {"color": colours}, "hovertemplate": "%{x}: %{y}<extra></extra>"}])
 
 
-def heatmap_chart(data: dict) -> str:
+# The colour scale spans each metric's range, red (worst) to green (best).
+RANGES = {"nps": (-100, 100), "csat": (0, 100), "ces": (1, 7)}
+
+
+def heatmap_chart(data: dict, metric: str, urls: list[list[str | None]]) -> str:
+    zmin, zmax = RANGES[metric]
+    customdata = [[[n, url] for n, url in zip(ns, row, strict=True)] for ns, row in zip(data["n"], urls, strict=True)]
     return _figure(
-        [{"type": "heatmap", "z": data["values"], "x": [w.isoformat() for w in data["weeks"]],
-          "y": [name for _id, name in data["touchpoints"]], "customdata": data["n"], "colorscale": RED_TO_GREEN,
-          "zmin": -100, "zmax": 100, "hovertemplate": "%{y} · %{x}: %{z:.0f} (n=%{customdata})<extra></extra>"}],
-        height=60 + 34 * max(len(data["touchpoints"]), 1), margin={"l": 140, "r": 10, "t": 10, "b": 40},
+        [{"type": "heatmap", "z": data["values"], "x": [p.isoformat() for p in data["periods"]],
+          "y": [name for _id, name in data["touchpoints"]], "customdata": customdata, "colorscale": RED_TO_GREEN,
+          "zmin": zmin, "zmax": zmax, "hovertemplate": "%{y} · %{x}: %{z:.1f} (n=%{customdata[0]})<extra></extra>"}],
+        height=110 + 34 * len(data["touchpoints"]), margin={"l": 140, "r": 10, "t": 10, "b": 40},
     )

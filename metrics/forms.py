@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cxplatform.tenancy import scoped
 from journeys.models import Channel, Touchpoint
-from surveys.models import Survey
+from surveys.models import Survey, SurveyType
 
 from .selectors import Scope, segments
 
@@ -60,3 +60,35 @@ class ScopeForm(forms.Form):
             channels=tuple(c.pk for c in d["channel"]), segments=tuple(d["segment"]),
             languages=tuple(d["language"]),
         )
+
+
+CHART_METRICS = [("nps", "NPS"), ("csat", "CSAT"), ("ces", "CES")]
+SURVEY_TYPE_OF = {"nps": SurveyType.NPS, "csat": SurveyType.CSAT, "ces": SurveyType.CES, "csi": SurveyType.CSI}
+
+
+class DashboardForm(ScopeForm):
+    """The dashboard's filters plus which score its charts show and at what time grain."""
+
+    metric = forms.ChoiceField(label=_("Charts show"), choices=CHART_METRICS, required=False)
+    grain = forms.ChoiceField(label=_("Trend by"), required=False,
+                              choices=[("day", _("day")), ("week", _("week")), ("month", _("month"))])
+
+    def clean(self):
+        data = super().clean()
+        data["metric"] = data.get("metric") or "nps"
+        data["grain"] = data.get("grain") or "week"
+        return data
+
+
+class DrillDownForm(ScopeForm):
+    """The responses behind one figure: its scope plus the survey type and, for a bar of the
+    score distribution, the scores."""
+
+    type = forms.ChoiceField(label=_("Measure"), required=False,
+                             choices=[("", _("Any")), *((k, k.upper()) for k in SURVEY_TYPE_OF)])
+    score = forms.TypedMultipleChoiceField(label=_("Score"), required=False, coerce=int,
+                                           choices=[(str(i), str(i)) for i in range(11)])
+
+    def drill(self) -> dict:
+        d = self.cleaned_data
+        return {"survey_type": SURVEY_TYPE_OF.get(d.get("type")), "scores": tuple(d.get("score") or ())}

@@ -42,11 +42,24 @@ def _responses(organization, start: date, end: date, survey_ids=None):
     return qs
 
 
+def rated():
+    """Whether a response rated at least one CSI attribute (a CSI response has no single score)."""
+    return Exists(Answer.objects.filter(response=OuterRef("pk"), number__isnull=False,
+                                        question__kind=Question.Kind.CSI_ATTRIBUTE))
+
+
+# An answer to the survey's main measure; everything else counts as skipped. Needs `rated`.
+ANSWERED = Q(score__isnull=False) | Q(survey__survey_type=SurveyType.CSI, rated=True)
+
+
+def responses_in(organization, start: date, end: date, survey_ids=None):
+    """The responses counted on the days [start, end), annotated with their `moment`."""
+    return _responses(organization, start, end, survey_ids)
+
+
 def _group_rows(organization, start, end, survey_ids):
     attr = organization.segment_attribute or "segment"
-    rated = Exists(Answer.objects.filter(response=OuterRef("pk"), number__isnull=False,
-                                         question__kind=Question.Kind.CSI_ATTRIBUTE))
-    answered = Q(score__isnull=False) | Q(survey__survey_type=SurveyType.CSI, rated=True)
+    answered = ANSWERED
     score_counts = {f"c{i}": Count("id", filter=Q(score=i)) for i in range(11)}
     return (
         _responses(organization, start, end, survey_ids)
@@ -55,7 +68,7 @@ def _group_rows(organization, start, end, survey_ids):
             seg=Coalesce(KeyTextTransform(attr, "customer__attributes"), Value(""), output_field=TextField()),
             tp=Coalesce("touchpoint_id", Value(0)),
             ch=Coalesce("channel_id", Value(0)),
-            rated=rated,
+            rated=rated(),
         )
         .values("survey_id", "tp", "ch", "seg", "language", "day")
         .annotate(

@@ -3,17 +3,20 @@ alone (metrics sits on top of the other apps, so it may read all of them)."""
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from operator import itemgetter
 
-from django.db.models import Sum
+from django.conf import settings
+from django.db.models import Sum, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 
 from cxplatform.models import Customer
 from cxplatform.tenancy import scoped
-from journeys.models import Touchpoint
+from journeys.models import Channel, Touchpoint
 from surveys.models import DistributionDay, SurveyType
 
 from . import definitions
+from . import rollups as rollups_module
 from .models import SCORE_COLUMNS, DailyRollup
 
 SCORE_METRICS = {SurveyType.NPS: "nps", SurveyType.CSAT: "csat", SurveyType.CES: "ces"}
@@ -73,12 +76,17 @@ SUM_FIELDS = ["responses", "skipped", "completed", "comments", *SCORE_COLUMNS]
 SCALES = {SurveyType.NPS: (0, 10), SurveyType.CSAT: (1, 5), SurveyType.CES: (1, 7)}
 
 
+GRAINS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}  # a bucket is named by its first day
+
+
 def grouped(scope: Scope, *by: str) -> list[dict]:
-    """Rollup sums per survey type and the `by` columns ("week": the Monday of the day), in
-    one query: a page derives every figure and chart from these rows."""
+    """Rollup sums per survey type and the `by` columns (a grain name — "day", "week",
+    "month" — is that bucket's first day), in one query: a page derives its figures and
+    charts from these rows."""
     qs = rollups(scope)
-    if "week" in by:
-        qs = qs.annotate(week=TruncWeek("day"))
+    buckets = {g: GRAINS[g]("day") for g in by if g in GRAINS and g != "day"}
+    if buckets:
+        qs = qs.annotate(**buckets)
     return list(qs.values("survey__survey_type", *by).annotate(**{f: Sum(f) for f in SUM_FIELDS}).order_by())
 
 
@@ -160,46 +168,90 @@ def _names(model, organization) -> dict:
     return dict(scoped(model, organization).values_list("pk", "name"))
 
 
-def dashboard(scope: Scope, survey_type: str = SurveyType.NPS) -> dict:
-    """Everything the dashboard page shows, from one grouped pass over the rollups (plus the
-    previous period's totals): KPIs, trend by week, score distribution, touchpoint × week heat
-    map and the touchpoint breakdown of the `survey_type` metric."""
-    rows = grouped(scope, "week", "touchpoint_id")
+def _as_date(value) -> date:
+    return value.date() if hasattr(value, "date") else value
+
+
+BREAKDOWNS = ("touchpoint_id", "channel_id", "segment", "language")
+
+
+def _ranked(figures_by_key: dict, names: dict) -> list[dict]:
+    rows = [{"key": key, "name": names.get(key, key) if key not in (0, "") else "—", **fig.as_dict()}
+            for key, fig in figures_by_key.items() if fig.n]
+    return sorted(rows, key=lambda r: (r["value"] is None, -(r["value"] or 0)))
+
+
+def dashboard(scope: Scope, survey_type: str = SurveyType.NPS, grain: str = "week") -> dict:
+    """Everything the dashboard page shows, from two grouped passes over the rollups (plus the
+    previous period's totals): KPIs, the `survey_type` metric's trend by `grain`, its score
+    distribution, touchpoint × `grain` heat map and breakdowns by touchpoint, channel, segment
+    and language."""
+    rows = grouped(scope, grain, "touchpoint_id")
     of_type = [r for r in rows if r["survey__survey_type"] == survey_type]
-    names = _names(Touchpoint, scope.organization)
+    groups = [r for r in grouped(scope, *BREAKDOWNS) if r["survey__survey_type"] == survey_type]
+    names = {"touchpoint_id": _names(Touchpoint, scope.organization), "channel_id": _names(Channel, scope.organization),
+             "segment": {}, "language": dict(settings.LANGUAGES)}
 
-    weekly = fold(of_type, lambda r: r["week"])
-    trend = [{"period": week.date() if hasattr(week, "date") else week,
-              **score_figure(survey_type, sums).as_dict()} for week, sums in sorted(weekly.items())]
-
-    by_touchpoint = []
-    for tp, sums in fold(of_type, lambda r: r["touchpoint_id"]).items():
-        fig = score_figure(survey_type, sums)
-        if fig.n:
-            by_touchpoint.append({"key": tp, "name": names.get(tp, "—"), **fig.as_dict()})
-    by_touchpoint.sort(key=lambda r: (r["value"] is None, -(r["value"] or 0)))
+    per_bucket = fold(of_type, lambda r: r[grain])
+    trend = [{"period": _as_date(b), **score_figure(survey_type, sums).as_dict()}
+             for b, sums in sorted(per_bucket.items())]
+    breakdowns = {
+        column: _ranked({k: score_figure(survey_type, sums) for k, sums in fold(groups, itemgetter(column)).items()},
+                        names[column])
+        for column in BREAKDOWNS
+    }
 
     low, high = SCALES[SurveyType(survey_type)]
     total = fold(of_type, lambda r: "all").get("all", {})
     distribution = {i: total.get(f"c{i}", 0) for i in range(low, high + 1)}
 
     cells = {key: score_figure(survey_type, sums)
-             for key, sums in fold(of_type, lambda r: (r["touchpoint_id"], r["week"])).items()}
-    weeks = sorted(weekly)
-    touchpoints = sorted({tp for tp, _w in cells}, key=lambda t: names.get(t, ""))
+             for key, sums in fold(of_type, lambda r: (r["touchpoint_id"], r[grain])).items()}
+    buckets = sorted(per_bucket)
+    tp_names = names["touchpoint_id"]
+    touchpoints = sorted({tp for tp, _b in cells}, key=lambda t: tp_names.get(t, ""))
     heatmap = {
-        "weeks": [w.date() if hasattr(w, "date") else w for w in weeks],
-        "touchpoints": [(t, names.get(t, "—")) for t in touchpoints],
-        "values": [[c.value if (c := cells.get((t, w))) else None for w in weeks] for t in touchpoints],
-        "n": [[c.n if (c := cells.get((t, w))) else 0 for w in weeks] for t in touchpoints],
+        "periods": [_as_date(b) for b in buckets],
+        "touchpoints": [(t, tp_names.get(t, "—")) for t in touchpoints],
+        "values": [[c.value if (c := cells.get((t, b))) else None for b in buckets] for t in touchpoints],
+        "n": [[c.n if (c := cells.get((t, b))) else 0 for b in buckets] for t in touchpoints],
     }
     return {
         "summary": summary(scope, figures_from(scope, rows)),
         "trend": trend,
-        "by_touchpoint": by_touchpoint,
+        "breakdowns": breakdowns,
         "distribution": distribution,
         "heatmap": heatmap,
     }
+
+
+def bucket_end(start: date, grain: str) -> date:
+    """The first day after the `grain` bucket that starts on `start`."""
+    if grain == "day":
+        return start + timedelta(days=1)
+    if grain == "week":
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def responses_behind(scope: Scope, survey_type: str | None = None, scores=()):
+    """The answered responses a figure of `scope` counts (the drill-down under every chart):
+    the same days, groups and "answered" rule as the rollups, so the list's length is the
+    figure's n."""
+    qs = _narrow(rollups_module.responses_in(scope.organization, scope.start, scope.end), scope)
+    qs = qs.annotate(rated=rollups_module.rated()).filter(rollups_module.ANSWERED)
+    if scope.segments:
+        attr = scope.organization.segment_attribute or "segment"
+        # The rollups' own expression, so the list matches the figure (and SQLite can compare it).
+        seg = Coalesce(KeyTextTransform(attr, "customer__attributes"), Value(""), output_field=TextField())
+        qs = qs.annotate(seg=seg).filter(seg__in=scope.segments)
+    if scope.languages:
+        qs = qs.filter(language__in=scope.languages)
+    if survey_type:
+        qs = qs.filter(survey__survey_type=survey_type)
+    if scores:
+        qs = qs.filter(score__in=list(scores))
+    return qs.select_related("survey", "touchpoint", "channel", "customer").order_by("-moment", "-id")
 
 
 def segments(organization) -> list[str]:

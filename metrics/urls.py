@@ -6,4 +6,5 @@ app_name = "metrics"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("metrics/responses/", views.responses, name="responses"),
 ]

@@ -1,33 +1,107 @@
+from datetime import timedelta
+
+from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from cxplatform.permissions import member_required
-from surveys.models import SurveyType
 
 from . import charts, definitions, selectors
-from .forms import ScopeForm
+from .forms import SURVEY_TYPE_OF, DashboardForm, DrillDownForm
 
 KPI_ORDER = ["nps", "csat", "ces", "csi", "responses", "response_rate"]
+PER_PAGE = 50
+# Query parameters that shape the page, not the figures: a drill-down link drops them.
+VIEW_PARAMS = ("metric", "grain", "page")
+PERIOD_PARAMS = ("start", "end", "from", "to")
+DIMENSION_PARAMS = {"touchpoint_id": "touchpoint", "channel_id": "channel", "segment": "segment",
+                    "language": "language"}
+
+
+class DrillLinks:
+    """URLs of the responses behind a figure: the page's filters, narrowed to one bucket,
+    group or score."""
+
+    def __init__(self, query, scope, survey_type_key: str):
+        self.base = query.copy()
+        for name in VIEW_PARAMS:
+            self.base.pop(name, None)
+        self.scope, self.type = scope, survey_type_key
+
+    def url(self, *, start=None, end=None, **groups) -> str:
+        query = self.base.copy()
+        query["type"] = self.type
+        if start is not None:
+            for name in PERIOD_PARAMS:
+                query.pop(name, None)
+            query["from"] = max(start, self.scope.start).isoformat()
+            query["to"] = (min(end, self.scope.end) - timedelta(days=1)).isoformat()
+        for name, values in groups.items():
+            query.setlist(name, [str(v) for v in values])
+        return f"{reverse('metrics:responses')}?{query.urlencode()}"
+
+    def period(self, start, grain) -> str:
+        return self.url(start=start, end=selectors.bucket_end(start, grain))
+
+    def group(self, column, key) -> str | None:
+        if key in (0, ""):  # "no touchpoint" / "no segment" cannot be filtered on
+            return None
+        return self.url(**{DIMENSION_PARAMS[column]: [key]})
 
 
 @member_required
+@require_safe
 def dashboard(request):
-    form = ScopeForm(request.GET, organization=request.organization)
+    form = DashboardForm(request.GET, organization=request.organization)
     context = {"form": form}
     if form.is_valid():
         scope = form.scope()
-        data = selectors.dashboard(scope, SurveyType.NPS)
+        metric, grain = form.cleaned_data["metric"], form.cleaned_data["grain"]
+        data = selectors.dashboard(scope, SURVEY_TYPE_OF[metric], grain)
         metrics = data["summary"]["metrics"]
+        links = DrillLinks(request.GET, scope, metric)
+        for column, rows in data["breakdowns"].items():
+            for row in rows:
+                row["drill_url"] = links.group(column, row["key"])
         context.update({
             "scope": scope,
+            "metric": metric,
+            "metric_label": metric.upper(),
+            "grain": grain,
             "kpis": [
                 {"name": name, "title": definitions.EXPLANATIONS[name][0], "help": definitions.EXPLANATIONS[name][1],
-                 **metrics[name]}
+                 "drill_url": links.url() if name in SURVEY_TYPE_OF else None, **metrics[name]}
                 for name in KPI_ORDER
             ],
-            "trend_json": charts.trend_chart(data["trend"], "NPS"),
-            "distribution_json": charts.distribution_chart(data["distribution"]),
-            "heatmap_json": charts.heatmap_chart(data["heatmap"]),
-            "by_touchpoint": data["by_touchpoint"],
+            "trend_json": charts.trend_chart(data["trend"], metric.upper(),
+                                             [links.period(p["period"], grain) for p in data["trend"]]),
+            "distribution_json": charts.distribution_chart(
+                data["distribution"], [links.url(score=[s]) for s in data["distribution"]]),
+            "heatmap_json": charts.heatmap_chart(data["heatmap"], metric, [
+                [links.url(start=p, end=selectors.bucket_end(p, grain), touchpoint=[tp]) if tp else None
+                 for p in data["heatmap"]["periods"]]
+                for tp, _name in data["heatmap"]["touchpoints"]
+            ]),
+            "breakdowns": data["breakdowns"],
         })
     template = "metrics/dashboard.htmx.html" if request.htmx else "metrics/dashboard.html"
     return render(request, template, context, status=200 if form.is_valid() else 400)
+
+
+@member_required
+@require_safe
+def responses(request):
+    """The responses behind a figure, reached by clicking a chart, a bar or a table row."""
+    form = DrillDownForm(request.GET, organization=request.organization)
+    page = None
+    if form.is_valid():
+        qs = selectors.responses_behind(form.scope(), **form.drill())
+        page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    dashboard_query = request.GET.copy()
+    for name in ("type", "score", "page"):
+        dashboard_query.pop(name, None)
+    return render(request, "metrics/responses.html", {
+        "form": form, "page": page, "scope": form.scope() if page is not None else None,
+        "dashboard_query": dashboard_query.urlencode(),
+    }, status=200 if page is not None else 400)

@@ -30,3 +30,29 @@ def test_dashboard_draws_charts_and_filters_through_the_url(live_server, page, a
     shared = page.url
     page.goto(shared)  # the shared URL shows the same view
     assert page.locator("#kpi-nps .value").inner_text() == delivery
+
+    # Monthly grain, CSAT charts: the same htmx round trip.
+    with page.expect_response(lambda r: "grain=month" in r.url):
+        page.select_option("#id_grain", "month")
+    page.wait_for_function("() => location.search.includes('grain=month')"
+                           " && document.querySelector('#chart-distribution .plot').dataset.drillBound === '1'")
+
+    # Drill-down: clicking the "10" bar of the score distribution lists exactly its answers.
+    bars = page.locator("#chart-distribution .trace.bars .point")
+    expected = page.evaluate(
+        "() => document.querySelector('#chart-distribution .plot').data[0].customdata[10][0]")
+    assert expected > 0
+    bar = bars.nth(10)
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    # plotly's drag layer lies over the bars: point at the bar, then click where the pointer is.
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] - 3)
+    page.wait_for_selector("#chart-distribution .hoverlayer .hovertext")
+    with page.expect_navigation(url=lambda u: "/metrics/responses/" in u):
+        page.mouse.down()
+        page.mouse.up()
+    assert "score=10" in page.url and "touchpoint=" in page.url
+    count = page.locator("#drill-count").inner_text()
+    assert count.split()[0] == str(expected)
+    assert page.locator("table.responses tbody tr").count() == min(expected, 50)
+    page.screenshot(path=artifact("dashboard-drilldown.png"), full_page=True)
