@@ -9,7 +9,7 @@ import sys
 
 from .common import setup_django
 
-BENCHMARKS = ["public_page", "dashboard"]
+BENCHMARKS = ["public_page", "dashboard", "sentiment"]
 
 
 def main(names):

@@ -1,0 +1,99 @@
+"""The themes of a comment: the things customers talk about ("курьер", "время ожидания",
+"battery range"), so a period's comments can be summed up as its most recurring themes.
+
+Russian: nouns (as lemmas) and adjective + noun pairs with the adjective agreeing with its noun
+("быстрая доставка", whatever form the customer wrote). English and Latvian, without a tagger
+here: content words and adjacent pairs of them, minus function and pure sentiment words.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from . import lexicon
+from .language import detect
+from .tokens import Token, _morph, clauses, russian_parse, tokens
+
+MAX_PER_COMMENT = 12
+MAX_LENGTH = 80
+
+
+def _words(name: str) -> set[str]:
+    path = Path(__file__).parent / "stopwords" / f"{name}.txt"
+    return {w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip() and not w.startswith("#")}
+
+
+STOPWORDS = {"en": _words("en"), "lv": _words("lv")}
+
+# Nouns too general to be a theme ("раз", "вопрос").
+RUSSIAN_STOP_NOUNS = _words("ru_nouns")
+
+
+@lru_cache(maxsize=50_000)
+def _agreeing(adjective: str, noun: str) -> str:
+    """The adjective lemma inflected to its noun's gender and number ("быстрый" + "доставка" →
+    "быстрая")."""
+    noun_parse = _morph().parse(noun)[0]
+    adj_parse = next((p for p in _morph().parse(adjective) if p.tag.POS == "ADJF"), None)
+    if adj_parse is None:
+        return adjective
+    grammemes = {"nomn", "plur"} if "Pltm" in noun_parse.tag else {"nomn", "sing", noun_parse.tag.gender or "masc"}
+    inflected = adj_parse.inflect(grammemes)
+    return inflected.word if inflected else adjective
+
+
+def _russian(clause: list[Token]) -> list[str]:
+    found = []
+    previous = None  # (lemma, POS) of the word before
+    for token in clause:
+        if token.kind != "word" or len(token.text) < 3 or not token.text.isalpha():
+            previous = None
+            continue
+        lemma, pos = russian_parse(token.text.replace("ё", "е"))
+        if pos == "NOUN" and lemma not in RUSSIAN_STOP_NOUNS:
+            found.append(lemma)
+            if previous and previous[1] == "ADJF":
+                found.append(f"{_agreeing(previous[0], lemma)} {lemma}")
+            elif previous and previous[1] == "NOUN":
+                found.append(f"{previous[0]} {token.text}")  # "время ожидания": the second noun as written
+        previous = (lemma, pos)
+    return found
+
+
+def _content(token: Token, language: str) -> str | None:
+    word = token.text
+    if token.kind != "word" or len(word) < 3 or word in STOPWORDS[language]:
+        return None
+    if language == "en":
+        if lexicon._vader().lexicon.get(word) is not None:
+            return None  # "great", "terrible": a feeling, not a theme
+        if len(word) > 5 and word.endswith("ed"):
+            return None  # mostly verbs: "advertised", "delivered"
+        if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            word = word[:-1]
+    elif lexicon.word_score(token.norm, "lv"):
+        return None
+    return word
+
+
+def _latin(clause: list[Token], language: str) -> list[str]:
+    found, previous = [], None
+    for token in clause:
+        word = _content(token, language)
+        if word:
+            found.append(word)
+            if previous:
+                found.append(f"{previous} {word}")
+        previous = word
+    return found
+
+
+def themes(text: str, language_hint: str = "") -> list[str]:
+    """The distinct themes of a comment, in the order they appear (at most MAX_PER_COMMENT)."""
+    if not text or not text.strip():
+        return []
+    language = detect(text, language_hint)
+    found: list[str] = []
+    for clause in clauses(tokens(text, language)):
+        found += _russian(clause) if language == "ru" else _latin(clause, language)
+    unique = list(dict.fromkeys(phrase[:MAX_LENGTH] for phrase in found))
+    return unique[:MAX_PER_COMMENT]

@@ -1,0 +1,93 @@
+"""Words of a customer comment, normalised per language so that word forms meet: Russian words
+become pymorphy3 lemmas ("опоздали" → "опоздать"), Latvian words lose their diacritics (people
+type "loti slikti" as often as "ļoti slikti"), everything is lower case.
+
+Russians smile with ")))" and frown with "(((", everyone with emoji: both become tokens.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+WORD = r"[^\W\d_]+(?:['’\-][^\W\d_]+)*"
+EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2764]"
+TOKEN = re.compile(
+    rf"(?P<word>{WORD})|(?P<smile>[:;=]-?[)D]+|\){{2,}}|👍)|(?P<frown>[:;=]-?\(+|\({{2,}}|👎)"
+    rf"|(?P<emoji>{EMOJI})|(?P<bang>!+)|(?P<question>\?+)|(?P<stop>[.,;…]|\s[—–-]\s)",
+    re.UNICODE,
+)
+NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|#", re.UNICODE)
+CLAUSE_BREAKS = {"но", "однако", "зато", "а", "but", "however", "though", "bet", "tomēr", "taču"}
+
+POSITIVE_EMOJI = set("😀😃😄😁😆😊🙂😍🥰😘😎🤩👌👏🙌💪🔥❤💯⭐✨🎉😉🤗☺")
+NEGATIVE_EMOJI = set("😞😠😡🤬😢😭😤😩😫😒🙄😕🙁☹💩😱🤮😖😣😔")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str  # the word as written, lower case
+    norm: str  # the form features and lexicons use (lemma, folded word, or a marker such as ":)")
+    kind: str  # word, smile, frown, emoji, bang, question, stop
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics: "Ļoti" → "loti"."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def _morph():
+    import pymorphy3  # loaded on first use: 0.1 s and 15 MB that pages without comments never need
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=200_000)
+def russian_parse(word: str) -> tuple[str, str]:
+    """(lemma, part of speech) of a Russian word; "ё" is written "е" as in the lexicon."""
+    parse = _morph().parse(word)[0]
+    return parse.normal_form.replace("ё", "е"), str(parse.tag.POS or "")
+
+
+CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+
+
+def normalise(word: str, language: str) -> str:
+    word = word.lower().replace("’", "'")
+    if language == "ru" and CYRILLIC.search(word):
+        return russian_parse(word.replace("ё", "е"))[0]
+    if language == "lv":
+        return fold(word)
+    return word
+
+
+def tokens(text: str, language: str) -> list[Token]:
+    found = []
+    for m in TOKEN.finditer(NOISE.sub(" ", text or "")):
+        kind = m.lastgroup
+        raw = m.group(0).strip().lower()
+        if kind == "word":
+            found.append(Token(raw, normalise(raw, language), "word"))
+        elif kind == "emoji":
+            mood = "smile" if raw in POSITIVE_EMOJI else "frown" if raw in NEGATIVE_EMOJI else "emoji"
+            found.append(Token(raw, raw, mood))
+        else:
+            found.append(Token(raw, {"smile": ":)", "frown": ":(", "bang": "!", "question": "?"}.get(kind, "."), kind))
+    return found
+
+
+def clauses(found: list[Token]) -> list[list[Token]]:
+    """Split at punctuation and at "but"-words: a negation or a mood does not cross them."""
+    parts, current = [], []
+    for token in found:
+        if token.kind == "stop" or token.norm in CLAUSE_BREAKS:
+            if current:
+                parts.append(current)
+            current = []
+        else:
+            current.append(token)
+    if current:
+        parts.append(current)
+    return parts
