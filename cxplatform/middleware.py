@@ -5,7 +5,8 @@ from .models import Capability
 from .tenancy import resolve_membership
 
 # Views a read-only member may still POST to: they change the member's own session, not data.
-READ_ONLY_ALLOWED_URL_NAMES = {"logout", "set_language", "switch_organization", "login"}
+# Personal settings change no organization data: a viewer may make them.
+READ_ONLY_ALLOWED_URL_NAMES = {"logout", "set_language", "switch_organization", "login", "digest_subscription"}
 
 
 class CurrentOrganizationMiddleware:

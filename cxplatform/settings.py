@@ -168,6 +168,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "metrics.tasks.reconcile_recent_days",
         "schedule": crontab(hour=2, minute=30),
     },
+    "weekly-digest": {
+        "task": "metrics.tasks.send_weekly_digests",
+        "schedule": crontab(day_of_week="mon", hour=6, minute=0),
+    },
     "prune-housekeeping": {
         "task": "cxplatform.tasks.prune_housekeeping",
         "schedule": 3600.0,
@@ -207,6 +211,8 @@ SPECTACULAR_SETTINGS = {
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cx@localhost")
+# Where people reach the site, for links in e-mails (digests, notifications).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Production hardening: in force whenever DEBUG is off (`check --deploy` passes).
 if not DEBUG:

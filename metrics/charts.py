@@ -58,3 +58,22 @@ def heatmap_chart(data: dict, metric: str, urls: list[list[str | None]]) -> str:
           "zmin": zmin, "zmax": zmax, "hovertemplate": "%{y} · %{x}: %{z:.1f} (n=%{customdata[0]})<extra></extra>"}],
         height=110 + 34 * len(data["touchpoints"]), margin={"l": 140, "r": 10, "t": 10, "b": 40},
     )
+
+
+def drivers_chart(drivers: list[dict]) -> str:
+    """Horizontal bars of correlation with the outcome, strongest on top, with 95% intervals."""
+    ordered = drivers[::-1]  # plotly draws the first bar at the bottom
+    return _figure(
+        [{"type": "bar", "orientation": "h", "x": [d["correlation"] for d in ordered],
+          "y": [d["name"] for d in ordered],
+          "error_x": {"type": "data", "symmetric": False,
+                      "array": [(d["ci_high"] - d["correlation"]) if d["ci_high"] is not None else 0 for d in ordered],
+                      "arrayminus": [(d["correlation"] - d["ci_low"]) if d["ci_low"] is not None else 0
+                                     for d in ordered]},
+          "marker": {"color": ["#1a7f37" if d["significant"] and d["correlation"] > 0 else "#8c959f"
+                               for d in ordered]},
+          "customdata": [d["n"] for d in ordered],
+          "hovertemplate": "%{y}: r=%{x:.2f} (n=%{customdata})<extra></extra>"}],
+        height=80 + 36 * max(len(drivers), 1), margin={"l": 200, "r": 20, "t": 10, "b": 40},
+        xaxis={"range": [-1, 1], "fixedrange": True, "zeroline": True},
+    )

@@ -81,6 +81,18 @@ def nps(counts: Mapping[int, int], skipped: int = 0) -> Figure:
     return Figure("nps", (p_p - p_d) * 100, n, skipped, breakdown, moe, "points")
 
 
+def net_sentiment(positive: int, neutral: int, negative: int) -> Figure:
+    """Net sentiment of the comments: %positive − %negative, −100…100, with the same margin of
+    error as NPS (it is the same difference of two shares of one sample)."""
+    n = positive + neutral + negative
+    breakdown = {"positive": positive, "neutral": neutral, "negative": negative}
+    if n == 0:
+        return Figure("sentiment", None, 0, 0, breakdown, None, "points")
+    p_p, p_n = positive / n, negative / n
+    moe = Z95 * math.sqrt(max(p_p + p_n - (p_p - p_n) ** 2, 0.0) / n) * 100
+    return Figure("sentiment", (p_p - p_n) * 100, n, 0, breakdown, moe, "points")
+
+
 def csat(counts: Mapping[int, int], skipped: int = 0) -> Figure:
     """Customer satisfaction (1–5): % of answers 4 or 5 (top-two box), the mean alongside."""
     satisfied = _count(counts, (4, 5))
@@ -214,6 +226,9 @@ EXPLANATIONS = {
     "csi": (_("Customer satisfaction index"), _(
         "Satisfaction with several parts of the service at once, weighted by how much each matters "
         "to customers, on a scale from 0 to 100.")),
+    "sentiment": (_("Comment sentiment"), _(
+        "What customers' comments sound like: the share of positive comments minus the share of "
+        "negative ones, from −100 (all negative) to +100 (all positive), read by the platform itself.")),
     "responses": (_("Responses"), _("How many customers answered in the period.")),
     "response_rate": (_("Response rate"), _("Of the customers who opened a survey link, the share who answered.")),
 }

@@ -89,6 +89,12 @@ class DrillDownForm(ScopeForm):
     score = forms.TypedMultipleChoiceField(label=_("Score"), required=False, coerce=int,
                                            choices=[(str(i), str(i)) for i in range(11)])
 
+    theme = forms.CharField(label=_("Theme"), required=False, max_length=80)
+    sentiment = forms.TypedChoiceField(label=_("Sentiment"), required=False, coerce=int, empty_value=None,
+                                       choices=[("", _("Any")), ("1", _("positive")), ("0", _("neutral")),
+                                                ("-1", _("negative"))])
+
     def drill(self) -> dict:
         d = self.cleaned_data
-        return {"survey_type": SURVEY_TYPE_OF.get(d.get("type")), "scores": tuple(d.get("score") or ())}
+        return {"survey_type": SURVEY_TYPE_OF.get(d.get("type")), "scores": tuple(d.get("score") or ()),
+                "theme": d.get("theme") or "", "sentiment": d.get("sentiment")}

@@ -2,6 +2,7 @@
 customer segment × language × day. Dashboards read these, never raw responses, so a page costs
 O(days × groups), not O(responses)."""
 
+from django.conf import settings
 from django.db import models
 
 from cxplatform.models import OrgScopedModel
@@ -23,6 +24,9 @@ class DailyRollup(OrgScopedModel):
     skipped = models.PositiveIntegerField(default=0)  # started, but left the score unanswered
     completed = models.PositiveIntegerField(default=0)
     comments = models.PositiveIntegerField(default=0)
+    positive_comments = models.PositiveIntegerField(default=0)  # by the comment's sentiment
+    neutral_comments = models.PositiveIntegerField(default=0)
+    negative_comments = models.PositiveIntegerField(default=0)
     score_sum = models.BigIntegerField(default=0)
     c0 = models.PositiveIntegerField(default=0)
     c1 = models.PositiveIntegerField(default=0)
@@ -52,3 +56,31 @@ class DailyRollup(OrgScopedModel):
 
     def score_counts(self) -> dict[int, int]:
         return {i: getattr(self, f"c{i}") for i in range(11)}
+
+
+class DigestSubscription(OrgScopedModel):
+    """A member who gets the weekly digest e-mail of the organization's figures."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="one_digest_per_member")]
+
+    def __str__(self):
+        return f"{self.user} · {self.organization_id}"
+
+
+class DigestDelivery(models.Model):
+    """One week's digest to one subscriber: the row is claimed before the e-mail goes out, so a
+    retried or duplicated task never sends the same week twice."""
+
+    subscription = models.ForeignKey(DigestSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    week = models.DateField()  # the Monday the digest's week starts
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subscription", "week"], name="one_digest_per_week")]
+
+    def __str__(self):
+        return f"{self.subscription_id} {self.week}"

@@ -76,6 +76,9 @@ def _group_rows(organization, start, end, survey_ids):
             n_skipped=Count("id", filter=~answered),
             n_completed=Count("id", filter=Q(status=Response.Status.COMPLETED)),
             n_comments=Count("id", filter=~Q(comment="")),
+            n_positive=Count("id", filter=Q(sentiment=1)),
+            n_neutral=Count("id", filter=Q(sentiment=0)),
+            n_negative=Count("id", filter=Q(sentiment=-1)),
             score_total=Coalesce(Sum("score"), Value(0)),
             **score_counts,
         )
@@ -128,6 +131,8 @@ def rebuild(organization, start: date, end: date, survey_ids=None) -> int:
                 organization=organization, survey_id=g["survey_id"], touchpoint_id=g["tp"], channel_id=g["ch"],
                 segment=key[3], language=g["language"], day=g["day"], responses=g["n_responses"],
                 skipped=g["n_skipped"], completed=g["n_completed"], comments=g["n_comments"],
+                positive_comments=g["n_positive"], neutral_comments=g["n_neutral"],
+                negative_comments=g["n_negative"],
                 score_sum=g["score_total"], **{f"c{i}": g[f"c{i}"] for i in range(11)},
             )
             folded += g["n_responses"] + g["n_skipped"]

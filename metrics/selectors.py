@@ -6,14 +6,15 @@ from datetime import date, timedelta
 from operator import itemgetter
 
 from django.conf import settings
-from django.db.models import Sum, TextField, Value
+from django.db.models import Count, Q, Sum, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 
 from cxplatform.models import Customer
 from cxplatform.tenancy import scoped
+from feedback.models import Team
 from journeys.models import Channel, Touchpoint
-from surveys.models import DistributionDay, SurveyType
+from surveys.models import DistributionDay, ResponseTheme, SurveyType
 
 from . import definitions
 from . import rollups as rollups_module
@@ -72,7 +73,8 @@ def rollups(scope: Scope):
     return qs
 
 
-SUM_FIELDS = ["responses", "skipped", "completed", "comments", *SCORE_COLUMNS]
+SENTIMENT_FIELDS = ["positive_comments", "neutral_comments", "negative_comments"]
+SUM_FIELDS = ["responses", "skipped", "completed", "comments", *SENTIMENT_FIELDS, *SCORE_COLUMNS]
 SCALES = {SurveyType.NPS: (0, 10), SurveyType.CSAT: (1, 5), SurveyType.CES: (1, 7)}
 
 
@@ -131,6 +133,8 @@ def figures_from(scope: Scope, rows: list[dict]) -> dict:
     result["responses"] = definitions.Figure("responses", totals["responses"], totals["responses"],
                                              totals["skipped"], {"comments": totals["comments"]})
     result["response_rate"] = definitions.response_rate(totals["completed"], opened(scope))
+    result["sentiment"] = definitions.net_sentiment(
+        totals["positive_comments"], totals["neutral_comments"], totals["negative_comments"])
     return result
 
 
@@ -234,12 +238,9 @@ def bucket_end(start: date, grain: str) -> date:
     return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def responses_behind(scope: Scope, survey_type: str | None = None, scores=()):
-    """The answered responses a figure of `scope` counts (the drill-down under every chart):
-    the same days, groups and "answered" rule as the rollups, so the list's length is the
-    figure's n."""
+def _responses(scope: Scope):
+    """The responses of the scope's days and groups, as the rollups count them."""
     qs = _narrow(rollups_module.responses_in(scope.organization, scope.start, scope.end), scope)
-    qs = qs.annotate(rated=rollups_module.rated()).filter(rollups_module.ANSWERED)
     if scope.segments:
         attr = scope.organization.segment_attribute or "segment"
         # The rollups' own expression, so the list matches the figure (and SQLite can compare it).
@@ -247,11 +248,53 @@ def responses_behind(scope: Scope, survey_type: str | None = None, scores=()):
         qs = qs.annotate(seg=seg).filter(seg__in=scope.segments)
     if scope.languages:
         qs = qs.filter(language__in=scope.languages)
+    return qs
+
+
+def responses_behind(scope: Scope, survey_type: str | None = None, scores=(), theme: str = "",
+                     sentiment: int | None = None):
+    """The responses a figure of `scope` counts (the drill-down under every chart): the same
+    days, groups and "answered" rule as the rollups, so the list's length is the figure's n.
+    A theme or a sentiment lists the comments behind that figure instead."""
+    qs = _responses(scope)
+    if theme or sentiment is not None:
+        qs = qs.exclude(comment="")
+        if theme:
+            qs = qs.filter(themes__phrase=theme)
+        if sentiment is not None:
+            qs = qs.filter(sentiment=sentiment)
+    else:
+        qs = qs.annotate(rated=rollups_module.rated()).filter(rollups_module.ANSWERED)
     if survey_type:
         qs = qs.filter(survey__survey_type=survey_type)
     if scores:
         qs = qs.filter(score__in=list(scores))
     return qs.select_related("survey", "touchpoint", "channel", "customer").order_by("-moment", "-id")
+
+
+def top_themes(scope: Scope, limit: int = 10) -> list[dict]:
+    """The most recurring themes of the scope's comments, with how many of those comments were
+    negative and positive. A word is left out when a pair with it ("battery" in "battery
+    range") covers most of its mentions: the pair says more."""
+    commented = _responses(scope).exclude(comment="").values("pk")
+    rows = list(
+        ResponseTheme.objects.filter(organization=scope.organization, response__in=commented)
+        .values("phrase")
+        .annotate(mentions=Count("id"), negative=Count("id", filter=Q(response__sentiment=-1)),
+                  positive=Count("id", filter=Q(response__sentiment=1)))
+        .filter(mentions__gte=2)
+        .order_by("-mentions", "phrase")[: limit * 4]
+    )
+    pairs = [r for r in rows if " " in r["phrase"]]
+    kept = [
+        r for r in rows
+        if " " in r["phrase"]
+        or not any(r["phrase"] in p["phrase"].split() and p["mentions"] >= 0.6 * r["mentions"] for p in pairs)
+    ]
+    for r in kept:
+        r["negative_share"] = round(100 * r["negative"] / r["mentions"])
+        r["positive_share"] = round(100 * r["positive"] / r["mentions"])
+    return kept[:limit]
 
 
 def segments(organization) -> list[str]:
@@ -260,3 +303,36 @@ def segments(organization) -> list[str]:
     values = (scoped(Customer, organization).order_by().annotate(seg=KeyTextTransform(attr, "attributes"))
               .values_list("seg", flat=True).distinct())
     return sorted(v for v in values if v)
+
+
+def by_touchpoint(scope: Scope) -> list[dict]:
+    """Each touchpoint's score figures (NPS, CSAT, CES where answered), with the change against
+    the previous period: the frontline view's table."""
+    names = _names(Touchpoint, scope.organization)
+    now = fold(grouped(scope, "touchpoint_id"), lambda r: (r["touchpoint_id"], r["survey__survey_type"]))
+    before = fold(grouped(scope.previous(), "touchpoint_id"),
+                  lambda r: (r["touchpoint_id"], r["survey__survey_type"]))
+    empty = dict.fromkeys(SUM_FIELDS, 0)
+    rows = {}
+    for (tp, survey_type), sums in now.items():
+        if survey_type not in SCORE_METRICS or not tp:
+            continue
+        fig = score_figure(survey_type, sums)
+        if not fig.n:
+            continue
+        previous = score_figure(survey_type, before.get((tp, survey_type), empty))
+        row = rows.setdefault(tp, {"key": tp, "name": names.get(tp, "—"), "figures": {}})
+        row["figures"][SCORE_METRICS[survey_type]] = {**fig.as_dict(), "change": definitions.difference(fig, previous)}
+    return sorted(rows.values(), key=lambda r: r["name"])
+
+
+def call_backs(scope: Scope, limit: int = 20):
+    """The scope's latest unhappy answers (detractors, low CSAT, hard CES) with a comment or a
+    known customer: who the frontline should call back first."""
+    unhappy = Q(band__in=["detractor", "low"]) | Q(sentiment=-1)
+    return (_responses(scope).filter(unhappy).exclude(comment="", customer__isnull=True)
+            .select_related("survey", "touchpoint", "customer").order_by("-moment", "-id")[:limit])
+
+
+def teams(organization) -> list:
+    return list(scoped(Team, organization).prefetch_related("members", "touchpoints"))

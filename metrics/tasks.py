@@ -1,7 +1,9 @@
+from datetime import date
+
 from celery import shared_task
 from django.conf import settings
 
-from . import services
+from . import digest, services
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -9,3 +11,17 @@ def reconcile_recent_days(days: int | None = None) -> int:
     """Nightly: rebuild the last `days` days of every organization from raw responses, so a
     lost task or a worker killed mid-run leaves no lasting error."""
     return services.reconcile_recent(days or settings.METRICS_RECONCILE_DAYS)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_weekly_digests() -> int:
+    """Monday morning: one task per subscriber who has not had last week's digest yet."""
+    due, week = digest.due()
+    for subscription_id in due:
+        send_digest.delay(subscription_id, week.isoformat())
+    return len(due)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def send_digest(subscription_id: int, week: str) -> bool:
+    return digest.send(subscription_id, date.fromisoformat(week))

@@ -7,4 +7,8 @@ app_name = "metrics"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("metrics/responses/", views.responses, name="responses"),
+    path("metrics/drivers/", views.key_drivers, name="drivers"),
+    path("metrics/executive/", views.executive, name="executive"),
+    path("metrics/frontline/", views.frontline, name="frontline"),
+    path("metrics/digest/", views.digest_subscription, name="digest_subscription"),
 ]

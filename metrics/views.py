@@ -1,16 +1,18 @@
+from dataclasses import replace
 from datetime import timedelta
 
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from cxplatform.permissions import member_required
 
-from . import charts, definitions, selectors
-from .forms import SURVEY_TYPE_OF, DashboardForm, DrillDownForm
+from . import charts, definitions, digest, drivers, narrative, selectors
+from .forms import SURVEY_TYPE_OF, DashboardForm, DrillDownForm, ScopeForm
+from .models import DigestSubscription
 
-KPI_ORDER = ["nps", "csat", "ces", "csi", "responses", "response_rate"]
+KPI_ORDER = ["nps", "csat", "ces", "csi", "responses", "response_rate", "sentiment"]
 PER_PAGE = 50
 # Query parameters that shape the page, not the figures: a drill-down link drops them.
 VIEW_PARAMS = ("metric", "grain", "page")
@@ -29,9 +31,10 @@ class DrillLinks:
             self.base.pop(name, None)
         self.scope, self.type = scope, survey_type_key
 
-    def url(self, *, start=None, end=None, **groups) -> str:
+    def url(self, *, start=None, end=None, of_measure=True, **groups) -> str:
         query = self.base.copy()
-        query["type"] = self.type
+        if of_measure:
+            query["type"] = self.type
         if start is not None:
             for name in PERIOD_PARAMS:
                 query.pop(name, None)
@@ -84,6 +87,11 @@ def dashboard(request):
                 for tp, _name in data["heatmap"]["touchpoints"]
             ]),
             "breakdowns": data["breakdowns"],
+            "sentiment": metrics["sentiment"],
+            "themes": [{**t, "drill_url": links.url(of_measure=False, theme=[t["phrase"]])}
+                       for t in selectors.top_themes(scope)],
+            "sentiment_links": {key: links.url(of_measure=False, sentiment=[value])
+                                for key, value in (("positive", 1), ("neutral", 0), ("negative", -1))},
         })
     template = "metrics/dashboard.htmx.html" if request.htmx else "metrics/dashboard.html"
     return render(request, template, context, status=200 if form.is_valid() else 400)
@@ -99,9 +107,63 @@ def responses(request):
         qs = selectors.responses_behind(form.scope(), **form.drill())
         page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     dashboard_query = request.GET.copy()
-    for name in ("type", "score", "page"):
+    for name in ("type", "score", "page", "theme", "sentiment"):
         dashboard_query.pop(name, None)
     return render(request, "metrics/responses.html", {
         "form": form, "page": page, "scope": form.scope() if page is not None else None,
         "dashboard_query": dashboard_query.urlencode(),
     }, status=200 if page is not None else 400)
+
+
+@member_required
+@require_safe
+def key_drivers(request):
+    """Which touchpoints and attributes move NPS (or CSAT, CES) most."""
+    form = DashboardForm(request.GET, organization=request.organization)
+    context = {"form": form}
+    if form.is_valid():
+        metric = form.cleaned_data["metric"]
+        found = drivers.key_drivers(form.scope(), metric)
+        context.update({"scope": form.scope(), "metric_label": metric.upper(), "result": found,
+                        "chart_json": charts.drivers_chart(found["drivers"]) if found["drivers"] else None})
+    return render(request, "metrics/drivers.html", context, status=200 if form.is_valid() else 400)
+
+
+@member_required
+@require_safe
+def executive(request):
+    """The few numbers that matter, in plain words."""
+    form = ScopeForm(request.GET, organization=request.organization)
+    context = {"form": form}
+    if form.is_valid():
+        context["summary"] = narrative.executive_summary(form.scope())
+    context["subscribed"] = DigestSubscription.objects.filter(organization=request.organization,
+                                                              user=request.user).exists()
+    return render(request, "metrics/executive.html", context, status=200 if form.is_valid() else 400)
+
+
+@member_required
+@require_safe
+def frontline(request):
+    """An agent's own teams and touchpoints: how customers rate them, whom to call back."""
+    teams = selectors.teams(request.organization)
+    # Anyone may look at any team of the organization; by default, one's own.
+    chosen = [t for t in teams if str(t.pk) in request.GET.getlist("team")] or [
+        t for t in teams if request.user in t.members.all() or t.lead_id == request.user.pk]
+    form = ScopeForm(request.GET, organization=request.organization)
+    context = {"form": form, "teams": teams, "chosen": chosen}
+    if form.is_valid() and chosen:
+        touchpoints = tuple(sorted({tp.pk for t in chosen for tp in t.touchpoints.all()}))
+        if touchpoints:
+            scope = replace(form.scope(), touchpoints=touchpoints)
+            context.update({"scope": scope, "rows": selectors.by_touchpoint(scope),
+                            "call_backs": selectors.call_backs(scope)})
+    return render(request, "metrics/frontline.html", context, status=200 if form.is_valid() else 400)
+
+
+@member_required
+@require_POST
+def digest_subscription(request):
+    """Switch the weekly digest e-mail on or off for oneself."""
+    digest.subscribe(request.organization, request.user, request.POST.get("on") == "1")
+    return redirect("metrics:executive")

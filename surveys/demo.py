@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from . import comments
 from .models import Answer, ContactPolicy, Distribution, DistributionDay, Question, Response, Survey, SurveyType
 from .services import band_for, save_survey
 
@@ -87,11 +88,17 @@ def _questions(survey):
         )
 
 
-def _score(rng, survey_type, mean, trend, age_fraction):
+# How strongly a customer's overall mood shows in each touchpoint's and attribute's scores: the
+# demo's key drivers (support and pairing the scooter move NPS; ride tracking hardly does).
+MOOD_WEIGHT = {"Home delivery": 0.9, "Support call": 1.0, "Service repair": 0.5, "App onboarding": 0.4,
+               "pairing": 1.0, "ride_tracking": 0.15, "battery_info": 0.5}
+
+
+def _score(rng, survey_type, mean, trend, age_fraction, mood=0.0):
     low, high = {SurveyType.NPS: (0, 10), SurveyType.CSAT: (1, 5), SurveyType.CES: (1, 7)}.get(survey_type, (1, 5))
-    # Older answers sit lower by `trend`: the team's fixes show as a rising line.
-    centre = mean - trend * age_fraction
     spread = (high - low) / 4.5
+    # Older answers sit lower by `trend`: the team's fixes show as a rising line.
+    centre = mean - trend * age_fraction + mood * spread
     return max(low, min(high, round(rng.gauss(centre, spread))))
 
 
@@ -105,6 +112,7 @@ def load(demo):
     ContactPolicy.objects.get_or_create(organization=org, defaults={"min_days_between_surveys": 30})
     now = timezone.now()
     customers = demo.customers
+    moods = {c.pk: rng.gauss(0, 0.9) for c in customers}  # some customers are happier everywhere
     for name, survey_type, link_specs in SURVEYS:
         survey = Survey.objects.filter(organization=org, name=name).first()
         if survey is None:
@@ -121,17 +129,18 @@ def load(demo):
                 defaults={"touchpoint": demo.touchpoints[touchpoint], "channel": demo.channels[channel]},
             )
             if not distribution.responses.exists():
-                _responses(demo, survey, distribution, questions, mean, trend, now, customers, rng)
+                _responses(demo, survey, distribution, questions, mean, trend, now, customers, rng, moods)
     demo.surveys = list(Survey.objects.filter(organization=org))
 
 
-def _responses(demo, survey, distribution, questions, mean, trend, now, customers, rng):
+def _responses(demo, survey, distribution, questions, mean, trend, now, customers, rng, moods):
     responses, answers = [], []
     for _i in range(RESPONSES_PER_LINK):
         age_days = rng.random() * 365
         started = now - timedelta(days=age_days, minutes=rng.randint(0, 600))
         language = rng.choices(["ru", "en", "lv"], weights=[48, 37, 15])[0]
         customer = rng.choice(customers) if rng.random() < 0.8 else None
+        mood = moods[customer.pk] if customer else 0.0
         completed = rng.random() < 0.93
         response = Response(
             organization=demo.organization, survey=survey, distribution=distribution,
@@ -145,14 +154,15 @@ def _responses(demo, survey, distribution, questions, mean, trend, now, customer
         attribute_scores = []
         if survey.survey_type == SurveyType.CSI:
             for q in questions:
-                number = _score(rng, SurveyType.CSAT, mean, trend, age_days / 365)
+                number = _score(rng, SurveyType.CSAT, mean, trend, age_days / 365, mood * MOOD_WEIGHT.get(q.key, 0.5))
                 attribute_scores.append(number)
                 answers.append((response, Answer(question=q, number=number, importance=rng.randint(2, 5))))
             mean_score = sum(attribute_scores) / len(attribute_scores)
             response.band = band_for(survey.survey_type, mean_score)
             tone = "low" if mean_score < 2.5 else "mid" if mean_score < 3.5 else "high"
         else:
-            response.score = _score(rng, survey.survey_type, mean, trend, age_days / 365)
+            weight = 1.0 if survey.survey_type == SurveyType.NPS else MOOD_WEIGHT.get(distribution.touchpoint.name, 0.5)
+            response.score = _score(rng, survey.survey_type, mean, trend, age_days / 365, mood * weight)
             response.band = band_for(survey.survey_type, response.score)
             tone = _tone(survey.survey_type, response.score)
             for q in questions:
@@ -160,8 +170,10 @@ def _responses(demo, survey, distribution, questions, mean, trend, now, customer
         if completed and rng.random() < 0.55:
             pool = COMMENTS[tone][language]
             response.comment = rng.choice(pool)
+            comments.read_sentiment(response)
         responses.append(response)
     Response.objects.bulk_create(responses, batch_size=1000)
+    comments.store_new_themes(responses)
     # Link openings for the funnel: about one in three openers answers.
     per_day = {}
     for response in responses:

@@ -182,6 +182,9 @@ class Response(OrgScopedModel):
     score = models.SmallIntegerField(_("score"), null=True, blank=True)
     band = models.CharField(_("band"), max_length=10, choices=Band.choices, blank=True)
     comment = models.TextField(_("comment"), blank=True)
+    # Of the comment, by cxplatform.textinsight: −1 negative, 0 neutral, +1 positive; null without one.
+    sentiment = models.SmallIntegerField(_("sentiment"), null=True, blank=True)
+    sentiment_score = models.SmallIntegerField(null=True, blank=True)  # P(positive) − P(negative), in %
     hidden_fields = models.JSONField(_("hidden fields"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.STARTED)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.WEB)
@@ -220,6 +223,22 @@ class Answer(models.Model):
 
     def __str__(self):
         return f"{self.question}: {self.number if self.number is not None else self.text or self.choices}"
+
+
+class ResponseTheme(models.Model):
+    """A theme of a response's comment ("курьер", "battery range"): a period's comments sum up
+    as their most recurring themes."""
+
+    organization = models.ForeignKey("cxplatform.Organization", on_delete=models.CASCADE, related_name="+")
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="themes")
+    phrase = models.CharField(max_length=80)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["response", "phrase"], name="one_theme_row_per_response")]
+        indexes = [models.Index(fields=["organization", "phrase"])]
+
+    def __str__(self):
+        return self.phrase
 
 
 class ContactPolicy(models.Model):

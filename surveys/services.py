@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from cxplatform import events
 
+from . import comments
 from .models import (
     Answer,
     Band,
@@ -293,12 +294,18 @@ def record_response(
             raise SubmissionError({"token": _("This answer belongs to another survey.")})
 
         response.survey = survey  # already loaded: spare the query
+        comment_before = None if created else response.comment
         _apply(response, submission, complete=complete, fresh=created)
         response.language = language or response.language
         if complete and response.status != Response.Status.COMPLETED:
             response.status = Response.Status.COMPLETED
             response.submitted_at = submitted_at or now
+        comment_changed = response.comment != comment_before and (response.comment or comment_before)
+        if comment_changed:
+            comments.read_sentiment(response)
         response.save()
+        if comment_changed:
+            comments.store_themes(response)
         events.emit(RESPONSE_RECORDED, organization=survey.organization, response_id=response.pk)
     return response, created
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from cxplatform.models import Customer
 from journeys.models import Channel, Touchpoint
 from surveys.models import Distribution, ImportJob, Question, Response, Survey
-from surveys.services import save_survey
+from surveys.services import band_for, save_survey
 
 _seq = itertools.count(1)
 
@@ -55,6 +55,7 @@ def response(org, distribution_obj=None, score=9, **fields):
     fields.setdefault("started_at", now)
     fields.setdefault("submitted_at", now)
     fields.setdefault("language", "en")
+    fields.setdefault("band", band_for(distribution_obj.survey.survey_type, score))
     return Response.objects.create(
         organization=org, survey=distribution_obj.survey, distribution=distribution_obj,
         touchpoint=distribution_obj.touchpoint, channel=distribution_obj.channel, token=uuid.uuid4(),
