@@ -1,6 +1,7 @@
 """The filter of every figure (period, survey, touchpoint, channel, segment, language), parsed
 the same way from the dashboard's URL, the API's query string and `cx_metrics`' options."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from django import forms
@@ -98,3 +99,47 @@ class DrillDownForm(ScopeForm):
         d = self.cleaned_data
         return {"survey_type": SURVEY_TYPE_OF.get(d.get("type")), "scores": tuple(d.get("score") or ()),
                 "theme": d.get("theme") or "", "sentiment": d.get("sentiment")}
+
+
+COMPARABLE = {"touchpoint": _("touchpoint"), "channel": _("channel"), "segment": _("segment"),
+              "language": _("language")}
+NOT_OURS = {
+    "touchpoint": _("“%(value)s” is not a touchpoint of this organization."),
+    "channel": _("“%(value)s” is not a channel of this organization."),
+    "segment": _("“%(value)s” is not a segment of this organization's customers."),
+    "language": _("“%(value)s” is not a language of our surveys."),
+}
+
+
+class CompareForm(DashboardForm):
+    """Two groups of one kind — segment with segment, touchpoint with touchpoint — never a group
+    with a blended benchmark of unlike customers."""
+
+    dimension = forms.ChoiceField(label=_("Compare"), choices=list(COMPARABLE.items()))
+    a = forms.CharField(label=_("Group A"), max_length=100)
+    b = forms.CharField(label=_("Group B"), max_length=100)
+
+    def clean(self):
+        data = super().clean()
+        dimension, a, b = data.get("dimension"), data.get("a"), data.get("b")
+        if not dimension or a is None or b is None:
+            return data
+        if a == b:
+            raise forms.ValidationError(_("Choose two different groups to compare."))
+        field = self.fields[dimension]
+        values = []
+        for raw in (a, b):
+            try:
+                cleaned = field.clean([raw])
+            except forms.ValidationError:
+                raise forms.ValidationError(NOT_OURS[dimension] % {"value": raw}) from None
+            values.append(cleaned[0])
+        data["groups"] = values
+        return data
+
+    def group_scopes(self):
+        d = self.cleaned_data
+        base = self.scope()
+        key = {"touchpoint": "touchpoints", "channel": "channels", "segment": "segments",
+               "language": "languages"}[d["dimension"]]
+        return [(str(v), replace(base, **{key: (getattr(v, "pk", v),)})) for v in d["groups"]]

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST, require_safe
 from cxplatform.permissions import member_required
 
 from . import charts, definitions, digest, drivers, narrative, selectors
-from .forms import SURVEY_TYPE_OF, DashboardForm, DrillDownForm, ScopeForm
+from .forms import SURVEY_TYPE_OF, CompareForm, DashboardForm, DrillDownForm, ScopeForm
 from .models import DigestSubscription
 
 KPI_ORDER = ["nps", "csat", "ces", "csi", "responses", "response_rate", "sentiment"]
@@ -53,6 +53,13 @@ class DrillLinks:
         return self.url(**{DIMENSION_PARAMS[column]: [key]})
 
 
+def _without(query, *names):
+    query = query.copy()
+    for name in names:
+        query.pop(name, None)
+    return query
+
+
 @member_required
 @require_safe
 def dashboard(request):
@@ -88,8 +95,9 @@ def dashboard(request):
             ]),
             "breakdowns": data["breakdowns"],
             "sentiment": metrics["sentiment"],
-            "themes": [{**t, "drill_url": links.url(of_measure=False, theme=[t["phrase"]])}
-                       for t in selectors.top_themes(scope)],
+            "themes_query": links.base.urlencode(),
+            # The page's filters minus the one a comparison sets itself.
+            "compare_query": _without(links.base, "touchpoint", "channel", "segment", "language"),
             "sentiment_links": {key: links.url(of_measure=False, sentiment=[value])
                                 for key, value in (("positive", 1), ("neutral", 0), ("negative", -1))},
         })
@@ -167,3 +175,36 @@ def digest_subscription(request):
     """Switch the weekly digest e-mail on or off for oneself."""
     digest.subscribe(request.organization, request.user, request.POST.get("on") == "1")
     return redirect("metrics:executive")
+
+
+@member_required
+@require_safe
+def themes(request):
+    """The period's recurring themes, loaded by the dashboard after its figures: they are counted
+    from the comments themselves, not from rollups."""
+    form = ScopeForm(request.GET, organization=request.organization)
+    context = {"form": form}
+    if form.is_valid():
+        scope = form.scope()
+        links = DrillLinks(request.GET, scope, "")
+        context["themes"] = [{**t, "drill_url": links.url(of_measure=False, theme=[t["phrase"]])}
+                             for t in selectors.top_themes(scope)]
+    return render(request, "metrics/themes.htmx.html", context, status=200 if form.is_valid() else 400)
+
+
+@member_required
+@require_safe
+def compare(request):
+    """Two like groups side by side, with whether their difference is more than chance."""
+    form = CompareForm(request.GET, organization=request.organization)
+    context = {"form": form}
+    if form.is_valid():
+        metric = form.cleaned_data["metric"]
+        (name_a, scope_a), (name_b, scope_b) = form.group_scopes()
+        fig_a, fig_b = selectors.figures(scope_a)[metric], selectors.figures(scope_b)[metric]
+        context.update({"metric_label": metric.upper(),
+                        "a": {"name": name_a, **fig_a.as_dict()},
+                        "b": {"name": name_b, **fig_b.as_dict()},
+                        "difference": definitions.difference(fig_a, fig_b),
+                        "explanation": definitions.EXPLANATIONS[metric]})
+    return render(request, "metrics/compare.html", context, status=200 if form.is_valid() else 400)

@@ -116,3 +116,27 @@ def test_drill_down_never_shows_another_organizations_responses(answers, org_b, 
     foreign_touchpoint = answers["links"][0].touchpoint_id
     page = client.get("/metrics/responses/", {"touchpoint": foreign_touchpoint})
     assert page.status_code == 400  # not one of this organization's touchpoints
+
+
+def test_like_groups_compare_with_a_significance_verdict(answers, org_a, make_member, client_for):
+    client = client_for(make_member(org_a, Role.VIEWER))
+    dashboard = client.get("/").content.decode()
+    assert 'action="/metrics/compare/"' in dashboard and 'name="dimension" value="language"' in dashboard
+    page = client.get("/metrics/compare/", {"dimension": "language", "a": "en", "b": "ru", "metric": "nps"})
+    assert page.status_code == 200
+    a, b = page.context["a"], page.context["b"]
+    en = [s for i, s in enumerate(answers["scores"]) if i % 3 == 0]
+    assert a["n"] == len(en) and b["n"] == len([s for i, s in enumerate(answers["scores"]) if i % 3 == 1])
+    assert page.context["difference"]["change"] == pytest.approx(a["value"] - b["value"], abs=0.01)
+    assert page.context["difference"]["significant"] is False  # four answers each: chance explains it
+    assert "cannot tell them apart" in page.content.decode()
+
+
+def test_compare_refuses_unlike_or_foreign_groups(answers, org_a, org_b, make_member, client_for):
+    client = client_for(make_member(org_a, Role.VIEWER))
+    same = client.get("/metrics/compare/", {"dimension": "language", "a": "en", "b": "en"})
+    assert same.status_code == 400 and "two different groups" in same.content.decode()
+    foreign = factories.touchpoint(org_b)
+    mine = answers["links"][0].touchpoint_id
+    page = client.get("/metrics/compare/", {"dimension": "touchpoint", "a": mine, "b": foreign.pk})
+    assert page.status_code == 400 and "is not a touchpoint of this organization" in page.content.decode()
