@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from operator import itemgetter
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q, Sum, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
@@ -14,7 +15,7 @@ from cxplatform.models import Customer
 from cxplatform.tenancy import scoped
 from feedback.models import Team
 from journeys.models import Channel, Touchpoint
-from surveys.models import DistributionDay, ResponseTheme, SurveyType
+from surveys.models import DistributionDay, ResponseTheme, Survey, SurveyType
 
 from . import definitions
 from . import rollups as rollups_module
@@ -172,6 +173,40 @@ def _names(model, organization) -> dict:
     return dict(scoped(model, organization).values_list("pk", "name"))
 
 
+def grouped_sets(scope: Scope, *sets: tuple[str, ...]) -> list[list[dict]]:
+    """`grouped(scope, *columns)` for each tuple of columns in `sets`. On PostgreSQL in one scan
+    of the rollups (GROUP BY GROUPING SETS): a dashboard over two years reads each rollup row
+    once, not once per chart."""
+    if connection.vendor != "postgresql":
+        return [grouped(scope, *columns) for columns in sets]
+    qs = rollups(scope)
+    where, params = qs.query.get_compiler(connection=connection).compile(qs.query.where)
+    rollup, survey = DailyRollup._meta.db_table, Survey._meta.db_table
+    expressions = {"day": f'"{rollup}"."day"', "week": f"date_trunc('week', \"{rollup}\".\"day\")::date",
+                   "month": f"date_trunc('month', \"{rollup}\".\"day\")::date",
+                   **{c: f'"{rollup}"."{c}"' for c in ("touchpoint_id", "channel_id", "segment", "language")}}
+    columns = list(dict.fromkeys(c for group in sets for c in group))
+    masks = [sum(1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if c not in group) for group in sets]
+    survey_type = f'"{survey}"."survey_type"'
+    grouping_sets = ", ".join("(" + ", ".join([survey_type, *(expressions[c] for c in group)]) + ")" for group in sets)
+    sql = (
+        f"SELECT {survey_type}, GROUPING({', '.join(expressions[c] for c in columns)}), "
+        + ", ".join(expressions[c] for c in columns) + ", "
+        + ", ".join(f'SUM("{rollup}"."{f}")' for f in SUM_FIELDS)
+        + f' FROM "{rollup}" INNER JOIN "{survey}" ON ("{rollup}"."survey_id" = "{survey}"."id")'
+        + f" WHERE {where} GROUP BY GROUPING SETS ({grouping_sets})"
+    )  # noqa: S608 — names from the fixed map above; every value is a parameter of the compiled WHERE
+    results: list[list[dict]] = [[] for _ in sets]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            index = masks.index(row[1])
+            values = dict(zip(columns, row[2:2 + len(columns)], strict=True))
+            sums = dict(zip(SUM_FIELDS, row[2 + len(columns):], strict=True))
+            results[index].append({"survey__survey_type": row[0], **{c: values[c] for c in sets[index]}, **sums})
+    return results
+
+
 def _as_date(value) -> date:
     return value.date() if hasattr(value, "date") else value
 
@@ -186,13 +221,13 @@ def _ranked(figures_by_key: dict, names: dict) -> list[dict]:
 
 
 def dashboard(scope: Scope, survey_type: str = SurveyType.NPS, grain: str = "week") -> dict:
-    """Everything the dashboard page shows, from two grouped passes over the rollups (plus the
+    """Everything the dashboard page shows, from one pass over the rollups (plus the
     previous period's totals): KPIs, the `survey_type` metric's trend by `grain`, its score
     distribution, touchpoint × `grain` heat map and breakdowns by touchpoint, channel, segment
     and language."""
-    rows = grouped(scope, grain, "touchpoint_id")
+    rows, all_groups = grouped_sets(scope, (grain, "touchpoint_id"), BREAKDOWNS)
     of_type = [r for r in rows if r["survey__survey_type"] == survey_type]
-    groups = [r for r in grouped(scope, *BREAKDOWNS) if r["survey__survey_type"] == survey_type]
+    groups = [r for r in all_groups if r["survey__survey_type"] == survey_type]
     names = {"touchpoint_id": _names(Touchpoint, scope.organization), "channel_id": _names(Channel, scope.organization),
              "segment": {}, "language": dict(settings.LANGUAGES)}
 
