@@ -142,4 +142,5 @@ class CompareForm(DashboardForm):
         base = self.scope()
         key = {"touchpoint": "touchpoints", "channel": "channels", "segment": "segments",
                "language": "languages"}[d["dimension"]]
-        return [(str(v), replace(base, **{key: (getattr(v, "pk", v),)})) for v in d["groups"]]
+        names = dict(settings.LANGUAGES) if d["dimension"] == "language" else {}
+        return [(str(names.get(v, v)), replace(base, **{key: (getattr(v, "pk", v),)})) for v in d["groups"]]
