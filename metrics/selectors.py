@@ -189,13 +189,14 @@ def grouped_sets(scope: Scope, *sets: tuple[str, ...]) -> list[list[dict]]:
     masks = [sum(1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if c not in group) for group in sets]
     survey_type = f'"{survey}"."survey_type"'
     grouping_sets = ", ".join("(" + ", ".join([survey_type, *(expressions[c] for c in group)]) + ")" for group in sets)
+    # Names come from the fixed map above; every value is a parameter of the compiled WHERE.
     sql = (
-        f"SELECT {survey_type}, GROUPING({', '.join(expressions[c] for c in columns)}), "
+        f"SELECT {survey_type}, GROUPING({', '.join(expressions[c] for c in columns)}), "  # noqa: S608
         + ", ".join(expressions[c] for c in columns) + ", "
         + ", ".join(f'SUM("{rollup}"."{f}")' for f in SUM_FIELDS)
         + f' FROM "{rollup}" INNER JOIN "{survey}" ON ("{rollup}"."survey_id" = "{survey}"."id")'
         + f" WHERE {where} GROUP BY GROUPING SETS ({grouping_sets})"
-    )  # noqa: S608 — names from the fixed map above; every value is a parameter of the compiled WHERE
+    )
     results: list[list[dict]] = [[] for _ in sets]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -27,3 +27,23 @@ def store_new_themes(responses) -> None:
         for r in responses if r.comment
         for phrase in themes(r.comment, r.language)
     ], batch_size=5000)
+
+
+def reread(responses, chunk_size: int = 2000) -> int:
+    """Read the comments of `responses` (a queryset) again — after an upgrade of the model or a
+    lexicon, or for responses written before comments were read. Each chunk is one transaction.
+    Returns how many comments were read."""
+    from django.db import transaction
+
+    done = 0
+    ids = list(responses.exclude(comment="").order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk_size):
+        with transaction.atomic():
+            batch = list(Response.objects.filter(pk__in=ids[start:start + chunk_size]).select_for_update())
+            for response in batch:
+                read_sentiment(response)
+            Response.objects.bulk_update(batch, ["sentiment", "sentiment_score"])
+            ResponseTheme.objects.filter(response__in=batch).delete()
+            store_new_themes(batch)
+        done += len(batch)
+    return done
