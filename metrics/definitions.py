@@ -164,6 +164,8 @@ def response_rate(completed: int, opened: int) -> Figure:
 def rate(metric: str, hits: int, total: int) -> Figure:
     """A share in %: FCR (resolved with one reply / resolved), SLA compliance (met / due),
     loop-closed rate (detractor cases closed within SLA / detractor cases)."""
+    if hits < 0 or hits > total > 0:
+        raise ValueError(f"{metric}: {hits} hits out of {total} is not a share")
     if total <= 0:
         return Figure(metric, None, 0, 0, {"hits": hits, "total": total}, None, "%")
     p = hits / total

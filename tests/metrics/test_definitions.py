@@ -100,3 +100,19 @@ def test_figure_as_dict_carries_everything_a_report_needs():
                          "ci_low", "ci_high"}
     assert data["small_sample"] is True
     assert data["value"] == pytest.approx(33.33, abs=0.01)
+
+
+def test_net_sentiment_worked_example_and_edges():
+    fig = d.net_sentiment(positive=50, neutral=30, negative=20)
+    assert fig.value == pytest.approx(30.0)  # 50% − 20%
+    # Same form as the NPS margin: 1.96·√((0.5 + 0.2 − 0.3²)/100)·100 = 15.31
+    assert fig.margin_of_error == pytest.approx(1.959964 * math.sqrt((0.5 + 0.2 - 0.09) / 100) * 100, abs=1e-3)
+    assert fig.counts == {"positive": 50, "neutral": 30, "negative": 20} and fig.n == 100
+    none = d.net_sentiment(0, 0, 0)
+    assert none.value is None and none.n == 0 and none.margin_of_error is None
+    assert d.net_sentiment(0, 0, 7).value == -100.0
+
+
+def test_a_share_cannot_exceed_its_total():
+    with pytest.raises(ValueError):
+        d.rate("fcr", 5, 3)
