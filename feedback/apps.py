@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class FeedbackConfig(AppConfig):
     name = "feedback"
     verbose_name = _("Feedback inbox")
+
+    def ready(self):
+        from cxplatform import events
+
+        from . import handlers
+
+        events.register("response.recorded", handlers.response_recorded)

@@ -25,3 +25,109 @@ class Team(OrgScopedModel):
 
     def __str__(self):
         return self.name
+
+
+class Tag(OrgScopedModel):
+    """A label agents put on items ("complaint", "feature request"); a managed list per
+    organization."""
+
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="tag_name_unique_per_org")]
+
+    def __str__(self):
+        return self.name
+
+
+class FeedbackItem(OrgScopedModel):
+    """One customer voice in the inbox: a survey comment, an e-mail, a review, a chat… Its
+    `source` and `source_id` identify it where it came from, so the same review imported twice
+    is one item."""
+
+    class Source(models.TextChoices):
+        SURVEY = "survey", _("Survey comment")
+        EMAIL = "email", _("E-mail")
+        CHAT = "chat", _("Chat transcript")
+        SOCIAL = "social", _("Social post")
+        REVIEW = "review", _("Review site")
+        CALL = "call", _("Call note")
+        MANUAL = "manual", _("Manual entry")
+        API = "api", _("API")
+        IMPORT = "import", _("Import")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        WAITING = "waiting", _("Waiting on customer")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    class Priority(models.IntegerChoices):  # a number, so "most urgent first" is an ORDER BY
+        URGENT = 1, _("Urgent")
+        HIGH = 2, _("High")
+        NORMAL = 3, _("Normal")
+        LOW = 4, _("Low")
+
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    source_id = models.CharField(_("id at the source"), max_length=200, blank=True)
+    # The survey answer a survey comment came from (kept as an id: feedback sits above surveys,
+    # but a survey response must never be deleted by the inbox).
+    response = models.OneToOneField("surveys.Response", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="feedback_item")
+    customer = models.ForeignKey("cxplatform.Customer", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="feedback_items", verbose_name=_("customer"))
+    channel = models.ForeignKey("journeys.Channel", null=True, blank=True, on_delete=models.SET_NULL,
+                                verbose_name=_("channel"))
+    touchpoint = models.ForeignKey(Touchpoint, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="feedback_items", verbose_name=_("touchpoint"))
+    text = models.TextField(_("text"))
+    rating = models.SmallIntegerField(_("rating"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=5, blank=True)
+    sentiment = models.SmallIntegerField(_("sentiment"), null=True, blank=True)  # −1, 0, +1
+    received_at = models.DateTimeField(_("received"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="items",
+                             verbose_name=_("team"))
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="assigned_feedback", verbose_name=_("assignee"))
+    tags = models.ManyToManyField(Tag, blank=True, related_name="items", verbose_name=_("tags"))
+    version = models.PositiveIntegerField(default=1)  # optimistic lock: an edit names the version it saw
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "source", "source_id"], condition=~models.Q(source_id=""),
+                                    name="one_item_per_source_id"),
+            models.CheckConstraint(condition=models.Q(sentiment__in=[-1, 0, 1]) | models.Q(sentiment__isnull=True),
+                                   name="item_sentiment_is_a_sign"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-received_at", "-id"]),
+            models.Index(fields=["organization", "status", "-received_at"]),
+            models.Index(fields=["assignee", "status"]),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_source_display()}"
+
+
+class ItemEvent(models.Model):
+    """The item's activity log: who did what, when."""
+
+    item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    action = models.CharField(max_length=40)
+    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.item_id} {self.action}"

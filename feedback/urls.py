@@ -6,4 +6,5 @@ app_name = "feedback"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("items/<int:feedback_item_id>/", views.item_detail, name="item_detail"),
 ]

@@ -1,6 +1,8 @@
+from django.db.models import Count, Prefetch, Q
+
 from cxplatform.tenancy import scoped
 
-from .models import Channel, Touchpoint
+from .models import ActivityEntry, Channel, JourneyMap, Opportunity, PainPoint, Persona, Stage, Touchpoint
 
 
 def touchpoints(organization, include_archived: bool = False):
@@ -10,3 +12,38 @@ def touchpoints(organization, include_archived: bool = False):
 
 def channels(organization):
     return scoped(Channel, organization)
+
+
+def personas_with_maps(organization):
+    """Personas with their maps, each map counting its stages, touchpoints and open pain points."""
+    maps = JourneyMap.objects.annotate(
+        stage_count=Count("stages", distinct=True),
+        touchpoint_count=Count("stages__touchpoints", filter=Q(stages__touchpoints__archived=False), distinct=True),
+        open_pain_points=Count("pain_points", filter=Q(pain_points__status=PainPoint.Status.OPEN), distinct=True),
+    ).order_by("name", "id")
+    return scoped(Persona, organization).prefetch_related(Prefetch("maps", maps))
+
+
+def journey_maps(organization):
+    return scoped(JourneyMap, organization).select_related("persona")
+
+
+def map_board(journey_map):
+    """Everything the map page shows: stages in order, each with its touchpoints in order."""
+    stages = list(
+        Stage.objects.filter(journey_map=journey_map).order_by("position", "id").prefetch_related(
+            Prefetch("touchpoints", Touchpoint.objects.select_related("channel").order_by("position", "id"))
+        )
+    )
+    pain_points = list(PainPoint.objects.filter(journey_map=journey_map).select_related("touchpoint"))
+    by_stage = {}
+    for pain_point in pain_points:
+        stage_id = pain_point.touchpoint.stage_id if pain_point.touchpoint else None
+        by_stage.setdefault(stage_id, []).append(pain_point)
+    for stage in stages:
+        stage.pain_point_list = by_stage.pop(stage.pk, [])
+    unplaced = [p for group in by_stage.values() for p in group]
+    opportunities = list(Opportunity.objects.filter(journey_map=journey_map).select_related("pain_point"))
+    activity = list(ActivityEntry.objects.filter(journey_map=journey_map).select_related("actor")[:20])
+    return {"stages": stages, "pain_points": pain_points, "unplaced_pain_points": unplaced,
+            "opportunities": opportunities, "activity": activity}

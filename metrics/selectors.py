@@ -221,11 +221,32 @@ def _ranked(figures_by_key: dict, names: dict) -> list[dict]:
     return sorted(rows, key=lambda r: (r["value"] is None, -(r["value"] or 0)))
 
 
+def _by_stage(survey_type: str, groups: list[dict], organization) -> list[dict]:
+    """The figure per journey stage: the touchpoints' sums folded by the stage each touchpoint
+    sits on today (map order, then stage order). Rows carry their touchpoints for drill-down."""
+    placed = scoped(Touchpoint, organization).filter(stage__isnull=False).values_list(
+        "pk", "stage_id", "stage__name", "stage__journey_map__name", "stage__journey_map_id", "stage__position")
+    stage_of, stages = {}, {}
+    for tp, stage, name, map_name, map_id, position in placed:
+        stage_of[tp] = stage
+        info = stages.setdefault(stage, {"name": f"{map_name} · {name}", "order": (map_id, position),
+                                         "touchpoints": []})
+        info["touchpoints"].append(tp)
+    rows = []
+    for stage, sums in fold(groups, lambda r: stage_of.get(r["touchpoint_id"])).items():
+        fig = score_figure(survey_type, sums)
+        if fig.n:
+            info = stages[stage]
+            rows.append({"key": stage, "name": info["name"], "touchpoints": info["touchpoints"],
+                         "order": info["order"], **fig.as_dict()})
+    return sorted(rows, key=itemgetter("order"))
+
+
 def dashboard(scope: Scope, survey_type: str = SurveyType.NPS, grain: str = "week") -> dict:
     """Everything the dashboard page shows, from one pass over the rollups (plus the
     previous period's totals): KPIs, the `survey_type` metric's trend by `grain`, its score
-    distribution, touchpoint × `grain` heat map and breakdowns by touchpoint, channel, segment
-    and language."""
+    distribution, touchpoint × `grain` heat map and breakdowns by touchpoint, channel, segment,
+    language and journey stage."""
     rows, all_groups = grouped_sets(scope, (grain, "touchpoint_id"), BREAKDOWNS)
     of_type = [r for r in rows if r["survey__survey_type"] == survey_type]
     groups = [r for r in all_groups if r["survey__survey_type"] == survey_type]
@@ -240,6 +261,7 @@ def dashboard(scope: Scope, survey_type: str = SurveyType.NPS, grain: str = "wee
                         names[column])
         for column in BREAKDOWNS
     }
+    breakdowns["stage"] = _by_stage(survey_type, groups, scope.organization)
 
     low, high = SCALES[SurveyType(survey_type)]
     total = fold(of_type, lambda r: "all").get("all", {})

@@ -47,10 +47,12 @@ class DrillLinks:
     def period(self, start, grain) -> str:
         return self.url(start=start, end=selectors.bucket_end(start, grain))
 
-    def group(self, column, key) -> str | None:
-        if key in (0, ""):  # "no touchpoint" / "no segment" cannot be filtered on
+    def group(self, column, row) -> str | None:
+        if column == "stage":  # a stage is its touchpoints
+            return self.url(touchpoint=row["touchpoints"])
+        if row["key"] in (0, ""):  # "no touchpoint" / "no segment" cannot be filtered on
             return None
-        return self.url(**{DIMENSION_PARAMS[column]: [key]})
+        return self.url(**{DIMENSION_PARAMS[column]: [row["key"]]})
 
 
 def _without(query, *names):
@@ -73,7 +75,7 @@ def dashboard(request):
         links = DrillLinks(request.GET, scope, metric)
         for column, rows in data["breakdowns"].items():
             for row in rows:
-                row["drill_url"] = links.group(column, row["key"])
+                row["drill_url"] = links.group(column, row)
         context.update({
             "scope": scope,
             "metric": metric,

@@ -10,7 +10,8 @@ import uuid
 from django.utils import timezone
 
 from cxplatform.models import Customer
-from journeys.models import Channel, Touchpoint
+from feedback.models import FeedbackItem, Tag
+from journeys.models import ActivityEntry, Channel, JourneyMap, Opportunity, PainPoint, Persona, Stage, Touchpoint
 from surveys.models import Distribution, ImportJob, Question, Response, Survey
 from surveys.services import band_for, save_survey
 
@@ -70,6 +71,44 @@ def import_job(org, survey_obj=None, **fields):
     return ImportJob.objects.create(organization=org, survey=survey_obj or survey(org), **fields)
 
 
+def persona(org):
+    return Persona.objects.create(organization=org, name=f"Persona {next(_seq)}")
+
+
+def journey_map(org):
+    return JourneyMap.objects.create(organization=org, persona=persona(org), name=f"Journey {next(_seq)}")
+
+
+def stage(org, journey_map_obj=None):
+    journey_map_obj = journey_map_obj or journey_map(org)
+    position = journey_map_obj.stages.count()
+    return Stage.objects.create(organization=org, journey_map=journey_map_obj, name=f"Stage {next(_seq)}",
+                                position=position)
+
+
+def touchpoint_on_map(org, stage_obj=None):
+    stage_obj = stage_obj or stage(org)
+    return Touchpoint.objects.create(organization=org, name=f"Touchpoint {next(_seq)}", channel=channel(org),
+                                     stage=stage_obj, position=stage_obj.touchpoints.count())
+
+
+def pain_point(org):
+    tp = touchpoint_on_map(org)
+    return PainPoint.objects.create(organization=org, journey_map=tp.stage.journey_map, touchpoint=tp,
+                                    description=f"Pain {next(_seq)}", severity=2)
+
+
+def opportunity(org):
+    pain = pain_point(org)
+    return Opportunity.objects.create(organization=org, journey_map=pain.journey_map, pain_point=pain,
+                                      idea=f"Idea {next(_seq)}")
+
+
+def activity_entry(org):
+    return ActivityEntry.objects.create(organization=org, journey_map=journey_map(org),
+                                        action=ActivityEntry.Action.MAP_CREATED, subject="test")
+
+
 FACTORIES = {
     Customer: customer,
     Channel: channel,
@@ -79,7 +118,27 @@ FACTORIES = {
     Distribution: distribution,
     Response: response,
     ImportJob: import_job,
+    Persona: persona,
+    JourneyMap: journey_map,
+    Stage: stage,
+    PainPoint: pain_point,
+    Opportunity: opportunity,
+    ActivityEntry: activity_entry,
 }
+
+
+def tag(org):
+    return Tag.objects.create(organization=org, name=f"Tag {next(_seq)}")
+
+
+def feedback_item(org, **fields):
+    fields.setdefault("text", f"Feedback {next(_seq)}")
+    fields.setdefault("received_at", timezone.now())
+    fields.setdefault("source", FeedbackItem.Source.MANUAL)
+    return FeedbackItem.objects.create(organization=org, **fields)
+
+
+FACTORIES.update({Tag: tag, FeedbackItem: feedback_item})
 
 
 def make(model, org):

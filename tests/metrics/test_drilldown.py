@@ -74,7 +74,10 @@ def test_heatmap_cells_and_breakdown_rows_list_their_n(answers, org_a, make_memb
     breakdowns = page.context["breakdowns"]
     assert {r["name"] for r in breakdowns["segment"]} == {"gold", "—"}
     assert {r["key"] for r in breakdowns["language"]} == {"en", "ru", "lv"}
+    assert breakdowns["stage"] == []  # no touchpoint is on a journey map yet
     for column, rows in breakdowns.items():
+        if column == "stage":
+            continue
         assert sum(r["n"] for r in rows) == len(answers["scores"]), column
         for row in rows:
             if row["drill_url"]:
@@ -140,3 +143,19 @@ def test_compare_refuses_unlike_or_foreign_groups(answers, org_a, org_b, make_me
     mine = answers["links"][0].touchpoint_id
     page = client.get("/metrics/compare/", {"dimension": "touchpoint", "a": mine, "b": foreign.pk})
     assert page.status_code == 400 and "is not a touchpoint of this organization" in page.content.decode()
+
+
+def test_breakdown_by_journey_stage_folds_its_touchpoints(answers, org_a, make_member, client_for):
+    from journeys.models import JourneyMap, Persona, Stage
+
+    persona = Persona.objects.create(organization=org_a, name="Commuter")
+    journey = JourneyMap.objects.create(organization=org_a, persona=persona, name="Purchase")
+    purchase = Stage.objects.create(organization=org_a, journey_map=journey, name="Purchase", position=0)
+    for link in answers["links"]:  # both touchpoints sit on one stage
+        link.touchpoint.stage = purchase
+        link.touchpoint.save()
+    client = client_for(make_member(org_a, Role.VIEWER))
+    rows = client.get("/").context["breakdowns"]["stage"]
+    assert [r["name"] for r in rows] == ["Purchase · Purchase"]
+    assert rows[0]["n"] == len(answers["scores"])
+    assert _count(client, rows[0]["drill_url"]) == rows[0]["n"]

@@ -1,0 +1,8 @@
+"""Event handlers of the inbox (registered in FeedbackConfig.ready). Idempotent: the item of a
+survey comment is keyed by its response."""
+
+from . import services
+
+
+def response_recorded(*, response_id: int, **_ids) -> None:
+    services.from_survey_response(response_id)

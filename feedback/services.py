@@ -1,0 +1,93 @@
+"""Business rules of the inbox: every voice becomes exactly one item, whatever the retries."""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cxplatform.services import match_or_create_customer
+from cxplatform.textinsight.sentiment import classify
+
+from .models import FeedbackItem, ItemEvent, Tag
+
+DEFAULT_TAGS = [_("sales lead"), _("feature request"), _("incident / crisis"), _("technical problem"),
+                _("user-generated content"), _("complaint"), _("praise")]
+MAX_TEXT = 20_000
+
+
+def ensure_default_tags(organization) -> None:
+    """Seed the organization's tag list (in its language) the first time the inbox is used."""
+    from django.utils import translation
+
+    if Tag.objects.filter(organization=organization).exists():
+        return
+    with translation.override(organization.default_language or "en"):
+        Tag.objects.bulk_create([Tag(organization=organization, name=str(name)) for name in DEFAULT_TAGS],
+                                ignore_conflicts=True)
+
+
+@dataclass
+class Voice:
+    """What a source says: the text and whatever else it knows."""
+
+    source: str
+    text: str
+    source_id: str = ""
+    received_at: object = None
+    rating: int | None = None
+    language: str = ""
+    channel: object = None
+    touchpoint: object = None
+    customer: object = None
+    customer_ref: dict | None = None  # {"external_id"|"email"|"phone": …} when the customer object is unknown
+    response_id: int | None = None
+
+
+def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
+    """Create the item for `voice`, or return the one already made from the same `source_id`
+    (updated if the source's text changed). Returns (item, created)."""
+    text = (voice.text or "").strip()[:MAX_TEXT]
+    customer = voice.customer
+    if customer is None and voice.customer_ref:
+        customer = match_or_create_customer(organization, **voice.customer_ref)
+    found = classify(text, voice.language)
+    fields = {
+        "text": text, "rating": voice.rating, "language": found.language if found else voice.language,
+        "sentiment": found.value if found else None, "channel": voice.channel, "touchpoint": voice.touchpoint,
+        "customer": customer, "received_at": voice.received_at or timezone.now(), "response_id": voice.response_id,
+    }
+    if voice.source_id:
+        try:
+            with transaction.atomic():
+                item, created = FeedbackItem.objects.get_or_create(
+                    organization=organization, source=voice.source, source_id=voice.source_id, defaults=fields)
+        except IntegrityError:  # a concurrent ingest of the same source id won
+            item, created = FeedbackItem.objects.get(organization=organization, source=voice.source,
+                                                     source_id=voice.source_id), False
+        if not created and item.text != text:
+            FeedbackItem.objects.filter(pk=item.pk).update(text=text, sentiment=fields["sentiment"],
+                                                           language=fields["language"], rating=voice.rating)
+            ItemEvent.objects.create(item=item, actor=actor, action="text_updated")
+            item.refresh_from_db()
+    else:
+        item, created = FeedbackItem.objects.create(organization=organization, source=voice.source, **fields), True
+    if created:
+        ensure_default_tags(organization)
+        ItemEvent.objects.create(item=item, actor=actor, action="received", details={"source": voice.source})
+    return item, created
+
+
+def from_survey_response(response_id: int) -> FeedbackItem | None:
+    """The inbox item of a survey answer's comment (the `response.recorded` handler)."""
+    from surveys.models import Response
+
+    response = Response.objects.select_related("organization").filter(pk=response_id).first()
+    if response is None or not response.comment.strip():
+        return None
+    voice = Voice(source=FeedbackItem.Source.SURVEY, source_id=f"response:{response.pk}", text=response.comment,
+                  received_at=response.submitted_at or response.started_at, rating=response.score,
+                  language=response.language, channel=response.channel, touchpoint=response.touchpoint,
+                  customer=response.customer, response_id=response.pk)
+    item, _created = ingest(response.organization, voice)
+    return item
