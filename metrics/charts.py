@@ -77,3 +77,16 @@ def drivers_chart(drivers: list[dict]) -> str:
         height=80 + 36 * max(len(drivers), 1), margin={"l": 200, "r": 20, "t": 10, "b": 40},
         xaxis={"range": [-1, 1], "fixedrange": True, "zeroline": True},
     )
+
+
+def emotion_chart(lane: list[dict]) -> str:
+    """The designed and the measured emotion curve along the map's touchpoints (−2 … +2)."""
+    x = [entry["touchpoint"].name for entry in lane]
+    return _figure(
+        [{"type": "scatter", "mode": "lines+markers", "x": x, "y": [e["designed"] for e in lane],
+          "name": _("Designed"), "line": {"dash": "dash", "color": "#8c959f"}, "connectgaps": True},
+         {"type": "scatter", "mode": "lines+markers", "x": x, "y": [e["measured"] for e in lane],
+          "name": _("Measured"), "line": {"color": "#1f6feb"}, "connectgaps": True}],
+        showlegend=True, legend={"orientation": "h", "y": 1.15},
+        yaxis={"range": [-2.2, 2.2], "fixedrange": True, "zeroline": True, "dtick": 1},
+    )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("metrics/drivers/", views.key_drivers, name="drivers"),
     path("metrics/themes/", views.themes, name="themes"),
     path("metrics/compare/", views.compare, name="compare"),
+    path("metrics/journey-maps/<int:journey_map_id>/figures/", views.journey_map_figures, name="journey_map_figures"),
     path("metrics/executive/", views.executive, name="executive"),
     path("metrics/frontline/", views.frontline, name="frontline"),
     path("metrics/digest/", views.digest_subscription, name="digest_subscription"),

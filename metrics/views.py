@@ -7,8 +7,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from cxplatform.permissions import member_required
+from cxplatform.tenancy import get_for_org_or_404
+from journeys.models import JourneyMap
 
-from . import charts, definitions, digest, drivers, narrative, selectors
+from . import charts, definitions, digest, drivers, journey_figures, narrative, selectors
 from .forms import SURVEY_TYPE_OF, CompareForm, DashboardForm, DrillDownForm, ScopeForm
 from .models import DigestSubscription
 
@@ -210,3 +212,17 @@ def compare(request):
                         "difference": definitions.difference(fig_a, fig_b),
                         "explanation": definitions.EXPLANATIONS[metric]})
     return render(request, "metrics/compare.html", context, status=200 if form.is_valid() else 400)
+
+
+@member_required
+@require_safe
+def journey_map_figures(request, journey_map_id):
+    """The live lane of a journey map (loaded by the map page)."""
+    journey_map = get_for_org_or_404(JourneyMap, request.organization, pk=journey_map_id)
+    form = ScopeForm(request.GET, organization=request.organization)
+    context = {"form": form, "map": journey_map}
+    if form.is_valid():
+        data = journey_figures.map_figures(journey_map, form.scope())
+        context.update({**data, "scope": form.scope(),
+                        "emotion_json": charts.emotion_chart(data["touchpoints"]) if data["touchpoints"] else None})
+    return render(request, "metrics/journey_figures.htmx.html", context, status=200 if form.is_valid() else 400)
