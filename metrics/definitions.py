@@ -233,4 +233,9 @@ EXPLANATIONS = {
         "negative ones, from −100 (all negative) to +100 (all positive), read by the platform itself.")),
     "responses": (_("Responses"), _("How many customers answered in the period.")),
     "response_rate": (_("Response rate"), _("Of the customers who opened a survey link, the share who answered.")),
+    "churn_rate": (_("Churn rate"), _(
+        "Of the customers we had at the start of the period, the share who cancelled during it. Lower is better.")),
+    "clv": (_("Customer lifetime value"), _(
+        "What an average customer brings over all the time they stay with us: revenue per month times the "
+        "months a customer stays, judging by how many leave.")),
 }

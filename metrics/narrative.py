@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from . import definitions, selectors
-from .customer_value import customer_value
 from .selectors import Scope
 
 HEADLINE_METRICS = ["nps", "csat", "ces", "csi", "sentiment"]
@@ -75,13 +74,12 @@ def executive_summary(scope: Scope) -> dict:
     summary = selectors.summary(scope)
     metrics = summary["metrics"]
     lines = [line for name in HEADLINE_METRICS if (line := headline(name, metrics[name]))]
-    value = customer_value(scope.organization, scope.start, scope.end, scope.segments)
     return {
         "scope": scope,
         "responses": metrics["responses"]["n"],
         "lines": lines,
         "touchpoints": touchpoint_extremes(scope),
         "complaints": complaints(scope),
-        "churn": value["churn_rate"].as_dict(),
-        "clv": value["clv"].as_dict(),
+        "churn": metrics["churn_rate"],
+        "clv": metrics["clv"],
     }

@@ -19,6 +19,7 @@ from surveys.models import DistributionDay, ResponseTheme, Survey, SurveyType
 
 from . import definitions
 from . import rollups as rollups_module
+from .customer_value import customer_value
 from .models import SCORE_COLUMNS, DailyRollup
 
 SCORE_METRICS = {SurveyType.NPS: "nps", SurveyType.CSAT: "csat", SurveyType.CES: "ces"}
@@ -136,6 +137,9 @@ def figures_from(scope: Scope, rows: list[dict]) -> dict:
     result["response_rate"] = definitions.response_rate(totals["completed"], opened(scope))
     result["sentiment"] = definitions.net_sentiment(
         totals["positive_comments"], totals["neutral_comments"], totals["negative_comments"])
+    # From imported customer data: only the segment filter applies to customers.
+    value = customer_value(scope.organization, scope.start, scope.end, scope.segments)
+    result["churn_rate"], result["clv"] = value["churn_rate"], value["clv"]
     return result
 
 

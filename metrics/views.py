@@ -14,7 +14,7 @@ from . import charts, definitions, digest, drivers, journey_figures, narrative, 
 from .forms import SURVEY_TYPE_OF, CompareForm, DashboardForm, DrillDownForm, ScopeForm
 from .models import DigestSubscription
 
-KPI_ORDER = ["nps", "csat", "ces", "csi", "responses", "response_rate", "sentiment"]
+KPI_ORDER = ["nps", "csat", "ces", "csi", "responses", "response_rate", "sentiment", "churn_rate", "clv"]
 PER_PAGE = 50
 # Query parameters that shape the page, not the figures: a drill-down link drops them.
 VIEW_PARAMS = ("metric", "grain", "page")

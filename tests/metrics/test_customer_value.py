@@ -129,3 +129,17 @@ def test_demo_customers_have_churn_and_clv():
     year = customer_value(org, today - timedelta(days=365), today)
     assert year["lost"] > 0 and year["churn_rate"].value > 0
     assert year["clv"].value > year["average_revenue_per_month"]
+
+
+def test_summary_api_and_dashboard_carry_churn_and_clv(worked_example, org_a, make_member, client_for):
+    from cxplatform.models import Role
+
+    client = client_for(make_member(org_a, Role.VIEWER))
+    params = {"from": START.isoformat(), "to": (END - timedelta(days=1)).isoformat()}
+    api = client.get("/api/v1/metrics/summary/", params).json()["metrics"]
+    expected = customer_value(org_a, START, END)
+    assert api["churn_rate"]["value"] == pytest.approx(expected["churn_rate"].value, abs=0.01)
+    assert api["churn_rate"]["counts"] == {"hits": 2, "total": 5}
+    assert "clv" in api and "previous" in api["churn_rate"]
+    card = client.get("/", params).content.decode().split('id="kpi-churn_rate"')[1].split("</article>")[0]
+    assert "40.0%" in card and "cancelled during it" in card
