@@ -131,3 +131,19 @@ class ItemEvent(models.Model):
 
     def __str__(self):
         return f"{self.item_id} {self.action}"
+
+
+class Note(models.Model):
+    """An internal note on an item (customers never see it); @username mentions notify colleagues."""
+
+    item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField(_("note"))
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="feedback_mentions")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.item_id}: {self.text[:40]}"

@@ -1,8 +1,10 @@
 """Business rules of the inbox: every voice becomes exactly one item, whatever the retries."""
 
+import re
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -91,3 +93,55 @@ def from_survey_response(response_id: int) -> FeedbackItem | None:
                   customer=response.customer, response_id=response.pk)
     item, _created = ingest(response.organization, voice)
     return item
+
+
+# --- Triage: every change names the version it was made on --------------------------------------
+
+class StaleEdit(Exception):
+    """Someone changed the item after this agent opened it: nothing was saved."""
+
+
+TRIAGE_FIELDS = {"status", "priority", "team", "assignee"}
+MENTION = re.compile(r"@([\w.+-]+)")
+
+
+def triage(item: FeedbackItem, actor, version: int, tags=None, **changes) -> FeedbackItem:
+    """Change status, priority, team, assignee and tags of `item` as seen at `version`. Two agents
+    editing at once: the second one's save is refused with StaleEdit (and changes nothing), so
+    no change is ever silently lost."""
+    unknown = set(changes) - TRIAGE_FIELDS
+    if unknown:
+        raise ValueError(f"not a triage field: {sorted(unknown)}")
+    with transaction.atomic():
+        updated = FeedbackItem.objects.filter(pk=item.pk, version=version).update(
+            **changes, version=F("version") + 1, updated_at=timezone.now())
+        if not updated:
+            raise StaleEdit()
+        item.refresh_from_db()
+        if tags is not None:
+            item.tags.set(tags)
+        details = {k: str(getattr(v, "pk", v)) if v is not None else None for k, v in changes.items()}
+        if tags is not None:
+            details["tags"] = sorted(t.name for t in tags)
+        ItemEvent.objects.create(item=item, actor=actor, action="triaged", details=details)
+    return item
+
+
+def add_note(item: FeedbackItem, author, text: str):
+    """An internal note; @username mentions of the organization's members are linked."""
+    from django.contrib.auth import get_user_model
+
+    from .models import Note
+
+    text = text.strip()
+    if not text:
+        raise ValueError("empty note")
+    with transaction.atomic():
+        note = Note.objects.create(item=item, author=author, text=text[:MAX_TEXT])
+        names = set(MENTION.findall(text))
+        if names:
+            members = get_user_model().objects.filter(
+                username__in=names, memberships__organization_id=item.organization_id)
+            note.mentions.set(members)
+        ItemEvent.objects.create(item=item, actor=author, action="noted", details={"note": note.pk})
+    return note
