@@ -12,3 +12,4 @@ class FeedbackConfig(AppConfig):
         from . import handlers
 
         events.register("response.recorded", handlers.response_recorded)
+        events.register("feedback.item_received", handlers.item_received)

@@ -1,8 +1,12 @@
 """Event handlers of the inbox (registered in FeedbackConfig.ready). Idempotent: the item of a
 survey comment is keyed by its response."""
 
-from . import services
+from . import routing, services
 
 
 def response_recorded(*, response_id: int, **_ids) -> None:
     services.from_survey_response(response_id)
+
+
+def item_received(*, item_id: int, **_ids) -> None:
+    routing.route(item_id)

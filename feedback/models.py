@@ -18,6 +18,9 @@ class Team(OrgScopedModel):
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="cx_teams",
                                      verbose_name=_("members"))
     touchpoints = models.ManyToManyField(Touchpoint, blank=True, related_name="teams", verbose_name=_("touchpoints"))
+    # Round robin: the member who got the team's last item (the next one goes to the member after).
+    last_assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
 
     class Meta:
         ordering = ["name"]
@@ -95,6 +98,7 @@ class FeedbackItem(OrgScopedModel):
                                  related_name="assigned_feedback", verbose_name=_("assignee"))
     tags = models.ManyToManyField(Tag, blank=True, related_name="items", verbose_name=_("tags"))
     version = models.PositiveIntegerField(default=1)  # optimistic lock: an edit names the version it saw
+    routed_at = models.DateTimeField(null=True, blank=True)  # claimed by the routing worker: rules run once
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -147,3 +151,44 @@ class Note(models.Model):
 
     def __str__(self):
         return f"{self.item_id}: {self.text[:40]}"
+
+
+class RoutingRule(OrgScopedModel):
+    """When an item matches every condition that is set, do the actions. Rules run in order as
+    items arrive; a rule may stop the ones after it."""
+
+    class Assign(models.TextChoices):
+        NONE = "", _("Nobody")
+        ROUND_ROBIN = "round_robin", _("Round robin in the team")
+        LEAST_OPEN = "least_open", _("The team member with the fewest open items")
+
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    # Conditions (empty = any)
+    source = models.CharField(_("source"), max_length=10, choices=FeedbackItem.Source.choices, blank=True)
+    channel = models.ForeignKey("journeys.Channel", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+", verbose_name=_("channel"))
+    touchpoint = models.ForeignKey(Touchpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                   verbose_name=_("touchpoint"))
+    rating_min = models.SmallIntegerField(_("rating from"), null=True, blank=True)
+    rating_max = models.SmallIntegerField(_("rating up to"), null=True, blank=True)
+    sentiment = models.SmallIntegerField(_("sentiment"), null=True, blank=True,
+                                         choices=[(-1, _("negative")), (0, _("neutral")), (1, _("positive"))])
+    keywords = models.CharField(_("any of the words"), max_length=500, blank=True,
+                                help_text=_("Comma-separated; every form of a word matches (задержка, задержкой)."))
+    segment = models.CharField(_("customer segment"), max_length=100, blank=True)
+    # Actions
+    add_tags = models.ManyToManyField(Tag, blank=True, related_name="+", verbose_name=_("add tags"))
+    set_priority = models.PositiveSmallIntegerField(_("set priority"), null=True, blank=True,
+                                                    choices=FeedbackItem.Priority.choices)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("assign to team"))
+    assign = models.CharField(_("assign to an agent"), max_length=12, choices=Assign.choices, blank=True)
+    stop = models.BooleanField(_("stop after this rule"), default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name

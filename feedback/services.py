@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cxplatform import events
 from cxplatform.services import match_or_create_customer
 from cxplatform.textinsight.sentiment import classify
 
@@ -16,6 +17,7 @@ from .models import FeedbackItem, ItemEvent, Tag
 DEFAULT_TAGS = [_("sales lead"), _("feature request"), _("incident / crisis"), _("technical problem"),
                 _("user-generated content"), _("complaint"), _("praise")]
 MAX_TEXT = 20_000
+ITEM_RECEIVED = "feedback.item_received"
 
 
 def ensure_default_tags(organization) -> None:
@@ -76,7 +78,9 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
         item, created = FeedbackItem.objects.create(organization=organization, source=voice.source, **fields), True
     if created:
         ensure_default_tags(organization)
-        ItemEvent.objects.create(item=item, actor=actor, action="received", details={"source": voice.source})
+        with transaction.atomic():
+            ItemEvent.objects.create(item=item, actor=actor, action="received", details={"source": voice.source})
+            events.emit(ITEM_RECEIVED, organization=organization, item_id=item.pk)  # routing, by a worker
     return item, created
 
 

@@ -1,0 +1,119 @@
+"""Routing: the organization's rules, in order, run once on every new item — by a worker, after
+the item is saved (the `feedback.item_received` event). Each applied rule is logged on the item.
+
+Keywords match word forms: the rule's words and the item's text are compared as lemmas
+(Russian through pymorphy3, so "задержка" finds "задержкой"; Latvian folded; English with a
+plural "s" dropped).
+"""
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from cxplatform.textinsight.language import detect
+from cxplatform.textinsight.tokens import normalise, tokens
+
+from .models import FeedbackItem, ItemEvent, RoutingRule, Team
+
+OPEN_STATUSES = [FeedbackItem.Status.NEW, FeedbackItem.Status.OPEN, FeedbackItem.Status.WAITING]
+
+
+def _lemma(word: str, language: str) -> str:
+    lemma = normalise(word, language)
+    if language == "en" and len(lemma) > 3 and lemma.endswith("s") and not lemma.endswith("ss"):
+        lemma = lemma[:-1]
+    return lemma
+
+
+def _lemmas(text: str, language: str) -> set[str]:
+    return {_lemma(t.text, language) for t in tokens(text, language) if t.kind == "word"}
+
+
+def keyword_match(keywords: str, text: str, language: str = "") -> bool:
+    words = [w.strip() for w in keywords.split(",") if w.strip()]
+    if not words:
+        return True
+    found = _lemmas(text, detect(text, language))
+    for word in words:
+        wanted = [_lemma(part, detect(word, language)) for part in word.split()]
+        if all(w in found for w in wanted):
+            return True
+    return False
+
+
+def matches(rule: RoutingRule, item: FeedbackItem) -> bool:
+    if rule.source and item.source != rule.source:
+        return False
+    if rule.channel_id and item.channel_id != rule.channel_id:
+        return False
+    if rule.touchpoint_id and item.touchpoint_id != rule.touchpoint_id:
+        return False
+    if rule.rating_min is not None and (item.rating is None or item.rating < rule.rating_min):
+        return False
+    if rule.rating_max is not None and (item.rating is None or item.rating > rule.rating_max):
+        return False
+    if rule.sentiment is not None and item.sentiment != rule.sentiment:
+        return False
+    if rule.segment:
+        attribute = item.organization.segment_attribute or "segment"
+        value = (item.customer.attributes or {}).get(attribute) if item.customer else None
+        if str(value or "") != rule.segment:
+            return False
+    return keyword_match(rule.keywords, item.text, item.language)
+
+
+def pick_agent(team: Team, how: str):
+    """The team member who gets the next item: in turn (round robin, fair whatever the order of
+    arrival) or the one with the fewest open items (ties to the longest-waiting member)."""
+    team = Team.objects.select_for_update().get(pk=team.pk)  # one assignment at a time per team
+    members = list(team.members.order_by("id"))
+    if not members:
+        return None
+    if how == RoutingRule.Assign.ROUND_ROBIN:
+        ids = [m.pk for m in members]
+        after = ids.index(team.last_assignee_id) + 1 if team.last_assignee_id in ids else 0
+        chosen = members[after % len(members)]
+    else:
+        load = dict(team.members.annotate(n=Count("assigned_feedback", filter=Q(
+            assigned_feedback__status__in=OPEN_STATUSES, assigned_feedback__organization=team.organization_id)))
+            .values_list("pk", "n"))
+        chosen = min(members, key=lambda m: (load.get(m.pk, 0), m.pk))
+    Team.objects.filter(pk=team.pk).update(last_assignee=chosen)
+    return chosen
+
+
+def route(item_id: int) -> list[str]:
+    """Run the rules on a new item once (a redelivered event finds it claimed). Returns the names
+    of the rules applied."""
+    with transaction.atomic():
+        claimed = FeedbackItem.objects.filter(pk=item_id, routed_at__isnull=True).update(routed_at=timezone.now())
+        if not claimed:
+            return []
+        item = FeedbackItem.objects.select_related("organization", "customer").get(pk=item_id)
+        applied = []
+        rules = RoutingRule.objects.filter(organization=item.organization, active=True).prefetch_related("add_tags")
+        for rule in rules:
+            if not matches(rule, item):
+                continue
+            changes = {}
+            tags = list(rule.add_tags.all())
+            if tags:
+                item.tags.add(*tags)
+                changes["tags"] = sorted(t.name for t in tags)
+            if rule.set_priority is not None:
+                item.priority = rule.set_priority
+                changes["priority"] = rule.set_priority
+            if rule.team_id:
+                item.team_id = rule.team_id
+                changes["team"] = rule.team_id
+                if rule.assign:
+                    agent = pick_agent(rule.team, rule.assign)
+                    if agent is not None:
+                        item.assignee = agent
+                        changes["assignee"] = agent.pk
+            item.save(update_fields=["priority", "team", "assignee", "updated_at"])
+            ItemEvent.objects.create(item=item, action="routed", details={"rule": rule.name, **changes})
+            applied.append(rule.name)
+            if rule.stop:
+                break
+        return applied
