@@ -168,6 +168,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "metrics.tasks.reconcile_recent_days",
         "schedule": crontab(hour=2, minute=30),
     },
+    "check-sla": {
+        "task": "feedback.tasks.check_sla",
+        "schedule": 300.0,
+    },
     "weekly-digest": {
         "task": "metrics.tasks.send_weekly_digests",
         "schedule": crontab(day_of_week="mon", hour=6, minute=0),

@@ -99,6 +99,14 @@ class FeedbackItem(OrgScopedModel):
     tags = models.ManyToManyField(Tag, blank=True, related_name="items", verbose_name=_("tags"))
     version = models.PositiveIntegerField(default=1)  # optimistic lock: an edit names the version it saw
     routed_at = models.DateTimeField(null=True, blank=True)  # claimed by the routing worker: rules run once
+    # SLA clock (from the policy of the item's priority; see sla.py)
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    sla_state = models.CharField(_("SLA"), max_length=10, blank=True,
+                                 choices=[("", _("on time")), ("at_risk", _("about to breach")),
+                                          ("breached", _("breached"))])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -192,3 +200,24 @@ class RoutingRule(OrgScopedModel):
 
     def __str__(self):
         return self.name
+
+
+class SlaPolicy(OrgScopedModel):
+    """Targets for one priority: first response and resolution within so many hours — business
+    hours (Monday to Friday, `day_start` to `day_end` in `time_zone`) or calendar hours."""
+
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=FeedbackItem.Priority.choices)
+    first_response_hours = models.PositiveIntegerField(_("first response within (hours)"))
+    resolution_hours = models.PositiveIntegerField(_("resolution within (hours)"))
+    business_hours = models.BooleanField(_("count business hours only"), default=True)
+    day_start = models.TimeField(_("business day starts"), default="09:00")
+    day_end = models.TimeField(_("business day ends"), default="18:00")
+    time_zone = models.CharField(_("time zone"), max_length=60, default="Europe/Riga")
+    warn_before_minutes = models.PositiveIntegerField(_("warn this many minutes before a breach"), default=60)
+
+    class Meta:
+        ordering = ["priority"]
+        constraints = [models.UniqueConstraint(fields=["organization", "priority"], name="one_sla_per_priority")]
+
+    def __str__(self):
+        return f"{self.get_priority_display()}: {self.first_response_hours} h / {self.resolution_hours} h"

@@ -13,6 +13,7 @@ from django.utils import timezone
 from cxplatform.textinsight.language import detect
 from cxplatform.textinsight.tokens import normalise, tokens
 
+from . import sla
 from .models import FeedbackItem, ItemEvent, RoutingRule, Team
 
 OPEN_STATUSES = [FeedbackItem.Status.NEW, FeedbackItem.Status.OPEN, FeedbackItem.Status.WAITING]
@@ -116,4 +117,6 @@ def route(item_id: int) -> list[str]:
             applied.append(rule.name)
             if rule.stop:
                 break
+        if applied:
+            sla.start_clock(item)  # the rules may have changed the priority, and with it the targets
         return applied

@@ -12,6 +12,7 @@ from cxplatform import events
 from cxplatform.services import match_or_create_customer
 from cxplatform.textinsight.sentiment import classify
 
+from . import sla
 from .models import FeedbackItem, ItemEvent, Tag
 
 DEFAULT_TAGS = [_("sales lead"), _("feature request"), _("incident / crisis"), _("technical problem"),
@@ -78,6 +79,7 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
         item, created = FeedbackItem.objects.create(organization=organization, source=voice.source, **fields), True
     if created:
         ensure_default_tags(organization)
+        sla.start_clock(item)
         with transaction.atomic():
             ItemEvent.objects.create(item=item, actor=actor, action="received", details={"source": voice.source})
             events.emit(ITEM_RECEIVED, organization=organization, item_id=item.pk)  # routing, by a worker
@@ -116,12 +118,21 @@ def triage(item: FeedbackItem, actor, version: int, tags=None, **changes) -> Fee
     unknown = set(changes) - TRIAGE_FIELDS
     if unknown:
         raise ValueError(f"not a triage field: {sorted(unknown)}")
+    now = timezone.now()
+    clock = {}
+    if changes.get("status") not in (None, FeedbackItem.Status.NEW) and item.first_responded_at is None:
+        clock["first_responded_at"] = now  # the first time an agent moved the item on
+    if changes.get("status") in sla.DONE and item.resolved_at is None:
+        clock["resolved_at"] = now
     with transaction.atomic():
         updated = FeedbackItem.objects.filter(pk=item.pk, version=version).update(
-            **changes, version=F("version") + 1, updated_at=timezone.now())
+            **changes, **clock, version=F("version") + 1, updated_at=now)
         if not updated:
             raise StaleEdit()
+        priority_before = item.priority
         item.refresh_from_db()
+        if item.priority != priority_before:
+            sla.start_clock(item)
         if tags is not None:
             item.tags.set(tags)
         details = {k: str(getattr(v, "pk", v)) if v is not None else None for k, v in changes.items()}

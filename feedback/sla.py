@@ -1,0 +1,106 @@
+"""The SLA clock: due times from the policy of an item's priority, and the beat task's check that
+flags items about to breach and breached, tells the assignee and escalates to the team lead —
+once per state, however often the check runs."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .models import FeedbackItem, ItemEvent, SlaPolicy
+
+DONE = [FeedbackItem.Status.RESOLVED, FeedbackItem.Status.CLOSED]
+
+
+def add_business_hours(start: datetime, hours: int, policy: SlaPolicy) -> datetime:
+    """`start` plus `hours` of working time: Monday–Friday between the policy's day start and end,
+    in its time zone (time outside them does not count)."""
+    zone = ZoneInfo(policy.time_zone)
+    moment = start.astimezone(zone)
+    left = timedelta(hours=hours)
+    while True:
+        day_open = moment.replace(hour=policy.day_start.hour, minute=policy.day_start.minute, second=0, microsecond=0)
+        day_close = moment.replace(hour=policy.day_end.hour, minute=policy.day_end.minute, second=0, microsecond=0)
+        if moment.weekday() >= 5 or moment >= day_close:
+            moment = (moment + timedelta(days=1)).replace(hour=policy.day_start.hour,
+                                                          minute=policy.day_start.minute, second=0, microsecond=0)
+            continue
+        moment = max(moment, day_open)
+        if moment + left <= day_close:
+            return (moment + left).astimezone(ZoneInfo("UTC"))
+        left -= day_close - moment
+        moment = day_close
+
+
+def due_times(item: FeedbackItem, policy: SlaPolicy | None) -> tuple[datetime | None, datetime | None]:
+    if policy is None:
+        return None, None
+    start = item.received_at
+    if policy.business_hours:
+        return (add_business_hours(start, policy.first_response_hours, policy),
+                add_business_hours(start, policy.resolution_hours, policy))
+    return start + timedelta(hours=policy.first_response_hours), start + timedelta(hours=policy.resolution_hours)
+
+
+def start_clock(item: FeedbackItem) -> None:
+    """Set the item's due times from the policy of its priority (on arrival and when the
+    priority changes)."""
+    policy = SlaPolicy.objects.filter(organization_id=item.organization_id, priority=item.priority).first()
+    item.first_response_due, item.resolution_due = due_times(item, policy)
+    FeedbackItem.objects.filter(pk=item.pk).update(first_response_due=item.first_response_due,
+                                                   resolution_due=item.resolution_due)
+
+
+def _next_due(item: FeedbackItem):
+    if item.first_responded_at is None and item.first_response_due:
+        return item.first_response_due
+    return item.resolution_due
+
+
+def check(now: datetime | None = None) -> dict:
+    """Flag open items whose next due time is near (at risk) or past (breached), once per state.
+    Returns how many items changed state."""
+    now = now or timezone.now()
+    warn = {p.organization_id * 10 + p.priority: timedelta(minutes=p.warn_before_minutes)
+            for p in SlaPolicy.objects.all()}
+    changed = {"at_risk": 0, "breached": 0}
+    candidates = (FeedbackItem.objects.exclude(status__in=DONE).exclude(sla_state="breached")
+                  .filter(Q(first_response_due__isnull=False) | Q(resolution_due__isnull=False))
+                  .select_related("assignee", "team__lead", "organization"))
+    for item in candidates.iterator(chunk_size=500):
+        due = _next_due(item)
+        if due is None:
+            continue
+        margin = warn.get(item.organization_id * 10 + item.priority, timedelta(hours=1))
+        state = "breached" if now >= due else "at_risk" if now >= due - margin else ""
+        if not state or state == item.sla_state:
+            continue
+        with transaction.atomic():
+            # Claim the change, so a second check running at once does not notify again.
+            if not FeedbackItem.objects.filter(pk=item.pk, sla_state=item.sla_state).update(sla_state=state):
+                continue
+            ItemEvent.objects.create(item=item, action=f"sla_{state}", details={"due": due.isoformat()})
+        _notify(item, state, due)
+        changed[state] += 1
+    return changed
+
+
+def _notify(item: FeedbackItem, state: str, due: datetime) -> None:
+    """Tell the assignee; a breach also goes to the team lead (the escalation)."""
+    people = [item.assignee] if item.assignee else []
+    if state == "breached" and item.team and item.team.lead:
+        people.append(item.team.lead)
+    addresses = sorted({p.email for p in people if p and p.email})
+    if not addresses:
+        return
+    with translation.override(item.organization.default_language or settings.LANGUAGE_CODE):
+        subject = (_("Breached: item #%(id)s is past its SLA") if state == "breached"
+                   else _("Item #%(id)s is about to breach its SLA")) % {"id": item.pk}
+        body = _("Item #%(id)s was due %(due)s.\n\n%(text)s") % {"id": item.pk, "due": due.isoformat(),
+                                                                 "text": item.text[:500]}
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, addresses, fail_silently=True)
