@@ -1,4 +1,3 @@
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -11,17 +10,16 @@ from . import selectors, services
 from .forms import NoteForm, TriageForm
 from .models import FeedbackItem, Tag
 
-PER_PAGE = 50
-
 
 @member_required
 @require_safe
 def index(request):
     """Every customer voice, newest first (triage, routing and saved views come next)."""
-    filters = {name: request.GET.get(name, "") for name in (*selectors.FILTERS, "tag")}
-    page = Paginator(selectors.items(request.organization, filters), PER_PAGE).get_page(request.GET.get("page"))
+    filters = {name: request.GET.get(name, "").strip() for name in (*selectors.FILTERS, "tag", "q")}
+    rows, next_cursor = selectors.page_after(selectors.items(request.organization, filters),
+                                             request.GET.get("after", ""))
     return render(request, "feedback/index.html", {
-        "page": page, "filters": filters, "statuses": FeedbackItem.Status.choices,
+        "rows": rows, "next_cursor": next_cursor, "filters": filters, "statuses": FeedbackItem.Status.choices,
         "sources": FeedbackItem.Source.choices, "tags": scoped(Tag, request.organization),
     })
 

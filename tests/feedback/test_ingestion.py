@@ -98,5 +98,5 @@ def test_inbox_lists_only_the_organizations_items_with_filters(org_a, org_b, mak
     theirs, _ = services.ingest(org_b, services.Voice(source="email", text="Their item"))
     client = client_for(make_member(org_a, Role.AGENT))
     page = client.get("/inbox/", {"source": "email"})
-    assert [i.pk for i in page.context["page"]] == [mine.pk]
+    assert [i.pk for i in page.context["rows"]] == [mine.pk]
     assert client.get(f"/inbox/items/{theirs.pk}/").status_code == 404
