@@ -26,14 +26,14 @@ def _membership(request):
 
 
 class IsOrganizationMember(permissions.BasePermission):
-    """Reading needs membership; writing needs the viewset's `write_capability`."""
+    """Reading needs the viewset's `read_capability` (membership by default); writing its `write_capability`."""
 
     def has_permission(self, request, view):
         membership = _membership(request)
         if membership is None:
             return False
         if request.method in permissions.SAFE_METHODS:
-            return membership.can(Capability.VIEW)
+            return membership.can(getattr(view, "read_capability", Capability.VIEW))
         return membership.can(getattr(view, "write_capability", Capability.ADMINISTER))
 
 

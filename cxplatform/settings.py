@@ -172,6 +172,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback.tasks.check_sla",
         "schedule": 300.0,
     },
+    "send-queued-replies": {
+        "task": "feedback.tasks.send_queued_replies",
+        "schedule": 60.0,
+    },
     "weekly-digest": {
         "task": "metrics.tasks.send_weekly_digests",
         "schedule": crontab(day_of_week="mon", hour=6, minute=0),
@@ -215,6 +219,8 @@ SPECTACULAR_SETTINGS = {
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cx@localhost")
+# Where customers' answers to inbox replies should go (the mailbox the e-mail connector reads).
+INBOX_REPLY_TO = env("INBOX_REPLY_TO", default="")
 # Where people reach the site, for links in e-mails (digests, notifications).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("s/", include("surveys.public_urls")),
     path("journeys/", include("journeys.urls")),
     path("inbox/", include("feedback.urls")),
+    path("hooks/feedback/<str:token>/", feedback_api.WebhookReceiver.as_view(), name="feedback-webhook"),
     path("actions/", include("actions.urls")),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),

@@ -1,20 +1,39 @@
 """REST API of the inbox: items from any source — idempotent on the source's id, so the same
-review sent twice is one item — and the organization's tags."""
+review sent twice is one item — their triage (with the version the caller saw), notes and
+replies; the organization's tags, teams, routing rules, SLA policies, canned replies and webhook
+endpoints; and the public webhook receiver."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response as ApiResponse
+from rest_framework.views import APIView
 
+from cxplatform import ratelimit
 from cxplatform.api_access import OrgScopedViewSetMixin
 from cxplatform.models import Capability
 from cxplatform.tenancy import scoped
+from journeys.api import OrgPrimaryKey
 from journeys.models import Channel, Touchpoint
 
-from . import services
-from .models import FeedbackItem, Tag
+from . import conversation, services, webhooks
+from .forms import agents_of
+from .models import CannedReply, FeedbackItem, Message, Note, RoutingRule, SlaPolicy, Tag, Team, WebhookEndpoint
 
 INCOMING_SOURCES = [s for s in FeedbackItem.Source.choices if s[0] != FeedbackItem.Source.SURVEY]
+WEBHOOK_LIMIT = (600, 60)  # requests per endpoint per minute
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = _("Someone else changed this item after you read it; nothing was saved. "
+                       "Read it again and repeat the change.")
 
 
 class TagSerializer(serializers.ModelSerializer):
@@ -30,6 +49,7 @@ class ItemSerializer(serializers.ModelSerializer):
         model = FeedbackItem
         fields = ["id", "source", "source_id", "text", "rating", "language", "sentiment", "received_at", "status",
                   "priority", "customer", "channel", "touchpoint", "team", "assignee", "tags", "response", "version",
+                  "first_response_due", "resolution_due", "first_responded_at", "resolved_at", "sla_state",
                   "created_at", "updated_at"]
         read_only_fields = fields
 
@@ -39,6 +59,10 @@ class IncomingSerializer(serializers.Serializer):
 
     source = serializers.ChoiceField(choices=INCOMING_SOURCES, default=FeedbackItem.Source.API)
     source_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reply_to = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                     help_text=_("The source id of the conversation this continues (a chat id, "
+                                                 "an e-mail's In-Reply-To): the customer's message is added to "
+                                                 "that item, which reopens."))
     text = serializers.CharField(max_length=services.MAX_TEXT, trim_whitespace=True)
     rating = serializers.IntegerField(min_value=0, max_value=10, required=False, allow_null=True, default=None)
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, allow_blank=True, default="")
@@ -50,6 +74,7 @@ class IncomingSerializer(serializers.Serializer):
     customer_external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     customer_email = serializers.EmailField(required=False, allow_blank=True, default="")
     customer_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     def __init__(self, *args, organization=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,24 +86,67 @@ class IncomingSerializer(serializers.Serializer):
             raise serializers.ValidationError(_("The text is empty."))
         return value
 
-    def voice(self) -> services.Voice:
-        d = self.validated_data
-        ref = {k: d[f"customer_{k}"] for k in ("external_id", "email", "phone") if d[f"customer_{k}"]}
-        return services.Voice(source=d["source"], source_id=d["source_id"], text=d["text"], rating=d["rating"],
-                              language=d["language"], received_at=d["received_at"], channel=d["channel"],
-                              touchpoint=d["touchpoint"], customer_ref=ref or None)
+    def voice(self, data=None, source=None) -> services.Voice:
+        d = data or self.validated_data
+        ref = {k: d[f"customer_{k}"] for k in ("external_id", "email", "phone", "name") if d[f"customer_{k}"]}
+        return services.Voice(source=source or d["source"], source_id=d["source_id"], text=d["text"],
+                              rating=d["rating"], language=d["language"], received_at=d["received_at"],
+                              channel=d["channel"], touchpoint=d["touchpoint"], reply_to=d["reply_to"],
+                              customer_ref=ref if set(ref) - {"name"} else None)
+
+
+class TriageSerializer(serializers.Serializer):
+    """A change to an item as the caller saw it: `version` is required, the rest optional."""
+
+    version = serializers.IntegerField(min_value=1)
+    status = serializers.ChoiceField(choices=FeedbackItem.Status.choices, required=False)
+    priority = serializers.ChoiceField(choices=FeedbackItem.Priority.choices, required=False)
+    team = OrgPrimaryKey(queryset=Team.objects.all(), required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.none(), required=False,
+                                                  allow_null=True)
+    tags = serializers.SlugRelatedField(slug_field="name", queryset=Tag.objects.none(), many=True, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        organization = self.context.get("organization")
+        self.fields["assignee"].queryset = agents_of(organization)
+        self.fields["tags"].child_relation.queryset = scoped(Tag, organization)
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True, default=None)
+
+    class Meta:
+        model = Note
+        fields = ["id", "text", "author", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(min_value=1, write_only=True, required=False)
+    then_status = serializers.ChoiceField(choices=[FeedbackItem.Status.WAITING, FeedbackItem.Status.RESOLVED],
+                                          write_only=True, required=False)
+
+    class Meta:
+        model = Message
+        fields = ["id", "direction", "text", "to_address", "status", "sent_at", "created_at", "version",
+                  "then_status"]
+        read_only_fields = ["id", "direction", "to_address", "status", "sent_at", "created_at"]
 
 
 class ItemViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """`POST` an item (201 when new, 200 with the existing item for a source id already seen)."""
+    """`POST` an item (201 when new, 200 with the existing item for a source id already seen, or
+    with the item a `reply_to` continues). `PATCH` triages it, naming the `version` read: a stale
+    version is a 409 and changes nothing."""
 
     queryset = FeedbackItem.objects.prefetch_related("tags")
     serializer_class = ItemSerializer
-    filterset_fields = ["source", "status", "priority", "touchpoint", "channel", "team", "assignee", "sentiment"]
+    filterset_fields = ["source", "status", "priority", "touchpoint", "channel", "team", "assignee", "sentiment",
+                        "customer"]
     write_capability = Capability.WORK_INBOX
 
     def get_serializer_class(self):
-        return IncomingSerializer if self.action == "create" else ItemSerializer
+        return {"create": IncomingSerializer, "partial_update": TriageSerializer}.get(self.action, ItemSerializer)
 
     def get_serializer(self, *args, **kwargs):
         if self.action == "create":
@@ -91,6 +159,51 @@ class ItemViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
         item, created = services.ingest(self.organization, incoming.voice(), actor=request.user)
         return ApiResponse(ItemSerializer(item).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
+    def partial_update(self, request, *args, **kwargs):
+        item = self.get_object()
+        change = TriageSerializer(data=request.data, context=self.get_serializer_context())
+        change.is_valid(raise_exception=True)
+        d = dict(change.validated_data)
+        version, tags = d.pop("version"), d.pop("tags", None)
+        try:
+            item = services.triage(item, request.user, version, tags=tags, **d)
+        except services.StaleEdit:
+            raise Conflict() from None
+        return ApiResponse(ItemSerializer(item).data)
+
+    @action(detail=True, methods=["get", "post"], serializer_class=NoteSerializer)
+    def notes(self, request, pk=None):
+        item = self.get_object()
+        if request.method == "GET":
+            return ApiResponse(NoteSerializer(item.notes.select_related("author"), many=True).data)
+        note = NoteSerializer(data=request.data)
+        note.is_valid(raise_exception=True)
+        if not note.validated_data["text"].strip():
+            raise ValidationError({"text": [_("The note is empty.")]})
+        created = services.add_note(item, request.user, note.validated_data["text"])
+        return ApiResponse(NoteSerializer(created).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["get", "post"], serializer_class=MessageSerializer)
+    def messages(self, request, pk=None):
+        """The conversation; `POST` sends a reply by e-mail (optionally moving the item to waiting or
+        resolved, as seen at `version`)."""
+        item = self.get_object()
+        if request.method == "GET":
+            return ApiResponse(MessageSerializer(item.messages.all(), many=True).data)
+        body = MessageSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        if d.get("then_status") and not d.get("version"):
+            raise ValidationError({"version": [_("A status change names the version of the item it was made on.")]})
+        try:
+            message = conversation.reply(item, request.user, d["text"], status=d.get("then_status"),
+                                         version=d.get("version"))
+        except conversation.ReplyError as exc:
+            raise ValidationError({"text": [exc.args[0]]}) from None
+        except conversation.StaleItem:
+            raise Conflict() from None
+        return ApiResponse(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
 
 class TagViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Tag.objects.all()
@@ -98,4 +211,178 @@ class TagViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOn
     write_capability = Capability.DESIGN
 
 
-ROUTES = [("feedback/items", ItemViewSet, "feedback-item"), ("feedback/tags", TagViewSet, "feedback-tag")]
+class TeamSerializer(serializers.ModelSerializer):
+    members = serializers.PrimaryKeyRelatedField(many=True, queryset=get_user_model().objects.none(), required=False)
+    lead = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.none(), required=False,
+                                              allow_null=True)
+    touchpoints = OrgPrimaryKey(many=True, queryset=Touchpoint.objects.all(), required=False)
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "lead", "members", "touchpoints"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        agents = agents_of(self.context.get("organization"))
+        self.fields["members"].child_relation.queryset = agents
+        self.fields["lead"].queryset = agents
+
+
+class TeamViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+    queryset = Team.objects.prefetch_related("members", "touchpoints")
+    serializer_class = TeamSerializer
+    write_capability = Capability.ADMINISTER
+
+
+class RoutingRuleSerializer(serializers.ModelSerializer):
+    channel = OrgPrimaryKey(queryset=Channel.objects.all(), required=False, allow_null=True)
+    touchpoint = OrgPrimaryKey(queryset=Touchpoint.objects.all(), required=False, allow_null=True)
+    team = OrgPrimaryKey(queryset=Team.objects.all(), required=False, allow_null=True)
+    add_tags = OrgPrimaryKey(queryset=Tag.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = RoutingRule
+        fields = ["id", "name", "position", "active", "source", "channel", "touchpoint", "rating_min", "rating_max",
+                  "sentiment", "keywords", "segment", "add_tags", "set_priority", "team", "assign", "stop"]
+
+    def validate(self, attrs):
+        low, high = attrs.get("rating_min"), attrs.get("rating_max")
+        if low is not None and high is not None and low > high:
+            raise ValidationError({"rating_max": [_("“Rating up to” is below “rating from”.")]})
+        if attrs.get("assign") and not attrs.get("team", getattr(self.instance, "team", None)):
+            raise ValidationError({"assign": [_("Choose the team whose members get the items.")]})
+        return attrs
+
+
+class RoutingRuleViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+    queryset = RoutingRule.objects.prefetch_related("add_tags")
+    serializer_class = RoutingRuleSerializer
+    write_capability = Capability.ADMINISTER
+
+
+class SlaPolicySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SlaPolicy
+        fields = ["id", "priority", "first_response_hours", "resolution_hours", "business_hours", "day_start",
+                  "day_end", "time_zone", "warn_before_minutes"]
+
+    def validate_time_zone(self, value):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(_("“%(zone)s” is not a time zone (e.g. Europe/Riga).") % {"zone": value}) from None
+        return value
+
+    def validate(self, attrs):
+        start, end = attrs.get("day_start"), attrs.get("day_end")
+        if start and end and start >= end:
+            raise ValidationError({"day_end": [_("The business day must end after it starts.")]})
+        organization = self.context["organization"]
+        priority = attrs.get("priority", getattr(self.instance, "priority", None))
+        clash = SlaPolicy.objects.filter(organization=organization, priority=priority)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise ValidationError({"priority": [_("This priority already has an SLA policy.")]})
+        return attrs
+
+
+class SlaPolicyViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+    queryset = SlaPolicy.objects.all()
+    serializer_class = SlaPolicySerializer
+    write_capability = Capability.ADMINISTER
+
+
+class CannedReplySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CannedReply
+        fields = ["id", "title", "text", "language"]
+
+
+class CannedReplyViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+    queryset = CannedReply.objects.all()
+    serializer_class = CannedReplySerializer
+    write_capability = Capability.DESIGN
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    signed = serializers.BooleanField(write_only=True, default=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "name", "source", "active", "signed", "url", "secret", "received", "last_received_at"]
+        read_only_fields = ["url", "secret", "received", "last_received_at"]
+
+    def get_url(self, endpoint) -> str:
+        from django.urls import reverse
+
+        return settings.SITE_URL.rstrip("/") + reverse("feedback-webhook", kwargs={"token": endpoint.key})
+
+    def create(self, validated_data):
+        endpoint = webhooks.create_endpoint(validated_data["organization"], validated_data["name"],
+                                            validated_data.get("source", FeedbackItem.Source.API),
+                                            signed=validated_data.get("signed", True))
+        if not validated_data.get("active", True):
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False)
+            endpoint.active = False
+        return endpoint
+
+    def update(self, instance, validated_data):
+        validated_data.pop("signed", None)
+        return super().update(instance, validated_data)
+
+
+class WebhookEndpointViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+    """Integrations' addresses; only administrators see them (the key and secret are credentials)."""
+
+    queryset = WebhookEndpoint.objects.all()
+    serializer_class = WebhookEndpointSerializer
+    read_capability = write_capability = Capability.ADMINISTER
+
+
+class WebhookReceiver(APIView):
+    """`POST /hooks/feedback/<key>/`: one item or a list of up to 100, as the items API takes them;
+    the endpoint decides the source. 201 when something new arrived, else 200."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def post(self, request, token):
+        endpoint = webhooks.endpoint_for(token)
+        if endpoint is None:
+            raise NotFound()
+        if not webhooks.signature_ok(endpoint, request.body, request.headers.get(webhooks.SIGNATURE_HEADER, "")):
+            return ApiResponse({"detail": _("The signature is missing or wrong.")}, status=status.HTTP_401_UNAUTHORIZED)
+        if not ratelimit.hit(f"webhook:{endpoint.pk}", *WEBHOOK_LIMIT):
+            return ApiResponse({"detail": _("Too many requests; try again in a minute.")},
+                               status=status.HTTP_429_TOO_MANY_REQUESTS)
+        entries = request.data if isinstance(request.data, list) else [request.data]
+        if not entries or len(entries) > webhooks.MAX_ITEMS_PER_REQUEST:
+            raise ValidationError({"detail": _("Send from 1 to %(n)d items at once.") % {
+                "n": webhooks.MAX_ITEMS_PER_REQUEST}})
+        incoming = IncomingSerializer(data=entries, many=True, organization=endpoint.organization)
+        if not incoming.is_valid():
+            # Nothing of a batch with a bad entry is kept, so the sender can fix it and send it again whole.
+            return ApiResponse({"errors": incoming.errors}, status=status.HTTP_400_BAD_REQUEST)
+        results = []
+        with transaction.atomic():
+            for data in incoming.validated_data:
+                item, created = services.ingest(endpoint.organization, incoming.voice(data, source=endpoint.source))
+                results.append({"id": item.pk, "created": created})
+        webhooks.count_delivery(endpoint, len(results))
+        any_new = any(r["created"] for r in results)
+        return ApiResponse({"items": results}, status=status.HTTP_201_CREATED if any_new else status.HTTP_200_OK)
+
+
+ROUTES = [
+    ("feedback/items", ItemViewSet, "feedback-item"),
+    ("feedback/tags", TagViewSet, "feedback-tag"),
+    ("feedback/teams", TeamViewSet, "feedback-team"),
+    ("feedback/routing-rules", RoutingRuleViewSet, "feedback-routing-rule"),
+    ("feedback/sla-policies", SlaPolicyViewSet, "feedback-sla-policy"),
+    ("feedback/canned-replies", CannedReplyViewSet, "feedback-canned-reply"),
+    ("feedback/webhooks", WebhookEndpointViewSet, "feedback-webhook-endpoint"),
+]

@@ -221,3 +221,108 @@ class SlaPolicy(OrgScopedModel):
 
     def __str__(self):
         return f"{self.get_priority_display()}: {self.first_response_hours} h / {self.resolution_hours} h"
+
+
+class Message(OrgScopedModel):
+    """The conversation with the customer on an item: replies agents send (out) and what the
+    customer writes back (in). A reply is e-mailed by a worker after it is saved, never inside
+    the transaction that saved it; `status` is its delivery, claimed with a conditional update so
+    a retried task does not send it twice."""
+
+    class Direction(models.TextChoices):
+        OUT = "out", _("Reply to the customer")
+        IN = "in", _("From the customer")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("not sent")
+        RECEIVED = "received", _("received")
+
+    item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    text = models.TextField(_("message"))
+    to_address = models.EmailField(_("to"), blank=True)
+    # An incoming message's id at its source (a mail's Message-ID, a chat message id): sent twice, kept once.
+    source_id = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "source_id"], condition=~models.Q(source_id=""),
+                                    name="one_message_per_source_id"),
+        ]
+        indexes = [
+            models.Index(fields=["item", "direction", "created_at"]),
+            models.Index(fields=["status", "created_at"], condition=models.Q(status__in=["queued", "sending"]),
+                         name="message_unsent_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.item_id} {self.direction}: {self.text[:40]}"
+
+
+class CannedReply(OrgScopedModel):
+    """A prepared answer agents start a reply from. {customer}, {agent} and {item} are filled in."""
+
+    title = models.CharField(_("title"), max_length=120)
+    text = models.TextField(_("text"))
+    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES, blank=True,
+                                help_text=_("Offered for items in this language; empty for every language."))
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [models.UniqueConstraint(fields=["organization", "title", "language"],
+                                               name="canned_reply_title_unique")]
+
+    def __str__(self):
+        return self.title
+
+
+class SavedView(OrgScopedModel):
+    """A named set of inbox filters, the agent's own or shared with the whole organization."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(max_length=1000)  # the inbox's query string, checked by its filter form
+    shared = models.BooleanField(_("share with the team"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["organization", "owner", "name"],
+                                               name="saved_view_name_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class WebhookEndpoint(OrgScopedModel):
+    """An address another tool (a review site, a chat widget, Zapier) posts feedback to. The key
+    in the URL identifies the endpoint; when a secret is set, every request must also carry its
+    HMAC-SHA256 signature of the body."""
+
+    name = models.CharField(_("name"), max_length=120)
+    source = models.CharField(_("source"), max_length=10, choices=FeedbackItem.Source.choices,
+                              default=FeedbackItem.Source.API)
+    key = models.CharField(max_length=64, unique=True)
+    secret = models.CharField(_("signing secret"), max_length=128, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    received = models.PositiveIntegerField(default=0)
+    last_received_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

@@ -7,7 +7,7 @@ plural "s" dropped).
 """
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from cxplatform.textinsight.language import detect
@@ -118,5 +118,7 @@ def route(item_id: int) -> list[str]:
             if rule.stop:
                 break
         if applied:
+            # An agent who opened the item before the rules ran must see that it changed.
+            FeedbackItem.objects.filter(pk=item.pk).update(version=F("version") + 1)
             sla.start_clock(item)  # the rules may have changed the priority, and with it the targets
         return applied

@@ -1,10 +1,11 @@
 """Read queries of the inbox."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField, Count, Q
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from cxplatform.tenancy import scoped
 
@@ -16,21 +17,69 @@ FULL_TEXT = ("(to_tsvector('russian', \"feedback_feedbackitem\".\"text\") || "
              "(plainto_tsquery('russian', %s) || plainto_tsquery('english', %s))")
 PAGE = 50
 
-FILTERS = ("status", "source", "priority")  # exact-match filters; "tag" and "q" are handled apart
+OPEN = [FeedbackItem.Status.NEW, FeedbackItem.Status.OPEN, FeedbackItem.Status.WAITING]
+SOON = timedelta(hours=2)  # "breaching soon": the next SLA target falls within this
 
 
-def items(organization, filters=None):
-    """The organization's items, newest first, narrowed by status, source, priority and tag."""
-    qs = scoped(FeedbackItem, organization).select_related("customer", "touchpoint", "assignee")
+def breaching(now=None) -> Q:
+    """Open items at risk or past their SLA: flagged by the beat check, or due within SOON."""
+    soon = (now or timezone.now()) + SOON
+    return (~Q(sla_state="") | Q(first_responded_at__isnull=True, first_response_due__lt=soon)
+            | Q(resolution_due__lt=soon))
+
+
+def _view(qs, view: str, user):
+    if view == "all":
+        return qs
+    qs = qs.filter(status__in=OPEN)
+    if view == "mine":
+        return qs.filter(assignee=user)
+    if view == "unassigned":
+        return qs.filter(assignee__isnull=True)
+    if view == "urgent":
+        return qs.filter(priority=FeedbackItem.Priority.URGENT)
+    if view == "breaching":
+        return qs.filter(breaching())
+    return qs
+
+
+def items(organization, filters=None, user=None):
+    """The organization's items, newest first, in a view (open by default; a status filter looks
+    at every item) narrowed by the inbox's filters (`InboxFilterForm.filters()`)."""
+    qs = scoped(FeedbackItem, organization).select_related("customer", "touchpoint", "assignee", "team")
     filters = filters or {}
-    for name in FILTERS:
-        if filters.get(name):
+    view = filters.get("view") or ("all" if filters.get("status") else "open")
+    qs = _view(qs, view, user)
+    for name in ("status", "source", "priority", "sentiment", "team", "touchpoint"):
+        if filters.get(name) is not None:
             qs = qs.filter(**{name: filters[name]})
+    assignee = filters.get("assignee")
+    if assignee == "me":
+        qs = qs.filter(assignee=user)
+    elif assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif assignee:
+        qs = qs.filter(assignee_id=int(assignee))
     if filters.get("tag"):
-        qs = qs.filter(tags__name=filters["tag"])
+        qs = qs.filter(tags=filters["tag"])
     if filters.get("q"):
         qs = search(qs, filters["q"])
     return qs.prefetch_related("tags").order_by("-received_at", "-id")
+
+
+def view_counts(organization, user) -> dict:
+    """How many open items each built-in view holds (one pass over the open items)."""
+    return scoped(FeedbackItem, organization).filter(status__in=OPEN).aggregate(
+        open=Count("pk"), mine=Count("pk", filter=Q(assignee=user)),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        urgent=Count("pk", filter=Q(priority=FeedbackItem.Priority.URGENT)),
+        breaching=Count("pk", filter=breaching()))
+
+
+def saved_views(organization, user):
+    from .models import SavedView
+
+    return scoped(SavedView, organization).filter(Q(owner=user) | Q(shared=True)).select_related("owner")
 
 
 def search(qs, words: str):
@@ -58,3 +107,41 @@ def page_after(qs, cursor: str = "") -> tuple[list, str]:
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     return rows, (f"{rows[-1].received_at.isoformat()}_{rows[-1].pk}" if more else "")
+
+
+def customer_profile(customer, exclude_item=None, limit: int = 30) -> dict:
+    """The customer's 360° view for an agent: their segment, every survey answer with its score
+    (for the scores-over-time chart), and their other inbox items."""
+    from surveys.models import Response
+
+    responses = list(Response.objects.filter(organization_id=customer.organization_id, customer=customer)
+                     .exclude(status=Response.Status.STARTED).select_related("survey", "touchpoint")
+                     .order_by("-submitted_at", "-id")[:limit])
+    others = (FeedbackItem.objects.filter(organization_id=customer.organization_id, customer=customer)
+              .select_related("touchpoint").order_by("-received_at", "-id"))
+    if exclude_item is not None:
+        others = others.exclude(pk=exclude_item.pk)
+    segment_attribute = customer.organization.segment_attribute or "segment"
+    return {"customer": customer, "segment": (customer.attributes or {}).get(segment_attribute, ""),
+            "responses": responses, "items": list(others[:limit]), "item_count": others.count(),
+            "chart": _scores_chart(responses)}
+
+
+def _scores_chart(responses) -> str:
+    """One line per survey type (each on its own scale), oldest answer first."""
+    import json
+
+    by_type: dict[str, list] = {}
+    for r in sorted((r for r in responses if r.score is not None and r.submitted_at), key=lambda r: r.submitted_at):
+        by_type.setdefault(r.survey.survey_type, []).append(r)
+    if not by_type:
+        return ""
+    data = [{"type": "scatter", "mode": "lines+markers", "name": kind.upper(),
+             "x": [r.submitted_at.isoformat() for r in rows], "y": [r.score for r in rows],
+             "text": [f"{r.survey.name} · {r.touchpoint.name if r.touchpoint else ''}" for r in rows],
+             "hovertemplate": "%{x|%Y-%m-%d}: %{y} · %{text}<extra>" + kind.upper() + "</extra>"}
+            for kind, rows in by_type.items()]
+    layout = {"height": 180, "margin": {"l": 30, "r": 10, "t": 10, "b": 30}, "showlegend": len(data) > 1,
+              "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+              "xaxis": {"fixedrange": True}, "yaxis": {"fixedrange": True, "rangemode": "tozero"}}
+    return json.dumps({"data": data, "layout": layout})

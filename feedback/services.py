@@ -12,7 +12,7 @@ from cxplatform import events
 from cxplatform.services import match_or_create_customer
 from cxplatform.textinsight.sentiment import classify
 
-from . import sla
+from . import conversation, sla
 from .models import FeedbackItem, ItemEvent, Tag
 
 DEFAULT_TAGS = [_("sales lead"), _("feature request"), _("incident / crisis"), _("technical problem"),
@@ -47,12 +47,19 @@ class Voice:
     customer: object = None
     customer_ref: dict | None = None  # {"external_id"|"email"|"phone": …} when the customer object is unknown
     response_id: int | None = None
+    # The conversation this continues (a chat id, the In-Reply-To of an e-mail): the customer
+    # writing again on an item already in the inbox adds to it, and reopens it, instead of a new item.
+    reply_to: str = ""
 
 
 def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
     """Create the item for `voice`, or return the one already made from the same `source_id`
     (updated if the source's text changed). Returns (item, created)."""
     text = (voice.text or "").strip()[:MAX_TEXT]
+    earlier = conversation.item_for_thread(organization, voice.reply_to) if voice.reply_to else None
+    if earlier is not None:
+        conversation.customer_wrote(earlier, text, source_id=voice.source_id, received_at=voice.received_at)
+        return earlier, False
     customer = voice.customer
     if customer is None and voice.customer_ref:
         customer = match_or_create_customer(organization, **voice.customer_ref)
@@ -160,3 +167,40 @@ def add_note(item: FeedbackItem, author, text: str):
             note.mentions.set(members)
         ItemEvent.objects.create(item=item, actor=author, action="noted", details={"note": note.pk})
     return note
+
+
+@dataclass
+class BulkOutcome:
+    updated: list[int]
+    stale: list[int]  # changed by someone since the agent's list was loaded: left as they are
+
+
+def bulk_triage(organization, actor, versions: dict[int, int], *, add_tag=None, assignee=None,
+                unassign=False, status=None) -> BulkOutcome:
+    """Tag, assign or resolve several items at once. Each item is changed as the agent saw it in
+    the list (`versions`: id → version); one a colleague changed since is left alone and reported,
+    so a bulk action never overwrites anyone's work."""
+    outcome = BulkOutcome(updated=[], stale=[])
+    items = FeedbackItem.objects.filter(organization=organization, pk__in=list(versions)).prefetch_related("tags")
+    for item in items.order_by("pk"):
+        changes = {}
+        if assignee is not None or unassign:
+            changes["assignee"] = assignee
+        if status:
+            changes["status"] = status
+        tags = sorted({*item.tags.all(), add_tag}, key=lambda t: t.pk) if add_tag is not None else None
+        try:
+            triage(item, actor, versions[item.pk], tags=tags, **changes)
+        except StaleEdit:
+            outcome.stale.append(item.pk)
+        else:
+            outcome.updated.append(item.pk)
+    return outcome
+
+
+def save_view(organization, owner, name: str, query: str, *, shared: bool = False):
+    """Keep a set of inbox filters under a name; saving the same name again replaces its filters."""
+    from .models import SavedView
+
+    return SavedView.objects.update_or_create(organization=organization, owner=owner, name=name.strip()[:80],
+                                              defaults={"query": query[:1000], "shared": shared})

@@ -56,6 +56,16 @@ def start_clock(item: FeedbackItem) -> None:
                                                    resolution_due=item.resolution_due)
 
 
+def restart_resolution(item: FeedbackItem, since: datetime) -> None:
+    """A reopened item gets a new resolution target, counted from the moment it reopened."""
+    policy = SlaPolicy.objects.filter(organization_id=item.organization_id, priority=item.priority).first()
+    if policy is None:
+        return
+    hours = policy.resolution_hours
+    due = add_business_hours(since, hours, policy) if policy.business_hours else since + timedelta(hours=hours)
+    FeedbackItem.objects.filter(pk=item.pk).update(resolution_due=due)
+
+
 def _next_due(item: FeedbackItem):
     if item.first_responded_at is None and item.first_response_due:
         return item.first_response_due

@@ -1,12 +1,24 @@
 from django.urls import path
 
-from . import views
+from .views import imports, inbox, item
 
 app_name = "feedback"
 
 urlpatterns = [
-    path("", views.index, name="index"),
-    path("items/<int:feedback_item_id>/", views.item_detail, name="item_detail"),
-    path("items/<int:feedback_item_id>/triage/", views.item_triage, name="item_triage"),
-    path("items/<int:feedback_item_id>/notes/", views.item_note, name="item_note"),
+    # The list, its views and bulk actions (views/inbox.py)
+    path("", inbox.index, name="index"),
+    path("bulk/", inbox.bulk, name="bulk"),
+    path("views/", inbox.saved_view_create, name="saved_view_create"),
+    path("views/<int:saved_view_id>/", inbox.saved_view_open, name="saved_view_open"),
+    path("views/<int:saved_view_id>/delete/", inbox.saved_view_delete, name="saved_view_delete"),
+    # One item (views/item.py)
+    path("items/<int:feedback_item_id>/", item.item_detail, name="item_detail"),
+    path("items/<int:feedback_item_id>/triage/", item.item_triage, name="item_triage"),
+    path("items/<int:feedback_item_id>/notes/", item.item_note, name="item_note"),
+    path("items/<int:feedback_item_id>/reply/", item.item_reply, name="item_reply"),
+    path("items/<int:feedback_item_id>/canned/<int:canned_reply_id>/", item.canned_reply_text,
+         name="canned_reply_text"),
+    path("customers/<int:customer_id>/profile/", item.customer_profile, name="customer_profile"),
+    # Import from CSV/XLSX (views/imports.py)
+    path("import/", imports.upload, name="import"),
 ]

@@ -10,19 +10,14 @@ batch in one transaction together with the job's counters, so a progress bar can
 batch is either fully counted or not at all.
 """
 
-import csv
 import hashlib
-import io
 import json
 import logging
 import os
-import re
 import uuid
-import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from functools import partial
 
 from django.conf import settings
@@ -35,6 +30,10 @@ from django.utils.translation import gettext as _
 
 from cxplatform.models import Customer
 from cxplatform.services import match_or_create_customer
+
+# ImportFileError and file_kind are part of this module's interface (the upload view uses them).
+from cxplatform.tabular import ImportFileError, blank_row, cell_text, file_kind, header, open_table  # noqa: F401
+from cxplatform.tabular import parse_moment as parse_submitted_at
 from journeys.models import Channel, Touchpoint
 
 from . import services
@@ -46,7 +45,6 @@ BATCH_SIZE = 500
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 # Bad rows kept in the job's report; the count stays exact beyond it (and the command prints all).
 MAX_REPORTED_ERRORS = 1000
-EXTENSIONS = {".csv": "csv", ".xlsx": "xlsx"}
 
 RESPONSE_COLUMNS = ("submitted_at", "score", "comment", "customer_external_id", "email", "touchpoint", "channel",
                     "language", "response_id")
@@ -57,131 +55,12 @@ EXPORT_ONLY_COLUMNS = {"status", "band", "distribution", "source"}
 HIDDEN_PREFIX = "hidden_"
 MAX_KEY_LENGTH = 64
 
-_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
-
-
-class ImportFileError(Exception):
-    """The whole file is rejected (unreadable, not CSV/XLSX, required columns missing)."""
 
 
 class RowError(Exception):
     def __init__(self, reasons: list[str]):
         super().__init__("; ".join(reasons))
         self.reasons = reasons
-
-
-# --- Reading the file ------------------------------------------------------------------------
-
-def file_kind(name: str) -> str:
-    kind = EXTENSIONS.get(os.path.splitext(name or "")[1].lower())
-    if kind is None:
-        raise ImportFileError(_("Only .csv and .xlsx files can be imported."))
-    return kind
-
-
-def _raw(fileobj):
-    """The plain binary file under Django's File wrappers (TextIOWrapper and openpyxl need it)."""
-    while hasattr(fileobj, "file") and fileobj.file is not None and fileobj.file is not fileobj:
-        fileobj = fileobj.file
-    return fileobj
-
-
-def _blank_row(values) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
-
-
-class _CsvTable:
-    def __init__(self, fileobj):
-        self.fileobj = _raw(fileobj)
-        self.fileobj.seek(0)
-        sample = self.fileobj.read(64 * 1024)
-        try:
-            text = sample.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            if exc.start < len(sample) - 3:  # not just a character cut in two at the sample's end
-                raise ImportFileError(_("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")) from None
-            text = sample[: exc.start].decode("utf-8-sig")
-        self.delimiter = _sniff_delimiter(text)
-
-    def records(self) -> Iterator[tuple[int, list]]:
-        """(row number, cells) of every record, the header being row 1."""
-        self.fileobj.seek(0)
-        text = io.TextIOWrapper(self.fileobj, encoding="utf-8-sig", newline="")
-        number = 0
-        try:
-            for number, record in enumerate(csv.reader(text, delimiter=self.delimiter), start=1):  # noqa: B007
-                yield number, record
-        except UnicodeDecodeError:
-            raise ImportFileError(
-                _("Row %(row)d: the file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")
-                % {"row": number + 1}
-            ) from None
-        except csv.Error as exc:
-            raise ImportFileError(_("Row %(row)d is not valid CSV: %(error)s") % {"row": number + 1, "error": exc}) \
-                from None
-        finally:
-            text.detach()  # closing the wrapper would close the caller's file
-
-    def estimate(self) -> int:
-        """Data rows, counted in a first pass (cheap for CSV; it also proves the whole file decodes)."""
-        return sum(1 for number, values in self.records() if number > 1 and not _blank_row(values))
-
-    def close(self):
-        pass
-
-
-def _sniff_delimiter(text: str) -> str:
-    first_line = text.split("\n", 1)[0]
-    commas, semicolons = first_line.count(","), first_line.count(";")
-    if commas != semicolons:
-        return ";" if semicolons > commas else ","
-    try:
-        return csv.Sniffer().sniff(text[:8192], delimiters=",;").delimiter
-    except csv.Error:
-        return ","
-
-
-class _XlsxTable:
-    def __init__(self, fileobj):
-        from openpyxl import load_workbook
-
-        raw = _raw(fileobj)
-        raw.seek(0)
-        try:
-            self.workbook = load_workbook(raw, read_only=True, data_only=True)
-            self.sheet = self.workbook.worksheets[0]
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, TypeError) as exc:
-            logger.info("unreadable workbook: %r", exc)
-            raise ImportFileError(_("The file could not be read as an Excel workbook (.xlsx).")) from None
-        self._declared_rows = self.sheet.max_row
-        # Some writers declare a wrong size, and openpyxl would stop reading at it: read every row.
-        self.sheet.reset_dimensions()
-
-    def records(self) -> Iterator[tuple[int, list]]:
-        try:
-            for number, values in enumerate(self.sheet.iter_rows(values_only=True), start=1):
-                yield number, list(values)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            logger.info("unreadable workbook rows: %r", exc)
-            raise ImportFileError(_("The file could not be read as an Excel workbook (.xlsx).")) from None
-
-    def estimate(self) -> int:
-        """Data rows as the workbook declares them (corrected when the import ends), else a count."""
-        if self._declared_rows:
-            return max(self._declared_rows - 1, 0)
-        return sum(1 for number, values in self.records() if number > 1 and not _blank_row(values))
-
-    def close(self):
-        self.workbook.close()
-
-
-@contextmanager
-def open_table(fileobj, name: str):
-    table = _CsvTable(fileobj) if file_kind(name) == "csv" else _XlsxTable(fileobj)
-    try:
-        yield table
-    finally:
-        table.close()
 
 
 # --- Columns ---------------------------------------------------------------------------------
@@ -242,67 +121,10 @@ def survey_columns(survey: Survey) -> list[str]:
 def check_file(fileobj, name: str, survey: Survey) -> Columns:
     """Raise ImportFileError when the file as a whole cannot be imported (checked before upload)."""
     with open_table(fileobj, name) as table:
-        header = _header(table)
-        return read_columns(header, survey, list(survey.questions.all()))
-
-
-def _header(table) -> list:
-    records = table.records()
-    try:
-        for _number, values in records:
-            if not _blank_row(values):
-                return values
-            break  # the header must be the first row: row numbers in reports count from it
-    finally:
-        records.close()
-    raise ImportFileError(_("The file is empty, or its first row does not name the columns."))
+        return read_columns(header(table), survey, list(survey.questions.all()))
 
 
 # --- One row ---------------------------------------------------------------------------------
-
-def _text(value) -> str:
-    """A cell as text: spreadsheets give numbers and dates, CSV gives strings."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return str(value)
-
-
-def parse_submitted_at(value, now: datetime) -> datetime:
-    """ISO 8601 date or date-time (naive means UTC), DD.MM.YYYY or DD.MM.YYYY HH:MM; not in the future."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime.combine(value, time.min)
-    else:
-        text = _text(value)
-        if not text:
-            raise ValueError(_("The date is missing."))
-        moment = None
-        dotted = _DOTTED_DATE.fullmatch(text)
-        try:
-            if dotted:
-                day, month, year, hour, minute, second = (int(g) if g else 0 for g in dotted.groups())
-                moment = datetime(year, month, day, hour, minute, second)
-            else:
-                moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(
-                _("“%(value)s” is not a date: use YYYY-MM-DD, YYYY-MM-DD HH:MM, DD.MM.YYYY or DD.MM.YYYY HH:MM.")
-                % {"value": text[:40]}
-            ) from None
-    moment = moment.replace(tzinfo=UTC) if timezone.is_naive(moment) else moment.astimezone(UTC)
-    if moment > now:
-        raise ValueError(_("The date %(value)s is in the future.") % {"value": moment.strftime("%Y-%m-%d %H:%M")})
-    return moment
-
 
 @dataclass
 class Row:
@@ -349,7 +171,7 @@ class Importer:
 
     def run(self, fileobj, name: str) -> None:
         with open_table(fileobj, name) as table:
-            self.columns = read_columns(_header(table), self.survey, self.questions)
+            self.columns = read_columns(header(table), self.survey, self.questions)
             estimate = table.estimate()
             notes = [
                 {"row": 1, "reason": _("The column “%(column)s” is not a question of this survey: it was ignored.")
@@ -362,7 +184,7 @@ class Importer:
                 self._report(note)
             batch = []
             for number, values in table.records():
-                if number == 1 or _blank_row(values):
+                if number == 1 or blank_row(values):
                     continue
                 batch.append((number, values))
                 if len(batch) >= BATCH_SIZE:
@@ -452,14 +274,14 @@ class Importer:
             index = columns.positions.get(name)
             return values[index] if index is not None and index < len(values) else None
 
-        texts = {name: _text(cell(name)) for name in columns.positions}
+        texts = {name: cell_text(cell(name)) for name in columns.positions}
         unreadable = {name for name, text in texts.items() if "\x00" in text}
         for name in unreadable:
             reasons.append(f"{name}: " + _("The text contains a NUL character."))
             texts[name] = ""
         hidden = {}
         for name, index in columns.hidden.items():
-            value = _text(values[index]) if index < len(values) else ""
+            value = cell_text(values[index]) if index < len(values) else ""
             if "\x00" in value:
                 reasons.append(f"{HIDDEN_PREFIX}{name}: " + _("The text contains a NUL character."))
             elif value:

@@ -10,7 +10,16 @@ import uuid
 from django.utils import timezone
 
 from cxplatform.models import Customer
-from feedback.models import FeedbackItem, Tag
+from feedback.models import (
+    CannedReply,
+    FeedbackItem,
+    RoutingRule,
+    SavedView,
+    SlaPolicy,
+    Tag,
+    Team,
+    WebhookEndpoint,
+)
 from journeys.models import ActivityEntry, Channel, JourneyMap, Opportunity, PainPoint, Persona, Stage, Touchpoint
 from surveys.models import Distribution, ImportJob, Question, Response, Survey
 from surveys.services import band_for, save_survey
@@ -138,7 +147,40 @@ def feedback_item(org, **fields):
     return FeedbackItem.objects.create(organization=org, **fields)
 
 
-FACTORIES.update({Tag: tag, FeedbackItem: feedback_item})
+def team(org):
+    return Team.objects.create(organization=org, name=f"Team {next(_seq)}")
+
+
+def routing_rule(org):
+    return RoutingRule.objects.create(organization=org, name=f"Rule {next(_seq)}", keywords="refund")
+
+
+def sla_policy(org):
+    taken = set(SlaPolicy.objects.filter(organization=org).values_list("priority", flat=True))
+    priority = min({1, 2, 3, 4} - taken)
+    return SlaPolicy.objects.create(organization=org, priority=priority, first_response_hours=4, resolution_hours=24)
+
+
+def canned_reply(org):
+    return CannedReply.objects.create(organization=org, title=f"Canned {next(_seq)}", text="Hello {customer}")
+
+
+def webhook_endpoint(org):
+    from feedback.webhooks import create_endpoint
+
+    return create_endpoint(org, f"Hook {next(_seq)}", FeedbackItem.Source.REVIEW)
+
+
+def saved_view(org):
+    from django.contrib.auth import get_user_model
+
+    n = next(_seq)
+    owner = get_user_model().objects.create_user(username=f"view-owner-{n}")
+    return SavedView.objects.create(organization=org, owner=owner, name=f"View {n}", query="view=urgent", shared=True)
+
+
+FACTORIES.update({Tag: tag, FeedbackItem: feedback_item, Team: team, RoutingRule: routing_rule, SlaPolicy: sla_policy,
+                  CannedReply: canned_reply, WebhookEndpoint: webhook_endpoint, SavedView: saved_view})
 
 
 def make(model, org):

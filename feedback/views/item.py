@@ -1,0 +1,112 @@
+"""One item: the customer's words and 360° profile, triage, notes and the reply by e-mail."""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from cxplatform.models import Capability, Customer
+from cxplatform.permissions import capability_required, member_required
+from cxplatform.tenancy import get_for_org_or_404, scoped
+
+from .. import conversation, selectors, services
+from ..forms import NoteForm, ReplyForm, TriageForm
+from ..models import CannedReply, FeedbackItem
+
+
+def _item(request, feedback_item_id):
+    return get_for_org_or_404(FeedbackItem.objects.select_related("customer__organization", "touchpoint", "channel",
+                                                                  "assignee", "team", "response__survey"),
+                              request.organization, pk=feedback_item_id)
+
+
+def _item_page(request, item, *, triage_form=None, note_form=None, reply_form=None, conflict=False, status=200):
+    return render(request, "feedback/item_detail.html", {
+        "item": item, "events": item.events.select_related("actor"),
+        "notes": item.notes.select_related("author").prefetch_related("mentions"),
+        "conversation": item.messages.select_related("author"),
+        "triage_form": triage_form or TriageForm.for_item(item, request.organization),
+        "note_form": note_form or NoteForm(),
+        "reply_form": reply_form or ReplyForm(initial={"version": item.version}),
+        "canned": conversation.canned_for(item), "conflict": conflict,
+        "profile": selectors.customer_profile(item.customer, exclude_item=item) if item.customer_id else None,
+        "can_work": request.membership.can(Capability.WORK_INBOX),
+    }, status=status)
+
+
+@member_required
+@require_safe
+def item_detail(request, feedback_item_id):
+    return _item_page(request, _item(request, feedback_item_id))
+
+
+@capability_required(Capability.WORK_INBOX)
+@require_POST
+def item_triage(request, feedback_item_id):
+    item = _item(request, feedback_item_id)
+    form = TriageForm(request.POST, organization=request.organization)
+    if not form.is_valid():
+        return _item_page(request, item, triage_form=form, status=400)
+    d = form.cleaned_data
+    try:
+        services.triage(item, request.user, d["version"], tags=list(d["tags"]), status=d["status"],
+                        priority=d["priority"], team=d["team"], assignee=d["assignee"])
+    except services.StaleEdit:
+        # Show the item as it is now; the agent's edit is not applied over a colleague's.
+        item = _item(request, feedback_item_id)
+        return _item_page(request, item, conflict=True, status=409)
+    return redirect("feedback:item_detail", feedback_item_id=item.pk)
+
+
+@capability_required(Capability.WORK_INBOX)
+@require_POST
+def item_note(request, feedback_item_id):
+    item = _item(request, feedback_item_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid() or not form.cleaned_data["text"].strip():
+        if form.is_valid():
+            form.add_error("text", _("The note is empty."))
+        return _item_page(request, item, note_form=form, status=400)
+    services.add_note(item, request.user, form.cleaned_data["text"])
+    return redirect("feedback:item_detail", feedback_item_id=item.pk)
+
+
+@capability_required(Capability.WORK_INBOX)
+@require_POST
+def item_reply(request, feedback_item_id):
+    item = _item(request, feedback_item_id)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return _item_page(request, item, reply_form=form, status=400)
+    d = form.cleaned_data
+    try:
+        conversation.reply(item, request.user, d["text"], status=d["status"] or None, version=d["version"])
+    except conversation.ReplyError as exc:
+        form.add_error("text", exc.args[0])
+        return _item_page(request, item, reply_form=form, status=400)
+    except conversation.StaleItem:
+        # The reply is not sent; the agent's text stays in the form to send again.
+        item = _item(request, feedback_item_id)
+        form = ReplyForm(initial={"text": d["text"], "status": d["status"], "version": item.version})
+        return _item_page(request, item, reply_form=form, conflict=True, status=409)
+    messages.success(request, _("Your reply is on its way to %(address)s.") % {"address": item.customer.email})
+    return redirect("feedback:item_detail", feedback_item_id=item.pk)
+
+
+@capability_required(Capability.WORK_INBOX)
+@require_safe
+def canned_reply_text(request, feedback_item_id, canned_reply_id):
+    """The canned reply filled in for this item (htmx puts it into the reply box)."""
+    item = _item(request, feedback_item_id)
+    canned = get_for_org_or_404(CannedReply, request.organization, pk=canned_reply_id)
+    return HttpResponse(conversation.fill(canned, item, request.user), content_type="text/plain; charset=utf-8")
+
+
+@member_required
+@require_safe
+def customer_profile(request, customer_id):
+    """The customer's 360° view as a fragment (the customer page loads it)."""
+    customer = get_for_org_or_404(scoped(Customer, request.organization).select_related("organization"),
+                                  request.organization, pk=customer_id)
+    return render(request, "feedback/customer_profile.htmx.html", {"profile": selectors.customer_profile(customer)})
