@@ -9,7 +9,7 @@ import sys
 
 from .common import setup_django
 
-BENCHMARKS = ["public_page", "dashboard", "sentiment"]
+BENCHMARKS = ["public_page", "dashboard", "inbox", "sentiment"]
 
 
 def main(names):

@@ -1,24 +1,83 @@
-"""VoltRide's frontline teams (delivery and support agents, each with the touchpoints they own)
-and the inbox: every demo survey comment as an item, as the live path would have made it."""
+"""VoltRide's inbox as a team that has worked in it for a year: frontline teams with their
+touchpoints, SLA policies, routing rules, canned replies; every survey comment as an item, routed
+by the rules; e-mails, reviews, chats and social posts; older items answered and resolved, the
+recent ones still open — some of them about to breach.
+
+The history is simulated once, when the inbox has no SLA policy yet; loading the demo again
+changes nothing."""
+
+import random
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
 
 from surveys.models import Response
 
-from .models import FeedbackItem, Team
-from .services import ensure_default_tags
+from . import routing, sla
+from .models import CannedReply, FeedbackItem, ItemEvent, Message, RoutingRule, SlaPolicy, Tag, Team
+from .services import Voice, ensure_default_tags, ingest
 
 TEAMS = [
     ("Delivery team", "agent", ["agent"], ["Home delivery", "Online checkout"]),
     ("Support team", "agent2", ["agent2"], ["Support call", "Service repair", "App onboarding"]),
 ]
 
+Priority = FeedbackItem.Priority
+# priority, first response (h), resolution (h), business hours
+SLA_POLICIES = [(Priority.URGENT, 1, 8, False), (Priority.HIGH, 4, 24, True), (Priority.NORMAL, 8, 40, True),
+                (Priority.LOW, 24, 80, True)]
+
+# name, conditions, actions; the tag names are the seeded ones in the organization's language (lv).
+RULES = [
+    ("Detractors call for a call-back", {"source": "survey", "rating_max": 4},
+     {"set_priority": Priority.HIGH, "tags": ["sūdzība"]}),
+    ("Delivery and courier → Delivery team",
+     {"keywords": "delivery, courier, доставка, курьер, piegāde, kurjers"},
+     {"team": "Delivery team", "assign": RoutingRule.Assign.ROUND_ROBIN}),
+    ("App, repair, support → Support team",
+     {"keywords": "app, repair, support, приложение, ремонт, поддержка, remonts, lietotne"},
+     {"team": "Support team", "assign": RoutingRule.Assign.LEAST_OPEN}),
+    ("Praise", {"sentiment": 1, "rating_min": 9}, {"set_priority": Priority.LOW, "tags": ["uzslava"]}),
+]
+
+CANNED = [
+    ("Late delivery: apology", "en", "Dear {customer},\n\nI am sorry your scooter came late. I have checked your "
+     "order and asked the courier service to explain the delay. As an apology, your next service visit is on us.\n\n"
+     "{agent}, VoltRide"),
+    ("Опоздание доставки: извинение", "ru", "Здравствуйте, {customer}!\n\nПриносим извинения за опоздание доставки. "
+     "Мы разобрались с курьерской службой; следующий сервисный визит — за наш счёт.\n\n{agent}, VoltRide"),
+    ("Piegādes kavēšanās: atvainošanās", "lv", "Labdien, {customer}!\n\nAtvainojamies par piegādes kavēšanos. "
+     "Nākamā servisa vizīte būs uz mūsu rēķina.\n\n{agent}, VoltRide"),
+    ("Ask for the order number", "", "Hello {customer},\n\nthank you for writing to us. Could you send me your order "
+     "number, so I can look into it right away?\n\n{agent}"),
+]
+
+# Voices that came in other ways than surveys: source, text, language, touchpoint, days ago.
+OTHER_VOICES = [
+    ("email", "My scooter stopped charging after the last firmware update. Order VR-55812.", "en", "App onboarding", 1),
+    ("email", "Самокат не заряжается после обновления прошивки, что делать?", "ru", "App onboarding", 0),
+    ("review", "Great scooter, but the delivery took nine days instead of three.", "en", "Home delivery", 2),
+    ("social", "@VoltRide kurjers atstāja skrejriteni pie durvīm lietū. Paldies...", "lv", "Home delivery", 0),
+    ("chat", "Здравствуйте, можно ли перенести доставку на субботу?", "ru", "Online checkout", 0),
+    ("call", "Customer called: repair pick-up missed twice, very upset, wants a manager.", "en", "Service repair", 0),
+    ("review", "Lieliska apkalpošana salonā, testa brauciens bija super!", "lv", "Test ride", 5),
+    ("email", "I would like to order 12 VR Cargo scooters for our delivery company. Who do I talk to?", "en",
+     "Product page", 3),
+]
+
 
 def load(demo):
+    org = demo.organization
     for name, lead, members, touchpoints in TEAMS:
-        team, _ = Team.objects.get_or_create(organization=demo.organization, name=name,
-                                             defaults={"lead": demo.users[lead]})
+        team, _ = Team.objects.get_or_create(organization=org, name=name, defaults={"lead": demo.users[lead]})
         team.members.add(*(demo.users[u] for u in members))
         team.touchpoints.add(*(demo.touchpoints[t] for t in touchpoints if t in demo.touchpoints))
-    _survey_comments(demo.organization)
+    _survey_comments(org)
+    if not SlaPolicy.objects.filter(organization=org).exists():
+        _setup(org)
+        _other_voices(org, demo)
+        _work_history(org, demo)
 
 
 def _survey_comments(org):
@@ -31,3 +90,82 @@ def _survey_comments(org):
         for r in Response.objects.filter(organization=org).exclude(comment="")
     ], batch_size=1000, ignore_conflicts=True)
     ensure_default_tags(org)
+
+
+def _setup(org):
+    for priority, first, resolution, business in SLA_POLICIES:
+        SlaPolicy.objects.create(organization=org, priority=priority, first_response_hours=first,
+                                 resolution_hours=resolution, business_hours=business)
+    tags = {t.name: t for t in Tag.objects.filter(organization=org)}
+    teams = {t.name: t for t in Team.objects.filter(organization=org)}
+    for position, (name, conditions, actions) in enumerate(RULES):
+        rule = RoutingRule.objects.create(
+            organization=org, name=name, position=position, **conditions,
+            set_priority=actions.get("set_priority"), team=teams.get(actions.get("team")),
+            assign=actions.get("assign", ""))
+        rule.add_tags.set([tags[t] for t in actions.get("tags", []) if t in tags])
+    for title, language, text in CANNED:
+        CannedReply.objects.create(organization=org, title=title, language=language, text=text)
+
+
+def _other_voices(org, demo):
+    rng = random.Random(f"{org.slug}:inbox-voices")  # noqa: S311
+    now = timezone.now()
+    for n, (source, text, language, touchpoint, days_ago) in enumerate(OTHER_VOICES):
+        customer = rng.choice([c for c in demo.customers if c.language == language] or demo.customers)
+        ingest(org, Voice(source=source, source_id=f"demo-{source}-{n}", text=text, language=language,
+                          touchpoint=demo.touchpoints.get(touchpoint), customer=customer,
+                          received_at=now - timedelta(days=days_ago, hours=rng.randint(1, 9))))
+
+
+ROUTED_DAYS = 21  # the rules run on the last three weeks; older items were routed by hand
+
+
+@transaction.atomic
+def _work_history(org, demo):
+    """Route the recent items by the rules, then play a year of agents' work: older items answered
+    and resolved (most with one reply, some needing two), recent ones open, a few waiting."""
+    rng = random.Random(f"{org.slug}:inbox-history")  # noqa: S311
+    now = timezone.now()
+    items = FeedbackItem.objects.filter(organization=org)
+    for pk in items.filter(received_at__gte=now - timedelta(days=ROUTED_DAYS)).values_list("pk", flat=True):
+        routing.route(pk)
+    policies = {p.priority: p for p in SlaPolicy.objects.filter(organization=org)}
+    teams = {tp: team for team in Team.objects.filter(organization=org).prefetch_related("touchpoints", "members")
+             for tp in team.touchpoints.all()}
+    agents = [demo.users["agent"], demo.users["agent2"]]
+    changed, messages, events = [], [], []
+    for item in items.select_related("customer", "touchpoint").order_by("received_at", "id"):
+        age = now - item.received_at
+        team = teams.get(item.touchpoint)
+        item.team = item.team or team
+        item.assignee = item.assignee or (rng.choice(list(team.members.all())) if team else rng.choice(agents))
+        item.first_response_due, item.resolution_due = sla.due_times(item, policies.get(item.priority))
+        if age > timedelta(days=10) or (age > timedelta(days=3) and rng.random() < 0.7):
+            item.first_responded_at = item.received_at + timedelta(hours=rng.choice([1, 2, 3, 5, 8, 20, 30]))
+            item.resolved_at = item.first_responded_at + timedelta(hours=rng.choice([1, 4, 12, 24, 48, 90]))
+            item.status = FeedbackItem.Status.CLOSED if age > timedelta(days=40) else FeedbackItem.Status.RESOLVED
+            replies = 1 if rng.random() < 0.72 else 2
+            if item.customer and item.customer.email:
+                for r in range(replies):
+                    sent = item.first_responded_at + timedelta(hours=r * 6)
+                    messages.append(Message(organization=org, item=item, direction=Message.Direction.OUT,
+                                            author=item.assignee, text="…", to_address=item.customer.email,
+                                            status=Message.Status.SENT, sent_at=sent))
+            events.append(ItemEvent(item=item, actor=item.assignee, action="triaged", details={"status": item.status}))
+        elif age > timedelta(days=1) and rng.random() < 0.5:
+            item.status = rng.choice([FeedbackItem.Status.OPEN, FeedbackItem.Status.WAITING])
+            item.first_responded_at = item.received_at + timedelta(hours=rng.randint(1, 6))
+        elif rng.random() < 0.5:
+            item.assignee = None  # new, still waiting for someone to take it
+        if item.status not in sla.DONE:
+            policy = policies.get(item.priority)
+            item.sla_state = sla.state_of(item, now, timedelta(minutes=policy.warn_before_minutes) if policy else None)
+        changed.append(item)
+    FeedbackItem.objects.bulk_update(changed, ["team", "assignee", "status", "first_responded_at", "resolved_at",
+                                               "first_response_due", "resolution_due", "sla_state"], batch_size=500)
+    created = Message.objects.bulk_create(messages, batch_size=1000)
+    for message in created:  # a reply is dated when it was sent, not when the demo was loaded
+        message.created_at = message.sent_at
+    Message.objects.bulk_update(created, ["created_at"], batch_size=1000)
+    ItemEvent.objects.bulk_create(events, batch_size=1000)

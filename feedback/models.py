@@ -122,6 +122,9 @@ class FeedbackItem(OrgScopedModel):
             models.Index(fields=["organization", "-received_at", "-id"]),
             models.Index(fields=["organization", "status", "-received_at"]),
             models.Index(fields=["assignee", "status"]),
+            # The inbox opens on the open items, newest first: a small index however many are closed.
+            models.Index(fields=["organization", "-received_at", "-id"], name="item_open_newest_idx",
+                         condition=models.Q(status__in=["new", "open", "waiting"])),
         ]
 
     def __str__(self):

@@ -72,6 +72,20 @@ def _next_due(item: FeedbackItem):
     return item.resolution_due
 
 
+DEFAULT_WARNING = timedelta(hours=1)
+
+
+def state_of(item: FeedbackItem, now: datetime, warning: timedelta | None = None) -> str:
+    """"breached" past the item's next due time, "at_risk" within `warning` of it, else ""."""
+    due = _next_due(item)
+    if due is None:
+        return ""
+    if warning is None:
+        policy = SlaPolicy.objects.filter(organization_id=item.organization_id, priority=item.priority).first()
+        warning = timedelta(minutes=policy.warn_before_minutes) if policy else DEFAULT_WARNING
+    return "breached" if now >= due else "at_risk" if now >= due - warning else ""
+
+
 def check(now: datetime | None = None) -> dict:
     """Flag open items whose next due time is near (at risk) or past (breached), once per state.
     Returns how many items changed state."""
@@ -84,10 +98,7 @@ def check(now: datetime | None = None) -> dict:
                   .select_related("assignee", "team__lead", "organization"))
     for item in candidates.iterator(chunk_size=500):
         due = _next_due(item)
-        if due is None:
-            continue
-        margin = warn.get(item.organization_id * 10 + item.priority, timedelta(hours=1))
-        state = "breached" if now >= due else "at_risk" if now >= due - margin else ""
+        state = state_of(item, now, warn.get(item.organization_id * 10 + item.priority, DEFAULT_WARNING))
         if not state or state == item.sla_state:
             continue
         with transaction.atomic():

@@ -235,6 +235,18 @@ EXPLANATIONS = {
     "response_rate": (_("Response rate"), _("Of the customers who opened a survey link, the share who answered.")),
     "churn_rate": (_("Churn rate"), _(
         "Of the customers we had at the start of the period, the share who cancelled during it. Lower is better.")),
+    "first_response_time": (_("First response time"), _(
+        "How long customers who wrote to us waited for the first answer: the middle value (half waited "
+        "less, half more), in hours. Lower is better.")),
+    "resolution_time": (_("Resolution time"), _(
+        "How long it took from a customer's message to the problem being resolved: the middle value, in "
+        "hours. Lower is better.")),
+    "fcr": (_("First-contact resolution"), _(
+        "Of the problems we resolved after writing to the customer, the share solved with our very first "
+        "reply, so the customer did not have to come back.")),
+    "sla_compliance": (_("SLA compliance"), _(
+        "The share of customer messages answered and resolved within the times we promised (the service "
+        "level agreement).")),
     "clv": (_("Customer lifetime value"), _(
         "What an average customer brings over all the time they stay with us: revenue per month times the "
         "months a customer stays, judging by how many leave.")),

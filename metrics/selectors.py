@@ -17,7 +17,7 @@ from feedback.models import Team
 from journeys.models import Channel, Touchpoint
 from surveys.models import DistributionDay, ResponseTheme, Survey, SurveyType
 
-from . import definitions
+from . import definitions, operations
 from . import rollups as rollups_module
 from .customer_value import customer_value
 from .models import SCORE_COLUMNS, DailyRollup
@@ -140,6 +140,7 @@ def figures_from(scope: Scope, rows: list[dict]) -> dict:
     # From imported customer data: only the segment filter applies to customers.
     value = customer_value(scope.organization, scope.start, scope.end, scope.segments)
     result["churn_rate"], result["clv"] = value["churn_rate"], value["clv"]
+    result.update(operations.inbox_figures(scope))
     return result
 
 

@@ -15,6 +15,8 @@ from .forms import SURVEY_TYPE_OF, CompareForm, DashboardForm, DrillDownForm, Sc
 from .models import DigestSubscription
 
 KPI_ORDER = ["nps", "csat", "ces", "csi", "responses", "response_rate", "sentiment", "churn_rate", "clv"]
+# How the frontline answers (from the inbox), in a row of its own under the customers' figures.
+OPERATIONS_ORDER = ["first_response_time", "resolution_time", "fcr", "sla_compliance"]
 PER_PAGE = 50
 # Query parameters that shape the page, not the figures: a drill-down link drops them.
 VIEW_PARAMS = ("metric", "grain", "page")
@@ -87,6 +89,11 @@ def dashboard(request):
                 {"name": name, "title": definitions.EXPLANATIONS[name][0], "help": definitions.EXPLANATIONS[name][1],
                  "drill_url": links.url() if name in SURVEY_TYPE_OF else None, **metrics[name]}
                 for name in KPI_ORDER
+            ],
+            "operations": [
+                {"name": name, "title": definitions.EXPLANATIONS[name][0], "help": definitions.EXPLANATIONS[name][1],
+                 **metrics[name]}
+                for name in OPERATIONS_ORDER
             ],
             "trend_json": charts.trend_chart(data["trend"], metric.upper(),
                                              [links.period(p["period"], grain) for p in data["trend"]]),

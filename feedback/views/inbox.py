@@ -18,6 +18,8 @@ from cxplatform.tenancy import get_for_org_or_404
 from .. import selectors, services
 from ..forms import BulkForm, InboxFilterForm, SavedViewForm
 from ..models import FeedbackItem, SavedView
+from .rows import options
+from .rows import rows as presented
 
 # Query parameters that are not filters: the page cursor, the saved view being shown.
 NOT_FILTERS = {"after", "saved"}
@@ -39,13 +41,18 @@ def index(request):
                                              request.GET.get("after", ""))
     view = filters.get("view") or ("all" if filters.get("status") else "open")
     counts = selectors.view_counts(request.organization, request.user)
+    can_work = request.membership.can(Capability.WORK_INBOX)
+    bulk_form = BulkForm(None, organization=request.organization, user=request.user)
     context = {
-        "rows": rows, "next_cursor": next_cursor, "form": form, "filters": filters, "view": view,
+        "rows": presented(rows), "next_cursor": next_cursor, "filters": filters, "view": view,
+        "search": form.data.get("q", ""), "score_label": _("score"), "due_label": _("due"),
+        "selects": [(form[name], options(form[name], form.data.get(name)))
+                    for name in form.fields if name not in ("view", "q")],
+        "bulk_selects": {name: options(bulk_form[name], None) for name in ("tag", "assignee")} if can_work else {},
         "views": [(code, label, counts.get(code)) for code, label in InboxFilterForm.VIEWS],
         "saved_views": selectors.saved_views(request.organization, request.user),
         "current_query": _filter_query(request.GET), "saved_id": request.GET.get("saved", ""),
-        "can_work": request.membership.can(Capability.WORK_INBOX),
-        "bulk_form": BulkForm(None, organization=request.organization, user=request.user),
+        "can_work": can_work,
         "save_form": SavedViewForm(initial={"query": _filter_query(request.GET)}),
     }
     return render(request, "feedback/index.html", context)
