@@ -329,3 +329,32 @@ class WebhookEndpoint(OrgScopedModel):
 
     def __str__(self):
         return self.name
+
+
+class PainPointEvidence(OrgScopedModel):
+    """What shows a journey's pain point is real: an inbox item, or a tag (every item carrying it).
+    It lives here, pointing down at journeys, so journeys never imports the inbox."""
+
+    pain_point = models.ForeignKey("journeys.PainPoint", on_delete=models.CASCADE, related_name="evidence",
+                                   verbose_name=_("pain point"))
+    item = models.ForeignKey(FeedbackItem, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence",
+                             verbose_name=_("item"))
+    tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence",
+                            verbose_name=_("tag"))
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(item__isnull=False, tag__isnull=True)
+                                   | models.Q(item__isnull=True, tag__isnull=False), name="evidence_is_item_or_tag"),
+            models.UniqueConstraint(fields=["pain_point", "item"], condition=models.Q(item__isnull=False),
+                                    name="one_evidence_per_item"),
+            models.UniqueConstraint(fields=["pain_point", "tag"], condition=models.Q(tag__isnull=False),
+                                    name="one_evidence_per_tag"),
+        ]
+
+    def __str__(self):
+        return f"{self.pain_point_id} ← {self.item_id or self.tag_id}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import imports, inbox, item
+from .views import evidence, imports, inbox, item
 
 app_name = "feedback"
 
@@ -19,6 +19,10 @@ urlpatterns = [
     path("items/<int:feedback_item_id>/canned/<int:canned_reply_id>/", item.canned_reply_text,
          name="canned_reply_text"),
     path("customers/<int:customer_id>/profile/", item.customer_profile, name="customer_profile"),
+    # Evidence for journey pain points (views/evidence.py)
+    path("items/<int:feedback_item_id>/evidence/", evidence.item_evidence, name="item_evidence"),
+    path("evidence/<int:painpointevidence_id>/delete/", evidence.evidence_delete, name="evidence_delete"),
+    path("pain-points/<int:pain_point_id>/evidence/", evidence.pain_point_evidence, name="pain_point_evidence"),
     # Import from CSV/XLSX (views/imports.py)
     path("import/", imports.upload, name="import"),
 ]

@@ -13,6 +13,7 @@ from cxplatform.models import Customer
 from feedback.models import (
     CannedReply,
     FeedbackItem,
+    PainPointEvidence,
     RoutingRule,
     SavedView,
     SlaPolicy,
@@ -179,8 +180,15 @@ def saved_view(org):
     return SavedView.objects.create(organization=org, owner=owner, name=f"View {n}", query="view=urgent", shared=True)
 
 
-FACTORIES.update({Tag: tag, FeedbackItem: feedback_item, Team: team, RoutingRule: routing_rule, SlaPolicy: sla_policy,
-                  CannedReply: canned_reply, WebhookEndpoint: webhook_endpoint, SavedView: saved_view})
+def pain_point_evidence(org):
+    return PainPointEvidence.objects.create(organization=org, pain_point=pain_point(org), item=feedback_item(org))
+
+
+FACTORIES.update({
+    Tag: tag, FeedbackItem: feedback_item, Team: team, RoutingRule: routing_rule, SlaPolicy: sla_policy,
+    CannedReply: canned_reply, WebhookEndpoint: webhook_endpoint, SavedView: saved_view,
+    PainPointEvidence: pain_point_evidence,
+})
 
 
 def make(model, org):
