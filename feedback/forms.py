@@ -143,3 +143,38 @@ class ReplyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "id_reply_%s")  # the note box beside it is id_text
         super().__init__(*args, **kwargs)
+
+
+class ManualItemForm(forms.Form):
+    """An item an agent writes down: a call, a conversation in the showroom, a letter."""
+
+    SOURCES = [(s, label) for s, label in FeedbackItem.Source.choices
+               if s in ("call", "manual", "email", "chat", "social", "review")]
+
+    source = forms.ChoiceField(label=_("Where it came from"), choices=SOURCES, initial=FeedbackItem.Source.CALL)
+    text = forms.CharField(label=_("What the customer said"), max_length=20_000,
+                           widget=forms.Textarea(attrs={"rows": 5}))
+    rating = forms.IntegerField(label=_("Rating, if they gave one (0–10)"), min_value=0, max_value=10, required=False)
+    touchpoint = forms.ModelChoiceField(label=_("Touchpoint"), queryset=Touchpoint.objects.none(), required=False)
+    customer_email = forms.EmailField(label=_("Customer's e-mail"), required=False)
+    customer_phone = forms.CharField(label=_("Customer's phone"), max_length=40, required=False)
+    customer_name = forms.CharField(label=_("Customer's name"), max_length=200, required=False)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["touchpoint"].queryset = scoped(Touchpoint, organization).filter(archived=False)
+
+    def clean_text(self):
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise forms.ValidationError(_("Write down what the customer said."))
+        return text
+
+    def voice(self):
+        from .services import Voice
+
+        d = self.cleaned_data
+        ref = {k: d[f"customer_{k}"] for k in ("email", "phone", "name") if d[f"customer_{k}"]}
+        return Voice(source=d["source"], text=d["text"], rating=d["rating"], touchpoint=d["touchpoint"],
+                     channel=d["touchpoint"].channel if d["touchpoint"] else None,
+                     customer_ref=ref if set(ref) - {"name"} else None)

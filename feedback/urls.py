@@ -12,6 +12,7 @@ urlpatterns = [
     path("views/<int:saved_view_id>/", inbox.saved_view_open, name="saved_view_open"),
     path("views/<int:saved_view_id>/delete/", inbox.saved_view_delete, name="saved_view_delete"),
     # One item (views/item.py)
+    path("items/new/", item.item_create, name="item_create"),
     path("items/<int:feedback_item_id>/", item.item_detail, name="item_detail"),
     path("items/<int:feedback_item_id>/triage/", item.item_triage, name="item_triage"),
     path("items/<int:feedback_item_id>/notes/", item.item_note, name="item_note"),

@@ -4,14 +4,14 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cxplatform.models import Capability, Customer
 from cxplatform.permissions import capability_required, member_required
 from cxplatform.tenancy import get_for_org_or_404, scoped
 
 from .. import conversation, selectors, services
-from ..forms import NoteForm, ReplyForm, TriageForm
+from ..forms import ManualItemForm, NoteForm, ReplyForm, TriageForm
 from ..models import CannedReply, FeedbackItem
 from .evidence import open_pain_points
 
@@ -113,3 +113,15 @@ def customer_profile(request, customer_id):
     customer = get_for_org_or_404(scoped(Customer, request.organization).select_related("organization"),
                                   request.organization, pk=customer_id)
     return render(request, "feedback/customer_profile.htmx.html", {"profile": selectors.customer_profile(customer)})
+
+
+@capability_required(Capability.WORK_INBOX)
+@require_http_methods(["GET", "POST"])
+def item_create(request):
+    """Write down a call, a showroom conversation or a letter: it joins the inbox like any voice."""
+    form = ManualItemForm(request.POST or None, organization=request.organization)
+    if form.is_bound and form.is_valid():
+        item, _created = services.ingest(request.organization, form.voice(), actor=request.user)
+        messages.success(request, _("The item is in the inbox."))
+        return redirect("feedback:item_detail", feedback_item_id=item.pk)
+    return render(request, "feedback/item_form.html", {"form": form}, status=400 if form.errors else 200)

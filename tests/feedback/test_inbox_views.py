@@ -180,3 +180,20 @@ def test_the_customer_profile_on_the_item_page(org_a, agent, client_for):
     assert "<script>alert" not in body and "Ann &lt;script&gt;" in body and "Awful &lt;script&gt;" in body
     fragment = client_for(agent).get(f"/inbox/customers/{customer.pk}/profile/")
     assert fragment.status_code == 200 and "Where is my scooter?" in fragment.content.decode()
+
+
+def test_an_agent_writes_down_a_call(org_a, org_b, agent, client_for):
+    tp = factories.touchpoint(org_a)
+    client = client_for(agent)
+    assert client.get("/inbox/items/new/").status_code == 200
+    answer = client.post("/inbox/items/new/", {"source": "call", "text": "Звонила клиентка: самокат не заряжается",
+                                               "rating": 3, "touchpoint": tp.pk, "customer_phone": "+37120000001"})
+    item = FeedbackItem.objects.get(organization=org_a)
+    assert answer["Location"] == f"/inbox/items/{item.pk}/"
+    assert (item.source, item.rating, item.touchpoint, item.channel) == ("call", 3, tp, tp.channel)
+    assert item.customer.phone == "+37120000001" and item.sentiment == -1
+    assert item.events.get(action="received").actor == agent
+    for bad in ({"source": "call", "text": "   "}, {"source": "survey", "text": "x"}, {"source": "call", "text": "x",
+                "touchpoint": factories.touchpoint(org_b).pk}, {"source": "call", "text": "x", "rating": 11}):
+        assert client.post("/inbox/items/new/", bad).status_code == 400, bad
+    assert FeedbackItem.objects.count() == 1
