@@ -214,7 +214,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # One name for the one language choice set used by customers, surveys and responses.
-    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "cxplatform.settings.LANGUAGES"},
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "cxplatform.settings.LANGUAGES",
+        "FeedbackPriorityEnum": "feedback.models.FeedbackItem.Priority",
+        "FeedbackSourceEnum": "feedback.models.FeedbackItem.Source",
+        "IncomingSourceEnum": "feedback.api.INCOMING_SOURCES",
+        "FeedbackStatusEnum": "feedback.models.FeedbackItem.Status",
+        "MessageStatusEnum": "feedback.models.Message.Status",
+        "ReplyThenStatusEnum": "feedback.api.THEN_STATUSES",
+    },
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -3,10 +3,15 @@ review sent twice is one item — their triage (with the version the caller saw)
 replies; the organization's tags, teams, routing rules, SLA policies, canned replies and webhook
 endpoints; and the public webhook receiver."""
 
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, ValidationError
@@ -21,11 +26,13 @@ from cxplatform.tenancy import scoped
 from journeys.api import OrgPrimaryKey
 from journeys.models import Channel, Touchpoint
 
-from . import conversation, services, webhooks
+from . import configuration, conversation, services, webhooks
 from .forms import agents_of
 from .models import CannedReply, FeedbackItem, Message, Note, RoutingRule, SlaPolicy, Tag, Team, WebhookEndpoint
 
 INCOMING_SOURCES = [s for s in FeedbackItem.Source.choices if s[0] != FeedbackItem.Source.SURVEY]
+THEN_STATUSES = [s for s in FeedbackItem.Status.choices if s[0] in (FeedbackItem.Status.WAITING,
+                                                                     FeedbackItem.Status.RESOLVED)]
 WEBHOOK_LIMIT = (600, 60)  # requests per endpoint per minute
 
 
@@ -36,10 +43,27 @@ class Conflict(APIException):
                        "Read it again and repeat the change.")
 
 
+@contextmanager
+def _setting_rules():
+    """A rule of `configuration` refused the value: a 400 naming the field (a time zone's own
+    validator has no field of its own to name)."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        errors = exc.message_dict
+        raise ValidationError(errors.get("time_zone", errors)) from None
+
+
 class TagSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tag
         fields = ["id", "name"]
+
+    def validate_name(self, value):
+        # The unique constraint includes `organization`, which is not a field here, so DRF does not check it.
+        if Tag.objects.filter(organization=self.context["organization"], name=value).exists():
+            raise ValidationError(_("There is already a tag with this name."))
+        return value
 
 
 class ItemSerializer(serializers.ModelSerializer):
@@ -124,8 +148,7 @@ class NoteSerializer(serializers.ModelSerializer):
 
 class MessageSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(min_value=1, write_only=True, required=False)
-    then_status = serializers.ChoiceField(choices=[FeedbackItem.Status.WAITING, FeedbackItem.Status.RESOLVED],
-                                          write_only=True, required=False)
+    then_status = serializers.ChoiceField(choices=THEN_STATUSES, write_only=True, required=False)
 
     class Meta:
         model = Message
@@ -227,6 +250,15 @@ class TeamSerializer(serializers.ModelSerializer):
         self.fields["members"].child_relation.queryset = agents
         self.fields["lead"].queryset = agents
 
+    def validate_name(self, value):
+        # The unique constraint includes `organization`, which is not a field here, so DRF does not check it.
+        taken = Team.objects.filter(organization=self.context["organization"], name=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError(_("There is already a team with this name."))
+        return value
+
 
 class TeamViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = Team.objects.prefetch_related("members", "touchpoints")
@@ -246,11 +278,12 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
                   "sentiment", "keywords", "segment", "add_tags", "set_priority", "team", "assign", "stop"]
 
     def validate(self, attrs):
-        low, high = attrs.get("rating_min"), attrs.get("rating_max")
-        if low is not None and high is not None and low > high:
-            raise ValidationError({"rating_max": [_("“Rating up to” is below “rating from”.")]})
-        if attrs.get("assign") and not attrs.get("team", getattr(self.instance, "team", None)):
-            raise ValidationError({"assign": [_("Choose the team whose members get the items.")]})
+        def value(name):  # a partial update is checked against what the rule already says
+            return attrs.get(name, getattr(self.instance, name, None))
+
+        with _setting_rules():
+            configuration.check_rule(rating_min=value("rating_min"), rating_max=value("rating_max"),
+                                     assign=value("assign"), team=value("team"))
         return attrs
 
 
@@ -267,25 +300,26 @@ class SlaPolicySerializer(serializers.ModelSerializer):
                   "day_end", "time_zone", "warn_before_minutes"]
 
     def validate_time_zone(self, value):
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(_("“%(zone)s” is not a time zone (e.g. Europe/Riga).") % {"zone": value}) from None
+        with _setting_rules():
+            configuration.check_time_zone(value)
         return value
 
-    def validate(self, attrs):
-        start, end = attrs.get("day_start"), attrs.get("day_end")
-        if start and end and start >= end:
-            raise ValidationError({"day_end": [_("The business day must end after it starts.")]})
-        organization = self.context["organization"]
-        priority = attrs.get("priority", getattr(self.instance, "priority", None))
-        clash = SlaPolicy.objects.filter(organization=organization, priority=priority)
+    def _value(self, attrs, name):
+        """The value the policy will have: sent, else saved, else the model's default."""
+        from datetime import time
+
+        if name in attrs:
+            return attrs[name]
         if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise ValidationError({"priority": [_("This priority already has an SLA policy.")]})
+            return getattr(self.instance, name)
+        default = SlaPolicy._meta.get_field(name).get_default()
+        return time.fromisoformat(default) if isinstance(default, str) else default
+
+    def validate(self, attrs):
+        with _setting_rules():
+            configuration.check_sla(self.context["organization"], priority=self._value(attrs, "priority"),
+                                    day_start=self._value(attrs, "day_start"), day_end=self._value(attrs, "day_end"),
+                                    instance=self.instance)
         return attrs
 
 
@@ -299,6 +333,17 @@ class CannedReplySerializer(serializers.ModelSerializer):
     class Meta:
         model = CannedReply
         fields = ["id", "title", "text", "language"]
+
+    def validate(self, attrs):
+        # The unique constraint includes `organization`, which is not a field here, so DRF does not check it.
+        title = attrs.get("title", getattr(self.instance, "title", None))
+        language = attrs.get("language", getattr(self.instance, "language", ""))
+        taken = CannedReply.objects.filter(organization=self.context["organization"], title=title, language=language)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError({"title": [_("There is already a canned reply with this title in this language.")]})
+        return attrs
 
 
 class CannedReplyViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
@@ -350,6 +395,9 @@ class WebhookReceiver(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
+    @extend_schema(request=IncomingSerializer(many=True), responses=OpenApiTypes.OBJECT,
+                   description="One item or a list of up to 100; `X-CX-Signature: sha256=<hex HMAC of the body>` "
+                               "when the endpoint has a secret.")
     def post(self, request, token):
         endpoint = webhooks.endpoint_for(token)
         if endpoint is None:
@@ -370,7 +418,9 @@ class WebhookReceiver(APIView):
         results = []
         with transaction.atomic():
             for data in incoming.validated_data:
-                item, created = services.ingest(endpoint.organization, incoming.voice(data, source=endpoint.source))
+                # `incoming` is the list serializer; its child knows how to turn an entry into a Voice.
+                voice = incoming.child.voice(data, source=endpoint.source)
+                item, created = services.ingest(endpoint.organization, voice)
                 results.append({"id": item.pk, "created": created})
         webhooks.count_delivery(endpoint, len(results))
         any_new = any(r["created"] for r in results)

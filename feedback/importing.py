@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -131,6 +133,12 @@ def _parse(number: int, cells: list, positions: dict[str, int], lookup: _Lookup,
         touchpoint = lookup.touchpoints.get(text("touchpoint").lower())
         if touchpoint is None:
             errors.append(_("touchpoint: there is no touchpoint “%(value)s”.") % {"value": text("touchpoint")[:60]})
+    if text("customer_email"):
+        try:  # the items API refuses such an address too; a reply to it could never be delivered
+            validate_email(text("customer_email"))
+        except ValidationError:
+            errors.append(_("customer_email: “%(value)s” is not an e-mail address.")
+                          % {"value": text("customer_email")[:60]})
     if errors:
         return _Row(number, None, errors)
     ref = {key: text(f"customer_{key}") for key in ("external_id", "email", "phone", "name")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import evidence, imports, inbox, item
+from .views import configuration, evidence, imports, inbox, item
 
 app_name = "feedback"
 
@@ -24,6 +24,18 @@ urlpatterns = [
     path("items/<int:feedback_item_id>/evidence/", evidence.item_evidence, name="item_evidence"),
     path("evidence/<int:painpointevidence_id>/delete/", evidence.evidence_delete, name="evidence_delete"),
     path("pain-points/<int:pain_point_id>/evidence/", evidence.pain_point_evidence, name="pain_point_evidence"),
+    # Settings: teams, routing rules, SLA policies, canned replies, webhooks (views/configuration.py)
+    path("settings/", configuration.settings_index, name="settings"),
+    *[route
+      for kind, id_name in (("teams", "team_id"), ("rules", "routingrule_id"), ("sla", "slapolicy_id"),
+                            ("canned", "cannedreply_id"), ("webhooks", "webhookendpoint_id"))
+      for route in (
+          path(f"settings/{kind}/new/", configuration.settings_create, {"kind": kind}, name=f"settings_{kind}_new"),
+          path(f"settings/{kind}/<int:{id_name}>/", configuration.settings_edit, {"kind": kind},
+               name=f"settings_{kind}_edit"),
+          path(f"settings/{kind}/<int:{id_name}>/delete/", configuration.settings_delete, {"kind": kind},
+               name=f"settings_{kind}_delete"),
+      )],
     # Import from CSV/XLSX (views/imports.py)
     path("import/", imports.upload, name="import"),
 ]

@@ -38,7 +38,8 @@ def sign(secret: str, body: bytes) -> str:
 def signature_ok(endpoint: WebhookEndpoint, body: bytes, signature: str) -> bool:
     if not endpoint.secret:
         return True
-    return hmac.compare_digest(sign(endpoint.secret, body), (signature or "").strip())
+    # Bytes, not str: compare_digest raises TypeError on a non-ASCII str, and a header can hold anything.
+    return hmac.compare_digest(sign(endpoint.secret, body).encode(), (signature or "").strip().encode())
 
 
 def count_delivery(endpoint: WebhookEndpoint, items: int) -> None:

@@ -52,7 +52,7 @@ def index(request):
         "views": [(code, label, counts.get(code)) for code, label in InboxFilterForm.VIEWS],
         "saved_views": selectors.saved_views(request.organization, request.user),
         "current_query": _filter_query(request.GET), "saved_id": request.GET.get("saved", ""),
-        "can_work": can_work,
+        "can_work": can_work, "can_configure": request.membership.can(Capability.DESIGN),
         "save_form": SavedViewForm(initial={"query": _filter_query(request.GET)}),
     }
     return render(request, "feedback/index.html", context)

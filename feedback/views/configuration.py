@@ -1,0 +1,73 @@
+"""The inbox's settings page: teams, routing rules, SLA policies, canned replies and webhooks,
+each listed and edited through its form in `configuration.py`."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import ProtectedError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from cxplatform.permissions import member_required
+from cxplatform.tenancy import get_for_org_or_404
+
+from ..configuration import BY_KIND, SECTIONS
+
+
+def _section(request, kind):
+    section = BY_KIND[kind]
+    if not request.membership.can(section.capability):
+        raise PermissionDenied
+    return section
+
+
+def _object_id(kwargs) -> int:
+    return next(value for key, value in kwargs.items() if key.endswith("_id"))
+
+
+@member_required
+@require_safe
+def settings_index(request):
+    sections = [s for s in SECTIONS if request.membership.can(s.capability)]
+    if not sections:
+        raise PermissionDenied
+    return render(request, "feedback/settings.html", {
+        "sections": [(s, s.headers(), s.rows(request.organization)) for s in sections],
+    })
+
+
+def _edit(request, section, instance=None):
+    form = section.form(request.POST or None, instance=instance, organization=request.organization)
+    if form.is_bound and form.is_valid():
+        saved = form.save()
+        messages.success(request, _("“%(name)s” is saved.") % {"name": saved})
+        return redirect(f"{request.resolver_match.namespace}:settings")
+    return render(request, "feedback/settings_form.html", {"section": section, "form": form, "object": instance},
+                  status=400 if form.errors else 200)
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def settings_create(request, kind):
+    return _edit(request, _section(request, kind))
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def settings_edit(request, kind, **ids):
+    section = _section(request, kind)
+    return _edit(request, section, get_for_org_or_404(section.model, request.organization, pk=_object_id(ids)))
+
+
+@member_required
+@require_POST
+def settings_delete(request, kind, **ids):
+    section = _section(request, kind)
+    obj = get_for_org_or_404(section.model, request.organization, pk=_object_id(ids))
+    try:
+        obj.delete()
+    except ProtectedError:
+        messages.error(request, _("“%(name)s” is still in use, so it was kept.") % {"name": obj})
+    else:
+        messages.success(request, _("“%(name)s” is deleted.") % {"name": obj})
+    return redirect("feedback:settings")
