@@ -34,12 +34,13 @@ class Verdict:
 
 
 def shown(metric: str, value: float) -> str:
-    """A figure as the dashboard shows it: NPS in points, CSAT in %, CES to one decimal."""
+    """A figure as the dashboard shows it: NPS in points, CSAT in %, CES to one decimal, in the
+    language's number format. Rounded first: number_format cuts extra decimals off."""
     if metric == "csat":
-        return f"{number_format(value, 0)}%"
+        return f"{number_format(round(value), 0)}%"
     if metric == "ces":
-        return number_format(value, 1)
-    return number_format(value, 0)
+        return number_format(round(value, 1), 1)
+    return number_format(round(value), 0)
 
 
 def verdict(figures: dict, pain_points) -> Verdict:
