@@ -34,6 +34,10 @@ def _choice(queryset, label, required=False, message=None):
 
 
 class PersonaForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "persona_%s")  # the index page also holds the map form
+        super().__init__(*args, **kwargs)
+
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     goals = forms.CharField(label=_("Goals"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
@@ -49,6 +53,7 @@ class MapCreateForm(forms.Form):
     template = forms.ChoiceField(label=_("Start from"), required=False)
 
     def __init__(self, data=None, *, organization, **kwargs):
+        kwargs.setdefault("auto_id", "map_%s")
         super().__init__(data, **kwargs)
         self.fields["persona"].queryset = scoped(Persona, organization)
         self.fields["template"].choices = [("", _("The five default stages"))] + [

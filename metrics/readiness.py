@@ -73,13 +73,13 @@ def verdict(figures: dict, pain_points) -> Verdict:
                          % {"description": pain_point.description})
     measured = any(f.get("value") is not None for f in figures.values())
     if red:
-        return Verdict(RED, _("At risk: the campaign's promise is likely to break here."), red + amber, notes)
+        return Verdict(RED, _("The campaign's promise is likely to break here."), red + amber, notes)
     if amber:
-        return Verdict(AMBER, _("Watch: the promise holds only in part here."), amber, notes)
+        return Verdict(AMBER, _("The promise holds only in part here."), amber, notes)
     if not measured:
-        return Verdict(UNKNOWN, _("Unmeasured: no answers in this period, so nobody can tell whether the promise "
-                                  "holds here."), [], notes)
-    return Verdict(GREEN, _("Ready: the figures meet their targets and no serious pain point is open."), [], notes)
+        return Verdict(UNKNOWN, _("No answers in this period, so nobody can tell whether the promise holds "
+                                  "here."), [], notes)
+    return Verdict(GREEN, _("The figures meet their targets and no serious pain point is open."), [], notes)
 
 
 def summary(verdicts) -> dict:
