@@ -49,7 +49,7 @@ class MapCreateForm(forms.Form):
     persona = forms.ModelChoiceField(queryset=Persona.objects.none(), label=_("Persona"),
                                      error_messages={"invalid_choice": _("Choose one of your personas."),
                                                      "required": _("Choose a persona.")})
-    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    name = forms.CharField(label=_("Map name"), max_length=200, required=False)
     template = forms.ChoiceField(label=_("Start from"), required=False)
 
     def __init__(self, data=None, *, organization, **kwargs):

@@ -214,15 +214,7 @@ def snapshot(org):
             for model in (JourneyMap, Stage, Touchpoint, PainPoint, Opportunity, ActivityEntry)}
 
 
-@pytest.fixture
-def back_to_english():
-    from django.utils import translation
-
-    yield
-    translation.activate("en")  # the locale middleware leaves the last request's language active
-
-
-def test_refusals_speak_the_users_language(designer, journey_map, back_to_english):
+def test_refusals_speak_the_users_language(designer, journey_map):
     response = designer.post(f"/journeys/maps/{journey_map.pk}/stages/add/", {"name": ""},
                              HTTP_ACCEPT_LANGUAGE="ru", **HTMX)
     assert response.status_code == 422 and "Нужно название." in response.content.decode()
