@@ -70,8 +70,8 @@ def _archived_notice(names, kept_on_map):
 def stage_add(request, journey_map_id):
     journey_map = _map(request, journey_map_id)
     form = StageNameForm(request.POST)
-    return _apply(request, journey_map, lambda: services.add_stage(journey_map, form.cleaned_data["name"],
-                                                                   request.user), form)
+    return _apply(request, journey_map,
+                  lambda: services.add_stage(journey_map, form.cleaned_data["name"], request.user), form)
 
 
 @require_POST
