@@ -83,6 +83,15 @@
     }
   });
 
+  // The reason (or the "archived instead" notice) sits above the board; the form that asked may
+  // be far below it, so bring the message into view.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var message = document.getElementById("board-error") || document.getElementById("board-notice");
+    if (message && event.detail.target && event.detail.target.id === "board-fragment") {
+      message.scrollIntoView({block: "nearest"});
+    }
+  });
+
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
   });

@@ -5,6 +5,7 @@ readiness fills in per touchpoint."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from cxplatform.demo import DEMO_PASSWORD, DEMO_SLUG, load_demo
 from journeys.models import JourneyMap, PainPoint, Persona, Touchpoint
@@ -73,6 +74,16 @@ def test_a_manager_builds_a_map_from_scratch_and_it_survives_a_reload(live_serve
         cell.locator(".add-touchpoint select[name=expected_emotion]").select_option("1")
         board_settles(page, lambda cell=cell: cell.locator(".add-touchpoint button[type=submit]").click())
     assert column(page, "Purchase") == ["Campus pickup", "Online order"]
+    # A duplicate name from a form far down a short window: the reason is brought into view.
+    page.set_viewport_size({"width": 1280, "height": 480})
+    cell = stage_cell(page, "Purchase")
+    cell.locator("details.add summary").click()
+    cell.locator(".add-touchpoint input[name=name]").fill("Online order")
+    board_settles(page, lambda: cell.locator(".add-touchpoint button[type=submit]").click())
+    expect(page.locator("#board-error")).to_have_text("A touchpoint with this name already exists.")
+    expect(page.locator("#board-error")).to_be_in_viewport()
+    assert column(page, "Purchase") == ["Campus pickup", "Online order"]
+    page.set_viewport_size({"width": 1280, "height": 900})
     pains = page.locator("tbody tr").nth(1).locator("td").nth(2)
     pains.locator("details.add summary").click()
     pains.locator("textarea[name=description]").fill("No pickup slots after lectures")
