@@ -47,3 +47,36 @@ def map_board(journey_map):
     activity = list(ActivityEntry.objects.filter(journey_map=journey_map).select_related("actor")[:20])
     return {"stages": stages, "pain_points": pain_points, "unplaced_pain_points": unplaced,
             "opportunities": opportunities, "activity": activity}
+
+
+def board_choices(journey_map):
+    """What the map's editing forms offer: the organization's channels and the map's pain points."""
+    return {
+        "channels": list(channels(journey_map.organization)),
+        "map_pain_points": list(PainPoint.objects.filter(journey_map=journey_map).order_by("id")),
+    }
+
+
+def touchpoints_with_place(organization):
+    """The organization's touchpoints (archived ones too) with their stage, map and persona."""
+    return touchpoints(organization, include_archived=True).select_related("stage__journey_map__persona")
+
+
+def open_pain_points(organization, touchpoint_ids) -> dict:
+    """{touchpoint id: its open pain points, most severe first} for the given touchpoints."""
+    found = {}
+    qs = (scoped(PainPoint, organization).filter(touchpoint_id__in=list(touchpoint_ids), status=PainPoint.Status.OPEN)
+          .select_related("journey_map").order_by("-severity", "id"))
+    for pain_point in qs:
+        found.setdefault(pain_point.touchpoint_id, []).append(pain_point)
+    return found
+
+
+def in_journey_order(touchpoint_list) -> list:
+    """Touchpoints as a customer meets them: by map, then stage, then place in the stage."""
+    def key(t):
+        stage = t.stage
+        if stage is None:
+            return (1, "", 0, 0, t.name)
+        return (0, stage.journey_map.name, stage.position, t.position, t.name)
+    return sorted(touchpoint_list, key=key)

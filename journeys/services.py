@@ -24,6 +24,7 @@ from .models import (
     JourneyMap,
     Opportunity,
     PainPoint,
+    Persona,
     Stage,
     Touchpoint,
 )
@@ -171,6 +172,20 @@ def _delete_or_archive(touchpoint):
 
 
 # ---------------------------------------------------------------------------------------------
+# Personas
+
+
+def create_persona(organization, name, actor, description="", goals=""):
+    """A new persona of `organization`; names are unique per organization. A persona has no
+    history of its own (the activity log is per map), so `actor` is only for symmetry."""
+    name = _clean_name(name)
+    if Persona.objects.filter(organization=organization, name=name).exists():
+        raise JourneyError(_("A persona with this name already exists."), field="name")
+    return Persona.objects.create(organization=organization, name=name, description=(description or "").strip(),
+                                  goals=(goals or "").strip())
+
+
+# ---------------------------------------------------------------------------------------------
 # Maps
 
 
@@ -260,6 +275,17 @@ def move_stage(stage, position, actor):
         log_activity(journey_map, actor, Action.STAGE_MOVED, stage.name, old=old, new=stage.position)
         _touch(journey_map)
     return stage
+
+
+STEPS = {"left": -1, "right": 1, "up": -1, "down": 1}
+
+
+def step_stage(stage, direction, actor):
+    """Moves the stage one place left or right; at either end of the map it stays put."""
+    if direction not in ("left", "right"):
+        raise JourneyError(_("A stage moves left or right."), field="direction")
+    stage.refresh_from_db()
+    return move_stage(stage, max(0, stage.position + STEPS[direction]), actor)
 
 
 @transaction.atomic
@@ -391,6 +417,24 @@ def move_touchpoint(touchpoint, stage, position, actor):
             log_activity(locked[map_id], actor, Action.TOUCHPOINT_MOVED, touchpoint.name, **details)
             _touch(locked[map_id])
     return touchpoint
+
+
+def step_touchpoint(touchpoint, direction, actor):
+    """One step on the board: up or down within its stage, or left or right to the end of the
+    neighbouring stage. At an edge of the board it stays put."""
+    if direction not in STEPS:
+        raise JourneyError(_("A touchpoint moves up, down, left or right."), field="direction")
+    touchpoint.refresh_from_db()
+    stage = touchpoint.stage
+    if stage is None:
+        raise JourneyError(_("The touchpoint is on no map."), field="direction")
+    if direction in ("up", "down"):
+        return move_touchpoint(touchpoint, stage, max(0, touchpoint.position + STEPS[direction]), actor)
+    neighbour = (Stage.objects.filter(journey_map_id=stage.journey_map_id,
+                                      position=stage.position + STEPS[direction]).first())
+    if neighbour is None:
+        return touchpoint
+    return move_touchpoint(touchpoint, neighbour, None, actor)
 
 
 def create_touchpoint(organization, name, actor, **fields):

@@ -397,5 +397,11 @@ def call_backs(scope: Scope, limit: int = 20):
             .select_related("survey", "touchpoint", "customer").order_by("-moment", "-id")[:limit])
 
 
+def recent_comments(scope: Scope, limit: int = 10):
+    """The scope's latest comments with their sentiment, newest first (the touchpoint page)."""
+    return (_responses(scope).exclude(comment="").select_related("survey", "channel")
+            .order_by("-moment", "-id")[:limit])
+
+
 def teams(organization) -> list:
     return list(scoped(Team, organization).prefetch_related("members", "touchpoints"))

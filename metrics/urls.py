@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import touchpoint_views, views
 
 app_name = "metrics"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("metrics/themes/", views.themes, name="themes"),
     path("metrics/compare/", views.compare, name="compare"),
     path("metrics/journey-maps/<int:journey_map_id>/figures/", views.journey_map_figures, name="journey_map_figures"),
+    path("metrics/touchpoints/<int:touchpoint_id>/comments/", touchpoint_views.touchpoint_comments,
+         name="touchpoint_comments"),
+    path("metrics/campaign-readiness/", touchpoint_views.campaign_readiness, name="campaign_readiness"),
     path("metrics/executive/", views.executive, name="executive"),
     path("metrics/frontline/", views.frontline, name="frontline"),
     path("metrics/digest/", views.digest_subscription, name="digest_subscription"),

@@ -116,3 +116,18 @@ def survey_funnel(survey) -> list[dict]:
             "completed": answered.get("completed", 0),
         }))
     return result
+
+
+def links_at_touchpoint(organization, touchpoint_id) -> dict:
+    """The survey links sent at a touchpoint, each with its completed responses, and how many
+    completed answers reached the touchpoint without a link (imports, the API)."""
+    completed = Q(responses__status=Response.Status.COMPLETED, responses__touchpoint_id=touchpoint_id)
+    links = list(
+        scoped(Distribution, organization).filter(touchpoint_id=touchpoint_id)
+        .select_related("survey", "channel")
+        .annotate(completed=Count("responses", filter=completed))
+        .order_by("-active", "survey__name", "name", "id")
+    )
+    unlinked = scoped(Response, organization).filter(touchpoint_id=touchpoint_id, distribution__isnull=True,
+                                                     status=Response.Status.COMPLETED).count()
+    return {"links": links, "unlinked": unlinked}

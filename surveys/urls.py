@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import imports, manage, responses
+from .views import imports, manage, responses, touchpoints
 
 app_name = "surveys"
 
@@ -21,6 +21,8 @@ urlpatterns = [
          name="distribution_qr_png"),
     path("<int:survey_id>/distributions/<int:distribution_id>/qr.svg", manage.distribution_qr_svg,
          name="distribution_qr_svg"),
+    # The surveys at a touchpoint, a fragment of the journeys touchpoint page (views/touchpoints.py)
+    path("touchpoints/<int:touchpoint_id>/surveys/", touchpoints.touchpoint_surveys, name="touchpoint_surveys"),
     # Responses list, detail and export (views/responses.py)
     *responses.urlpatterns,
     # Import of past responses (views/imports.py)

@@ -3,8 +3,17 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from cxplatform.models import Membership, Organization, Role
+
+
+@pytest.fixture(autouse=True)
+def english_to_begin_with():
+    """Every test starts in English: a request through the locale middleware leaves its language
+    active in the thread, and a later test on the same worker would otherwise inherit it (and,
+    say, create a map's default stages in Russian)."""
+    translation.activate("en")
 
 
 @pytest.fixture
