@@ -73,8 +73,13 @@ class FeedbackItem(OrgScopedModel):
         NORMAL = 3, _("Normal")
         LOW = 4, _("Low")
 
+    class Kind(models.TextChoices):
+        VOICE = "voice", _("Feedback")
+        CASE = "case", _("Closed-loop case")  # an unhappy answer someone must call back about
+
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     source_id = models.CharField(_("id at the source"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices, default=Kind.VOICE)
     # The survey answer a survey comment came from (kept as an id: feedback sits above surveys,
     # but a survey response must never be deleted by the inbox).
     response = models.OneToOneField("surveys.Response", null=True, blank=True, on_delete=models.SET_NULL,
@@ -107,6 +112,16 @@ class FeedbackItem(OrgScopedModel):
     sla_state = models.CharField(_("SLA"), max_length=10, blank=True,
                                  choices=[("", _("on time")), ("at_risk", _("about to breach")),
                                           ("breached", _("breached"))])
+    # The closed loop (kind = case): the rule that opened it, why the customer was unhappy and what
+    # was done (both needed to resolve it), and the follow-up that tells whether they were recovered.
+    loop_rule = models.ForeignKey("CloseLoopRule", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="cases", verbose_name=_("close-loop rule"))
+    root_cause = models.ForeignKey("RootCause", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="items", verbose_name=_("root cause"))
+    resolution_note = models.TextField(_("what was done"), blank=True)
+    follow_up_sent_at = models.DateTimeField(_("follow-up sent"), null=True, blank=True)
+    follow_up_score = models.SmallIntegerField(_("follow-up score"), null=True, blank=True)
+    recovered = models.BooleanField(_("customer recovered"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -122,6 +137,7 @@ class FeedbackItem(OrgScopedModel):
             models.Index(fields=["organization", "-received_at", "-id"]),
             models.Index(fields=["organization", "status", "-received_at"]),
             models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["organization", "kind", "-received_at"], name="item_kind_idx"),
             # The inbox opens on the open items, newest first: a small index however many are closed.
             models.Index(fields=["organization", "-received_at", "-id"], name="item_open_newest_idx",
                          condition=models.Q(status__in=["new", "open", "waiting"])),
@@ -244,7 +260,12 @@ class Message(OrgScopedModel):
         RECEIVED = "received", _("received")
 
     item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="messages")
+    class Via(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        CALL = "call", _("Phone call")  # logged by the agent: nothing is sent
+
     direction = models.CharField(max_length=3, choices=Direction.choices)
+    via = models.CharField(_("via"), max_length=5, choices=Via.choices, default=Via.EMAIL)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+")
     text = models.TextField(_("message"))
@@ -358,3 +379,89 @@ class PainPointEvidence(OrgScopedModel):
 
     def __str__(self):
         return f"{self.pain_point_id} ← {self.item_id or self.tag_id}"
+
+
+class RootCause(OrgScopedModel):
+    """Why customers were unhappy, as a managed tree (delivery → late): a case is resolved with
+    one, so the outer loop can count causes and fix the ones that matter."""
+
+    name = models.CharField(_("name"), max_length=120)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               verbose_name=_("part of"))
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["parent_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "parent", "name"], name="root_cause_unique",
+                                    nulls_distinct=False),
+        ]
+
+    def __str__(self):
+        return f"{self.parent} → {self.name}" if self.parent_id else self.name
+
+
+class CloseLoopRule(OrgScopedModel):
+    """When a survey answer matches every condition that is set, open a case (call the customer
+    back within `contact_within_hours`) or thank a promoter. Rules run once, when the answer is
+    recorded; "apply to the last N days" runs one over older answers on purpose."""
+
+    class Band(models.TextChoices):
+        ANY = "", _("Any score")
+        UNHAPPY = "unhappy", _("Unhappy: NPS 0–6, CSAT 1–2, CES 1–3")
+        PROMOTER = "promoter", _("Promoters: NPS 9–10")
+
+    class Action(models.TextChoices):
+        OPEN_CASE = "case", _("Open a case to call the customer back")
+        THANK = "thank", _("Thank the customer by e-mail")
+
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    # Conditions (empty = any)
+    survey = models.ForeignKey("surveys.Survey", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("survey"))
+    survey_type = models.CharField(_("survey type"), max_length=10, blank=True,
+                                   choices=[("nps", "NPS"), ("csat", "CSAT"), ("ces", "CES"), ("csi", "CSI")])
+    touchpoint = models.ForeignKey(Touchpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                   verbose_name=_("touchpoint"))
+    channel = models.ForeignKey("journeys.Channel", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+", verbose_name=_("channel"))
+    segment = models.CharField(_("customer segment"), max_length=100, blank=True)
+    band = models.CharField(_("score"), max_length=10, choices=Band.choices, blank=True)
+    keywords = models.CharField(_("comment has any of the words"), max_length=500, blank=True,
+                                help_text=_("Comma-separated; every form of a word matches."))
+    negative_comment = models.BooleanField(_("comment sounds negative"), default=False)
+    # What to do
+    action = models.CharField(_("then"), max_length=5, choices=Action.choices, default=Action.OPEN_CASE)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="+", verbose_name=_("tags"))
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=FeedbackItem.Priority.choices,
+                                                default=FeedbackItem.Priority.HIGH)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("team"))
+    assign = models.CharField(_("assign to an agent"), max_length=12, choices=RoutingRule.Assign.choices, blank=True)
+    contact_within_hours = models.PositiveIntegerField(_("contact the customer within (hours)"), default=48)
+    close_within_hours = models.PositiveIntegerField(_("close the loop within (hours)"), default=120)
+    script_hint = models.TextField(_("what to say on the call"), blank=True)
+    follow_up = models.BooleanField(_("ask the customer again once resolved"), default=True,
+                                    help_text=_("An e-mail with the same question: a better score means recovered."))
+    review_url = models.URLField(_("ask promoters for a review at"), blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class PromoterThanks(OrgScopedModel):
+    """The thank-you e-mail to a promoter: one per answer (the row is the claim), sent by a worker."""
+
+    response = models.OneToOneField("surveys.Response", on_delete=models.CASCADE, related_name="thanks")
+    rule = models.ForeignKey(CloseLoopRule, null=True, on_delete=models.SET_NULL, related_name="+")
+    to_address = models.EmailField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"thanks for {self.response_id}"
