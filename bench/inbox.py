@@ -52,7 +52,7 @@ def _populate(org, agents, tags, teams, touchpoints):
             SELECT %(org)s, (ARRAY['survey','email','chat','review','social','call'])[1 + ((g / 2) %% 6)], 'b' || g,
                    subj.v[1 + (g %% array_length(subj.v, 1))] || ' ' ||
                        replace(det.v[1 + ((g / 7) %% array_length(det.v, 1))], '{{n}}', (g %% 100000)::text),
-                   CASE WHEN g %% 4 = 0 THEN (g * 7919) %% 11 END, (ARRAY['ru','en','lv'])[1 + ((g / 3) %% 3)],
+                   CASE WHEN g %% 4 = 0 THEN (g::bigint * 7919) %% 11 END, (ARRAY['ru','en','lv'])[1 + ((g / 3) %% 3)],
                    ((g / 56) %% 3) - 1,
                    now() - (((%(n)s - g)::float / %(n)s * {DAYS}) || ' days')::interval,
                    CASE WHEN g > %(n)s * 0.95 THEN (ARRAY['new','open','waiting'])[1 + (g %% 3)]
