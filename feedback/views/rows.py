@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
@@ -44,23 +43,23 @@ class Row:
 def rows(items) -> list[Row]:
     sentiments = {1: ("positive", _("positive")), 0: ("neutral", _("neutral")), -1: ("negative", _("negative"))}
     sla_labels = {"breached": _("breached"), "at_risk": _("about to breach")}
-    priorities = dict(FeedbackItem.Priority.choices)
-    statuses = dict(FeedbackItem.Status.choices)
-    sources = dict(FeedbackItem.Source.choices)
+    # Labels translated once per page, not once per row.
+    priorities, statuses, sources = ({value: str(label) for value, label in choices} for choices in (
+        FeedbackItem.Priority.choices, FeedbackItem.Status.choices, FeedbackItem.Source.choices))
     url = reverse("feedback:item_detail", args=[0])[:-2]  # ".../items/" — one reverse for the page
     out = []
     for item in items:
         sentiment, sentiment_label = sentiments.get(item.sentiment, ("", ""))
         assignee = item.assignee
         out.append(Row(
-            pk=item.pk, version=item.version, url=f"{url}{item.pk}/", text=Truncator(item.text).chars(180),
-            source=str(sources.get(item.source, item.source)), customer=str(item.customer) if item.customer else "",
+            pk=item.pk, version=item.version, url=f"{url}{item.pk}/", text=_short(item.text),
+            source=sources.get(item.source, item.source), customer=str(item.customer) if item.customer else "",
             touchpoint=item.touchpoint.name if item.touchpoint else "", rating=item.rating, sentiment=sentiment,
             sentiment_label=sentiment_label, tags=[t.name for t in item.tags.all()], priority=item.priority,
-            priority_label=str(priorities.get(item.priority, "")), status=str(statuses.get(item.status, "")),
+            priority_label=priorities.get(item.priority, ""), status=statuses.get(item.status, ""),
             assignee=(assignee.get_full_name() or assignee.username) if assignee else "",
             team=item.team.name if item.team else "", sla_state=item.sla_state,
-            sla_label=str(sla_labels.get(item.sla_state, "")),
+            sla_label=sla_labels.get(item.sla_state, ""),
             due=date_format(localtime(item.resolution_due), "SHORT_DATETIME_FORMAT")
             if item.resolution_due and item.status not in DONE else "",
             received=date_format(localtime(item.received_at), "SHORT_DATETIME_FORMAT"),
@@ -68,9 +67,24 @@ def rows(items) -> list[Row]:
     return out
 
 
+def _short(text: str, length: int = 180) -> str:
+    return text if len(text) <= length else text[:length - 1].rstrip() + "…"
+
+
+def _choices(field):
+    """A field's choices; a model field's read with one plain query (Django's choice iterator
+    opens a server-side cursor per field, a millisecond or two each on PostgreSQL)."""
+    form_field = field.field
+    queryset = getattr(form_field, "queryset", None)
+    if queryset is None:
+        return form_field.choices
+    empty = [("", form_field.empty_label)] if form_field.empty_label is not None else []
+    return empty + [(form_field.prepare_value(obj), form_field.label_from_instance(obj)) for obj in queryset]
+
+
 def options(field, value) -> str:
     """A select's options as HTML (escaped), without the widget templates' cost per option."""
     current = "" if value is None else str(value)
     return format_html_join("", "<option value=\"{}\"{}>{}</option>", (
         (choice, mark_safe(" selected") if str(choice) == current else "", label)  # noqa: S308 — a constant
-        for choice, label in field.field.choices))
+        for choice, label in _choices(field)))
