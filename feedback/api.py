@@ -26,9 +26,21 @@ from cxplatform.tenancy import scoped
 from journeys.api import OrgPrimaryKey
 from journeys.models import Channel, Touchpoint
 
-from . import configuration, conversation, services, webhooks
+from . import configuration, conversation, loop, services, webhooks
 from .forms import agents_of
-from .models import CannedReply, FeedbackItem, Message, Note, RoutingRule, SlaPolicy, Tag, Team, WebhookEndpoint
+from .models import (
+    CannedReply,
+    CloseLoopRule,
+    FeedbackItem,
+    Message,
+    Note,
+    RootCause,
+    RoutingRule,
+    SlaPolicy,
+    Tag,
+    Team,
+    WebhookEndpoint,
+)
 
 INCOMING_SOURCES = [s for s in FeedbackItem.Source.choices if s[0] != FeedbackItem.Source.SURVEY]
 THEN_STATUSES = [s for s in FeedbackItem.Status.choices if s[0] in (FeedbackItem.Status.WAITING,
@@ -74,7 +86,8 @@ class ItemSerializer(serializers.ModelSerializer):
         fields = ["id", "source", "source_id", "text", "rating", "language", "sentiment", "received_at", "status",
                   "priority", "customer", "channel", "touchpoint", "team", "assignee", "tags", "response", "version",
                   "first_response_due", "resolution_due", "first_responded_at", "resolved_at", "sla_state",
-                  "created_at", "updated_at"]
+                  "kind", "loop_rule", "root_cause", "resolution_note", "follow_up_sent_at", "follow_up_score",
+                  "recovered", "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -157,7 +170,51 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "direction", "to_address", "status", "sent_at", "created_at"]
 
 
-class ItemViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CallSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=20_000)
+    reached = serializers.BooleanField(default=True)
+
+
+class CloseLoopSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    root_cause = OrgPrimaryKey(queryset=RootCause.objects.filter(active=True))
+    note = serializers.CharField(max_length=20_000)
+    follow_up = serializers.BooleanField(default=False)
+
+
+class CaseActions:
+    """`POST items/<id>/call/` logs a call; `POST items/<id>/close-loop/` resolves a case with its
+    root cause and what was done (a case cannot be resolved through PATCH)."""
+
+    @action(detail=True, methods=["post"], serializer_class=CallSerializer)
+    def call(self, request, pk=None):
+        item = self.get_object()
+        body = CallSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            message = loop.log_call(item, request.user, body.validated_data["note"],
+                                    reached=body.validated_data["reached"])
+        except loop.CaseError as exc:
+            raise ValidationError({"note": [str(exc)]}) from None
+        return ApiResponse(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], url_path="close-loop", serializer_class=CloseLoopSerializer)
+    def close_loop(self, request, pk=None):
+        item = self.get_object()
+        body = CloseLoopSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        try:
+            item = loop.resolve_case(item, request.user, d["version"], root_cause=d["root_cause"], note=d["note"],
+                                     follow_up=d["follow_up"])
+        except loop.CaseError as exc:
+            raise ValidationError({"detail": [str(exc)]}) from None
+        except services.StaleEdit:
+            raise Conflict() from None
+        return ApiResponse(ItemSerializer(item).data)
+
+
+class ItemViewSet(CaseActions, OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """`POST` an item (201 when new, 200 with the existing item for a source id already seen, or
     with the item a `reply_to` continues). `PATCH` triages it, naming the `version` read: a stale
     version is a 409 and changes nothing."""
@@ -165,7 +222,7 @@ class ItemViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
     queryset = FeedbackItem.objects.prefetch_related("tags")
     serializer_class = ItemSerializer
     filterset_fields = ["source", "status", "priority", "touchpoint", "channel", "team", "assignee", "sentiment",
-                        "customer"]
+                        "customer", "kind", "root_cause"]
     write_capability = Capability.WORK_INBOX
 
     def get_serializer_class(self):
@@ -192,6 +249,8 @@ class ItemViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
             item = services.triage(item, request.user, version, tags=tags, **d)
         except services.StaleEdit:
             raise Conflict() from None
+        except services.CaseNeedsRootCause as exc:
+            raise ValidationError({"status": [str(exc.message)]}) from None
         return ApiResponse(ItemSerializer(item).data)
 
     @action(detail=True, methods=["get", "post"], serializer_class=NoteSerializer)
@@ -427,6 +486,74 @@ class WebhookReceiver(APIView):
         return ApiResponse({"items": results}, status=status.HTTP_201_CREATED if any_new else status.HTTP_200_OK)
 
 
+class RootCauseSerializer(serializers.ModelSerializer):
+    parent = OrgPrimaryKey(queryset=RootCause.objects.filter(parent__isnull=True), required=False, allow_null=True)
+
+    class Meta:
+        model = RootCause
+        fields = ["id", "name", "parent", "active"]
+
+    def validate(self, attrs):
+        name = attrs.get("name", getattr(self.instance, "name", None))
+        parent = attrs.get("parent", getattr(self.instance, "parent", None))
+        taken = RootCause.objects.filter(organization=self.context["organization"], name=name, parent=parent)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError({"name": [_("There is already a root cause with this name here.")]})
+        return attrs
+
+
+class RootCauseViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+    queryset = RootCause.objects.select_related("parent")
+    serializer_class = RootCauseSerializer
+    write_capability = Capability.DESIGN
+
+
+class CloseLoopRuleSerializer(serializers.ModelSerializer):
+    survey = OrgPrimaryKey(queryset=CloseLoopRule._meta.get_field("survey").related_model.objects.all(),
+                           required=False, allow_null=True)
+    touchpoint = OrgPrimaryKey(queryset=Touchpoint.objects.all(), required=False, allow_null=True)
+    channel = OrgPrimaryKey(queryset=Channel.objects.all(), required=False, allow_null=True)
+    team = OrgPrimaryKey(queryset=Team.objects.all(), required=False, allow_null=True)
+    tags = OrgPrimaryKey(queryset=Tag.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = CloseLoopRule
+        fields = ["id", "name", "position", "active", "survey", "survey_type", "touchpoint", "channel", "segment",
+                  "band", "keywords", "negative_comment", "action", "tags", "priority", "team", "assign",
+                  "contact_within_hours", "close_within_hours", "script_hint", "follow_up", "review_url"]
+
+    def validate(self, attrs):
+        def value(name):
+            return attrs.get(name, getattr(self.instance, name, None))
+
+        with _setting_rules():
+            configuration.check_rule(rating_min=None, rating_max=None, assign=value("assign"), team=value("team"))
+        if (value("close_within_hours") or 0) < (value("contact_within_hours") or 0):
+            raise ValidationError({"close_within_hours": [_("The loop cannot close before the customer is called.")]})
+        return attrs
+
+
+class CloseLoopRuleViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+    """Close-loop rules; `POST …/<id>/apply/ {"days": 30}` runs one over past answers on purpose."""
+
+    queryset = CloseLoopRule.objects.prefetch_related("tags")
+    serializer_class = CloseLoopRuleSerializer
+    write_capability = Capability.ADMINISTER
+
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        rule = self.get_object()
+        try:
+            days = int(request.data.get("days"))
+        except (TypeError, ValueError):
+            days = 0
+        if not 1 <= days <= 365:
+            raise ValidationError({"days": [_("Say how many days back to look: from 1 to 365.")]})
+        return ApiResponse({"applied": loop.apply_rule(rule, days)})
+
+
 ROUTES = [
     ("feedback/items", ItemViewSet, "feedback-item"),
     ("feedback/tags", TagViewSet, "feedback-tag"),
@@ -435,4 +562,6 @@ ROUTES = [
     ("feedback/sla-policies", SlaPolicyViewSet, "feedback-sla-policy"),
     ("feedback/canned-replies", CannedReplyViewSet, "feedback-canned-reply"),
     ("feedback/webhooks", WebhookEndpointViewSet, "feedback-webhook-endpoint"),
+    ("feedback/root-causes", RootCauseViewSet, "feedback-root-cause"),
+    ("feedback/close-loop-rules", CloseLoopRuleViewSet, "feedback-close-loop-rule"),
 ]

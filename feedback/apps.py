@@ -12,4 +12,5 @@ class FeedbackConfig(AppConfig):
         from . import handlers
 
         events.register("response.recorded", handlers.response_recorded)
+        events.register("response.recorded", handlers.close_loop)  # after the comment's item exists
         events.register("feedback.item_received", handlers.item_received)

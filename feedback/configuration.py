@@ -16,7 +16,7 @@ from cxplatform.models import Capability
 from cxplatform.tenancy import scoped
 
 from .forms import agents_of
-from .models import CannedReply, RoutingRule, SlaPolicy, Team, WebhookEndpoint
+from .models import CannedReply, CloseLoopRule, RootCause, RoutingRule, SlaPolicy, Team, WebhookEndpoint
 
 
 def check_time_zone(value: str) -> None:
@@ -108,6 +108,37 @@ class SlaPolicyForm(_OrgForm):
         return d
 
 
+class RootCauseForm(_OrgForm):
+    class Meta:
+        model = RootCause
+        fields = ["name", "parent", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A tree two levels deep (delivery → late): a parent is a top-level cause, never itself.
+        parents = self.fields["parent"].queryset.filter(parent__isnull=True)
+        self.fields["parent"].queryset = parents.exclude(pk=self.instance.pk) if self.instance.pk else parents
+
+
+class CloseLoopRuleForm(_OrgForm):
+    review_url = forms.URLField(label=_("ask promoters for a review at"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = CloseLoopRule
+        fields = ["name", "position", "active", "survey", "survey_type", "touchpoint", "channel", "segment", "band",
+                  "keywords", "negative_comment", "action", "tags", "priority", "team", "assign",
+                  "contact_within_hours", "close_within_hours", "script_hint", "follow_up", "review_url"]
+        widgets = {"tags": forms.CheckboxSelectMultiple, "script_hint": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self):
+        d = super().clean()
+        check_rule(rating_min=None, rating_max=None, assign=d.get("assign"), team=d.get("team"))
+        if d.get("contact_within_hours") is not None and d.get("close_within_hours") is not None \
+                and d["close_within_hours"] < d["contact_within_hours"]:
+            raise ValidationError({"close_within_hours": _("The loop cannot close before the customer is called.")})
+        return d
+
+
 class CannedReplyForm(_OrgForm):
     class Meta:
         model = CannedReply
@@ -187,6 +218,9 @@ SECTIONS = [
             ("name", "position", "active", "team", "assign")),
     Section("sla", SlaPolicy, SlaPolicyForm, _("SLA policies"), Capability.ADMINISTER,
             ("priority", "first_response_hours", "resolution_hours", "business_hours")),
+    Section("loop", CloseLoopRule, CloseLoopRuleForm, _("Close-loop rules"), Capability.ADMINISTER,
+            ("name", "position", "active", "band", "action", "team", "contact_within_hours")),
+    Section("causes", RootCause, RootCauseForm, _("Root causes"), Capability.DESIGN, ("name", "parent", "active")),
     Section("canned", CannedReply, CannedReplyForm, _("Canned replies"), Capability.DESIGN, ("title", "language")),
     Section("webhooks", WebhookEndpoint, WebhookEndpointForm, _("Webhooks"), Capability.ADMINISTER,
             ("name", "source", "active", "received")),

@@ -12,10 +12,21 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from surveys.models import Response
+from surveys.models import SCALES, Response
 
-from . import routing, sla
-from .models import CannedReply, FeedbackItem, ItemEvent, Message, RoutingRule, SlaPolicy, Tag, Team
+from . import loop, routing, sla
+from .models import (
+    CannedReply,
+    CloseLoopRule,
+    FeedbackItem,
+    ItemEvent,
+    Message,
+    RootCause,
+    RoutingRule,
+    SlaPolicy,
+    Tag,
+    Team,
+)
 from .services import Voice, ensure_default_tags, ingest
 
 TEAMS = [
@@ -78,6 +89,7 @@ def load(demo):
         _setup(org)
         _other_voices(org, demo)
         _work_history(org, demo)
+        _closed_loop(org, demo)
 
 
 def _survey_comments(org):
@@ -169,3 +181,70 @@ def _work_history(org, demo):
         message.created_at = message.sent_at
     Message.objects.bulk_update(created, ["created_at"], batch_size=1000)
     ItemEvent.objects.bulk_create(events, batch_size=1000)
+
+
+LOOP_DAYS = 120  # unhappy answers of the last four months were called back
+SCRIPT = ("Introduce yourself and thank them for answering. Say what they told us in their words, apologise, "
+          "ask what happened and what would put it right. Agree on one concrete step and when they will hear "
+          "from us. Do not argue about the score.")
+CAUSE_WORDS = [  # the words of a comment → the leaf of the demo's root-cause tree it points to
+    (("courier", "delivery", "курьер", "доставк", "kurjer", "piegād"), "Late"),
+    (("battery", "батаре", "akumulator"), "Battery range"),
+    (("app", "приложени", "lietotn", "pair"), "Pairing"),
+    (("repair", "ремонт", "remont"), "Repair took too long"),
+    (("support", "hold", "поддержк"), "Slow answer"),
+    (("scratch", "царапин"), "Damaged"),
+]
+
+
+def _closed_loop(org, demo):
+    """Close-loop rules as VoltRide runs them, and four months of call-backs: the unhappy answers
+    with a comment became cases; the resolved ones have their root cause, and most customers
+    were asked again."""
+    from django.utils import translation
+
+    rng = random.Random(f"{org.slug}:closed-loop")  # noqa: S311
+    with translation.override("en"):  # the demo's tree reads in English whatever the organization's language
+        loop.ensure_root_causes(org)
+    causes = {c.name: c for c in RootCause.objects.filter(organization=org, parent__isnull=False)}
+    tags = {t.name: t for t in Tag.objects.filter(organization=org)}
+    support = Team.objects.filter(organization=org, name="Support team").first()
+    unhappy = CloseLoopRule.objects.create(
+        organization=org, name="Unhappy answer → call back within 48 hours", band=CloseLoopRule.Band.UNHAPPY,
+        team=support, assign=RoutingRule.Assign.ROUND_ROBIN, contact_within_hours=48, close_within_hours=120,
+        script_hint=SCRIPT, follow_up=True)
+    unhappy.tags.set([t for name, t in tags.items() if name == "sūdzība"])
+    CloseLoopRule.objects.create(organization=org, name="Promoters: thank and ask for a review", position=1,
+                                 band=CloseLoopRule.Band.PROMOTER, action=CloseLoopRule.Action.THANK,
+                                 review_url="https://www.trustpilot.com/review/voltride.example")
+    now = timezone.now()
+    cases = list(FeedbackItem.objects.filter(
+        organization=org, source=FeedbackItem.Source.SURVEY, response__band__in=sorted(loop.UNHAPPY_BANDS),
+        received_at__gte=now - timedelta(days=LOOP_DAYS)).select_related("response__survey"))
+    for item in cases:
+        item.kind, item.loop_rule, item.priority = FeedbackItem.Kind.CASE, unhappy, FeedbackItem.Priority.HIGH
+        item.team = support or item.team
+        item.first_response_due, item.resolution_due = sla.due_times(item, None)
+        if item.status in sla.DONE:
+            # Most were reached within two days; some waited longer.
+            item.first_responded_at = item.received_at + timedelta(hours=rng.choice([3, 6, 20, 30, 40, 60]))
+            item.resolved_at = max(item.resolved_at or now, item.first_responded_at + timedelta(hours=4))
+            if rng.random() < 0.15:  # a few took longer than the five days the rule allows
+                item.resolved_at = item.received_at + timedelta(days=rng.randint(6, 9))
+            text = item.text.lower()
+            leaf = next((cause for words, cause in CAUSE_WORDS if any(w in text for w in words)), "Quality")
+            item.root_cause = causes.get(leaf)
+            item.resolution_note = "Called the customer, apologised and agreed on a fix."
+            if item.customer_id and item.response.score is not None and rng.random() < 0.6:
+                item.follow_up_sent_at = item.resolved_at + timedelta(hours=2)
+                low, high = SCALES.get(item.response.survey.survey_type, (1, 5))
+                item.follow_up_score = max(low, min(high, item.response.score + rng.choice([-1, 0, 1, 2, 3, 4])))
+                item.recovered = item.follow_up_score > item.response.score
+        else:
+            item.sla_state = sla.state_of(item, now, timedelta(hours=4))
+    FeedbackItem.objects.bulk_update(cases, [
+        "kind", "loop_rule", "priority", "team", "first_response_due", "resolution_due", "first_responded_at",
+        "resolved_at", "root_cause", "resolution_note", "follow_up_sent_at", "follow_up_score", "recovered",
+        "sla_state"], batch_size=500)
+    ItemEvent.objects.bulk_create([ItemEvent(item=item, action="loop_opened", details={"rule": unhappy.name})
+                                   for item in cases], batch_size=1000)

@@ -52,7 +52,7 @@ class InboxFilterForm(forms.Form):
     """The inbox's filters, read from the query string (so a view is a link to share or save).
     A value that is not valid here is ignored, never an error page."""
 
-    VIEWS = [("open", _("Open")), ("mine", _("Mine")), ("unassigned", _("Unassigned")),
+    VIEWS = [("open", _("Open")), ("mine", _("Mine")), ("cases", _("Call-backs")), ("unassigned", _("Unassigned")),
              ("breaching", _("Breaching soon")), ("urgent", _("Urgent")), ("all", _("All"))]
 
     view = forms.ChoiceField(choices=VIEWS, required=False)
@@ -178,3 +178,32 @@ class ManualItemForm(forms.Form):
         return Voice(source=d["source"], text=d["text"], rating=d["rating"], touchpoint=d["touchpoint"],
                      channel=d["touchpoint"].channel if d["touchpoint"] else None,
                      customer_ref=ref if set(ref) - {"name"} else None)
+
+
+class CallForm(forms.Form):
+    note = forms.CharField(label=_("What was said on the call"), max_length=20_000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    reached = forms.BooleanField(label=_("I reached the customer"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_call_%s")
+        super().__init__(*args, **kwargs)
+
+
+class CloseLoopForm(forms.Form):
+    """Resolving a call-back case: why the customer was unhappy, what was done, and whether to ask
+    them again."""
+
+    root_cause = forms.ModelChoiceField(label=_("Why the customer was unhappy"), queryset=None)
+    note = forms.CharField(label=_("What was done"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}))
+    follow_up = forms.BooleanField(label=_("Ask the customer the survey's question again by e-mail"),
+                                   required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, organization, **kwargs):
+        kwargs.setdefault("auto_id", "id_loop_%s")
+        super().__init__(*args, **kwargs)
+        from .models import RootCause
+
+        self.fields["root_cause"].queryset = scoped(RootCause, organization).filter(active=True).select_related(
+            "parent").order_by("parent__name", "name")

@@ -1,11 +1,15 @@
 """Event handlers of the inbox (registered in FeedbackConfig.ready). Idempotent: the item of a
 survey comment is keyed by its response."""
 
-from . import routing, services
+from . import loop, routing, services
 
 
 def response_recorded(*, response_id: int, **_ids) -> None:
     services.from_survey_response(response_id)
+
+
+def close_loop(*, response_id: int, **_ids) -> None:
+    loop.on_response(response_id)
 
 
 def item_received(*, item_id: int, **_ids) -> None:

@@ -119,6 +119,7 @@ class FeedbackItem(OrgScopedModel):
     root_cause = models.ForeignKey("RootCause", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="items", verbose_name=_("root cause"))
     resolution_note = models.TextField(_("what was done"), blank=True)
+    follow_up_wanted = models.BooleanField(default=False)  # asked for on resolving; sent by a worker
     follow_up_sent_at = models.DateTimeField(_("follow-up sent"), null=True, blank=True)
     follow_up_score = models.SmallIntegerField(_("follow-up score"), null=True, blank=True)
     recovered = models.BooleanField(_("customer recovered"), null=True, blank=True)
@@ -143,8 +144,8 @@ class FeedbackItem(OrgScopedModel):
                          condition=models.Q(status__in=["new", "open", "waiting"])),
             # The views' counts read only this (an index-only scan of the open items).
             models.Index(fields=["organization"], name="item_open_counts_idx",
-                         include=["assignee", "priority", "sla_state", "first_responded_at", "first_response_due",
-                                  "resolution_due"],
+                         include=["assignee", "priority", "sla_state", "kind", "first_responded_at",
+                                  "first_response_due", "resolution_due"],
                          condition=models.Q(status__in=["new", "open", "waiting"])),
         ]
 

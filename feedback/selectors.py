@@ -35,6 +35,8 @@ def _view(qs, view: str, user):
         return qs.filter(assignee=user)
     if view == "unassigned":
         return qs.filter(assignee__isnull=True)
+    if view == "cases":
+        return qs.filter(kind=FeedbackItem.Kind.CASE)
     if view == "urgent":
         return qs.filter(priority=FeedbackItem.Priority.URGENT)
     if view == "breaching":
@@ -72,6 +74,7 @@ def view_counts(organization, user) -> dict:
     one = Value(1)
     return scoped(FeedbackItem, organization).filter(status__in=OPEN).aggregate(
         open=Count(one), mine=Count(one, filter=Q(assignee=user)),
+        cases=Count(one, filter=Q(kind=FeedbackItem.Kind.CASE)),
         unassigned=Count(one, filter=Q(assignee__isnull=True)),
         urgent=Count(one, filter=Q(priority=FeedbackItem.Priority.URGENT)),
         breaching=Count(one, filter=breaching()))

@@ -1,7 +1,7 @@
 """Business rules of the inbox: every voice becomes exactly one item, whatever the retries."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -114,6 +114,12 @@ class StaleEdit(Exception):
     """Someone changed the item after this agent opened it: nothing was saved."""
 
 
+class CaseNeedsRootCause(ValueError):
+    """A closed-loop case is resolved with its root cause and what was done (loop.resolve_case)."""
+
+    message = _("A call-back case is resolved with its root cause and what was done: use “Close the loop”.")
+
+
 TRIAGE_FIELDS = {"status", "priority", "team", "assignee"}
 MENTION = re.compile(r"@([\w.+-]+)")
 
@@ -125,6 +131,8 @@ def triage(item: FeedbackItem, actor, version: int, tags=None, **changes) -> Fee
     unknown = set(changes) - TRIAGE_FIELDS
     if unknown:
         raise ValueError(f"not a triage field: {sorted(unknown)}")
+    if item.kind == FeedbackItem.Kind.CASE and changes.get("status") in sla.DONE and item.root_cause_id is None:
+        raise CaseNeedsRootCause()
     now = timezone.now()
     clock = {}
     if changes.get("status") not in (None, FeedbackItem.Status.NEW) and item.first_responded_at is None:
@@ -173,6 +181,7 @@ def add_note(item: FeedbackItem, author, text: str):
 class BulkOutcome:
     updated: list[int]
     stale: list[int]  # changed by someone since the agent's list was loaded: left as they are
+    cases: list[int] = field(default_factory=list)  # call-back cases, which close with their root cause
 
 
 def bulk_triage(organization, actor, versions: dict[int, int], *, add_tag=None, assignee=None,
@@ -193,6 +202,8 @@ def bulk_triage(organization, actor, versions: dict[int, int], *, add_tag=None, 
             triage(item, actor, versions[item.pk], tags=tags, **changes)
         except StaleEdit:
             outcome.stale.append(item.pk)
+        except CaseNeedsRootCause:
+            outcome.cases.append(item.pk)
         else:
             outcome.updated.append(item.pk)
     return outcome

@@ -38,9 +38,14 @@ def add_business_hours(start: datetime, hours: int, policy: SlaPolicy) -> dateti
 
 
 def due_times(item: FeedbackItem, policy: SlaPolicy | None) -> tuple[datetime | None, datetime | None]:
+    """The item's first-response and resolution targets. A closed-loop case keeps its rule's
+    inner-loop clock ("call back within 48 hours"), in calendar hours: customers wait at weekends too."""
+    start = item.received_at
+    rule = item.loop_rule if item.kind == FeedbackItem.Kind.CASE and item.loop_rule_id else None
+    if rule is not None:
+        return start + timedelta(hours=rule.contact_within_hours), start + timedelta(hours=rule.close_within_hours)
     if policy is None:
         return None, None
-    start = item.received_at
     if policy.business_hours:
         return (add_business_hours(start, policy.first_response_hours, policy),
                 add_business_hours(start, policy.resolution_hours, policy))

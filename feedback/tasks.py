@@ -2,7 +2,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from . import conversation, sla
+from . import conversation, loop, sla
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -22,3 +22,22 @@ def send_reply(message_id: int) -> bool:
 def send_queued_replies() -> int:
     """Every minute: hand on the replies whose task was lost."""
     return conversation.requeue_lost()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(SMTPException, OSError),
+             retry_backoff=60, max_retries=5)
+def send_follow_up(item_id: int) -> bool:
+    """After a case is resolved: ask the customer the survey's question again."""
+    return loop.send_follow_up(item_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(SMTPException, OSError),
+             retry_backoff=60, max_retries=5)
+def send_thanks(thanks_id: int) -> bool:
+    return loop.send_thanks(thanks_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def hand_on_loop_mail() -> int:
+    """Every few minutes: follow-ups and thank-yous whose task was lost."""
+    return loop.hand_on_lost()

@@ -17,6 +17,8 @@ urlpatterns = [
     path("items/<int:feedback_item_id>/triage/", item.item_triage, name="item_triage"),
     path("items/<int:feedback_item_id>/notes/", item.item_note, name="item_note"),
     path("items/<int:feedback_item_id>/reply/", item.item_reply, name="item_reply"),
+    path("items/<int:feedback_item_id>/call/", item.item_call, name="item_call"),
+    path("items/<int:feedback_item_id>/close-loop/", item.item_close_loop, name="item_close_loop"),
     path("items/<int:feedback_item_id>/canned/<int:canned_reply_id>/", item.canned_reply_text,
          name="canned_reply_text"),
     path("customers/<int:customer_id>/profile/", item.customer_profile, name="customer_profile"),
@@ -28,7 +30,8 @@ urlpatterns = [
     path("settings/", configuration.settings_index, name="settings"),
     *[route
       for kind, id_name in (("teams", "team_id"), ("rules", "routingrule_id"), ("sla", "slapolicy_id"),
-                            ("canned", "cannedreply_id"), ("webhooks", "webhookendpoint_id"))
+                            ("canned", "cannedreply_id"), ("webhooks", "webhookendpoint_id"),
+                            ("loop", "closelooprule_id"), ("causes", "rootcause_id"))
       for route in (
           path(f"settings/{kind}/new/", configuration.settings_create, {"kind": kind}, name=f"settings_{kind}_new"),
           path(f"settings/{kind}/<int:{id_name}>/", configuration.settings_edit, {"kind": kind},
@@ -36,6 +39,7 @@ urlpatterns = [
           path(f"settings/{kind}/<int:{id_name}>/delete/", configuration.settings_delete, {"kind": kind},
                name=f"settings_{kind}_delete"),
       )],
+    path("settings/loop/<int:closelooprule_id>/apply/", configuration.loop_rule_apply, name="loop_rule_apply"),
     # Import from CSV/XLSX (views/imports.py)
     path("import/", imports.upload, name="import"),
 ]

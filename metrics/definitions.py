@@ -247,6 +247,16 @@ EXPLANATIONS = {
     "sla_compliance": (_("SLA compliance"), _(
         "The share of customer messages answered and resolved within the times we promised (the service "
         "level agreement).")),
+    "contacted_in_time": (_("Called back in time"), _(
+        "Of the unhappy customers we promised to call back, the share we reached within the promised time.")),
+    "loop_closed_rate": (_("Loops closed in time"), _(
+        "Of the call-back cases, the share resolved — with the reason found and something done — within "
+        "the time we set ourselves.")),
+    "loop_close_time": (_("Time to close the loop"), _(
+        "How long it takes from an unhappy answer to its case being resolved: the middle value, in hours.")),
+    "recovery_rate": (_("Customers recovered"), _(
+        "Of the customers who answered again after we resolved their case, the share who gave a better "
+        "score than the first time.")),
     "clv": (_("Customer lifetime value"), _(
         "What an average customer brings over all the time they stay with us: revenue per month times the "
         "months a customer stays, judging by how many leave.")),

@@ -20,6 +20,7 @@ from . import definitions
 
 DONE = [FeedbackItem.Status.RESOLVED, FeedbackItem.Status.CLOSED]
 NAMES = ("first_response_time", "resolution_time", "fcr", "sla_compliance")
+LOOP_NAMES = ("contacted_in_time", "loop_closed_rate", "loop_close_time", "recovery_rate")
 
 
 class Median(Aggregate):
@@ -87,4 +88,31 @@ def inbox_figures(scope, now: datetime | None = None) -> dict[str, definitions.F
         "resolution_time": definitions.Figure("resolution_time", resolution, resolution_n, 0, {}, None, "h"),
         "fcr": definitions.rate("fcr", fcr["hits"], fcr["total"]),
         "sla_compliance": definitions.rate("sla_compliance", sla["hits"], sla["total"]),
+    }
+
+
+def loop_figures(scope, now: datetime | None = None) -> dict[str, definitions.Figure]:
+    """The closed loop's figures: of the period's call-back cases, the share contacted within
+    their rule's time and the share closed within it (counted once the outcome is known: done, or
+    past due); the median time to close a loop; and, of the customers who answered the follow-up,
+    the share recovered (a better score than the first)."""
+    now = now or timezone.now()
+    start, end = _moment(scope.start), _moment(scope.end)
+    cases = items_in(scope).filter(kind=FeedbackItem.Kind.CASE)
+    received = cases.filter(received_at__gte=start, received_at__lt=end)
+    contact = received.filter(first_response_due__isnull=False).filter(
+        Q(first_responded_at__isnull=False) | Q(first_response_due__lt=now)).aggregate(
+        total=Count("pk"), hits=Count("pk", filter=Q(first_responded_at__lte=F("first_response_due"))))
+    closing = received.filter(resolution_due__isnull=False).filter(
+        Q(resolved_at__isnull=False) | Q(resolution_due__lt=now)).aggregate(
+        total=Count("pk"), hits=Count("pk", filter=Q(resolved_at__lte=F("resolution_due"))))
+    resolved = cases.filter(resolved_at__gte=start, resolved_at__lt=end, status__in=DONE)
+    close_time, close_n = _median_hours(resolved, "resolved_at")
+    recovery = resolved.filter(recovered__isnull=False).aggregate(
+        total=Count("pk"), hits=Count("pk", filter=Q(recovered=True)))
+    return {
+        "contacted_in_time": definitions.rate("contacted_in_time", contact["hits"], contact["total"]),
+        "loop_closed_rate": definitions.rate("loop_closed_rate", closing["hits"], closing["total"]),
+        "loop_close_time": definitions.Figure("loop_close_time", close_time, close_n, 0, {}, None, "h"),
+        "recovery_rate": definitions.rate("recovery_rate", recovery["hits"], recovery["total"]),
     }

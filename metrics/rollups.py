@@ -14,6 +14,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Sum, Text
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, TruncDate
 
+from feedback.loop import FOLLOW_UP_FIELD
 from surveys.models import Answer, Question, Response, SurveyType
 
 from .models import DailyRollup
@@ -34,7 +35,10 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 def _responses(organization, start: date, end: date, survey_ids=None):
     lo, hi = _bounds(start, end)
-    qs = Response.objects.filter(organization=organization).annotate(
+    # A closed-loop follow-up is asked only of customers we called back: it is the case's
+    # recovery figure, not another answer of the survey's population.
+    qs = Response.objects.filter(organization=organization).exclude(
+        hidden_fields__has_key=FOLLOW_UP_FIELD).annotate(
         moment=Coalesce("submitted_at", "started_at"),
     ).filter(moment__gte=lo, moment__lt=hi)
     if survey_ids is not None:

@@ -141,6 +141,7 @@ def figures_from(scope: Scope, rows: list[dict]) -> dict:
     value = customer_value(scope.organization, scope.start, scope.end, scope.segments)
     result["churn_rate"], result["clv"] = value["churn_rate"], value["clv"]
     result.update(operations.inbox_figures(scope))
+    result.update(operations.loop_figures(scope))
     return result
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from cxplatform.tenancy import scoped
 
 from .models import Answer, Distribution, DistributionDay, Question, Response
+from .services import localized
 
 # A response not completed yet has no submission time: it is dated by when it was started.
 ANSWERED_AT = Coalesce("submitted_at", "started_at")
@@ -131,3 +132,23 @@ def links_at_touchpoint(organization, touchpoint_id) -> dict:
     unlinked = scoped(Response, organization).filter(touchpoint_id=touchpoint_id, distribution__isnull=True,
                                                      status=Response.Status.COMPLETED).count()
     return {"links": links, "unlinked": unlinked}
+
+
+def answer_display(question, answer, language):
+    """What the respondent answered, as the reader should see it (choice labels, not values)."""
+    if answer is None:
+        return None
+    if question.kind in (Question.Kind.CSI_ATTRIBUTE, Question.Kind.RATING):
+        return answer.number
+    if question.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE):
+        labels = {c.get("value"): localized(c.get("label"), language) for c in question.choices or []}
+        return ", ".join(labels.get(value) or str(value) for value in answer.choices or [])
+    return answer.text
+
+
+def answer_rows(response, language: str) -> list[dict]:
+    """Every question of the response's survey with what was answered (None where skipped)."""
+    answers = {a.question_id: a for a in response.answers.all()}
+    return [{"question": question, "text": localized(question.text, language), "answer": answers.get(question.pk),
+             "value": answer_display(question, answers.get(question.pk), language)}
+            for question in questions(response.survey)]

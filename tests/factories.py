@@ -12,8 +12,10 @@ from django.utils import timezone
 from cxplatform.models import Customer
 from feedback.models import (
     CannedReply,
+    CloseLoopRule,
     FeedbackItem,
     PainPointEvidence,
+    RootCause,
     RoutingRule,
     SavedView,
     SlaPolicy,
@@ -184,10 +186,18 @@ def pain_point_evidence(org):
     return PainPointEvidence.objects.create(organization=org, pain_point=pain_point(org), item=feedback_item(org))
 
 
+def root_cause(org):
+    return RootCause.objects.create(organization=org, name=f"Cause {next(_seq)}")
+
+
+def close_loop_rule(org):
+    return CloseLoopRule.objects.create(organization=org, name=f"Loop {next(_seq)}", band="unhappy")
+
+
 FACTORIES.update({
     Tag: tag, FeedbackItem: feedback_item, Team: team, RoutingRule: routing_rule, SlaPolicy: sla_policy,
     CannedReply: canned_reply, WebhookEndpoint: webhook_endpoint, SavedView: saved_view,
-    PainPointEvidence: pain_point_evidence,
+    PainPointEvidence: pain_point_evidence, RootCause: root_cause, CloseLoopRule: close_loop_rule,
 })
 
 

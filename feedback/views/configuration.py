@@ -71,3 +71,24 @@ def settings_delete(request, kind, **ids):
     else:
         messages.success(request, _("“%(name)s” is deleted.") % {"name": obj})
     return redirect("feedback:settings")
+
+
+@member_required
+@require_POST
+def loop_rule_apply(request, closelooprule_id):
+    """Run a close-loop rule over the last days' answers, on purpose (a rule never does by itself)."""
+    from .. import loop
+
+    section = _section(request, "loop")
+    rule = get_for_org_or_404(section.model, request.organization, pk=closelooprule_id)
+    try:
+        days = int(request.POST.get("days", ""))
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 365:
+        messages.error(request, _("Say how many days back to look: from 1 to 365."))
+    else:
+        done = loop.apply_rule(rule, days)
+        messages.success(request, _("“%(rule)s” applied to the last %(days)d days: %(n)d new.") % {
+            "rule": rule, "days": days, "n": done})
+    return redirect("feedback:settings_loop_edit", closelooprule_id=rule.pk)

@@ -88,6 +88,11 @@ def bulk(request):
     if outcome.updated:
         messages.success(request, ngettext("%(n)d item updated.", "%(n)d items updated.", len(outcome.updated))
                          % {"n": len(outcome.updated)})
+    if outcome.cases:
+        messages.error(request, ngettext(
+            "%(n)d call-back case was not resolved: a case closes with its root cause, on its own page.",
+            "%(n)d call-back cases were not resolved: a case closes with its root cause, on its own page.",
+            len(outcome.cases)) % {"n": len(outcome.cases)})
     if outcome.stale:
         messages.error(request, ngettext(
             "%(n)d item was changed by someone else after you loaded the list, so it was left as it is: "

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -10,20 +11,45 @@ from cxplatform.models import Capability, Customer
 from cxplatform.permissions import capability_required, member_required
 from cxplatform.tenancy import get_for_org_or_404, scoped
 
-from .. import conversation, selectors, services
-from ..forms import ManualItemForm, NoteForm, ReplyForm, TriageForm
+from .. import conversation, loop, selectors, services
+from ..forms import CallForm, CloseLoopForm, ManualItemForm, NoteForm, ReplyForm, TriageForm
 from ..models import CannedReply, FeedbackItem
 from .evidence import open_pain_points
 
 
 def _item(request, feedback_item_id):
     return get_for_org_or_404(FeedbackItem.objects.select_related("customer__organization", "touchpoint", "channel",
-                                                                  "assignee", "team", "response__survey"),
+                                                                  "assignee", "team", "response__survey",
+                                                                  "response__distribution", "loop_rule",
+                                                                  "root_cause__parent"),
                               request.organization, pk=feedback_item_id)
 
 
-def _item_page(request, item, *, triage_form=None, note_form=None, reply_form=None, conflict=False, status=200):
+def _case(request, item, call_form=None, loop_form=None) -> dict | None:
+    """What a call-back case adds to the item page: the answer in full, the rule's script, and the
+    forms to log a call and to close the loop."""
+    if item.kind != FeedbackItem.Kind.CASE:
+        return None
+    from surveys.selectors import answer_rows
+    from surveys.services import localized
+
+    response, language = item.response, get_language()
+    can_follow_up = loop.can_follow_up(item)
+    return {
+        "rule": item.loop_rule, "response": response, "can_follow_up": can_follow_up,
+        "score_question": localized(response.survey.score_question, language) if response else "",
+        "answers": answer_rows(response, language) if response else [],
+        "call_form": call_form or CallForm(),
+        "loop_form": loop_form or CloseLoopForm(organization=request.organization, initial={
+            "version": item.version, "follow_up": can_follow_up and bool(item.loop_rule and item.loop_rule.follow_up),
+            "root_cause": item.root_cause_id, "note": item.resolution_note}),
+    }
+
+
+def _item_page(request, item, *, triage_form=None, note_form=None, reply_form=None, conflict=False, status=200,
+               call_form=None, loop_form=None):
     return render(request, "feedback/item_detail.html", {
+        "case": _case(request, item, call_form, loop_form),
         "item": item, "events": item.events.select_related("actor"),
         "notes": item.notes.select_related("author").prefetch_related("mentions"),
         "conversation": item.messages.select_related("author"),
@@ -59,6 +85,9 @@ def item_triage(request, feedback_item_id):
         # Show the item as it is now; the agent's edit is not applied over a colleague's.
         item = _item(request, feedback_item_id)
         return _item_page(request, item, conflict=True, status=409)
+    except services.CaseNeedsRootCause as exc:
+        form.add_error("status", str(exc.message))
+        return _item_page(request, item, triage_form=form, status=400)
     return redirect("feedback:item_detail", feedback_item_id=item.pk)
 
 
@@ -125,3 +154,40 @@ def item_create(request):
         messages.success(request, _("The item is in the inbox."))
         return redirect("feedback:item_detail", feedback_item_id=item.pk)
     return render(request, "feedback/item_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@capability_required(Capability.WORK_INBOX)
+@require_POST
+def item_call(request, feedback_item_id):
+    item = _item(request, feedback_item_id)
+    form = CallForm(request.POST)
+    if not form.is_valid():
+        return _item_page(request, item, call_form=form, status=400)
+    try:
+        loop.log_call(item, request.user, form.cleaned_data["note"], reached=form.cleaned_data["reached"])
+    except loop.CaseError as exc:
+        form.add_error("note", str(exc))
+        return _item_page(request, item, call_form=form, status=400)
+    return redirect("feedback:item_detail", feedback_item_id=item.pk)
+
+
+@capability_required(Capability.WORK_INBOX)
+@require_POST
+def item_close_loop(request, feedback_item_id):
+    item = _item(request, feedback_item_id)
+    form = CloseLoopForm(request.POST, organization=request.organization)
+    if not form.is_valid():
+        return _item_page(request, item, loop_form=form, status=400)
+    d = form.cleaned_data
+    try:
+        loop.resolve_case(item, request.user, d["version"], root_cause=d["root_cause"], note=d["note"],
+                          follow_up=d["follow_up"])
+    except loop.CaseError as exc:
+        form.add_error(None, str(exc))
+        return _item_page(request, item, loop_form=form, status=400)
+    except services.StaleEdit:
+        item = _item(request, feedback_item_id)
+        form = CloseLoopForm(organization=request.organization, initial={**d, "version": item.version})
+        return _item_page(request, item, loop_form=form, conflict=True, status=409)
+    messages.success(request, _("The loop is closed."))
+    return redirect("feedback:item_detail", feedback_item_id=item.pk)

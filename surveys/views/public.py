@@ -127,12 +127,14 @@ def one_click(request, public_id, score):
     except services.SubmissionError:
         raise RespondentError("bad_request") from None
     # A second click on the same personal e-mail (another score, a mail scanner's prefetch)
-    # updates the response the first click started instead of adding one.
+    # updates the response the first click started instead of adding one. Another e-mail of the
+    # same link — one with other hidden fields, such as a closed-loop follow-up — is another answer.
     earlier = None
     if visit.customer is not None:
         earlier = (
             Response.objects.filter(distribution=visit.distribution, customer=visit.customer,
-                                    status=Response.Status.STARTED, source=Response.Source.ONE_CLICK)
+                                    status=Response.Status.STARTED, source=Response.Source.ONE_CLICK,
+                                    hidden_fields=visit.link.hidden)
             .order_by("-started_at").first()
         )
     token = earlier.token if earlier else uuid.uuid4()

@@ -12,7 +12,7 @@ from cxplatform.tenancy import get_for_org_or_404
 
 from .. import exporting, selectors
 from ..filters import ResponseFilter
-from ..models import Question, Survey, SurveyType
+from ..models import Survey, SurveyType
 from ..services import localized
 
 PER_PAGE = 50
@@ -69,18 +69,6 @@ def response_export_xlsx(request, survey_id):
     return _export(request, survey_id, exporting.xlsx_response)
 
 
-def _answer_display(question, answer, language):
-    """What the respondent answered, as the reader should see it (choice labels, not values)."""
-    if answer is None:
-        return None
-    if question.kind in (Question.Kind.CSI_ATTRIBUTE, Question.Kind.RATING):
-        return answer.number
-    if question.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE):
-        labels = {c.get("value"): localized(c.get("label"), language) for c in question.choices or []}
-        return ", ".join(labels.get(value) or str(value) for value in answer.choices or [])
-    return answer.text
-
-
 @member_required
 @require_safe
 def response_detail(request, survey_id, response_id):
@@ -89,16 +77,7 @@ def response_detail(request, survey_id, response_id):
         selectors.responses(request.organization, survey), request.organization, pk=response_id
     )
     language = get_language() or survey.default_language
-    answers = {a.question_id: a for a in response.answers.all()}
-    rows = []
-    for question in selectors.questions(survey):
-        answer = answers.get(question.pk)
-        rows.append({
-            "question": question,
-            "text": localized(question.text, language),
-            "answer": answer,
-            "value": _answer_display(question, answer, language),
-        })
+    rows = selectors.answer_rows(response, language)
     hidden = response.hidden_fields if isinstance(response.hidden_fields, dict) else {}
     return render(request, "surveys/response_detail.html", {
         "survey": survey,

@@ -51,7 +51,7 @@ def test_built_in_views_and_their_counts(org_a, org_b, agent, colleague, client_
     client = client_for(agent)
     expected = {
         "open": {mine.pk, theirs.pk, unassigned.pk, urgent.pk, breaching.pk, flagged.pk},
-        "mine": {mine.pk}, "unassigned": {unassigned.pk}, "urgent": {urgent.pk},
+        "mine": {mine.pk}, "unassigned": {unassigned.pk}, "urgent": {urgent.pk}, "cases": set(),
         "breaching": {breaching.pk, flagged.pk},
         "all": {mine.pk, theirs.pk, unassigned.pk, urgent.pk, breaching.pk, flagged.pk, done.pk},
     }

@@ -100,3 +100,29 @@ def test_the_api_the_command_and_the_dashboard_agree(org_a, worked, make_member,
         assert f"n={api[name]['n']}" in card
     assert api["first_response_time"]["value"] == 2.5 and api["fcr"]["value"] == 50.0
     assert api["first_response_time"]["previous"]["n"] == 1  # October's one item, for the change
+
+
+def test_loop_figures_worked_example(org_a, client_for, make_member, time_machine):
+    """Four call-back cases: reached in time and closed in time, recovered; reached late and closed
+    late, not recovered; reached in time, still open but not yet due; never reached, past due."""
+    def case(received, contacted=None, resolved=None, recovered=None):
+        return FeedbackItem.objects.create(
+            organization=org_a, source="survey", kind="case", text="…", received_at=received,
+            first_responded_at=contacted, resolved_at=resolved, status="resolved" if resolved else "open",
+            first_response_due=received + 48 * H, resolution_due=received + 120 * H, recovered=recovered,
+            follow_up_score=None if recovered is None else 9)
+
+    case(DAY, contacted=DAY + 5 * H, resolved=DAY + 30 * H, recovered=True)
+    case(DAY, contacted=DAY + 60 * H, resolved=DAY + 130 * H, recovered=False)
+    case(NOW - 10 * H, contacted=NOW - 5 * H)
+    case(DAY + 24 * H)
+    _item(org_a, DAY, responded=DAY + H, resolved=DAY + 2 * H, replies=1)  # an ordinary item: not a case
+    figures = operations.loop_figures(Scope(org_a, date(2026, 11, 1), date(2026, 12, 1)), now=NOW)
+    assert figures["contacted_in_time"].counts == {"hits": 2, "total": 4}
+    assert figures["loop_closed_rate"].counts == {"hits": 1, "total": 3}
+    assert (figures["loop_close_time"].value, figures["loop_close_time"].n) == (80.0, 2)  # median of 30 and 130
+    assert figures["recovery_rate"].counts == {"hits": 1, "total": 2}
+    time_machine.move_to(NOW)
+    page = client_for(make_member(org_a, Role.VIEWER)).get("/", {"from": "2026-11-01", "to": "2026-11-30"})
+    card = page.content.decode().split('id="kpi-contacted_in_time"')[1].split("</article>")[0]
+    assert '<div class="value">50.0%' in card and "n=4" in card

@@ -1,0 +1,362 @@
+"""The inner loop: an unhappy answer opens a case to call the customer back, a promoter is thanked,
+and the customer is asked again once the case is resolved, which tells whether they were recovered.
+
+Rules run once per answer, by a worker, when the answer is recorded (the `response.recorded`
+event); changing a rule later touches no old answer unless someone applies it to past days on
+purpose (`apply_rule`). A case is the answer's inbox item promoted to kind "case" with a
+conditional UPDATE, so however often the event is delivered there is one case per answer.
+E-mails (follow-up, thanks) are claimed by a row or a timestamp first and sent after the commit.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import routing, sla
+from .models import CloseLoopRule, FeedbackItem, ItemEvent, Message, PromoterThanks, RootCause
+from .services import Voice, ingest
+
+logger = logging.getLogger(__name__)
+
+FOLLOW_UP_FIELD = "follow_up_case"  # the hidden field that marks an answer as a case's follow-up
+UNHAPPY_BANDS = {"detractor", "low"}  # NPS 0–6; CSAT 1–2; CES 1–3 (surveys.services.band_for)
+DEFAULT_ROOT_CAUSES = {
+    gettext_lazy("Delivery"): [gettext_lazy("Late"), gettext_lazy("Damaged"), gettext_lazy("Courier's manner")],
+    gettext_lazy("Product"): [gettext_lazy("Battery range"), gettext_lazy("Quality"), gettext_lazy("Price")],
+    gettext_lazy("App"): [gettext_lazy("Pairing"), gettext_lazy("Bugs")],
+    gettext_lazy("Service"): [gettext_lazy("Slow answer"), gettext_lazy("Repair took too long"),
+                              gettext_lazy("Wrong information")],
+}
+HAND_ON_AFTER = timedelta(seconds=60)  # a follow-up or thank-you still unsent after this lost its task
+
+
+class CaseError(ValueError):
+    """The case cannot be closed as asked; the message is for the agent."""
+
+
+# --- Which answers a rule takes ------------------------------------------------------------------
+
+def _in_band(rule: CloseLoopRule, response) -> bool:
+    if rule.band == CloseLoopRule.Band.UNHAPPY:
+        return response.band in UNHAPPY_BANDS
+    if rule.band == CloseLoopRule.Band.PROMOTER:
+        return response.band == "promoter"
+    return True
+
+
+def matches(rule: CloseLoopRule, response) -> bool:
+    if (response.hidden_fields or {}).get(FOLLOW_UP_FIELD):
+        return False  # a follow-up answer closes a loop; it never opens one
+    if rule.survey_id and response.survey_id != rule.survey_id:
+        return False
+    if rule.survey_type and response.survey.survey_type != rule.survey_type:
+        return False
+    if rule.touchpoint_id and response.touchpoint_id != rule.touchpoint_id:
+        return False
+    if rule.channel_id and response.channel_id != rule.channel_id:
+        return False
+    if rule.segment:
+        attribute = response.organization.segment_attribute or "segment"
+        value = (response.customer.attributes or {}).get(attribute) if response.customer_id else None
+        if str(value or "") != rule.segment:
+            return False
+    if not _in_band(rule, response):
+        return False
+    if rule.negative_comment and response.sentiment != -1:
+        return False
+    if rule.keywords and not (response.comment and routing.keyword_match(rule.keywords, response.comment,
+                                                                           response.language)):
+        return False
+    return response.score is not None or bool(rule.keywords or rule.negative_comment)
+
+
+def _response(response_id: int):
+    from surveys.models import Response
+
+    return (Response.objects.select_related("organization", "survey", "customer", "distribution")
+            .filter(pk=response_id).first())
+
+
+def on_response(response_id: int) -> None:
+    """The `response.recorded` handler: a follow-up answer updates its case; any other answer goes
+    through the organization's rules in order (the first case rule that matches opens the case)."""
+    response = _response(response_id)
+    if response is None:
+        return
+    if (response.hidden_fields or {}).get(FOLLOW_UP_FIELD):
+        record_follow_up(response)
+        return
+    run_rules(response)
+
+
+def run_rules(response, rules=None) -> FeedbackItem | None:
+    rules = rules if rules is not None else CloseLoopRule.objects.filter(
+        organization_id=response.organization_id, active=True).prefetch_related("tags")
+    case = None
+    for rule in rules:
+        if not matches(rule, response):
+            continue
+        if rule.action == CloseLoopRule.Action.THANK:
+            thank(response, rule)
+        elif case is None:
+            case = open_case(response, rule)
+    return case
+
+
+# --- Opening a case ------------------------------------------------------------------------------
+
+def open_case(response, rule: CloseLoopRule) -> FeedbackItem:
+    """The answer's inbox item, made a case of `rule` (once), with the rule's tags, priority, team
+    and agent, and its inner-loop clock: contact within, close within so many hours."""
+    organization = response.organization
+    with translation.override(organization.default_language or settings.LANGUAGE_CODE):
+        text = response.comment.strip() or _("Score %(score)s, no comment.") % {"score": response.score}
+    item, _created = ingest(organization, Voice(
+        source=FeedbackItem.Source.SURVEY, source_id=f"response:{response.pk}", text=text,
+        received_at=response.submitted_at or response.started_at, rating=response.score,
+        language=response.language, channel=response.channel, touchpoint=response.touchpoint,
+        customer=response.customer, response_id=response.pk))
+    with transaction.atomic():
+        promoted = FeedbackItem.objects.filter(pk=item.pk, kind=FeedbackItem.Kind.VOICE).update(
+            kind=FeedbackItem.Kind.CASE, loop_rule=rule, priority=rule.priority,
+            team=rule.team if rule.team_id else F("team"), sla_state="", version=F("version") + 1)
+        if not promoted:
+            return FeedbackItem.objects.get(pk=item.pk)  # already a case: a redelivered event
+        item.refresh_from_db()
+        tags = list(rule.tags.all())
+        if tags:
+            item.tags.add(*tags)
+        if rule.team_id and rule.assign:
+            agent = routing.pick_agent(rule.team, rule.assign)
+            if agent is not None:
+                FeedbackItem.objects.filter(pk=item.pk).update(assignee=agent)
+        sla.start_clock(item)  # a case's clock is its rule's (sla.due_times)
+        ItemEvent.objects.create(item=item, action="loop_opened", details={
+            "rule": rule.name, "score": response.score, "band": response.band})
+    item.refresh_from_db()
+    return item
+
+
+def apply_rule(rule: CloseLoopRule, days: int) -> int:
+    """Run one rule over the answers of the last `days` days (asked for on purpose: a rule changed
+    later never reopens old answers by itself). Returns how many cases it opened or thanks it queued."""
+    from surveys.models import Response
+
+    since = timezone.now() - timedelta(days=days)
+    done = 0
+    answers = (Response.objects.filter(organization_id=rule.organization_id, submitted_at__gte=since)
+               .select_related("organization", "survey", "customer").order_by("submitted_at"))
+    for response in answers.iterator(chunk_size=500):
+        if not matches(rule, response):
+            continue
+        if rule.action == CloseLoopRule.Action.THANK:
+            done += thank(response, rule)
+        elif not FeedbackItem.objects.filter(response=response, kind=FeedbackItem.Kind.CASE).exists():
+            open_case(response, rule)
+            done += 1
+    return done
+
+
+# --- Working a case ------------------------------------------------------------------------------
+
+def log_call(item: FeedbackItem, agent, note: str, *, reached: bool) -> Message:
+    """An agent called the customer: the call goes into the conversation; reaching the customer
+    is the contact the inner loop's clock asks for."""
+    note = (note or "").strip()
+    if not note:
+        raise CaseError(_("Write down what was said on the call (or that nobody answered)."))
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(organization_id=item.organization_id, item=item,
+                                         direction=Message.Direction.OUT, via=Message.Via.CALL, author=agent,
+                                         text=note[:20_000], status=Message.Status.SENT, sent_at=now)
+        if reached:
+            FeedbackItem.objects.filter(pk=item.pk).update(
+                first_responded_at=Coalesce(F("first_responded_at"), Value(now)), updated_at=now)
+            FeedbackItem.objects.filter(pk=item.pk, status=FeedbackItem.Status.NEW).update(
+                status=FeedbackItem.Status.OPEN, version=F("version") + 1)
+        ItemEvent.objects.create(item=item, actor=agent, action="called",
+                                 details={"reached": reached, "message": message.pk})
+    item.refresh_from_db()
+    return message
+
+
+def resolve_case(item: FeedbackItem, actor, version: int, *, root_cause: RootCause | None, note: str,
+                 follow_up: bool = False) -> FeedbackItem:
+    """Close the loop: why the customer was unhappy and what was done are both required. With
+    `follow_up`, the customer is asked the survey's question again by e-mail after the commit."""
+    from .services import StaleEdit
+
+    if item.kind != FeedbackItem.Kind.CASE:
+        raise CaseError(_("Only a closed-loop case is resolved this way."))
+    if root_cause is None or root_cause.organization_id != item.organization_id or not root_cause.active:
+        raise CaseError(_("Choose why the customer was unhappy (the root cause)."))
+    note = (note or "").strip()
+    if not note:
+        raise CaseError(_("Write down what was done for the customer."))
+    now = timezone.now()
+    with transaction.atomic():
+        updated = FeedbackItem.objects.filter(pk=item.pk, version=version).update(
+            status=FeedbackItem.Status.RESOLVED, root_cause=root_cause, resolution_note=note[:20_000],
+            resolved_at=Coalesce(F("resolved_at"), Value(now)),
+            first_responded_at=Coalesce(F("first_responded_at"), Value(now)),
+            follow_up_wanted=follow_up and can_follow_up(item), version=F("version") + 1, updated_at=now)
+        if not updated:
+            raise StaleEdit()
+        ItemEvent.objects.create(item=item, actor=actor, action="loop_closed",
+                                 details={"root_cause": str(root_cause), "follow_up": follow_up})
+        if follow_up and can_follow_up(item):
+            transaction.on_commit(lambda: _enqueue("send_follow_up", item.pk))
+    item.refresh_from_db()
+    return item
+
+
+def _enqueue(task_name: str, pk: int) -> None:
+    from . import tasks
+
+    try:
+        getattr(tasks, task_name).apply_async(args=[pk])
+    except Exception:  # the broker is down; the beat's hand-on retries later
+        logger.warning("could not enqueue %s(%s)", task_name, pk, exc_info=True)
+
+
+# --- Asking again: the follow-up -----------------------------------------------------------------
+
+def can_follow_up(item: FeedbackItem) -> bool:
+    """A case can be followed up by e-mail when its answer had a score, came through a link, and
+    the customer has an address."""
+    return bool(item.kind == FeedbackItem.Kind.CASE and item.response_id and item.response.distribution_id
+                and item.response.score is not None and item.customer_id and item.customer.email)
+
+
+def send_follow_up(item_id: int) -> bool:
+    """E-mail the customer the original question with one-click scores that carry the case. The
+    claim (follow_up_sent_at) is taken first and released if the mail fails, so a retried task
+    sends it once."""
+    from surveys import links
+    from surveys.models import SCALES
+    from surveys.services import localized
+
+    item = FeedbackItem.objects.select_related("organization", "customer", "response__survey",
+                                               "response__distribution").filter(pk=item_id).first()
+    if item is None or not item.follow_up_wanted or not can_follow_up(item):
+        return False
+    if not FeedbackItem.objects.filter(pk=item.pk, follow_up_sent_at__isnull=True).update(
+            follow_up_sent_at=timezone.now()):
+        return False
+    response, customer = item.response, item.customer
+    survey, distribution = response.survey, response.distribution
+    language = customer.language or response.language or item.organization.default_language
+    signed = links.sign(distribution, customer=customer, hidden={FOLLOW_UP_FIELD: item.pk}, language=language)
+    low, high = SCALES.get(survey.survey_type, (1, 5))
+    base = settings.SITE_URL.rstrip("/")
+    scores = "\n".join(f"{score}: {base}{links.one_click_url(distribution, score, signed)}"
+                       for score in range(low, high + 1))
+    with translation.override(language):
+        subject = _("Did we solve your problem? (%(organization)s)") % {"organization": item.organization.name}
+        body = _("Hello %(name)s,\n\nwe have worked on what you told us. Did we solve your problem? "
+                 "Please answer the question once more with one click:\n\n%(question)s\n\n%(scores)s\n\n"
+                 "Thank you,\n%(organization)s") % {
+            "name": customer.name or "", "question": localized(survey.score_question, language),
+            "scores": scores, "organization": item.organization.name}
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [customer.email])
+    except Exception:
+        FeedbackItem.objects.filter(pk=item.pk).update(follow_up_sent_at=None)
+        raise
+    ItemEvent.objects.create(item=item, action="follow_up_sent", details={"to": customer.email})
+    return True
+
+
+def record_follow_up(response) -> FeedbackItem | None:
+    """The customer answered the follow-up: keep the new score on the case; the customer is
+    recovered when it is better than the first one. Only the case's own customer can answer it."""
+    try:
+        case_id = int(response.hidden_fields.get(FOLLOW_UP_FIELD))
+    except (TypeError, ValueError):
+        return None
+    item = (FeedbackItem.objects.select_related("response")
+            .filter(pk=case_id, organization_id=response.organization_id, kind=FeedbackItem.Kind.CASE).first())
+    if item is None or item.response is None or response.score is None \
+            or item.customer_id is None or response.customer_id != item.customer_id:
+        return None
+    recovered = item.response.score is not None and response.score > item.response.score
+    FeedbackItem.objects.filter(pk=item.pk).update(follow_up_score=response.score, recovered=recovered)
+    ItemEvent.objects.create(item=item, action="follow_up_answered",
+                             details={"score": response.score, "recovered": recovered})
+    item.refresh_from_db()
+    return item
+
+
+# --- Promoters -----------------------------------------------------------------------------------
+
+def thank(response, rule: CloseLoopRule) -> int:
+    """Queue one thank-you per answer (1 when queued now, 0 when there was one or no address)."""
+    email = response.customer.email if response.customer_id else ""
+    if not email:
+        return 0
+    try:
+        with transaction.atomic():
+            thanks = PromoterThanks.objects.create(organization_id=response.organization_id, response=response,
+                                                   rule=rule, to_address=email)
+    except IntegrityError:
+        return 0
+    transaction.on_commit(lambda: _enqueue("send_thanks", thanks.pk))
+    return 1
+
+
+def send_thanks(thanks_id: int) -> bool:
+    thanks = PromoterThanks.objects.select_related("organization", "rule", "response__customer").filter(
+        pk=thanks_id).first()
+    if thanks is None or not PromoterThanks.objects.filter(pk=thanks_id, sent_at__isnull=True).update(
+            sent_at=timezone.now()):
+        return False
+    customer = thanks.response.customer
+    language = (customer.language if customer else "") or thanks.response.language
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = _("Thank you from %(organization)s") % {"organization": thanks.organization.name}
+        body = _("Hello %(name)s,\n\nthank you for your kind answer — it means a lot to our team.") % {
+            "name": customer.name if customer else ""}
+        if thanks.rule and thanks.rule.review_url:
+            body += "\n\n" + _("Would you tell others too? A short review helps us a lot: %(url)s") % {
+                "url": thanks.rule.review_url}
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [thanks.to_address])
+    except Exception:
+        PromoterThanks.objects.filter(pk=thanks_id).update(sent_at=None)
+        raise
+    return True
+
+
+def hand_on_lost(now=None) -> int:
+    """The beat's hand-on: follow-ups and thank-yous whose task never ran (a broker outage)."""
+    now = now or timezone.now()
+    before = now - HAND_ON_AFTER
+    follow_ups = FeedbackItem.objects.filter(follow_up_wanted=True, follow_up_sent_at__isnull=True,
+                                             resolved_at__lt=before).values_list("pk", flat=True)[:500]
+    thanks = PromoterThanks.objects.filter(sent_at__isnull=True, created_at__lt=before).values_list(
+        "pk", flat=True)[:500]
+    for pk in follow_ups:
+        _enqueue("send_follow_up", pk)
+    for pk in thanks:
+        _enqueue("send_thanks", pk)
+    return len(follow_ups) + len(thanks)
+
+
+def ensure_root_causes(organization) -> None:
+    """Seed a starting tree of root causes (in the organization's language) the first time."""
+    if RootCause.objects.filter(organization=organization).exists():
+        return
+    with translation.override(organization.default_language or "en"):
+        for parent, children in DEFAULT_ROOT_CAUSES.items():
+            top = RootCause.objects.create(organization=organization, name=str(parent))
+            RootCause.objects.bulk_create([RootCause(organization=organization, parent=top, name=str(child))
+                                           for child in children])

@@ -1,0 +1,62 @@
+"""The closed loop for real: a detractor answers on the public page, a `celery worker` process on
+Redis opens exactly one case — assigned, on its clock — and resolving it moves the loop figures."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from cxplatform.models import Role
+from feedback import loop
+from feedback.models import CloseLoopRule, FeedbackItem, RootCause, RoutingRule, Team
+from metrics.operations import loop_figures
+from metrics.selectors import Scope
+from surveys import links
+from tests import factories
+from tests.workers import celery_worker, private_redis, using_broker, wait_until
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+
+
+def test_a_detractor_on_the_public_page_gets_one_assigned_case(tmp_path, org_a, make_member):
+    agent = make_member(org_a, Role.AGENT)
+    team = Team.objects.create(organization=org_a, name="Support")
+    team.members.add(agent)
+    CloseLoopRule.objects.create(organization=org_a, name="Call back detractors", band="unhappy", team=team,
+                                 assign=RoutingRule.Assign.ROUND_ROBIN, contact_within_hours=48)
+    link = factories.distribution(org_a, factories.survey(org_a, "nps"))
+    customer = factories.customer(org_a)
+    log = tmp_path / "worker.log"
+
+    with private_redis() as redis, using_broker(redis.url), celery_worker(redis.url, log):
+        token, signed = str(uuid.uuid4()), links.sign(link, customer)
+        answer = Client().post(links.survey_url(link), {
+            "token": token, "score": "2", "comment": "Курьер так и не приехал", "c": signed})
+        assert answer.status_code == 302
+        # The customer corrects the comment: the same answer, the event again; still one case.
+        Client().post(links.survey_url(link), {
+            "token": token, "score": "2", "comment": "Курьер так и не приехал, второй раз", "c": signed})
+        opened = wait_until(lambda: FeedbackItem.objects.filter(kind="case", assignee=agent,
+                                                                text__endswith="второй раз").exists(), timeout=30)
+        assert opened, log.read_text()[-3000:]
+
+    case = FeedbackItem.objects.get(organization=org_a, kind="case")
+    assert FeedbackItem.objects.filter(organization=org_a).count() == 1
+    assert case.customer == customer and case.team == team and case.assignee == agent
+    assert case.first_response_due == case.received_at + timedelta(hours=48)
+    assert case.events.filter(action="loop_opened").count() == 1
+
+    scope = Scope(org_a, timezone.now().date() - timedelta(days=1), timezone.now().date() + timedelta(days=1))
+    before = loop_figures(scope)
+    assert before["loop_close_time"].n == 0 and before["contacted_in_time"].n == 0
+    loop.ensure_root_causes(org_a)
+    late = RootCause.objects.get(organization=org_a, name="Late")
+    loop.log_call(case, agent, "Reached, apologised, new delivery on Friday", reached=True)
+    case.refresh_from_db()
+    loop.resolve_case(case, agent, case.version, root_cause=late, note="Redelivered with a discount")
+    after = loop_figures(scope)
+    assert after["contacted_in_time"].counts == {"hits": 1, "total": 1}
+    assert after["loop_closed_rate"].counts == {"hits": 1, "total": 1}
+    assert after["loop_close_time"].n == 1
