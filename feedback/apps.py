@@ -14,3 +14,4 @@ class FeedbackConfig(AppConfig):
         events.register("response.recorded", handlers.response_recorded)
         events.register("response.recorded", handlers.close_loop)  # after the comment's item exists
         events.register("feedback.item_received", handlers.item_received)
+        events.register("retention.offer_accepted", handlers.offer_accepted)

@@ -14,3 +14,7 @@ def close_loop(*, response_id: int, **_ids) -> None:
 
 def item_received(*, item_id: int, **_ids) -> None:
     routing.route(item_id)
+
+
+def offer_accepted(*, acceptance_id: int, **_ids) -> None:
+    services.from_offer_acceptance(acceptance_id)

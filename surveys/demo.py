@@ -6,8 +6,21 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from journeys.models import Touchpoint
+
 from . import comments
-from .models import Answer, ContactPolicy, Distribution, DistributionDay, Question, Response, Survey, SurveyType
+from .models import (
+    Answer,
+    ContactPolicy,
+    Distribution,
+    DistributionDay,
+    OfferAcceptance,
+    Question,
+    Response,
+    RetentionOffer,
+    Survey,
+    SurveyType,
+)
 from .services import band_for, save_survey
 
 COMMENTS = {
@@ -130,7 +143,75 @@ def load(demo):
             )
             if not distribution.responses.exists():
                 _responses(demo, survey, distribution, questions, mean, trend, now, customers, rng, moods)
+    _cancellation_survey(demo, now)
     demo.surveys = list(Survey.objects.filter(organization=org))
+
+
+# The retention playbook: subscribers who cancel are asked why, and offered something instead.
+CANCEL_REASONS = [
+    ("price", {"en": "It costs too much", "ru": "Слишком дорого", "lv": "Pārāk dārgi"},
+     {"en": "Stay for 20% less for the next three months.", "ru": "Оставайтесь: следующие три месяца на 20% дешевле.",
+      "lv": "Palieciet: nākamos trīs mēnešus par 20% lētāk."}),
+    ("not_using", {"en": "I hardly ride it", "ru": "Почти не пользуюсь", "lv": "Gandrīz nebraucu"},
+     {"en": "Pause your subscription for up to three months instead of cancelling.",
+      "ru": "Приостановите подписку до трёх месяцев вместо отмены.",
+      "lv": "Apturiet abonementu līdz trim mēnešiem, nevis atceliet to."}),
+    ("battery", {"en": "The battery does not last", "ru": "Батарея не держит", "lv": "Akumulators neiztur"},
+     {"en": "A free battery check, and a new battery if it is below spec.",
+      "ru": "Бесплатная проверка батареи и замена, если она хуже заявленной.",
+      "lv": "Bezmaksas akumulatora pārbaude un maiņa, ja tas neatbilst solītajam."}),
+    ("moving", {"en": "I am moving away", "ru": "Я переезжаю", "lv": "Es pārceļos"},
+     {"en": "We deliver in all of Latvia: change the address and keep riding.",
+      "ru": "Мы доставляем по всей Латвии: смените адрес и катайтесь дальше.",
+      "lv": "Piegādājam visā Latvijā: nomainiet adresi un brauciet tālāk."}),
+]
+
+
+def _cancellation_survey(demo, now):
+    """A CSAT survey sent when a subscriber cancels, with a reason question whose answers carry
+    counter-offers; two months of answers and the offers some customers took."""
+    import random
+
+    org = demo.organization
+    if Survey.objects.filter(organization=org, name="Cancellation survey").exists():
+        return
+    rng = random.Random(f"{org.slug}:cancellation")  # noqa: S311 — its own, so the other demo data stay as they were
+    survey = Survey(organization=org, name="Cancellation survey", survey_type=SurveyType.CSAT,
+                    status=Survey.Status.ACTIVE, default_language="lv")
+    save_survey(survey, {"title": {"en": "Sorry to see you go", "ru": "Жаль, что вы уходите",
+                                   "lv": "Žēl, ka aizejat"}}, fill_defaults=True)
+    reason = Question.objects.create(
+        organization=org, survey=survey, kind=Question.Kind.SINGLE_CHOICE, key="reason", position=1, required=True,
+        text={"en": "Why are you cancelling?", "ru": "Почему вы отменяете подписку?",
+              "lv": "Kāpēc jūs atceļat abonementu?"},
+        choices=[{"value": value, "label": label} for value, label, _offer in CANCEL_REASONS])
+    offers = {value: RetentionOffer.objects.create(organization=org, question=reason, reason=value, text=offer)
+              for value, _label, offer in CANCEL_REASONS}
+    touchpoint, _created = Touchpoint.objects.get_or_create(
+        organization=org, name="Subscription cancellation",
+        defaults={"channel": demo.channels.get("E-mail"), "description": "A subscriber cancels online or by phone."})
+    link = Distribution.objects.create(organization=org, survey=survey, name="Cancellation e-mail",
+                                       touchpoint=touchpoint, channel=demo.channels.get("E-mail"))
+    subscribers = [c for c in demo.customers if (c.attributes or {}).get("plan") == "subscription"] or demo.customers
+    responses, answers, taken = [], [], []
+    for _i in range(60):
+        started = now - timedelta(days=rng.random() * 60)
+        customer = rng.choice(subscribers)
+        value = rng.choices([r[0] for r in CANCEL_REASONS], weights=[35, 30, 20, 15])[0]
+        response = Response(organization=org, survey=survey, distribution=link, channel=link.channel,
+                            touchpoint=touchpoint,
+                            customer=customer, token=uuid.uuid4(), language=customer.language or "lv",
+                            started_at=started, submitted_at=started + timedelta(seconds=40),
+                            status=Response.Status.COMPLETED, source=Response.Source.WEB,
+                            score=rng.choice([1, 2, 2, 3, 3, 4]))
+        response.band = band_for(survey.survey_type, response.score)
+        responses.append(response)
+        answers.append(Answer(response=response, question=reason, choices=[value]))
+        if rng.random() < {"price": 0.3, "not_using": 0.45, "battery": 0.4, "moving": 0.15}[value]:
+            taken.append(OfferAcceptance(organization=org, offer=offers[value], response=response))
+    Response.objects.bulk_create(responses)
+    Answer.objects.bulk_create(answers)
+    OfferAcceptance.objects.bulk_create(taken)
 
 
 def _responses(demo, survey, distribution, questions, mean, trend, now, customers, rng, moods):

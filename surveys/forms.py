@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform.models import Customer
@@ -190,3 +191,30 @@ class ContactPolicyForm(forms.ModelForm):
     class Meta:
         model = ContactPolicy
         fields = ["enabled", "min_days_between_surveys"]
+
+
+class RetentionOfferForm(forms.Form):
+    """A counter-offer for one answer to a single-choice question ("Why are you leaving?")."""
+
+    reason = forms.ChoiceField(label=_("When the customer answers"))
+    text_en = forms.CharField(label=_("Offer (English)"), max_length=300)
+    text_ru = forms.CharField(label=_("Offer (Russian)"), max_length=300, required=False)
+    text_lv = forms.CharField(label=_("Offer (Latvian)"), max_length=300, required=False)
+
+    def __init__(self, *args, survey, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import Question
+        from .services import localized
+
+        self.questions = {q.pk: q for q in survey.questions.filter(kind=Question.Kind.SINGLE_CHOICE)}
+        language = get_language() or "en"
+        self.fields["reason"].choices = [
+            (f"{q.pk}:{c['value']}",
+             f"{localized(q.text, language) or q.key} → {localized(c.get('label'), language) or c['value']}")
+            for q in self.questions.values() for c in q.choices]
+
+    def offer_fields(self) -> dict:
+        question_id, reason = self.cleaned_data["reason"].split(":", 1)
+        texts = {lang: self.cleaned_data[f"text_{lang}"].strip() for lang in ("en", "ru", "lv")}
+        return {"question": self.questions[int(question_id)], "reason": reason,
+                "text": {k: v for k, v in texts.items() if v}}

@@ -288,3 +288,36 @@ class ImportJob(OrgScopedModel):
     @property
     def progress_percent(self) -> int:
         return 100 if self.status == self.Status.DONE else int(100 * self.processed_rows / max(self.total_rows, 1))
+
+
+class RetentionOffer(OrgScopedModel):
+    """A counter-offer for a reason to leave: when a customer gives `reason` to the cancellation
+    survey's `question`, the thank-you page offers this instead (pause instead of cancel, swap
+    the product, change the date…). Accepting it is counted, and the team is told."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="offers",
+                                 verbose_name=_("question"))
+    reason = models.CharField(_("for the answer"), max_length=60)  # one of the question's choice values
+    text = models.JSONField(_("offer"), default=dict)  # per language: {"en": "Pause for 3 months", …}
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["question_id", "reason", "position", "id"]
+
+    def __str__(self):
+        return self.text.get("en") or next(iter(self.text.values()), self.reason) if self.text else self.reason
+
+
+class OfferAcceptance(OrgScopedModel):
+    """A customer took a counter-offer: once per answer and offer."""
+
+    offer = models.ForeignKey(RetentionOffer, on_delete=models.CASCADE, related_name="acceptances")
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="accepted_offers")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["offer", "response"], name="one_acceptance_per_answer")]
+
+    def __str__(self):
+        return f"{self.response_id} took {self.offer_id}"

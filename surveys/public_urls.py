@@ -11,5 +11,6 @@ urlpatterns = [
     path("<str:public_id>/save/", public.save_partial, name="save"),
     path("<str:public_id>/score/<int:score>/", public.one_click, name="one_click"),
     path("<str:public_id>/thanks/", public.thanks, name="thanks"),
+    path("<str:public_id>/offers/<int:offer_id>/", public.accept_offer, name="accept_offer"),
     path("<str:public_id>/embed.js", public.embed_script, name="embed_js"),
 ]

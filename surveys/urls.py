@@ -14,6 +14,8 @@ urlpatterns = [
     path("<int:survey_id>/questions/new/", manage.question_create, name="question_create"),
     path("<int:survey_id>/questions/<int:question_id>/edit/", manage.question_edit, name="question_edit"),
     path("<int:survey_id>/questions/<int:question_id>/delete/", manage.question_delete, name="question_delete"),
+    path("<int:survey_id>/offers/new/", manage.offer_create, name="offer_create"),
+    path("<int:survey_id>/offers/<int:retentionoffer_id>/delete/", manage.offer_delete, name="offer_delete"),
     path("<int:survey_id>/distributions/new/", manage.distribution_create, name="distribution_create"),
     path("<int:survey_id>/distributions/<int:distribution_id>/", manage.distribution_detail,
          name="distribution_detail"),

@@ -24,7 +24,7 @@ from feedback.models import (
     WebhookEndpoint,
 )
 from journeys.models import ActivityEntry, Channel, JourneyMap, Opportunity, PainPoint, Persona, Stage, Touchpoint
-from surveys.models import Distribution, ImportJob, Question, Response, Survey
+from surveys.models import Distribution, ImportJob, Question, Response, RetentionOffer, Survey
 from surveys.services import band_for, save_survey
 
 _seq = itertools.count(1)
@@ -83,6 +83,11 @@ def import_job(org, survey_obj=None, **fields):
     return ImportJob.objects.create(organization=org, survey=survey_obj or survey(org), **fields)
 
 
+def retention_offer(org):
+    q = question(org, kind="single_choice", choices=[{"value": "price", "label": {"en": "Price"}}])
+    return RetentionOffer.objects.create(organization=org, question=q, reason="price", text={"en": "20% off"})
+
+
 def persona(org):
     return Persona.objects.create(organization=org, name=f"Persona {next(_seq)}")
 
@@ -130,6 +135,7 @@ FACTORIES = {
     Distribution: distribution,
     Response: response,
     ImportJob: import_job,
+    RetentionOffer: retention_offer,
     Persona: persona,
     JourneyMap: journey_map,
     Stage: stage,

@@ -15,9 +15,16 @@ from cxplatform.models import Capability
 from cxplatform.permissions import capability_required, member_required
 from cxplatform.tenancy import get_for_org_or_404, scoped
 
-from .. import links, services
-from ..forms import ContactPolicyForm, DistributionForm, PersonalLinkForm, QuestionForm, SurveyForm
-from ..models import Question, Survey
+from .. import links, retention, services
+from ..forms import (
+    ContactPolicyForm,
+    DistributionForm,
+    PersonalLinkForm,
+    QuestionForm,
+    RetentionOfferForm,
+    SurveyForm,
+)
+from ..models import Question, RetentionOffer, Survey
 
 design_required = capability_required(Capability.DESIGN)
 
@@ -67,7 +74,33 @@ def survey_detail(request, survey_id):
         "questions": survey.questions.all(),
         "distributions": distributions,
         "language": get_language(),
+        "offers": retention.figures(survey),
+        "offer_form": RetentionOfferForm(survey=survey),
     })
+
+
+@design_required
+@require_POST
+def offer_create(request, survey_id):
+    survey = _survey(request, survey_id)
+    form = RetentionOfferForm(request.POST, survey=survey)
+    if form.is_valid():
+        RetentionOffer.objects.create(organization=request.organization, **form.offer_fields())
+        messages.success(request, _("The offer is saved: customers who give that answer see it."))
+    else:
+        messages.error(request, _("Choose the answer the offer is for, and write the offer in English at least."))
+    return redirect("surveys:survey_detail", survey_id=survey.pk)
+
+
+@design_required
+@require_POST
+def offer_delete(request, survey_id, retentionoffer_id):
+    survey = _survey(request, survey_id)
+    offer = get_for_org_or_404(RetentionOffer.objects.filter(question__survey=survey), request.organization,
+                               pk=retentionoffer_id)
+    offer.delete()
+    messages.success(request, _("The offer is removed."))
+    return redirect("surveys:survey_detail", survey_id=survey.pk)
 
 
 @design_required

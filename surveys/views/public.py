@@ -17,8 +17,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import page, services
-from ..models import Response
+from .. import page, retention, services
+from ..models import Response, RetentionOffer
 from ..respondent import RespondentError, check_rate_limits, existing_response, open_visit, parse_token
 
 
@@ -156,7 +156,30 @@ def thanks(request, public_id):
     token = parse_token(request.GET.get("t"))
     response = existing_response(visit, token)
     with translation.override(visit.language):
-        return render(request, "surveys/public/thanks.html", page.context(visit, token=token, response=response))
+        return render(request, "surveys/public/thanks.html", {
+            **page.context(visit, token=token, response=response),
+            "offers": retention.offers_for(response, visit.language),
+            "offer_query": _query(visit, t=str(token or ""), lang=visit.language),
+        })
+
+
+@public_page
+@require_POST
+def accept_offer(request, public_id, offer_id):
+    """The customer takes a counter-offer on the thank-you page (their answer's token says whose)."""
+    visit = open_visit(request, public_id, request.POST.get("c"))
+    token = parse_token(request.POST.get("t"))
+    check_rate_limits(request, visit, token)
+    response = existing_response(visit, token)
+    offer = RetentionOffer.objects.filter(pk=offer_id, question__survey=visit.survey).first()
+    if response is None or offer is None:
+        raise RespondentError("bad_request")
+    try:
+        retention.accept(response, offer)
+    except ValueError:
+        raise RespondentError("bad_request") from None
+    thanks_url = reverse("respond:thanks", kwargs={"public_id": public_id})
+    return redirect(f"{thanks_url}?{_query(visit, t=str(token), lang=visit.language)}")
 
 
 @require_GET
