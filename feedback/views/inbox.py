@@ -44,8 +44,8 @@ def index(request):
     can_work = request.membership.can(Capability.WORK_INBOX)
     bulk_form = BulkForm(None, organization=request.organization, user=request.user)
     context = {
-        "rows": presented(rows), "next_cursor": next_cursor, "filters": filters, "view": view,
-        "search": form.data.get("q", ""), "score_label": _("score"), "due_label": _("due"),
+        "rows": presented(rows, checkboxes=can_work), "next_cursor": next_cursor, "filters": filters, "view": view,
+        "search": form.data.get("q", ""),
         "selects": [(form[name], options(form[name], form.data.get(name)))
                     for name in form.fields if name not in ("view", "q")],
         "bulk_selects": {name: options(bulk_form[name], None) for name in ("tag", "assignee")} if can_work else {},
