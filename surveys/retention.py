@@ -62,6 +62,7 @@ def figures(survey) -> list[dict]:
     rows = []
     for offer in offers:
         n = shown.get((offer.question_id, offer.reason), 0)
-        rows.append({"offer": offer, "shown": n, "accepted": offer.accepted,
+        labels = {c.get("value"): c.get("label") for c in offer.question.choices or []}
+        rows.append({"offer": offer, "shown": n, "accepted": offer.accepted, "reason": labels.get(offer.reason, {}),
                      "rate": round(100 * offer.accepted / n, 1) if n else None})
     return rows
