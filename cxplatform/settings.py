@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cxplatform.context_processors.tenancy",
+                "actions.context_processors.notifications",
             ],
         },
     },
@@ -179,6 +180,10 @@ CELERY_BEAT_SCHEDULE = {
     "weekly-digest": {
         "task": "metrics.tasks.send_weekly_digests",
         "schedule": crontab(day_of_week="mon", hour=6, minute=0),
+    },
+    "remind-action-owners": {
+        "task": "actions.tasks.send_action_reminders",
+        "schedule": crontab(hour=7, minute=0),
     },
     "prune-housekeeping": {
         "task": "cxplatform.tasks.prune_housekeeping",
