@@ -118,8 +118,8 @@ class GoalViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         with _rules():
-            serializer.instance = services.create_goal(self.organization, self.request.user,
-                                                       **serializer.validated_data)
+            goal = services.create_goal(self.organization, self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=goal.pk)  # with its action counts
 
     def perform_update(self, serializer):
         with _rules():
