@@ -227,6 +227,7 @@ SPECTACULAR_SETTINGS = {
         "FeedbackStatusEnum": "feedback.models.FeedbackItem.Status",
         "MessageStatusEnum": "feedback.models.Message.Status",
         "ReplyThenStatusEnum": "feedback.api.THEN_STATUSES",
+        "ActionStatusEnum": "actions.models.ActionItem.Status",
     },
 }
 
