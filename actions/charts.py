@@ -27,9 +27,10 @@ def progress_chart(goal, result) -> str:
          "hovertemplate": "%{x}: %{y:.1f}<extra>" + _("Plan") + "</extra>"},
     ]
     with_ci = [p for p in points if p.value is not None and p.margin_of_error is not None]
-    if with_ci:
+    if len(with_ci) > 1:  # a band needs two points
         cx = [p.day.isoformat() for p in with_ci]
-        data.append({"type": "scatter", "x": cx + cx[::-1], "fill": "toself", "fillcolor": "rgba(31,111,235,0.12)",
+        data.append({"type": "scatter", "mode": "lines", "x": cx + cx[::-1], "fill": "toself",
+                     "fillcolor": "rgba(31,111,235,0.12)",
                      "y": [float(p.value + p.margin_of_error) for p in with_ci]
                      + [float(p.value - p.margin_of_error) for p in with_ci][::-1],
                      "line": {"width": 0}, "hoverinfo": "skip", "name": _("Margin of error")})

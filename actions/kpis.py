@@ -8,7 +8,7 @@ and CLV is read from imported customer data, not measured week by week.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext_lazy as _
 
@@ -37,9 +37,10 @@ class Kpi:
         return a <= b if self.lower_is_better else a >= b
 
     def format(self, value) -> str:
+        """One decimal, rounded half up like the dashboard's figures (titles are plain text)."""
         if value is None:
             return "—"
-        return f"{Decimal(value):.1f}{self.unit}"
+        return f"{Decimal(str(value)).quantize(Decimal('0.1'), ROUND_HALF_UP)}{self.unit}"
 
 
 _PERCENT = (Decimal(0), Decimal(100))

@@ -105,6 +105,13 @@ def test_the_title_is_written_when_left_empty(org_a, manager, delivery, today):
     assert hours.title.startswith("First response time from 8.0 h to 4.0 h by ")
 
 
+def test_values_are_rounded_half_up_like_the_dashboards_figures():
+    assert kpis.get("nps").format(Decimal("-34.85")) == "-34.9"
+    assert kpis.get("nps").format(Decimal("12.25")) == "12.3"
+    assert kpis.get("first_response_time").format(Decimal("4")) == "4.0 h"
+    assert kpis.get("csat").format(None) == "—"
+
+
 def test_setting_and_changing_a_goal_is_in_its_history(org_a, manager, agent, today):
     goal = services.create_goal(org_a, manager, kpi="nps", baseline=10, target=30,
                                 deadline=today + timedelta(days=60), owner=manager, title="Delivery NPS")
