@@ -6,6 +6,7 @@ at the apps it measures, so no lower app knows that goals exist.
 """
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -166,7 +167,7 @@ class HistoryEntry(OrgScopedModel):
         for name, (before, after) in self.changes.items():
             try:
                 field = model._meta.get_field(name)
-            except Exception:  # a field removed since: show its name
+            except FieldDoesNotExist:  # a field removed since: show its name
                 rows.append((name, before, after))
                 continue
             labels = dict(field.choices or ())

@@ -230,6 +230,10 @@ def test_another_organizations_rows_cannot_be_linked_through_the_form(org_a, org
     foreign_item = factories.feedback_item(org_b, text="Their secret")
     page = as_manager.get(f"/actions/new/?item={foreign_item.pk}").content.decode()
     assert "Their secret" not in page
+    foreign_pain = factories.pain_point(org_b)
+    prefilled = as_manager.get(f"/actions/new/?pain_point={foreign_pain.pk}&root_cause={theirs['root_causes']}")
+    assert prefilled.context["form"].initial["pain_points"] == [] and not prefilled.context["origin"]
+    assert foreign_pain.description not in prefilled.content.decode()
     assert not ActionItem.objects.exists()
 
 
