@@ -64,9 +64,18 @@ class GoalScope:
                                segments=self.segments, languages=self.languages)
 
 
+SCORE_KPIS = {metric: survey_type for survey_type, metric in selectors.SCORE_METRICS.items()}  # nps, csat, ces
+
+
 def measure(scope: GoalScope, kpi: str, day: date) -> definitions.Figure:
-    """The KPI over the 30 days ending on `day`."""
-    return selectors.figures(scope.window(day))[kpi]
+    """The KPI over the 30 days ending on `day`. NPS, CSAT and CES read only their rollup sums
+    (one query, the same sums and formula `figures()` uses); the rest come from `figures()`."""
+    window = scope.window(day)
+    if kpi in SCORE_KPIS:
+        survey_type = SCORE_KPIS[kpi]
+        rows = [r for r in selectors.grouped(window) if r["survey__survey_type"] == survey_type]
+        return selectors.score_figure(survey_type, selectors.fold(rows, lambda r: "all").get("all", {}))
+    return selectors.figures(window)[kpi]
 
 
 @dataclass(frozen=True)

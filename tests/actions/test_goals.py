@@ -216,6 +216,20 @@ def test_each_point_is_the_kpi_over_the_30_days_ending_on_it(org_a, manager, nps
     assert as_json["verdict"] == "on_track" and as_json["lower_is_better"] is False
 
 
+@pytest.mark.parametrize("kpi", ["nps", "csat", "ces"])
+def test_a_point_of_a_score_kpi_is_exactly_the_dashboards_figure(org_a, delivery, answer, today, kpi):
+    scale = {"nps": range(11), "csat": range(1, 6), "ces": range(1, 8)}[kpi]
+    link = factories.distribution(org_a, factories.survey(org_a, kpi), touchpoint=delivery)
+    for days_ago, scores in [(1, [*scale, *scale[-2:]]), (12, list(scale)[:3]), (31, list(scale)[-1:] * 5)]:
+        answer(link, scores, today - timedelta(days=days_ago))
+    other = factories.survey(org_a, "csat" if kpi == "nps" else "nps")  # another measure at the same touchpoint
+    answer(factories.distribution(org_a, other, touchpoint=delivery), [1, 2], today)
+    scope = progress.GoalScope(org_a, touchpoints=(delivery.pk,))
+    fast = progress.measure(scope, kpi, today)
+    assert fast == selectors.figures(scope.window(today))[kpi]
+    assert fast.n == len(scale) + 2 + 3
+
+
 def test_a_goal_whose_latest_month_has_few_answers_says_so(org_a, manager, nps_link, answer, today):
     answer(nps_link, [10] * 5, today)
     goal = services.create_goal(org_a, manager, kpi="nps", baseline=-20, target=10,
