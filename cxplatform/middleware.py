@@ -5,8 +5,10 @@ from .models import Capability
 from .tenancy import resolve_membership
 
 # Views a read-only member may still POST to: they change the member's own session, not data.
-# Personal settings change no organization data: a viewer may make them.
-READ_ONLY_ALLOWED_URL_NAMES = {"logout", "set_language", "switch_organization", "login", "digest_subscription"}
+# Personal settings and marking one's own notifications read change no organization data: a
+# viewer may do them.
+READ_ONLY_ALLOWED_URL_NAMES = {"logout", "set_language", "switch_organization", "login", "digest_subscription",
+                               "notifications_read"}
 
 
 class CurrentOrganizationMiddleware:

@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cxplatform.context_processors.tenancy",
+                "actions.context_processors.notifications",
             ],
         },
     },
@@ -188,6 +189,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "metrics.tasks.send_weekly_digests",
         "schedule": crontab(day_of_week="mon", hour=6, minute=0),
     },
+    "remind-action-owners": {
+        "task": "actions.tasks.send_action_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
     "prune-housekeeping": {
         "task": "cxplatform.tasks.prune_housekeeping",
         "schedule": 3600.0,
@@ -230,6 +235,7 @@ SPECTACULAR_SETTINGS = {
         "FeedbackStatusEnum": "feedback.models.FeedbackItem.Status",
         "MessageStatusEnum": "feedback.models.Message.Status",
         "ReplyThenStatusEnum": "feedback.api.THEN_STATUSES",
+        "ActionStatusEnum": "actions.models.ActionItem.Status",
     },
 }
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from actions import api as actions_api
 from feedback import api as feedback_api
 from journeys import api as journeys_api
 from metrics import api as metrics_api
@@ -13,7 +14,8 @@ from surveys import api as surveys_api
 from . import api, views
 
 # Each app lists its API routes; wiring them here is the one expected upward import.
-API_ROUTES = [*api.ROUTES, *journeys_api.ROUTES, *surveys_api.ROUTES, *feedback_api.ROUTES, *metrics_api.ROUTES]
+API_ROUTES = [*api.ROUTES, *journeys_api.ROUTES, *surveys_api.ROUTES, *feedback_api.ROUTES, *metrics_api.ROUTES,
+              *actions_api.ROUTES]
 router = DefaultRouter()
 for prefix, viewset, basename in API_ROUTES:
     router.register(prefix, viewset, basename=basename)

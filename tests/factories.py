@@ -6,10 +6,12 @@ new model with a URL gets a factory here, or that test fails and says so.
 
 import itertools
 import uuid
+from datetime import timedelta
 
 from django.utils import timezone
 
-from cxplatform.models import Customer
+from actions.models import ActionItem, Goal
+from cxplatform.models import Customer, Membership, Role
 from feedback.models import (
     CannedReply,
     CloseLoopRule,
@@ -213,3 +215,40 @@ def make(model, org):
     except KeyError:
         raise LookupError(f"tests/factories.py has no factory for {model.__name__}: add one") from None
     return factory(org)
+
+
+def root_cause(org):
+    parent = RootCause.objects.create(organization=org, name=f"Cause {next(_seq)}")
+    return RootCause.objects.create(organization=org, name=f"Detail {next(_seq)}", parent=parent)
+
+
+def member(org, role=Role.CX_MANAGER):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(username=f"member-{next(_seq)}")
+    Membership.objects.create(user=user, organization=org, role=role)
+    return user
+
+
+def goal(org, **fields):
+    """A goal with a typed-in baseline (no data needed): NPS from 10 to 30 over 90 days."""
+    today = timezone.now().date()
+    fields.setdefault("owner", member(org))
+    fields.setdefault("kpi", "nps")
+    fields.setdefault("baseline", 10)
+    fields.setdefault("target", 30)
+    fields.setdefault("start_date", today)
+    fields.setdefault("deadline", today + timedelta(days=90))
+    fields.setdefault("title", f"Goal {next(_seq)}")
+    return Goal.objects.create(organization=org, **fields)
+
+
+def action_item(org, **fields):
+    fields.setdefault("goal", goal(org))
+    fields.setdefault("owner", fields["goal"].owner if fields["goal"] else member(org))
+    fields.setdefault("title", f"Action {next(_seq)}")
+    fields.setdefault("due_date", timezone.now().date() + timedelta(days=10))
+    return ActionItem.objects.create(organization=org, **fields)
+
+
+FACTORIES.update({RootCause: root_cause, Goal: goal, ActionItem: action_item})

@@ -10,9 +10,9 @@ from tests.urlwalk import NON_OBJECT_KWARGS, routes, url_for_org
 pytestmark = pytest.mark.django_db
 
 # These change only the member's own session (language, organization, login state) or own
-# preferences (the weekly digest e-mail), never the organization's data.
+# preferences (the weekly digest e-mail, one's notifications read), never the organization's data.
 SESSION_ONLY = {"login", "logout", "set_language", "switch_organization",
-                "metrics:digest_subscription"}
+                "metrics:digest_subscription", "actions:notifications_read"}
 
 
 def viewer_routes():

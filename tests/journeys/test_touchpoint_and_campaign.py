@@ -39,7 +39,7 @@ def test_touchpoint_page_shows_facts_open_pain_points_and_loads_the_rest(reader,
     assert "Courier &lt;i&gt;late&lt;/i&gt;" in page and "Critical" in page
     assert f'hx-get="/surveys/touchpoints/{delivery.pk}/surveys/"' in page
     assert f'hx-get="/metrics/touchpoints/{delivery.pk}/comments/"' in page
-    assert '<section id="touchpoint-actions"></section>' in page
+    assert f'hx-get="/actions/touchpoints/{delivery.pk}/"' in page
     onboarding = reader.get(f"/journeys/touchpoints/{board['onboarding'].pk}/").content.decode()
     assert "Pairing fails" not in onboarding and "No open pain point here." in onboarding
 

@@ -1,0 +1,62 @@
+"""The goal's progress and the root-cause trends as plotly.js figure specs, drawn by the plotly.js
+the plotly package ships (the same plain-JSON approach as `metrics/charts.py`)."""
+
+import json
+
+from django.utils.translation import gettext as _
+
+from metrics.charts import LAYOUT
+
+PALETTE = ["#1f6feb", "#c62828", "#1a7f37", "#b35900", "#8250df", "#0a7ea4", "#bf3989", "#57606a"]
+
+
+def _figure(data, **layout) -> str:
+    return json.dumps({"data": data, "layout": {**LAYOUT, **layout}}, default=str)
+
+
+def progress_chart(goal, result) -> str:
+    """The actual curve (each point the 30 days ending on it, hollow where the sample is small)
+    against the plan: a straight line from the baseline at the start to the target at the deadline."""
+    kpi = goal.indicator
+    points = result.points
+    x = [p.day.isoformat() for p in points]
+    data = [
+        {"type": "scatter", "mode": "lines", "name": _("Plan"), "x": [goal.start_date.isoformat(),
+                                                                     goal.deadline.isoformat()],
+         "y": [float(goal.baseline), float(goal.target)], "line": {"dash": "dash", "color": "#8c959f"},
+         "hovertemplate": "%{x}: %{y:.1f}<extra>" + _("Plan") + "</extra>"},
+    ]
+    with_ci = [p for p in points if p.value is not None and p.margin_of_error is not None]
+    if len(with_ci) > 1:  # a band needs two points
+        cx = [p.day.isoformat() for p in with_ci]
+        data.append({"type": "scatter", "mode": "lines", "x": cx + cx[::-1], "fill": "toself",
+                     "fillcolor": "rgba(31,111,235,0.12)",
+                     "y": [float(p.value + p.margin_of_error) for p in with_ci]
+                     + [float(p.value - p.margin_of_error) for p in with_ci][::-1],
+                     "line": {"width": 0}, "hoverinfo": "skip", "name": _("Margin of error")})
+    data.append({
+        "type": "scatter", "mode": "lines+markers", "name": kpi.label, "x": x,
+        "y": [None if p.value is None else float(p.value) for p in points],
+        "customdata": [p.n for p in points], "line": {"color": "#1f6feb"},
+        "marker": {"size": 8, "color": ["#ffffff" if p.small_sample else "#1f6feb" for p in points],
+                   "line": {"color": "#1f6feb", "width": 2}},
+        "hovertemplate": "%{x}: %{y:.1f} (n=%{customdata})<extra></extra>",
+    })
+    return _figure(data, showlegend=True, legend={"orientation": "h", "y": 1.12},
+                   yaxis={"fixedrange": True, "zeroline": False}, height=300)
+
+
+def _plain(value) -> str:
+    """A name as plain text in plotly, which reads a few HTML tags (and %{…} in hover templates)."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("%{", "% {")
+
+
+def root_cause_chart(months, causes, limit=8) -> str:
+    """Items per month for the most frequent root causes."""
+    x = [m.isoformat() for m in months]
+    data = [{"type": "scatter", "mode": "lines+markers", "name": _plain(row.root_cause), "x": x, "y": row.counts,
+             "line": {"color": PALETTE[i % len(PALETTE)]},
+             "hovertemplate": "%{x|%Y-%m}: %{y}<extra>" + _plain(row.root_cause) + "</extra>"}
+            for i, row in enumerate(causes[:limit])]
+    return _figure(data, showlegend=True, legend={"orientation": "h", "y": -0.2}, height=340,
+                   xaxis={"fixedrange": True, "tickformat": "%Y-%m"}, yaxis={"fixedrange": True, "rangemode": "tozero"})
