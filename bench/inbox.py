@@ -137,6 +137,7 @@ def run():
             samples += took
             by_filter.setdefault(str(params), []).extend(took)
     page = summary(samples)
+    counts = summary(timed(lambda: client.get("/inbox/counts/"), 20))
 
     # The reference: PostgreSQL alone answering the main query of the search page (one page of a
     # common word over every item, newest first) — what any inbox list must at least do.
@@ -159,4 +160,5 @@ def run():
         "inbox_page_p95_target_ms": 100,
         "ratio_inbox_p95_to_raw_query_median": round(page["p95_ms"] / raw["median_ms"], 2),
         "by_filter_median_ms": {k: summary(v)["median_ms"] for k, v in by_filter.items()},
+        "view_counts_fragment (loaded after the list)": counts,
     }

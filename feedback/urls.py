@@ -8,6 +8,7 @@ urlpatterns = [
     # The list, its views and bulk actions (views/inbox.py)
     path("", inbox.index, name="index"),
     path("bulk/", inbox.bulk, name="bulk"),
+    path("counts/", inbox.view_counts, name="view_counts"),
     path("views/", inbox.saved_view_create, name="saved_view_create"),
     path("views/<int:saved_view_id>/", inbox.saved_view_open, name="saved_view_open"),
     path("views/<int:saved_view_id>/delete/", inbox.saved_view_delete, name="saved_view_delete"),

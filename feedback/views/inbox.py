@@ -40,7 +40,6 @@ def index(request):
     rows, next_cursor = selectors.page_after(selectors.items(request.organization, filters, request.user),
                                              request.GET.get("after", ""))
     view = filters.get("view") or ("all" if filters.get("status") else "open")
-    counts = selectors.view_counts(request.organization, request.user)
     can_work = request.membership.can(Capability.WORK_INBOX)
     bulk_form = BulkForm(None, organization=request.organization, user=request.user)
     context = {
@@ -49,13 +48,21 @@ def index(request):
         "selects": [(form[name], options(form[name], form.data.get(name)))
                     for name in form.fields if name not in ("view", "q")],
         "bulk_selects": {name: options(bulk_form[name], None) for name in ("tag", "assignee")} if can_work else {},
-        "views": [(code, label, counts.get(code)) for code, label in InboxFilterForm.VIEWS],
+        "views": InboxFilterForm.VIEWS,
         "saved_views": selectors.saved_views(request.organization, request.user),
         "current_query": _filter_query(request.GET), "saved_id": request.GET.get("saved", ""),
         "can_work": can_work, "can_configure": request.membership.can(Capability.DESIGN),
         "save_form": SavedViewForm(initial={"query": _filter_query(request.GET)}),
     }
     return render(request, "feedback/index.html", context)
+
+
+@member_required
+@require_safe
+def view_counts(request):
+    """How many open items each built-in view holds: a fragment the list loads after itself."""
+    return render(request, "feedback/view_counts.htmx.html",
+                  {"counts": selectors.view_counts(request.organization, request.user)})
 
 
 def _back(request):

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from cxplatform.models import Customer, Membership, Organization, Role
 from feedback import services
@@ -51,7 +52,7 @@ def test_an_agent_triages_an_item(live_server, page, artifact, inbox):
     _login(page, live_server)
     page.goto(f"{live_server.url}/inbox/")
     assert page.locator("#inbox tbody tr[data-item]").count() == 5
-    assert page.locator("#view-open .count").inner_text() == "5"
+    expect(page.locator("#view-open .count")).to_have_text("5")  # loaded after the list
 
     # Filter: e-mails only, and a search in another word form than the text's.
     page.select_option("#id_source", "email")
@@ -69,7 +70,7 @@ def test_an_agent_triages_an_item(live_server, page, artifact, inbox):
         page.keyboard.press("a")
     assert "1 item updated." in page.locator(".messages").inner_text()
     assert "Laura Kalniņa" in page.locator("#inbox tbody tr[data-item] td.assignee").first.inner_text()
-    assert page.locator("#view-mine .count").inner_text() == "1"
+    expect(page.locator("#view-mine .count")).to_have_text("1")
 
     # Open it (o), then tag, reassign to the team and prioritise in one save.
     page.keyboard.press("j")
@@ -108,6 +109,6 @@ def test_an_agent_triages_an_item(live_server, page, artifact, inbox):
     # Back in the list, the resolved item has left the open view; customer text stayed inert.
     page.goto(f"{live_server.url}/inbox/")
     assert page.locator("#inbox tbody tr[data-item]").count() == 4
-    assert page.locator("#view-mine .count").inner_text() == "0"
+    expect(page.locator("#view-mine .count")).to_have_text("0")
     page.screenshot(path=artifact("inbox-list.png"), full_page=True)
     assert alerts == []

@@ -60,8 +60,9 @@ def test_built_in_views_and_their_counts(org_a, org_b, agent, colleague, client_
     assert _ids(client.get("/inbox/")) == expected["open"]  # the default
     counts = selectors.view_counts(org_a, agent)
     assert counts == {name: len(ids) for name, ids in expected.items() if name != "all"}
-    page = client.get("/inbox/").content.decode()
-    assert 'id="view-mine"' in page and '<span class="count">1</span>' in page
+    fragment = client.get("/inbox/counts/").content.decode()
+    assert '<span class="count" id="count-mine" hx-swap-oob="true">1</span>' in fragment
+    assert '<span class="count" id="count-open" hx-swap-oob="true">6</span>' in fragment
 
 
 def test_filters_come_from_the_url_and_a_bad_value_is_ignored(org_a, org_b, agent, client_for):
