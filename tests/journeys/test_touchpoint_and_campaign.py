@@ -40,6 +40,9 @@ def test_touchpoint_page_shows_facts_open_pain_points_and_loads_the_rest(reader,
     assert f'hx-get="/surveys/touchpoints/{delivery.pk}/surveys/"' in page
     assert f'hx-get="/metrics/touchpoints/{delivery.pk}/comments/"' in page
     assert f'hx-get="/actions/touchpoints/{delivery.pk}/"' in page
+    for pain in delivery.pain_points.filter(status="open"):  # each open pain point's evidence, from the inbox
+        assert f'hx-get="/inbox/pain-points/{pain.pk}/evidence/"' in page
+    assert delivery.pain_points.filter(status="open").exists()
     onboarding = reader.get(f"/journeys/touchpoints/{board['onboarding'].pk}/").content.decode()
     assert "Pairing fails" not in onboarding and "No open pain point here." in onboarding
 
