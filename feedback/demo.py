@@ -204,9 +204,12 @@ def _closed_loop(org, demo):
     from django.utils import translation
 
     rng = random.Random(f"{org.slug}:closed-loop")  # noqa: S311
-    with translation.override("en"):  # the demo's tree reads in English whatever the organization's language
-        loop.ensure_root_causes(org)
-    causes = {c.name: c for c in RootCause.objects.filter(organization=org, parent__isnull=False)}
+    loop.ensure_root_causes(org)  # in the organization's language
+    leaves = {leaf for _words, leaf in CAUSE_WORDS} | {"Quality"}
+    with translation.override(org.default_language or "en"):
+        named = {translation.gettext(leaf): leaf for leaf in leaves}
+    causes = {named[c.name]: c for c in RootCause.objects.filter(organization=org, parent__isnull=False)
+              if c.name in named}
     tags = {t.name: t for t in Tag.objects.filter(organization=org)}
     support = Team.objects.filter(organization=org, name="Support team").first()
     unhappy = CloseLoopRule.objects.create(
@@ -242,6 +245,16 @@ def _closed_loop(org, demo):
                 item.recovered = item.follow_up_score > item.response.score
         else:
             item.sla_state = sla.state_of(item, now, timedelta(hours=4))
+    # Before the call-backs began, agents recorded why on most unhappy comments they resolved.
+    earlier = list(FeedbackItem.objects.filter(
+        organization=org, kind=FeedbackItem.Kind.VOICE, sentiment=-1, status__in=sla.DONE, root_cause__isnull=True,
+        received_at__lt=now - timedelta(days=LOOP_DAYS)))
+    for item in earlier:
+        if rng.random() < 0.8:
+            text = item.text.lower()
+            leaf = next((cause for words, cause in CAUSE_WORDS if any(w in text for w in words)), "Quality")
+            item.root_cause = causes.get(leaf)
+    FeedbackItem.objects.bulk_update(earlier, ["root_cause"], batch_size=500)
     FeedbackItem.objects.bulk_update(cases, [
         "kind", "loop_rule", "priority", "team", "first_response_due", "resolution_due", "first_responded_at",
         "resolved_at", "root_cause", "resolution_note", "follow_up_sent_at", "follow_up_score", "recovered",

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db import connection, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Sum, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.functions import Cast, Coalesce, Substr, TruncDate
 
 from feedback.loop import FOLLOW_UP_FIELD
 from surveys.models import Answer, Question, Response, SurveyType
@@ -69,7 +69,8 @@ def _group_rows(organization, start, end, survey_ids):
         _responses(organization, start, end, survey_ids)
         .annotate(
             day=TruncDate("moment", tzinfo=UTC),
-            seg=Coalesce(KeyTextTransform(attr, "customer__attributes"), Value(""), output_field=TextField()),
+            seg=Substr(Coalesce(KeyTextTransform(attr, "customer__attributes"), Value(""), output_field=TextField()),
+                       1, SEGMENT_LENGTH),
             tp=Coalesce("touchpoint_id", Value(0)),
             ch=Coalesce("channel_id", Value(0)),
             rated=rated(),
@@ -102,7 +103,8 @@ def _attribute_rows(organization, start, end, survey_ids):
     return (
         answers.annotate(
             day=TruncDate("moment", tzinfo=UTC),
-            seg=Coalesce(KeyTextTransform(attr, "response__customer__attributes"), Value(""), output_field=TextField()),
+            seg=Substr(Coalesce(KeyTextTransform(attr, "response__customer__attributes"), Value(""),
+                                output_field=TextField()), 1, SEGMENT_LENGTH),
             tp=Coalesce("response__touchpoint_id", Value(0)),
             ch=Coalesce("response__channel_id", Value(0)),
         )
@@ -117,6 +119,51 @@ def _attribute_rows(organization, start, end, survey_ids):
     )
 
 
+SEGMENT_LENGTH = DailyRollup._meta.get_field("segment").max_length
+COUNT_COLUMNS = {"responses": "n_responses", "skipped": "n_skipped", "completed": "n_completed",
+                 "comments": "n_comments", "positive_comments": "n_positive", "neutral_comments": "n_neutral",
+                 "negative_comments": "n_negative", "score_sum": "score_total", **{f"c{i}": f"c{i}" for i in range(11)}}
+
+
+def _insert_groups(organization, start, end, survey_ids) -> int:
+    """Write the groups' rows straight from the database's own aggregate (INSERT … SELECT): a
+    million answers never travel through Python. Returns how many answers were folded in."""
+    sql, params = _group_rows(organization, start, end, survey_ids).query.sql_with_params()
+    table = connection.ops.quote_name(DailyRollup._meta.db_table)
+    targets = ["organization_id", "survey_id", "touchpoint_id", "channel_id", "segment", "language", "day",
+               *COUNT_COLUMNS, "attributes"]
+    sources = ["%s", "g.survey_id", "g.tp", "g.ch", "g.seg", "g.language", "g.day",
+               *(f"g.{source}" for source in COUNT_COLUMNS.values()), "'{}'"]
+    with connection.cursor() as cursor:
+        # Our own columns and the ORM's SQL, with every value a parameter.
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(targets)}) SELECT {', '.join(sources)} FROM ({sql}) g",  # noqa: S608
+            [organization.pk, *params])
+    stale = DailyRollup.objects.filter(organization=organization, day__gte=start, day__lt=end)
+    if survey_ids is not None:
+        stale = stale.filter(survey_id__in=list(survey_ids))
+    return stale.aggregate(n=Coalesce(Sum("responses") + Sum("skipped"), Value(0)))["n"]
+
+
+def _add_attributes(organization, start, end, survey_ids) -> None:
+    """CSI rows: each attribute's [answers, score sum, importance answers, importance sum]."""
+    by_key: dict[tuple, dict] = {}
+    for a in _attribute_rows(organization, start, end, survey_ids):
+        key = (a["response__survey_id"], a["tp"], a["ch"], a["seg"] or "", a["response__language"], a["day"])
+        by_key.setdefault(key, {})[a["question__key"]] = [a["n"], a["total"], a["imp_n"], a["imp_total"]]
+    if not by_key:
+        return
+    rows = DailyRollup.objects.filter(organization=organization, day__gte=start, day__lt=end,
+                                      survey_id__in={k[0] for k in by_key})
+    changed = []
+    for row in rows:
+        attributes = by_key.get((row.survey_id, row.touchpoint_id, row.channel_id, row.segment, row.language, row.day))
+        if attributes:
+            row.attributes = attributes
+            changed.append(row)
+    DailyRollup.objects.bulk_update(changed, ["attributes"], batch_size=2000)
+
+
 def rebuild(organization, start: date, end: date, survey_ids=None) -> int:
     """Recompute every rollup row of [start, end) (of `survey_ids`, or all surveys) from raw
     responses. Returns how many responses were folded in."""
@@ -127,26 +174,8 @@ def rebuild(organization, start: date, end: date, survey_ids=None) -> int:
             stale = stale.filter(survey_id__in=list(survey_ids))
         stale.delete()
 
-        rows = {}
-        folded = 0
-        for g in _group_rows(organization, start, end, survey_ids).iterator(chunk_size=5000):
-            key = (g["survey_id"], g["tp"], g["ch"], (g["seg"] or "")[:100], g["language"], g["day"])
-            rows[key] = DailyRollup(
-                organization=organization, survey_id=g["survey_id"], touchpoint_id=g["tp"], channel_id=g["ch"],
-                segment=key[3], language=g["language"], day=g["day"], responses=g["n_responses"],
-                skipped=g["n_skipped"], completed=g["n_completed"], comments=g["n_comments"],
-                positive_comments=g["n_positive"], neutral_comments=g["n_neutral"],
-                negative_comments=g["n_negative"],
-                score_sum=g["score_total"], **{f"c{i}": g[f"c{i}"] for i in range(11)},
-            )
-            folded += g["n_responses"] + g["n_skipped"]
-        for a in _attribute_rows(organization, start, end, survey_ids).iterator(chunk_size=5000):
-            key = (a["response__survey_id"], a["tp"], a["ch"], (a["seg"] or "")[:100], a["response__language"],
-                   a["day"])
-            row = rows.get(key)
-            if row is not None:
-                row.attributes[a["question__key"]] = [a["n"], a["total"], a["imp_n"], a["imp_total"]]
-        DailyRollup.objects.bulk_create(rows.values(), batch_size=5000)
+        folded = _insert_groups(organization, start, end, survey_ids)
+        _add_attributes(organization, start, end, survey_ids)
     return folded
 
 
