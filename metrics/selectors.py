@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from operator import itemgetter
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
@@ -204,7 +204,10 @@ def grouped_sets(scope: Scope, *sets: tuple[str, ...]) -> list[list[dict]]:
         + f" WHERE {where} GROUP BY GROUPING SETS ({grouping_sets})"
     )
     results: list[list[dict]] = [[] for _ in sets]
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Two years of rollups are tens of thousands of rows: within PostgreSQL's default 4 MB the
+        # grouping sets sort twice, on disk (220 ms); with room it hashes them in one pass (65 ms).
+        cursor.execute("SET LOCAL work_mem = '32MB'")
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             index = masks.index(row[1])

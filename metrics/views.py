@@ -4,6 +4,7 @@ from datetime import timedelta
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
 from cxplatform.permissions import member_required
@@ -35,19 +36,23 @@ class DrillLinks:
         for name in VIEW_PARAMS:
             self.base.pop(name, None)
         self.scope, self.type = scope, survey_type_key
+        self._lists = dict(self.base.lists())
+        self._path = reverse("metrics:responses")
 
     def url(self, *, start=None, end=None, of_measure=True, **groups) -> str:
-        query = self.base.copy()
+        # A plain dict of lists, not QueryDict.copy() (a deepcopy): a two-year heat map has a
+        # thousand cells, and this ran at a tenth of a millisecond each.
+        query = dict(self._lists)
         if of_measure:
-            query["type"] = self.type
+            query["type"] = [self.type]
         if start is not None:
             for name in PERIOD_PARAMS:
                 query.pop(name, None)
-            query["from"] = max(start, self.scope.start).isoformat()
-            query["to"] = (min(end, self.scope.end) - timedelta(days=1)).isoformat()
+            query["from"] = [max(start, self.scope.start).isoformat()]
+            query["to"] = [(min(end, self.scope.end) - timedelta(days=1)).isoformat()]
         for name, values in groups.items():
-            query.setlist(name, [str(v) for v in values])
-        return f"{reverse('metrics:responses')}?{query.urlencode()}"
+            query[name] = [str(v) for v in values]
+        return f"{self._path}?{urlencode(query, doseq=True)}"
 
     def period(self, start, grain) -> str:
         return self.url(start=start, end=selectors.bucket_end(start, grain))
