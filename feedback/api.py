@@ -57,13 +57,23 @@ class Conflict(APIException):
 
 @contextmanager
 def _setting_rules():
-    """A rule of `configuration` refused the value: a 400 naming the field (a time zone's own
-    validator has no field of its own to name)."""
+    """A rule of `configuration` refused the value: a 400 naming the field."""
     try:
         yield
     except DjangoValidationError as exc:
-        errors = exc.message_dict
-        raise ValidationError(errors.get("time_zone", errors)) from None
+        raise ValidationError(exc.message_dict) from None
+
+
+def _taken(serializer, attrs, *fields) -> bool:
+    """Whether another row of the organization already has these values. The unique constraints
+    include `organization`, which is no field of these serializers, so DRF does not check them."""
+    model = serializer.Meta.model
+    lookup = {f: attrs.get(f, getattr(serializer.instance, f, model._meta.get_field(f).get_default()))
+              for f in fields}
+    rows = model.objects.filter(organization=serializer.context["organization"], **lookup)
+    if serializer.instance is not None:
+        rows = rows.exclude(pk=serializer.instance.pk)
+    return rows.exists()
 
 
 class TagSerializer(serializers.ModelSerializer):
@@ -71,11 +81,10 @@ class TagSerializer(serializers.ModelSerializer):
         model = Tag
         fields = ["id", "name"]
 
-    def validate_name(self, value):
-        # The unique constraint includes `organization`, which is not a field here, so DRF does not check it.
-        if Tag.objects.filter(organization=self.context["organization"], name=value).exists():
-            raise ValidationError(_("There is already a tag with this name."))
-        return value
+    def validate(self, attrs):
+        if _taken(self, attrs, "name"):
+            raise ValidationError({"name": [_("There is already a tag with this name.")]})
+        return attrs
 
 
 class ItemSerializer(serializers.ModelSerializer):
@@ -309,14 +318,10 @@ class TeamSerializer(serializers.ModelSerializer):
         self.fields["members"].child_relation.queryset = agents
         self.fields["lead"].queryset = agents
 
-    def validate_name(self, value):
-        # The unique constraint includes `organization`, which is not a field here, so DRF does not check it.
-        taken = Team.objects.filter(organization=self.context["organization"], name=value)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise ValidationError(_("There is already a team with this name."))
-        return value
+    def validate(self, attrs):
+        if _taken(self, attrs, "name"):
+            raise ValidationError({"name": [_("There is already a team with this name.")]})
+        return attrs
 
 
 class TeamViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
@@ -359,8 +364,10 @@ class SlaPolicySerializer(serializers.ModelSerializer):
                   "day_end", "time_zone", "warn_before_minutes"]
 
     def validate_time_zone(self, value):
-        with _setting_rules():
+        try:
             configuration.check_time_zone(value)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.messages) from None
         return value
 
     def _value(self, attrs, name):
@@ -394,13 +401,7 @@ class CannedReplySerializer(serializers.ModelSerializer):
         fields = ["id", "title", "text", "language"]
 
     def validate(self, attrs):
-        # The unique constraint includes `organization`, which is not a field here, so DRF does not check it.
-        title = attrs.get("title", getattr(self.instance, "title", None))
-        language = attrs.get("language", getattr(self.instance, "language", ""))
-        taken = CannedReply.objects.filter(organization=self.context["organization"], title=title, language=language)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
+        if _taken(self, attrs, "title", "language"):
             raise ValidationError({"title": [_("There is already a canned reply with this title in this language.")]})
         return attrs
 
@@ -494,12 +495,7 @@ class RootCauseSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "parent", "active"]
 
     def validate(self, attrs):
-        name = attrs.get("name", getattr(self.instance, "name", None))
-        parent = attrs.get("parent", getattr(self.instance, "parent", None))
-        taken = RootCause.objects.filter(organization=self.context["organization"], name=name, parent=parent)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
+        if _taken(self, attrs, "name", "parent"):
             raise ValidationError({"name": [_("There is already a root cause with this name here.")]})
         return attrs
 

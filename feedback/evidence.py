@@ -6,6 +6,7 @@ from django.db.models import Count, Q
 
 from journeys.models import PainPoint
 
+from . import sla
 from .models import FeedbackItem, PainPointEvidence, Tag
 
 
@@ -50,8 +51,7 @@ def summary(pain_point: PainPoint, recent: int = 5) -> dict:
             .annotate(items_count=Count("items", distinct=True)).order_by("name"))
     return {
         "pain_point": pain_point, "count": items.count(),
-        "open": items.filter(status__in=[FeedbackItem.Status.NEW, FeedbackItem.Status.OPEN,
-                                         FeedbackItem.Status.WAITING]).count(),
+        "open": items.filter(status__in=sla.OPEN).count(),
         "tags": list(tags), "recent": list(items.order_by("-received_at", "-id")[:recent]),
         "links": list(PainPointEvidence.objects.filter(pain_point=pain_point).select_related("item", "tag")),
     }

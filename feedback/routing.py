@@ -16,8 +16,6 @@ from cxplatform.textinsight.tokens import normalise, tokens
 from . import sla
 from .models import FeedbackItem, ItemEvent, RoutingRule, Team
 
-OPEN_STATUSES = [FeedbackItem.Status.NEW, FeedbackItem.Status.OPEN, FeedbackItem.Status.WAITING]
-
 
 def _lemma(word: str, language: str) -> str:
     lemma = normalise(word, language)
@@ -76,7 +74,7 @@ def pick_agent(team: Team, how: str):
         chosen = members[after % len(members)]
     else:
         load = dict(team.members.annotate(n=Count("assigned_feedback", filter=Q(
-            assigned_feedback__status__in=OPEN_STATUSES, assigned_feedback__organization=team.organization_id)))
+            assigned_feedback__status__in=sla.OPEN, assigned_feedback__organization=team.organization_id)))
             .values_list("pk", "n"))
         chosen = min(members, key=lambda m: (load.get(m.pk, 0), m.pk))
     Team.objects.filter(pk=team.pk).update(last_assignee=chosen)

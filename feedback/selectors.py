@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cxplatform.tenancy import scoped
 
+from . import sla
 from .models import FeedbackItem
 
 # The stored column of migration 0011, GIN-indexed: Russian and English stemming, either matches.
@@ -16,7 +17,6 @@ FULL_TEXT = ("\"feedback_feedbackitem\".\"search_vector\" @@ "
              "(plainto_tsquery('russian', %s) || plainto_tsquery('english', %s))")
 PAGE = 50
 
-OPEN = [FeedbackItem.Status.NEW, FeedbackItem.Status.OPEN, FeedbackItem.Status.WAITING]
 SOON = timedelta(hours=2)  # "breaching soon": the next SLA target falls within this
 
 
@@ -30,7 +30,7 @@ def breaching(now=None) -> Q:
 def _view(qs, view: str, user):
     if view == "all":
         return qs
-    qs = qs.filter(status__in=OPEN)
+    qs = qs.filter(status__in=sla.OPEN)
     if view == "mine":
         return qs.filter(assignee=user)
     if view == "unassigned":
@@ -72,7 +72,7 @@ def view_counts(organization, user) -> dict:
     """How many open items each built-in view holds (one pass over the open items)."""
     # COUNT(1) rather than COUNT(id), so PostgreSQL answers from the covering index alone.
     one = Value(1)
-    return scoped(FeedbackItem, organization).filter(status__in=OPEN).aggregate(
+    return scoped(FeedbackItem, organization).filter(status__in=sla.OPEN).aggregate(
         open=Count(one), mine=Count(one, filter=Q(assignee=user)),
         cases=Count(one, filter=Q(kind=FeedbackItem.Kind.CASE)),
         unassigned=Count(one, filter=Q(assignee__isnull=True)),
@@ -149,3 +149,11 @@ def _scores_chart(responses) -> str:
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
               "xaxis": {"fixedrange": True}, "yaxis": {"fixedrange": True, "rangemode": "tozero"}}
     return json.dumps({"data": data, "layout": layout})
+
+
+def open_pain_points(organization):
+    """The open pain points of the organization's journey maps, an item can be evidence for."""
+    from journeys.models import PainPoint
+
+    return (scoped(PainPoint, organization).filter(status=PainPoint.Status.OPEN)
+            .select_related("journey_map", "touchpoint").order_by("journey_map__name", "-severity", "id"))

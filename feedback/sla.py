@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from .models import FeedbackItem, ItemEvent, SlaPolicy
 
+# The two groups of statuses every part of the inbox speaks of: still to work on, and done.
+OPEN = [FeedbackItem.Status.NEW, FeedbackItem.Status.OPEN, FeedbackItem.Status.WAITING]
 DONE = [FeedbackItem.Status.RESOLVED, FeedbackItem.Status.CLOSED]
 
 

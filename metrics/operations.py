@@ -15,10 +15,10 @@ from django.db.models.functions import Extract
 from django.utils import timezone
 
 from feedback.models import FeedbackItem, Message
+from feedback.sla import DONE
 
 from . import definitions
 
-DONE = [FeedbackItem.Status.RESOLVED, FeedbackItem.Status.CLOSED]
 NAMES = ("first_response_time", "resolution_time", "fcr", "sla_compliance")
 LOOP_NAMES = ("contacted_in_time", "loop_closed_rate", "loop_close_time", "recovery_rate")
 

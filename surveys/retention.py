@@ -14,6 +14,14 @@ from .services import localized
 OFFER_ACCEPTED = "retention.offer_accepted"
 
 
+def add_offer(survey, *, question, reason: str, text: dict) -> RetentionOffer:
+    """A counter-offer for one answer of one of the survey's single-choice questions."""
+    if question.survey_id != survey.pk or reason not in question.choice_values:
+        raise ValueError("not an answer of this survey")
+    return RetentionOffer.objects.create(organization_id=survey.organization_id, question=question, reason=reason,
+                                         text=text)
+
+
 def offers_for(response, language: str) -> list[dict]:
     """The active offers for the reasons this answer gave, with their text in `language` and
     whether the customer already took each."""

@@ -41,7 +41,7 @@ def _edit(request, section, instance=None):
     if form.is_bound and form.is_valid():
         saved = form.save()
         messages.success(request, _("“%(name)s” is saved.") % {"name": saved})
-        return redirect(f"{request.resolver_match.namespace}:settings")
+        return redirect("feedback:settings")
     return render(request, "feedback/settings_form.html", {"section": section, "form": form, "object": instance},
                   status=400 if form.errors else 200)
 

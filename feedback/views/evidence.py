@@ -12,13 +12,8 @@ from cxplatform.permissions import capability_required
 from cxplatform.tenancy import get_for_org_or_404, scoped
 from journeys.models import PainPoint
 
-from .. import evidence
+from .. import evidence, selectors
 from ..models import FeedbackItem, PainPointEvidence, Tag
-
-
-def open_pain_points(organization):
-    return (scoped(PainPoint, organization).filter(status=PainPoint.Status.OPEN)
-            .select_related("journey_map", "touchpoint").order_by("journey_map__name", "-severity", "id"))
 
 
 @capability_required(Capability.WORK_INBOX)
@@ -26,7 +21,7 @@ def open_pain_points(organization):
 def item_evidence(request, feedback_item_id):
     """This item shows that a pain point is real."""
     item = get_for_org_or_404(FeedbackItem, request.organization, pk=feedback_item_id)
-    pain_point = open_pain_points(request.organization).filter(pk=request.POST.get("pain_point") or 0).first()
+    pain_point = selectors.open_pain_points(request.organization).filter(pk=request.POST.get("pain_point") or 0).first()
     if pain_point is None:
         messages.error(request, _("Choose one of the open pain points of your journey maps."))
     else:

@@ -14,7 +14,6 @@ from cxplatform.tenancy import get_for_org_or_404, scoped
 from .. import conversation, loop, selectors, services
 from ..forms import CallForm, CloseLoopForm, ManualItemForm, NoteForm, ReplyForm, TriageForm
 from ..models import CannedReply, FeedbackItem
-from .evidence import open_pain_points
 
 
 def _item(request, feedback_item_id):
@@ -59,7 +58,7 @@ def _item_page(request, item, *, triage_form=None, note_form=None, reply_form=No
         "canned": conversation.canned_for(item), "conflict": conflict,
         "profile": selectors.customer_profile(item.customer, exclude_item=item) if item.customer_id else None,
         "evidence": item.evidence.select_related("pain_point__journey_map"),
-        "pain_points": open_pain_points(request.organization),
+        "pain_points": selectors.open_pain_points(request.organization),
         "can_work": request.membership.can(Capability.WORK_INBOX),
     }, status=status)
 

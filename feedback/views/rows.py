@@ -12,9 +12,8 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
+from .. import sla
 from ..models import FeedbackItem
-
-DONE = {FeedbackItem.Status.RESOLVED, FeedbackItem.Status.CLOSED}
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ def rows(items, *, checkboxes: bool = True) -> list[Row]:
             team=item.team.name if item.team else "", sla_state=item.sla_state,
             sla_label=sla_labels.get(item.sla_state, ""),
             due=date_format(localtime(item.resolution_due), "SHORT_DATETIME_FORMAT")
-            if item.resolution_due and item.status not in DONE else "",
+            if item.resolution_due and item.status not in sla.DONE else "",
             received=date_format(localtime(item.received_at), "SHORT_DATETIME_FORMAT"), labels=labels,
         ))
     return out

@@ -85,7 +85,7 @@ def offer_create(request, survey_id):
     survey = _survey(request, survey_id)
     form = RetentionOfferForm(request.POST, survey=survey)
     if form.is_valid():
-        RetentionOffer.objects.create(organization=request.organization, **form.offer_fields())
+        retention.add_offer(survey, **form.offer_fields())
         messages.success(request, _("The offer is saved: customers who give that answer see it."))
     else:
         messages.error(request, _("Choose the answer the offer is for, and write the offer in English at least."))

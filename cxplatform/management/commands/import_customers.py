@@ -1,44 +1,18 @@
-import json
-import os
-
-from django.core.management.base import BaseCommand, CommandError
-
 from cxplatform import customer_import
-from cxplatform.models import Organization
+from cxplatform.management.import_command import ImportCommand
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import customers (revenue, active/cancelled dates, segment attributes) from a CSV or XLSX file. "
         "Customers are matched by external_id and updated; bad rows are listed with their row number and "
         "skipped; importing the same file again changes nothing."
     )
+    file_error = customer_import.ImportFileError
 
-    def add_arguments(self, parser):
-        parser.add_argument("--org", required=True, help="organization slug")
-        parser.add_argument("--json", action="store_true", help="print the report as JSON")
-        parser.add_argument("file", help="path of a .csv or .xlsx file")
+    def run(self, organization, fileobj, name):
+        return customer_import.import_customers(organization, fileobj, name)
 
-    def handle(self, *args, org, file, **options):
-        organization = Organization.objects.filter(slug=org).first()
-        if organization is None:
-            raise CommandError(f"No organization with slug {org!r}.")
-        try:
-            with open(file, "rb") as fileobj:
-                report = customer_import.import_customers(organization, fileobj, os.path.basename(file))
-        except OSError as exc:
-            raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from None
-        except customer_import.ImportFileError as exc:
-            raise CommandError(f"{file}: {exc}") from None
-
-        if options["json"]:
-            self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
-            return
-        for error in report.errors:
-            self.stdout.write(f"row {error['row']}: {'; '.join(error['errors'])}")
-        if report.ignored_columns:
-            self.stdout.write(f"ignored columns: {', '.join(report.ignored_columns)}")
-        self.stdout.write(self.style.SUCCESS(
-            f"{os.path.basename(file)}: {report.created} created, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {report.error_rows} rows with errors."
-        ))
+    def summary(self, report) -> str:
+        return (f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
+                f"{report.error_rows} rows with errors.")
