@@ -216,7 +216,10 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # The browsable API (HTML) is a developer's tool: production answers JSON only.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if env.bool("BROWSABLE_API", default=DEBUG) else []),
+    "DEFAULT_FILTER_BACKENDS": ["cxplatform.api_access.OrgScopedFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "cxplatform.api_access.NewestFirstPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -20,7 +20,7 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from cxplatform import ratelimit
-from cxplatform.api_access import OrgScopedViewSetMixin
+from cxplatform.api_access import OrgScopedViewSetMixin, scope_choices
 from cxplatform.models import Capability
 from cxplatform.tenancy import scoped
 from journeys.api import OrgPrimaryKey
@@ -239,7 +239,9 @@ class ItemViewSet(CaseActions, OrgScopedViewSetMixin, mixins.CreateModelMixin, v
 
     def get_serializer(self, *args, **kwargs):
         if self.action == "create":
-            return IncomingSerializer(*args, organization=self.organization, **kwargs)
+            incoming = IncomingSerializer(*args, organization=self.organization, **kwargs)
+            scope_choices(incoming, self.organization)
+            return incoming
         return super().get_serializer(*args, **kwargs)
 
     def create(self, request, *args, **kwargs):

@@ -58,14 +58,6 @@ class DistributionSerializer(serializers.ModelSerializer):
         path = links.survey_url(obj)
         return request.build_absolute_uri(path) if request else path
 
-    def validate(self, data):
-        org = self.context["organization"]
-        for name in ("survey", "touchpoint", "channel"):
-            obj = data.get(name)
-            if obj is not None and obj.organization_id != org.pk:
-                raise ValidationError({name: _("Not found.")})
-        return data
-
 
 class ResponseSerializer(serializers.ModelSerializer):
     answers = serializers.SerializerMethodField()
