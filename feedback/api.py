@@ -458,14 +458,26 @@ class WebhookReceiver(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(request=IncomingSerializer(many=True), responses=OpenApiTypes.OBJECT,
-                   description="One item or a list of up to 100; `X-CX-Signature: sha256=<hex HMAC of the body>` "
-                               "when the endpoint has a secret.")
+                   description="One item or a list of up to 100. When the endpoint has a secret: `X-CX-Delivery` "
+                               "(an id unique to the delivery), `X-CX-Timestamp` (Unix seconds, within 5 minutes) "
+                               "and `X-CX-Signature: sha256=<hex HMAC-SHA256 of \"<timestamp>.<delivery>.<body>\">`.")
     def post(self, request, token):
         endpoint = webhooks.endpoint_for(token)
         if endpoint is None:
             raise NotFound()
-        if not webhooks.signature_ok(endpoint, request.body, request.headers.get(webhooks.SIGNATURE_HEADER, "")):
+        timestamp = request.headers.get(webhooks.TIMESTAMP_HEADER, "").strip()
+        delivery = request.headers.get(webhooks.DELIVERY_HEADER, "").strip()
+        signature = request.headers.get(webhooks.SIGNATURE_HEADER, "")
+        if not webhooks.signature_ok(endpoint, request.body, signature=signature, timestamp=timestamp,
+                                     delivery=delivery):
             return ApiResponse({"detail": _("The signature is missing or wrong.")}, status=status.HTTP_401_UNAUTHORIZED)
+        if endpoint.secret and not webhooks.fresh(timestamp):
+            return ApiResponse({"detail": _("The timestamp is more than five minutes from now: check the sender's "
+                                            "clock, and never send a captured request again.")},
+                               status=status.HTTP_401_UNAUTHORIZED)
+        if delivery and not webhooks.delivery_id_ok(delivery):
+            raise ValidationError({"detail": _("The delivery id must be printable ASCII, at most %(n)d characters.")
+                                   % {"n": webhooks.MAX_DELIVERY_ID}})
         if not ratelimit.hit(f"webhook:{endpoint.pk}", *WEBHOOK_LIMIT):
             return ApiResponse({"detail": _("Too many requests; try again in a minute.")},
                                status=status.HTTP_429_TOO_MANY_REQUESTS)
@@ -479,6 +491,9 @@ class WebhookReceiver(APIView):
             return ApiResponse({"errors": incoming.errors}, status=status.HTTP_400_BAD_REQUEST)
         results = []
         with transaction.atomic():
+            if delivery and not webhooks.take_delivery(endpoint, delivery):
+                return ApiResponse({"detail": _("This delivery was received before; nothing was done again."),
+                                    "items": []}, status=status.HTTP_200_OK)
             for data in incoming.validated_data:
                 # `incoming` is the list serializer; its child knows how to turn an entry into a Voice.
                 voice = incoming.child.voice(data, source=endpoint.source)

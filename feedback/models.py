@@ -358,6 +358,22 @@ class WebhookEndpoint(OrgScopedModel):
         return self.name
 
 
+class WebhookDelivery(models.Model):
+    """A delivery id a signed endpoint has received: taken once, so a captured request cannot be
+    replayed. Kept only as long as a timestamp is accepted (webhooks.TOLERANCE, twice over)."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    delivery_id = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["endpoint", "delivery_id"], name="one_delivery_per_id")]
+        indexes = [models.Index(fields=["endpoint", "received_at"])]
+
+    def __str__(self):
+        return self.delivery_id
+
+
 class PainPointEvidence(OrgScopedModel):
     """What shows a journey's pain point is real: an inbox item, or a tag (every item carrying it).
     It lives here, pointing down at journeys, so journeys never imports the inbox."""
