@@ -112,6 +112,9 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = 0.25  # hours: a locked-out user may try again after 15 minutes
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# One rule for the client's address everywhere (rate limits too): X-Forwarded-For only from TRUSTED_PROXIES,
+# so behind a proxy ten failures lock out that client, not everyone coming through the proxy.
+AXES_CLIENT_IP_CALLABLE = "cxplatform.ratelimit.client_ip"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "metrics:dashboard"
@@ -249,9 +252,14 @@ INBOX_REPLY_TO = env("INBOX_REPLY_TO", default="")
 # Where people reach the site, for links in e-mails (digests, notifications).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
+# Addresses of reverse proxies (CIDR allowed) whose X-Forwarded-For and X-Forwarded-Proto are believed.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
 # --- Production hardening: in force whenever DEBUG is off (`check --deploy` passes).
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if TRUSTED_PROXIES:
+        # Only a proxy we trust says the client spoke HTTPS; without one, anyone could send the header.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -270,8 +278,6 @@ LOGGING = {
 }
 
 # --- Public endpoints (survey pages, webhooks)
-# Addresses of reverse proxies whose X-Forwarded-For is believed (CIDR allowed).
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # Per link and client address: high, so a store kiosk or a QR poster keeps working.
 RATE_LIMIT_PER_LINK_IP = env.int("RATE_LIMIT_PER_LINK_IP", default=600)  # requests per 10 minutes
 # Per respondent (response token): stops one respondent's script, never anyone else.
