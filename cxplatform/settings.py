@@ -209,9 +209,11 @@ OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=300)
 
 # --- REST API
 REST_FRAMEWORK = {
+    # Token first: a request without credentials is then a 401 that names the scheme
+    # (WWW-Authenticate: Token), not a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["cxplatform.api_access.IsOrganizationMember"],
     "DEFAULT_PARSER_CLASSES": [
@@ -232,6 +234,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Surveys, journeys, feedback, metrics and actions of one organization.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema maps every operation and field: for signed-in people and tokens only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # One name for the one language choice set used by customers, surveys and responses.
     "ENUM_NAME_OVERRIDES": {
         "LanguageEnum": "cxplatform.settings.LANGUAGES",
