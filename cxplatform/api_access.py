@@ -8,9 +8,10 @@ import json
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import permissions
+from rest_framework import permissions, serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
@@ -19,6 +20,7 @@ from rest_framework.serializers import BaseSerializer, ListSerializer
 
 from .models import Capability, Organization, OrgScopedModel
 from .tenancy import resolve_membership, scoped
+from .versioning import lock_version
 
 
 def _membership(request):
@@ -164,3 +166,19 @@ def _depth(value):
         children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
         stack.extend((child, depth + 1) for child in children)
     return deepest
+
+
+class VersionedSerializerMixin:
+    """A `Versioned` row's serializer: `version` is read with the row; a change that sends it back
+    is refused with 409 when someone changed the row since (one without it: the last write wins)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["version"] = serializers.IntegerField(
+            min_value=1, required=False, help_text="The version read; a change on an older one is a 409.")
+        return fields
+
+    def update(self, instance, validated_data):
+        with transaction.atomic():
+            lock_version(instance, validated_data.pop("version", None))
+            return super().update(instance, validated_data)

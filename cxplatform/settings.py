@@ -226,6 +226,7 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if env.bool("BROWSABLE_API", default=DEBUG) else []),
     "DEFAULT_FILTER_BACKENDS": ["cxplatform.api_access.OrgScopedFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "cxplatform.api_access.NewestFirstPagination",
+    "EXCEPTION_HANDLER": "cxplatform.api_errors.exception_handler",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

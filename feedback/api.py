@@ -20,7 +20,7 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from cxplatform import ratelimit
-from cxplatform.api_access import OrgScopedViewSetMixin, scope_choices
+from cxplatform.api_access import OrgScopedViewSetMixin, VersionedSerializerMixin, scope_choices
 from cxplatform.models import Capability
 from cxplatform.tenancy import scoped
 from journeys.api import OrgPrimaryKey
@@ -304,7 +304,7 @@ class TagViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOn
     write_capability = Capability.DESIGN
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     members = serializers.PrimaryKeyRelatedField(many=True, queryset=get_user_model().objects.none(), required=False)
     lead = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.none(), required=False,
                                               allow_null=True)
@@ -332,7 +332,7 @@ class TeamViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     write_capability = Capability.ADMINISTER
 
 
-class RoutingRuleSerializer(serializers.ModelSerializer):
+class RoutingRuleSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     channel = OrgPrimaryKey(queryset=Channel.objects.all(), required=False, allow_null=True)
     touchpoint = OrgPrimaryKey(queryset=Touchpoint.objects.all(), required=False, allow_null=True)
     team = OrgPrimaryKey(queryset=Team.objects.all(), required=False, allow_null=True)
@@ -359,7 +359,7 @@ class RoutingRuleViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     write_capability = Capability.ADMINISTER
 
 
-class SlaPolicySerializer(serializers.ModelSerializer):
+class SlaPolicySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = SlaPolicy
         fields = ["id", "priority", "first_response_hours", "resolution_hours", "business_hours", "day_start",
@@ -397,7 +397,7 @@ class SlaPolicyViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     write_capability = Capability.ADMINISTER
 
 
-class CannedReplySerializer(serializers.ModelSerializer):
+class CannedReplySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = CannedReply
         fields = ["id", "title", "text", "language"]
@@ -414,7 +414,7 @@ class CannedReplyViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     write_capability = Capability.DESIGN
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     signed = serializers.BooleanField(write_only=True, default=True)
     url = serializers.SerializerMethodField()
 
@@ -504,7 +504,7 @@ class WebhookReceiver(APIView):
         return ApiResponse({"items": results}, status=status.HTTP_201_CREATED if any_new else status.HTTP_200_OK)
 
 
-class RootCauseSerializer(serializers.ModelSerializer):
+class RootCauseSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     parent = OrgPrimaryKey(queryset=RootCause.objects.filter(parent__isnull=True), required=False, allow_null=True)
 
     class Meta:
@@ -523,7 +523,7 @@ class RootCauseViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     write_capability = Capability.DESIGN
 
 
-class CloseLoopRuleSerializer(serializers.ModelSerializer):
+class CloseLoopRuleSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     survey = OrgPrimaryKey(queryset=CloseLoopRule._meta.get_field("survey").related_model.objects.all(),
                            required=False, allow_null=True)
     touchpoint = OrgPrimaryKey(queryset=Touchpoint.objects.all(), required=False, allow_null=True)

@@ -5,10 +5,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform.models import OrgScopedModel
+from cxplatform.versioning import Versioned
 from journeys.models import Touchpoint
 
 
-class Team(OrgScopedModel):
+class Team(Versioned, OrgScopedModel):
     """A frontline team: its agents, its lead (who gets escalations) and the touchpoints it
     answers for — its members' frontline view shows those touchpoints' figures."""
 
@@ -186,7 +187,7 @@ class Note(models.Model):
         return f"{self.item_id}: {self.text[:40]}"
 
 
-class RoutingRule(OrgScopedModel):
+class RoutingRule(Versioned, OrgScopedModel):
     """When an item matches every condition that is set, do the actions. Rules run in order as
     items arrive; a rule may stop the ones after it."""
 
@@ -227,7 +228,7 @@ class RoutingRule(OrgScopedModel):
         return self.name
 
 
-class SlaPolicy(OrgScopedModel):
+class SlaPolicy(Versioned, OrgScopedModel):
     """Targets for one priority: first response and resolution within so many hours — business
     hours (Monday to Friday, `day_start` to `day_end` in `time_zone`) or calendar hours."""
 
@@ -301,7 +302,7 @@ class Message(OrgScopedModel):
         return f"{self.item_id} {self.direction}: {self.text[:40]}"
 
 
-class CannedReply(OrgScopedModel):
+class CannedReply(Versioned, OrgScopedModel):
     """A prepared answer agents start a reply from. {customer}, {agent} and {item} are filled in."""
 
     title = models.CharField(_("title"), max_length=120)
@@ -336,7 +337,7 @@ class SavedView(OrgScopedModel):
         return self.name
 
 
-class WebhookEndpoint(OrgScopedModel):
+class WebhookEndpoint(Versioned, OrgScopedModel):
     """An address another tool (a review site, a chat widget, Zapier) posts feedback to. The key
     in the URL identifies the endpoint; when a secret is set, every request must also carry its
     HMAC-SHA256 signature of the body."""
@@ -403,7 +404,7 @@ class PainPointEvidence(OrgScopedModel):
         return f"{self.pain_point_id} ← {self.item_id or self.tag_id}"
 
 
-class RootCause(OrgScopedModel):
+class RootCause(Versioned, OrgScopedModel):
     """Why customers were unhappy, as a managed tree (delivery → late): a case is resolved with
     one, so the outer loop can count causes and fix the ones that matter."""
 
@@ -423,7 +424,7 @@ class RootCause(OrgScopedModel):
         return f"{self.parent} → {self.name}" if self.parent_id else self.name
 
 
-class CloseLoopRule(OrgScopedModel):
+class CloseLoopRule(Versioned, OrgScopedModel):
     """When a survey answer matches every condition that is set, open a case (call the customer
     back within `contact_within_hours`) or thank a promoter. Rules run once, when the answer is
     recorded; "apply to the last N days" runs one over older answers on purpose."""

@@ -9,7 +9,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response as ApiResponse
 
-from cxplatform.api_access import OrgScopedViewSetMixin
+from cxplatform.api_access import OrgScopedViewSetMixin, VersionedSerializerMixin
 from cxplatform.models import Capability
 from cxplatform.services import match_or_create_customer
 
@@ -23,7 +23,7 @@ class QuestionSerializer(serializers.ModelSerializer):
         fields = ["id", "key", "kind", "position", "text", "required", "choices", "ask_importance"]
 
 
-class SurveySerializer(serializers.ModelSerializer):
+class SurveySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     questions = QuestionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -45,7 +45,7 @@ class SurveySerializer(serializers.ModelSerializer):
     _texts = ("title", "score_question", "follow_up", "thank_you")
 
 
-class DistributionSerializer(serializers.ModelSerializer):
+class DistributionSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
