@@ -114,7 +114,9 @@ class OrgScopedViewSetMixin:
         serializer.save(organization=self.organization)
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "organization": self.organization}
+        membership = _membership(self.request)
+        return {**super().get_serializer_context(), "organization": self.organization,
+                "personal_data": bool(membership and membership.can(Capability.PERSONAL_DATA))}
 
     def get_serializer(self, *args, **kwargs):
         serializer = super().get_serializer(*args, **kwargs)
