@@ -245,6 +245,7 @@ def test_public_page_is_light_and_frameable(nps_link):
     page = Client().get(page_url(nps_link))
     assert len(page.content) < 60_000
     assert "X-Frame-Options" not in page
+    assert "frame-ancestors *" in page["Content-Security-Policy"]
     # No framework, nothing from elsewhere: one small script of our own (the policy allows no inline one).
     scripts = re.findall(rb'<script[^>]*\bsrc="([^"]+)"', page.content)
     assert scripts == [b"/static/surveys/survey.js"]
