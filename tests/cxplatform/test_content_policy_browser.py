@@ -139,3 +139,56 @@ def test_other_pages_refuse_to_be_framed(live_server, page, customer_site, csp_v
     assert page.frame_locator("iframe").locator("#id_username").count() == 0
     found = csp_violations.take()
     assert any("frame-ancestors 'none'" in v for v in found), found
+
+
+def test_every_kind_of_chart_draws_under_the_policy(live_server, page, artifact):
+    """The pages with charts no other browser test draws: key drivers, root causes, the
+    customer's scores on an inbox item. A chart that silently fails to draw is a bug."""
+    from cxplatform.demo import DEMO_PASSWORD, load_demo
+    from feedback.models import FeedbackItem
+
+    load_demo()
+    item = FeedbackItem.objects.filter(customer__survey_responses__score__isnull=False).order_by("-pk").first()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    for name, path in (("drivers", "/metrics/drivers/?from=2026-01-01"), ("root-causes", "/actions/root-causes/"),
+                       ("item", f"/inbox/items/{item.pk}/")):
+        page.goto(live_server.url + path)
+        charts = page.locator("[data-figure]")
+        assert charts.count() >= 1, path
+        for i in range(charts.count()):
+            charts.nth(i).locator(".main-svg").first.wait_for(timeout=15_000)
+        page.screenshot(path=artifact(f"charts-{name}.png"), full_page=True)
+
+
+def test_a_delete_asks_first_without_inline_handlers(live_server, page, org_a):
+    """data-confirm (app.js) replaced onsubmit="return confirm(…)": "Cancel" keeps the goal."""
+    from actions.models import Goal
+
+    goal = factories.goal(org_a)
+    manager = factories.member(org_a, Role.CX_MANAGER)
+    manager.set_password("lead-pass-123")
+    manager.save()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", manager.username)
+    page.fill("#id_password", "lead-pass-123")
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/actions/goals/{goal.pk}/")
+    delete = page.locator("form[data-confirm] button[type=submit]")
+    questions = []
+
+    def answer(dialog, accept):
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda d: answer(d, accept=False))
+    delete.click()
+    page.wait_for_timeout(300)
+    assert Goal.objects.filter(pk=goal.pk).exists() and page.url.endswith(f"/goals/{goal.pk}/")
+    page.once("dialog", lambda d: answer(d, accept=True))
+    with page.expect_navigation():
+        delete.click()
+    assert not Goal.objects.filter(pk=goal.pk).exists()
+    assert questions == ["Delete this goal? Its actions stay, on their own."] * 2
