@@ -74,8 +74,7 @@ def inline_code(html):
 
 
 def html_routes():
-    return [r for r in routes() if not set(r.kwargs) & NON_OBJECT_KWARGS and not r.name.startswith("api-")
-            and r.name not in ("csp_report", "logout")]
+    return [r for r in routes() if not set(r.kwargs) & NON_OBJECT_KWARGS and r.name not in ("csp_report", "logout")]
 
 
 @pytest.fixture
@@ -103,8 +102,13 @@ def test_every_page_and_fragment_has_the_policy_and_no_inline_code(route, org_a,
 
 
 def test_pages_outside_the_walk(org_a, admin_client):
-    """The login page, a customer's public pages and the admin."""
+    """The login page, the browsable API, a customer's public pages and the admin."""
     assert_strict_scripts(Client().get("/login/"))
+    for url in ("/api/v1/", "/api/v1/customers/"):
+        page = admin_client.get(url, HTTP_ACCEPT="text/html")
+        assert page.status_code == 200 and page["Content-Type"].startswith("text/html"), url
+        assert_strict_scripts(page)
+        assert inline_code(page.content.decode()) == [], url
     link = factories.distribution(org_a, factories.survey(org_a))
     for url in (links.survey_url(link), f"/s/{link.public_id}/thanks/"):
         page = Client().get(url)

@@ -143,7 +143,8 @@ def test_other_pages_refuse_to_be_framed(live_server, page, customer_site, csp_v
 
 def test_every_kind_of_chart_draws_under_the_policy(live_server, page, artifact):
     """The pages with charts no other browser test draws: key drivers, root causes, the
-    customer's scores on an inbox item. A chart that silently fails to draw is a bug."""
+    customer's scores on an inbox item. A chart that silently fails to draw is a bug. (And the
+    browsable API, whose scripts are DRF's.)"""
     from cxplatform.demo import DEMO_PASSWORD, load_demo
     from feedback.models import FeedbackItem
 
@@ -161,6 +162,8 @@ def test_every_kind_of_chart_draws_under_the_policy(live_server, page, artifact)
         for i in range(charts.count()):
             charts.nth(i).locator(".main-svg").first.wait_for(timeout=15_000)
         page.screenshot(path=artifact(f"charts-{name}.png"), full_page=True)
+    page.goto(f"{live_server.url}/api/v1/customers/")
+    assert "Customer" in page.locator("h1").first.inner_text()  # DRF's page; the watch checks its scripts
 
 
 def test_a_delete_asks_first_without_inline_handlers(live_server, page, org_a):
