@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 import plotly
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "axes",
+    "csp",
     "cxplatform",
     "journeys",
     "surveys",
@@ -51,6 +54,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files are not documents and need no policy of their own.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -273,6 +278,31 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy (django-csp; ADR 0009). Scripts come only from our own static
+# files: no inline <script>, no on…= attributes, no eval. The plotly.js we ship draws our
+# charts (scatter, bar, heatmap: SVG) without eval, so 'unsafe-eval' is not needed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        # Styles keep 'unsafe-inline': templates set style="…" attributes (the survey scale's
+        # --n, the sentiment bar's widths), and htmx and plotly.js insert <style> elements.
+        # An injected style cannot run code; an injected script could.
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        # No site may frame our pages, except the public survey pages, which say otherwise
+        # (SURVEY_FRAME_ANCESTORS, below).
+        "frame-ancestors": [NONE],
+        "report-uri": reverse_lazy("csp_report"),
+    },
+}
+# Who may put the public survey pages in an iframe (the embed snippets run on customers'
+# sites): "*" for any site, or a list of origins such as "https://shop.example".
+SURVEY_FRAME_ANCESTORS = env.list("SURVEY_FRAME_ANCESTORS", default=["*"])
 
 LOGGING = {
     "version": 1,

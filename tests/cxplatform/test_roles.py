@@ -11,8 +11,9 @@ pytestmark = pytest.mark.django_db
 
 # These change only the member's own session (language, organization, login state) or own
 # preferences (the weekly digest e-mail, one's notifications read), never the organization's data.
+# A browser's report of a Content-Security-Policy violation is only logged.
 SESSION_ONLY = {"login", "logout", "set_language", "switch_organization",
-                "metrics:digest_subscription", "actions:notifications_read"}
+                "metrics:digest_subscription", "actions:notifications_read", "csp_report"}
 
 
 def viewer_routes():
