@@ -94,14 +94,17 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
 
 
 def from_survey_response(response_id: int) -> FeedbackItem | None:
-    """The inbox item of a survey answer's comment (the `response.recorded` handler)."""
+    """The inbox item of a survey answer's comment (the `response.recorded` handler), once the answer
+    is final. An imported answer is history: its comment feeds the figures (sentiment, themes), not
+    the inbox (docs/adr/0010)."""
     from surveys.models import Response
 
     response = Response.objects.select_related("organization").filter(pk=response_id).first()
-    if response is None or not response.comment.strip():
+    if response is None or not response.is_final or response.source == Response.Source.IMPORT \
+            or not response.comment.strip():
         return None
     voice = Voice(source=FeedbackItem.Source.SURVEY, source_id=f"response:{response.pk}", text=response.comment,
-                  received_at=response.submitted_at or response.started_at, rating=response.score,
+                  received_at=response.given_at, rating=response.score,
                   language=response.language, channel=response.channel, touchpoint=response.touchpoint,
                   customer=response.customer, response_id=response.pk)
     item, _created = ingest(response.organization, voice)
