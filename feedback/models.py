@@ -80,7 +80,7 @@ class FeedbackItem(OrgScopedModel):
     class LoopState(models.TextChoices):
         """Why an unhappy answer's item is not (or no longer) a call-back case."""
 
-        NONE = "", _("—")
+        NONE = "", "—"
         UNREACHABLE = "unreachable", _("Nobody to call back")  # a case rule took it; no e-mail, no phone
         WITHDRAWN = "withdrawn", _("Call-back withdrawn")  # the customer changed the answer
 
