@@ -84,11 +84,16 @@ def matches(rule: CloseLoopRule, response) -> bool:
     return response.score is not None or bool(rule.keywords or rule.negative_comment)
 
 
-def _response(response_id: int):
+def _response(response_id: int, *, lock: bool = False):
+    """The answer with what the rules read. `lock` holds its row until the caller's transaction
+    ends, so two settlements of one answer (two quick changes, two workers) run one after the
+    other and the later one reads the later state: the last word is always the answer's latest."""
     from surveys.models import Response
 
-    return (Response.objects.select_related("organization", "survey", "customer", "distribution")
-            .filter(pk=response_id).first())
+    answers = Response.objects.select_related("organization", "survey", "customer", "distribution")
+    if lock:
+        answers = answers.select_for_update(of=("self",))
+    return answers.filter(pk=response_id).first()
 
 
 def is_imported(response) -> bool:
@@ -117,13 +122,14 @@ def on_response(response_id: int) -> None:
     """The `response.recorded` handler: a follow-up answer updates its case; any other final answer
     is settled against the organization's rules in order (the first case rule that matches decides
     the case). An answer still in progress, and an imported one, sets off nothing."""
-    response = _response(response_id)
-    if response is None or not response.is_final or is_imported(response):
-        return
-    if (response.hidden_fields or {}).get(FOLLOW_UP_FIELD):
-        record_follow_up(response)
-        return
-    run_rules(response)
+    with transaction.atomic():
+        response = _response(response_id, lock=True)
+        if response is None or not response.is_final or is_imported(response):
+            return
+        if (response.hidden_fields or {}).get(FOLLOW_UP_FIELD):
+            record_follow_up(response)
+            return
+        run_rules(response)
 
 
 def run_rules(response, rules=None, now=None) -> FeedbackItem | None:
