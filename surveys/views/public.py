@@ -67,7 +67,8 @@ def respond(request, public_id):
         # A new visit gets its answer's token in the page's address, so Back, a reload or a second
         # "Send" from this page all reuse it: one visit, one answer (docs/adr/0009).
         services.count_open(visit.distribution)
-        return redirect(f"{request.path}?{_with_token(request.GET, uuid.uuid4())}")
+        page_url = reverse("respond:page", kwargs={"public_id": visit.distribution.public_id})
+        return redirect(f"{page_url}?{_with_token(request.GET, uuid.uuid4())}")
     with translation.override(visit.language):
         return render(
             request, "surveys/public/survey.html", page.context(visit, token=token, response=response),
