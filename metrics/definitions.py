@@ -37,6 +37,7 @@ PRESENTATION = {
     "fcr": Presentation(0, "%"), "sla_compliance": Presentation(0, "%"),
     "contacted_in_time": Presentation(0, "%"), "loop_closed_rate": Presentation(0, "%"),
     "loop_close_time": Presentation(1, "h", better=-1), "recovery_rate": Presentation(0, "%"),
+    "unreachable": Presentation(0, "%", better=-1),
 }
 
 
@@ -314,6 +315,10 @@ EXPLANATIONS = {
     "recovery_rate": (_("Customers recovered"), _(
         "Of the customers who answered again after we resolved their case, the share who gave a better "
         "score than the first time.")),
+    "unreachable": (_("Unhappy, nobody to call"), _(
+        "Of the unhappy answers that called for a call-back, the share we could not call back: the customer "
+        "did not say who they were, or left neither an e-mail address nor a phone number. Their answers are "
+        "in the inbox as feedback, so what they say still counts; ask for contact details to lower this.")),
     "clv": (_("Customer lifetime value"), _(
         "What an average customer brings over all the time they stay with us: revenue per month times the "
         "months a customer stays, judging by how many leave.")),

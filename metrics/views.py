@@ -18,7 +18,7 @@ from .models import DigestSubscription
 KPI_ORDER = ["nps", "csat", "ces", "csi", "responses", "response_rate", "sentiment", "churn_rate", "clv"]
 # How the frontline answers (from the inbox), in a row of its own under the customers' figures.
 OPERATIONS_ORDER = ["first_response_time", "resolution_time", "fcr", "sla_compliance"]
-LOOP_ORDER = ["contacted_in_time", "loop_closed_rate", "loop_close_time", "recovery_rate"]
+LOOP_ORDER = ["contacted_in_time", "loop_closed_rate", "loop_close_time", "recovery_rate", "unreachable"]
 PER_PAGE = 50
 # Query parameters that shape the page, not the figures: a drill-down link drops them.
 VIEW_PARAMS = ("metric", "grain", "page")

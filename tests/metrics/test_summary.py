@@ -26,7 +26,7 @@ def data(org_a):
     scores = [10, 10, 9, 8, 7, 6, 3, 0, 9, 10]
     for s in scores:
         factories.response(org_a, nps_link, score=s)
-    factories.response(org_a, nps_link, score=None, status="started")  # skipped the score
+    factories.response(org_a, nps_link, score=None, status="abandoned")  # left without the score: skipped
     for s in (5, 4, 2):
         factories.response(org_a, csat_link, score=s)
     factories.response(org_a, other_tp, score=0)
