@@ -2,7 +2,7 @@
 month, and whether it is growing — the list the outer loop picks its fixes from."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
@@ -97,5 +97,8 @@ def analysis(organization, today: date, months: int = 12, kind: str = "") -> dic
     def ranked(rows):
         return sorted(rows, key=lambda r: (-r.total, str(r.root_cause), r.touchpoint.name if r.touchpoint else ""))
 
+    days_in_month = (month_starts(today.replace(day=28) + timedelta(days=4), 1)[0] - starts[-1]).days
     return {"months": starts, "causes": ranked(by_cause.values()), "rows": ranked(by_pair.values()),
-            "total": sum(r.total for r in by_cause.values())}
+            "total": sum(r.total for r in by_cause.values()),
+            # The current month so far: a chart must not draw it like a whole month.
+            "current_month_days": (today.day, days_in_month)}

@@ -328,7 +328,9 @@ def root_cause_analysis(request):
     kind = kind if kind in FeedbackItem.Kind.values else ""
     data = root_causes.analysis(request.organization, timezone.now().date(), months, kind)
     return render(request, "actions/root_causes.html", {
-        **data, "chart_json": charts.root_cause_chart(data["months"], data["causes"]) if data["causes"] else None,
+        **data, "chart_json": charts.root_cause_chart(data["months"], data["causes"],
+                                                      current_month_days=data["current_month_days"])
+        if data["causes"] else None,
         "months_choice": months, "month_choices": MONTH_CHOICES, "kind": kind, "kinds": FeedbackItem.Kind.choices,
     })
 

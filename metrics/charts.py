@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from cxplatform.charts import figure_json
 
+from .definitions import presentation
+
 LAYOUT = {"margin": {"l": 40, "r": 10, "t": 10, "b": 40}, "height": 280, "paper_bgcolor": "rgba(0,0,0,0)",
           "plot_bgcolor": "rgba(0,0,0,0)", "font": {"family": "system-ui, sans-serif", "size": 12},
           "showlegend": False,
@@ -23,17 +25,31 @@ def _figure(data, **layout) -> str:
     return figure_json(data, {**LAYOUT, **layout})
 
 
-def trend_chart(points: list[dict], metric_label: str, urls: list[str]) -> str:
+def partial_note(days: tuple[int, int] | None) -> str:
+    """" · partial: 2 of 7 days" for a period the chosen dates cut (the current week ends today)."""
+    if not days or days[0] >= days[1]:
+        return ""
+    return " · " + _("partial: %(covered)d of %(days)d days") % {"covered": days[0], "days": days[1]}
+
+
+def trend_chart(points: list[dict], metric: str, urls: list[str]) -> str:
+    """The metric per period with its 95% band; a partial period (the current week or month, or
+    one the chosen start cuts) is drawn hollow and says so."""
     x = [p["period"].isoformat() for p in points]
     low, high = [p["ci_low"] for p in points], [p["ci_high"] for p in points]
+    notes = [partial_note(p.get("days")) for p in points]
+    decimals = presentation(metric).decimals
     return _figure([
         {"type": "scatter", "x": x + x[::-1], "y": high + low[::-1], "fill": "toself",
          "fillcolor": "rgba(31,111,235,0.12)", "line": {"width": 0}, "hoverinfo": "skip",
          "name": _("Confidence interval")},
-        {"type": "scatter", "mode": "lines+markers", "x": x, "y": [p["value"] for p in points], "name": metric_label,
-         "line": {"color": "#1f6feb"}, "customdata": [[p["n"], url] for p, url in zip(points, urls, strict=True)],
-         "hovertemplate": "%{x}: %{y:.1f} (n=%{customdata[0]})<extra></extra>"},
-    ])
+        {"type": "scatter", "mode": "lines+markers", "x": x, "y": [p["value"] for p in points], "name": metric.upper(),
+         "line": {"color": "#1f6feb"},
+         "marker": {"size": 8, "color": ["#ffffff" if note else "#1f6feb" for note in notes],
+                    "line": {"color": "#1f6feb", "width": 2}},
+         "customdata": [[p["n"], url, note] for p, url, note in zip(points, urls, notes, strict=True)],
+         "hovertemplate": f"%{{x}}: %{{y:.{decimals}f}} (n=%{{customdata[0]}})%{{customdata[2]}}<extra></extra>"},
+    ], xaxis={"fixedrange": True, "type": "category"})
 
 
 def distribution_chart(counts: dict[int, int], urls: list[str]) -> str:
@@ -50,13 +66,27 @@ RANGES = {"nps": (-100, 100), "csat": (0, 100), "ces": (1, 7)}
 
 
 def heatmap_chart(data: dict, metric: str, urls: list[list[str | None]]) -> str:
+    """Touchpoints × periods; a partial period's column is outlined and labelled "so far"."""
     zmin, zmax = RANGES[metric]
-    customdata = [[[n, url] for n, url in zip(ns, row, strict=True)] for ns, row in zip(data["n"], urls, strict=True)]
+    notes = [partial_note(days) for days in data.get("days", [None] * len(data["periods"]))]
+    customdata = [[[n, url, note] for n, url, note in zip(ns, row, notes, strict=True)]
+                  for ns, row in zip(data["n"], urls, strict=True)]
+    x = [p.isoformat() for p in data["periods"]]
+    partial = [i for i, note in enumerate(notes) if note]
+    decimals = presentation(metric).decimals
     return _figure(
-        [{"type": "heatmap", "z": data["values"], "x": [p.isoformat() for p in data["periods"]],
+        [{"type": "heatmap", "z": data["values"], "x": x,
           "y": [name for _id, name in data["touchpoints"]], "customdata": customdata, "colorscale": RED_TO_GREEN,
-          "zmin": zmin, "zmax": zmax, "hovertemplate": "%{y} · %{x}: %{z:.1f} (n=%{customdata[0]})<extra></extra>"}],
-        height=110 + 34 * len(data["touchpoints"]), margin={"l": 140, "r": 10, "t": 10, "b": 40},
+          "zmin": zmin, "zmax": zmax,
+          "hovertemplate": f"%{{y}} · %{{x}}: %{{z:.{decimals}f}} (n=%{{customdata[0]}})%{{customdata[2]}}"
+                           "<extra></extra>"}],
+        height=110 + 34 * len(data["touchpoints"]), margin={"l": 140, "r": 10, "t": 24, "b": 40},
+        # Periods as categories: a shape can outline a column, and one period is not a millisecond axis.
+        xaxis={"fixedrange": True, "type": "category"},
+        shapes=[{"type": "rect", "xref": "x", "yref": "paper", "x0": i - 0.5, "x1": i + 0.5, "y0": 0, "y1": 1,
+                 "line": {"color": "#57606a", "width": 1.5, "dash": "dot"}} for i in partial],
+        annotations=[{"xref": "x", "yref": "paper", "x": i, "y": 1, "yanchor": "bottom", "showarrow": False,
+                      "text": _("so far"), "font": {"size": 11, "color": "#57606a"}} for i in partial],
     )
 
 

@@ -51,7 +51,15 @@ class ScopeForm(forms.Form):
         if (end - start).days > MAX_DAYS:
             raise forms.ValidationError(_("Choose a period of at most three years."))
         data["start"], data["end"] = start, end
+        # The fields show the period the figures are for, not blanks.
+        self._show(start=start.isoformat(), end=end.isoformat())
         return data
+
+    def _show(self, **values):
+        """Let the widgets render what the form actually used (defaults included)."""
+        for name, value in values.items():
+            if not self.data.get(name):
+                self.data[name] = value
 
     def scope(self) -> Scope:
         d = self.cleaned_data
@@ -78,6 +86,7 @@ class DashboardForm(ScopeForm):
         data = super().clean()
         data["metric"] = data.get("metric") or "nps"
         data["grain"] = data.get("grain") or "week"
+        self._show(metric=data["metric"], grain=data["grain"])  # "Trend by" said "day" under a weekly chart
         return data
 
 

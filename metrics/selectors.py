@@ -270,7 +270,8 @@ def dashboard(scope: Scope, survey_type: str = SurveyType.NPS, grain: str = "wee
              "segment": {}, "language": dict(settings.LANGUAGES)}
 
     per_bucket = fold(of_type, lambda r: r[grain])
-    trend = [{"period": _as_date(b), **score_figure(survey_type, sums).as_dict()}
+    trend = [{"period": _as_date(b), "days": coverage(_as_date(b), grain, scope),
+              **score_figure(survey_type, sums).as_dict()}
              for b, sums in sorted(per_bucket.items())]
     breakdowns = {
         column: _ranked({k: score_figure(survey_type, sums) for k, sums in fold(groups, itemgetter(column)).items()},
@@ -290,6 +291,7 @@ def dashboard(scope: Scope, survey_type: str = SurveyType.NPS, grain: str = "wee
     touchpoints = sorted({tp for tp, _b in cells}, key=lambda t: tp_names.get(t, ""))
     heatmap = {
         "periods": [_as_date(b) for b in buckets],
+        "days": [coverage(_as_date(b), grain, scope) for b in buckets],
         "touchpoints": [(t, tp_names.get(t, "—")) for t in touchpoints],
         "values": [[c.value if (c := cells.get((t, b))) else None for b in buckets] for t in touchpoints],
         "n": [[c.n if (c := cells.get((t, b))) else 0 for b in buckets] for t in touchpoints],
@@ -301,6 +303,14 @@ def dashboard(scope: Scope, survey_type: str = SurveyType.NPS, grain: str = "wee
         "distribution": distribution,
         "heatmap": heatmap,
     }
+
+
+def coverage(bucket: date, grain: str, scope: Scope) -> tuple[int, int]:
+    """(days of the `grain` bucket starting on `bucket` that the scope covers, days of the bucket):
+    a week or month cut by the period's start or end — the current one, ending today — is partial,
+    and charts mark it rather than draw it like a whole one."""
+    end = bucket_end(bucket, grain)
+    return (min(end, scope.end) - max(bucket, scope.start)).days, (end - bucket).days
 
 
 def bucket_end(start: date, grain: str) -> date:

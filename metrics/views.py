@@ -100,7 +100,7 @@ def dashboard(request):
             "kpis": [_card(name, metrics, links.url() if name in SURVEY_TYPE_OF else None) for name in KPI_ORDER],
             "operations": [_card(name, metrics) for name in OPERATIONS_ORDER],
             "loop": [_card(name, metrics) for name in LOOP_ORDER],
-            "trend_json": charts.trend_chart(data["trend"], metric.upper(),
+            "trend_json": charts.trend_chart(data["trend"], metric,
                                              [links.period(p["period"], grain) for p in data["trend"]]),
             "distribution_json": charts.distribution_chart(
                 data["distribution"], [links.url(score=[s]) for s in data["distribution"]]),

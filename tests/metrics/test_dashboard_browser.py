@@ -21,6 +21,15 @@ def test_dashboard_draws_charts_and_filters_through_the_url(live_server, page, a
     assert nps_all not in ("—", "")
     page.screenshot(path=artifact("dashboard-demo.png"), full_page=True)
 
+    # Nothing is cut off or scrolls inside its card on a laptop screen (the themes table was, at 1,366 px).
+    for width in (1366, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_selector("#themes table")
+        clipped = page.evaluate("() => [...document.querySelectorAll('main .card')]"
+                                ".filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.id || c.className)")
+        assert clipped == [], (width, clipped)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+
     # Choosing a touchpoint re-renders the figures (htmx) and puts the filter in the URL.
     with page.expect_response(lambda r: "touchpoint=" in r.url):
         page.select_option("#id_touchpoint", label="Home delivery")

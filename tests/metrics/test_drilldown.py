@@ -45,8 +45,13 @@ def _count(client, url) -> int:
 
 
 def _points(figure_json, trace=-1):
+    """(n, drill-down URL) of each point; a third item, if any, is the point's note (partial period)."""
     data = json.loads(figure_json)["data"][trace]
-    return data["customdata"]
+
+    def pair(point):
+        return point[:2] if point and not isinstance(point[0], list) else [pair(p) for p in point]
+
+    return [pair(point) for point in data["customdata"]]
 
 
 @pytest.mark.parametrize("grain", ["day", "week", "month"])
