@@ -1,7 +1,8 @@
 from django.contrib import messages
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -94,3 +95,9 @@ def customer_import_view(request):
         "max_rows": customer_import.MAX_ROWS,
     }
     return render(request, "cxplatform/customer_import.html", context, status=400 if form.errors else 200)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon. Resolved per request: in production
+    the static manifest (hashed names) exists only once `collectstatic` has run."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

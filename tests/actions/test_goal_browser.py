@@ -2,13 +2,14 @@
 plans an action, marks it done and sees the progress chart and "1 of 1 actions done"."""
 
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from actions.models import ActionItem, Goal
 from cxplatform.demo import DEMO_PASSWORD, load_demo
+from metrics import formatting
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -34,8 +35,8 @@ def test_a_manager_sets_a_goal_from_the_nps_card_and_closes_its_first_action(liv
     chosen = page.eval_on_selector("#id_touchpoint", "s => [...s.selectedOptions].map(o => o.text)")
     assert chosen == ["Home delivery"]
     baseline = Decimal(page.locator("#id_baseline").input_value())
-    # The very figure of the card (which shows one decimal, rounded half up).
-    assert f"{baseline.quantize(Decimal('0.1'), ROUND_HALF_UP)}" == card_value
+    # The very figure of the card (NPS in whole points, rounded half up: the one rule).
+    assert formatting.figure("nps", baseline) == card_value
     target = min(baseline + 20, Decimal(100)).quantize(Decimal(1))
     deadline = timezone.now().date() + timedelta(days=90)
     page.fill("#id_target", str(target))

@@ -112,5 +112,5 @@ def test_the_loop_figures_say_how_many_unhappy_answers_were_unreachable(
     assert api == command and api["counts"] == {"hits": 3, "total": 4} and api["value"] == 75.0
     page = client.get("/", params).content.decode()
     card = page.split('id="kpi-unreachable"')[1].split("</article>")[0]
-    assert '<div class="value">75.0%' in card and "n=4" in card and "3 of 4 unhappy answers" in card
+    assert '<div class="value">75%' in card and "n=4" in card and "3 of 4 unhappy answers" in card
     assert "left neither an e-mail address nor a phone number" in card
