@@ -759,9 +759,10 @@ def _resolve(archive: zipfile.ZipFile, limits: Limits) -> _Package:
     return package
 
 
-def inspect_workbook(raw, limits: Limits = LIMITS) -> Inspection:
+def inspect_workbook(raw, limits: Limits | None = None) -> Inspection:
     """Everything about a workbook that is checked before openpyxl opens it; see the module's
     docstring. Raises TabularLimitError (or ImportFileError when it is not a workbook)."""
+    limits = limits or LIMITS
     _check_directory(raw, limits)
     try:
         archive = zipfile.ZipFile(raw)
@@ -872,8 +873,9 @@ class _XlsxTable:
 
 
 @contextmanager
-def open_table(fileobj, name: str, *, limits: Limits = LIMITS):
+def open_table(fileobj, name: str, *, limits: Limits | None = None):
     """The file as a table; a workbook is inspected here (see the module's docstring)."""
+    limits = limits or LIMITS  # looked up now, so a test may lower the limits
     kind = file_kind(name)
     table = _CsvTable(fileobj, limits) if kind == "csv" else _XlsxTable(fileobj, limits)
     try:
