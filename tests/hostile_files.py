@@ -56,10 +56,11 @@ def _write(archive: zipfile.ZipFile, name: str, parts: Iterable[bytes], compress
 
 
 def workbook(target, *, rows: Iterable[bytes], strings: Iterable[bytes] = (), strings_count: int = 0,
-             sheet_head: bytes = b"", sheet_compression: int = zipfile.ZIP_DEFLATED,
+             sheet_head: bytes = b"", sheet_tail: bytes = b"", sheet_compression: int = zipfile.ZIP_DEFLATED,
              strings_compression: int = zipfile.ZIP_DEFLATED, extra: Iterable[tuple[str, bytes]] = ()):
     """A workbook whose first sheet's <sheetData> is `rows` and whose shared strings are the <si>
-    elements `strings`, each written as a stream into `target` (a path or a binary file)."""
+    elements `strings`, each written as a stream into `target` (a path or a binary file).
+    `sheet_head` and `sheet_tail` go before and after <sheetData>."""
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         _write(archive, "[Content_Types].xml", [CONTENT_TYPES], zipfile.ZIP_DEFLATED)
         _write(archive, "_rels/.rels", [ROOT_RELS], zipfile.ZIP_DEFLATED)
@@ -67,12 +68,12 @@ def workbook(target, *, rows: Iterable[bytes], strings: Iterable[bytes] = (), st
         _write(archive, "xl/_rels/workbook.xml.rels", [WORKBOOK_RELS], zipfile.ZIP_DEFLATED)
         _write(archive, "xl/worksheets/sheet1.xml", _chain(
             [f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}">'.encode(), sheet_head,
-             b"<sheetData>"], rows, [b"</sheetData></worksheet>"]), sheet_compression)
+             b"<sheetData>"], rows, [b"</sheetData>", sheet_tail, b"</worksheet>"]), sheet_compression)
         _write(archive, "xl/sharedStrings.xml", _chain(
             [f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}" uniqueCount="{strings_count}">'.encode()],
             strings, [b"</sst>"]), strings_compression)
-        for name, data in extra:
-            _write(archive, name, [data], zipfile.ZIP_DEFLATED)
+        for name, data, *compression in extra:
+            _write(archive, name, [data], compression[0] if compression else zipfile.ZIP_DEFLATED)
 
 
 def _chain(*iterables):
@@ -118,11 +119,10 @@ def huge_shared_string(target, size: int, *, compression: int = zipfile.ZIP_DEFL
              strings=text(), strings_count=1, strings_compression=compression)
 
 
-def wide_row(target, cells: int, *, compression: int = zipfile.ZIP_STORED) -> None:
+def wide_row(target, cells: int, *, compression: int = zipfile.ZIP_STORED, cell: bytes = b"<c><v>1</v></c>") -> None:
     """A header, then one row of `cells` cells (stored, so the compression ratio does not refuse it
     first and the cell count must)."""
-    workbook(target, rows=_chain([header_row("text"), b'<row r="2">'],
-                                 (b"<c><v>1</v></c>" for _ in range(cells)), [b"</row>"]),
+    workbook(target, rows=_chain([header_row("text"), b'<row r="2">'], (cell for _ in range(cells)), [b"</row>"]),
              sheet_compression=compression)
 
 
