@@ -145,24 +145,26 @@ class _Budget:
 
     def __init__(self, limits: Limits):
         self.limits = limits
-        self.cells = 0
+        self.last_row, self.columns, self.cells_left = limits.rows + 1, limits.columns, limits.cells
 
     def count(self, number: int, values) -> None:
-        limits = self.limits
-        if number > limits.rows + 1:
-            raise too_many_rows(limits)
-        if len(values) > limits.columns and not blank_row(values[limits.columns:]):
-            raise too_many_columns(number, limits)
-        self.cells += sum(1 for v in values if v is not None and v != "")
-        if self.cells > limits.cells:
-            raise too_many_cells(limits)
+        if number > self.last_row:
+            raise too_many_rows(self.limits)
+        width = len(values)
+        if width > self.columns and not blank_row(values[self.columns:]):
+            raise too_many_columns(number, self.limits)
+        # Counted in C: CSV cells are strings, a workbook's are None when empty.
+        self.cells_left -= width - values.count("") - values.count(None)
+        if self.cells_left < 0:
+            raise too_many_cells(self.limits)
 
 
 def _bounded_lines(text, limits: Limits, budget: "_CsvPosition") -> Iterator[str]:
     """The file's physical lines, refusing one longer than the limit before it is read whole."""
     limit = limits.line_chars
+    readline = text.readline
     while True:
-        line = text.readline(limit + 1)
+        line = readline(limit + 1)
         if not line:
             return
         if len(line) > limit and not line.endswith(("\n", "\r")):
@@ -484,8 +486,6 @@ class _PartScan:
                     raise too_many_columns(self.row_number, self.limits)
                 if self.cells > self.max_cells:
                     raise too_many_cells(self.limits)
-                if self.parser.CurrentByteIndex - self.row_start > self.max_row_bytes:
-                    self._row_too_large()
                 if self.capture is not None:
                     self.header_cells.append((self.column, attributes.get("t", "n"), []))
             elif name in _CELL_PARTS:
