@@ -31,7 +31,7 @@ class ImportUploadForm(forms.Form):
             file_kind(upload.name)
         except ImportFileError as exc:
             raise forms.ValidationError(str(exc)) from None
-        if upload.size > self.max_bytes:
+        if upload.size > self.max_bytes or getattr(upload, "oversized", False):
             raise forms.ValidationError(
                 _("The file is %(size)s; at most %(limit)s can be imported at once.")
                 % {"size": filesizeformat(upload.size), "limit": filesizeformat(self.max_bytes)})

@@ -250,3 +250,25 @@ def test_a_refusal_is_a_limit_error_and_speaks_the_readers_language():
             tabular.open_table(io.BytesIO(hostile.csv_blank_lines(200_000)), "f.csv") as table:
         table.estimate()
     assert "100" in str(refused.value) and "rows" not in str(refused.value)
+
+
+def test_an_upload_past_the_cap_is_never_written_whole_and_is_refused_by_its_size(org_a, make_member, client_for,
+                                                                                  monkeypatch):
+    """Django writes an upload to a temporary file before the view sees its size: the first upload
+    handler passes on only the first bytes of an oversized file, so no request fills the disk."""
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    from cxplatform import upload_handlers
+
+    monkeypatch.setattr(upload_handlers, "MAX_FILE_BYTES", 100_000)
+    written = []
+    receive = TemporaryFileUploadHandler.receive_data_chunk
+    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk",
+                        lambda self, data, start: written.append(len(data)) or receive(self, data, start))
+    client = client_for(make_member(org_a, Role.AGENT))
+    big = b"text\r\n" + b"A long enough line of feedback\r\n" * 100_000  # 3.2 MB: past the in-memory size
+    answer = client.post("/inbox/import/", {"file": SimpleUploadedFile("big.csv", big)})
+    assert answer.status_code == 400
+    assert "The file is 3.1\xa0MB; at most 20.0\xa0MB can be imported at once." in answer.context["form"].errors["file"]
+    assert sum(written) <= 100_000 + 64 * 1024  # one chunk past the cap at most
+    assert not FeedbackImportJob.objects.exists()
