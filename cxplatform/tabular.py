@@ -13,8 +13,8 @@ and a file beyond them is refused whole with a message saying which bound it cro
   shared strings, each `<row>` element with every cell in it, a sheet's parts outside its rows,
   and at load it walks every sheet that declares no size. So a workbook is inspected before
   openpyxl opens it: the zip's directory (parts, sizes, compression ratio) without unpacking
-  anything, then every XML part streamed through expat with counters only (no tree, no text
-  kept): rows, including blank rows and the gaps a row number can jump, cells and column positions
+  anything, then every XML part openpyxl will read streamed through expat with counters only (no
+  tree, no text kept): rows, including blank rows and the gaps a row number can jump, cells and column positions
   per row, the bytes of one row and of one shared string, the shared strings' count, and what
   openpyxl would keep outside rows. The header is read by the same pass, so checking an upload
   never runs openpyxl at all; the import job does, on a workbook already known to fit.
@@ -265,8 +265,6 @@ WORKBOOK_TYPES = (
 )
 WORKSHEET_REL = "/worksheet"
 _CHUNK = MiB
-_XML_STARTS = (b"<", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-_WHITESPACE = b" \t\r\n"
 _EOCD = struct.Struct("<4s4H2LH")
 _ZIP64_LOCATOR = struct.Struct("<4sLQL")
 _ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
@@ -360,12 +358,6 @@ def _check_sizes(archive: zipfile.ZipFile, package: "_Package", limits: Limits) 
         raise TabularLimitError(
             _("The workbook unpacks to more than %(limit)s MB. Split it into smaller files, or save the sheet as "
               "“CSV UTF-8” and import that file.") % {"limit": _number(limits.unpacked_bytes // MiB)})
-
-
-def _looks_like_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    with archive.open(info) as member:
-        start = member.read(512).lstrip(_WHITESPACE)
-    return start.startswith(_XML_STARTS)
 
 
 class _PartScan:
@@ -688,7 +680,7 @@ class _Package:
     shared_strings: str | None = None
     worksheets: list[str] = field(default_factory=list)  # every sheet openpyxl opens at load
     first_sheet: str | None = None
-    resolved_from: list[str] = field(default_factory=list)  # the small parts read to find the others
+    chartsheets: list[str] = field(default_factory=list)
 
 
 def _scan_small(archive, name, limits, collect) -> None:
@@ -745,10 +737,11 @@ def _resolve(archive: zipfile.ZipFile, limits: Limits) -> _Package:
             sheets.append(next((v for k, v in attributes.items() if k == "id" or k.endswith(":id")), None))
 
     _scan_small(archive, workbook, limits, workbook_sheets)
-    package.resolved_from = ["[Content_Types].xml", posixpath.join(folder, "_rels", f"{base}.rels"), workbook]
     names = set(archive.namelist())
     package.worksheets = sorted({target for kind, target in relations.values()
                                  if kind.endswith(WORKSHEET_REL) and target in names})
+    package.chartsheets = sorted({target for kind, target in relations.values()
+                                  if kind.endswith("/chartsheet") and target in names})
     for sheet_id in sheets:
         kind, target = relations.get(sheet_id, ("", ""))
         if kind.endswith(WORKSHEET_REL) and target in names:
@@ -791,10 +784,16 @@ def inspect_workbook(raw, limits: Limits | None = None) -> Inspection:
                     raise _unreadable_workbook() from None
         if package.shared_strings is not None:
             _PartScan(limits, "strings", wanted_strings=wanted).scan(archive, archive.getinfo(package.shared_strings))
-        done = {*package.worksheets, package.shared_strings, *package.resolved_from}
-        for info in archive.infolist():
-            if info.filename not in done and _looks_like_xml(archive, info):
-                _PartScan(limits, "other").scan(archive, info)
+        # The other parts openpyxl reads in read-only mode (external links it is told to skip);
+        # the rest of the package (drawings, pivot caches, VML…) it never opens.
+        read = {"xl/styles.xml", "docProps/core.xml", "docProps/custom.xml", *package.chartsheets,
+                *(posixpath.join(posixpath.dirname(sheet), "_rels", f"{posixpath.basename(sheet)}.rels")
+                  for sheet in package.worksheets)}
+        names = set(archive.namelist())
+        if package.chartsheets:  # a chartsheet's drawings and charts are read with it
+            read |= {name for name in names if name.startswith(("xl/drawings/", "xl/charts/"))}
+        for name in sorted(read & names):
+            _PartScan(limits, "other").scan(archive, archive.getinfo(name))
         inspection.header = _header_values(header_cells, wanted)
     raw.seek(0)
     return inspection
@@ -840,7 +839,8 @@ class _XlsxTable:
 
         self.raw.seek(0)
         try:
-            self.workbook = load_workbook(self.raw, read_only=True, data_only=True)
+            # keep_links=False: external links carry cached copies of other workbooks, unread here.
+            self.workbook = load_workbook(self.raw, read_only=True, data_only=True, keep_links=False)
             sheet = self.workbook.worksheets[0]
         except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, TypeError) as exc:
             logger.info("unreadable workbook: %r", exc)

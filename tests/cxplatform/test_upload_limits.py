@@ -272,3 +272,14 @@ def test_an_upload_past_the_cap_is_never_written_whole_and_is_refused_by_its_siz
     assert "The file is 3.1\xa0MB; at most 20.0\xa0MB can be imported at once." in answer.context["form"].errors["file"]
     assert sum(written) <= 100_000 + 64 * 1024  # one chunk past the cap at most
     assert not FeedbackImportJob.objects.exists()
+
+
+def test_parts_openpyxl_never_reads_are_no_reason_to_refuse():
+    """Excel's legacy VML drawings (cell comments) are not always well-formed XML, and a pivot
+    table's cache can be large: openpyxl in read-only mode opens neither."""
+    records = b"<pivotCacheRecords>" + b"<r><n v='1'/></r>" * 150_000 + b"</pivotCacheRecords>"
+    data = build(hostile.workbook, rows=[hostile.header_row("text"), hostile.text_row(2, "x")],
+                 extra=[("xl/drawings/vmlDrawing1.vml", b"<xml><o:shapelayout><br></xml>"),
+                        ("xl/pivotCache/pivotCacheRecords1.xml", records, zipfile.ZIP_STORED)])
+    with tabular.open_table(io.BytesIO(data), "f.xlsx") as table:
+        assert [values for _number, values in table.records()] == [["text"], ["x"]]
