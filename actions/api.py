@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from cxplatform.api_access import OrgScopedViewSetMixin
+from cxplatform.api_access import OrgScopedViewSetMixin, VersionedSerializerMixin
 from cxplatform.models import Capability
 from feedback.models import FeedbackItem, RootCause, Tag
 from journeys.api import OrgPrimaryKey
@@ -41,7 +41,7 @@ class MemberKey(serializers.PrimaryKeyRelatedField):
         return services.members(self.context.get("organization"))
 
 
-class GoalSerializer(serializers.ModelSerializer):
+class GoalSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     kpi = serializers.ChoiceField(choices=kpis.choices())
     surveys = OrgPrimaryKey(queryset=Survey.objects.all(), many=True, required=False)
     touchpoints = OrgPrimaryKey(queryset=Touchpoint.objects.all(), many=True, required=False)
@@ -69,7 +69,7 @@ class GoalSerializer(serializers.ModelSerializer):
         return kpis.get(goal.kpi).lower_is_better
 
 
-class ActionItemSerializer(serializers.ModelSerializer):
+class ActionItemSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     goal = OrgPrimaryKey(queryset=Goal.objects.all(), allow_null=True, required=False)
     owner = MemberKey()
     status = serializers.ChoiceField(choices=ActionItem.Status.choices, required=False)

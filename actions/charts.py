@@ -1,17 +1,16 @@
 """The goal's progress and the root-cause trends as plotly.js figure specs, drawn by the plotly.js
 the plotly package ships (the same plain-JSON approach as `metrics/charts.py`)."""
 
-import json
-
 from django.utils.translation import gettext as _
 
+from cxplatform.charts import figure_json, plain
 from metrics.charts import LAYOUT
 
 PALETTE = ["#1f6feb", "#c62828", "#1a7f37", "#b35900", "#8250df", "#0a7ea4", "#bf3989", "#57606a"]
 
 
 def _figure(data, **layout) -> str:
-    return json.dumps({"data": data, "layout": {**LAYOUT, **layout}}, default=str)
+    return figure_json(data, {**LAYOUT, **layout})
 
 
 def progress_chart(goal, result) -> str:
@@ -46,17 +45,12 @@ def progress_chart(goal, result) -> str:
                    yaxis={"fixedrange": True, "zeroline": False}, height=300)
 
 
-def _plain(value) -> str:
-    """A name as plain text in plotly, which reads a few HTML tags (and %{…} in hover templates)."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("%{", "% {")
-
-
 def root_cause_chart(months, causes, limit=8) -> str:
     """Items per month for the most frequent root causes."""
     x = [m.isoformat() for m in months]
-    data = [{"type": "scatter", "mode": "lines+markers", "name": _plain(row.root_cause), "x": x, "y": row.counts,
+    data = [{"type": "scatter", "mode": "lines+markers", "name": str(row.root_cause), "x": x, "y": row.counts,
              "line": {"color": PALETTE[i % len(PALETTE)]},
-             "hovertemplate": "%{x|%Y-%m}: %{y}<extra>" + _plain(row.root_cause) + "</extra>"}
+             "hovertemplate": "%{x|%Y-%m}: %{y}<extra>" + plain(row.root_cause) + "</extra>"}
             for i, row in enumerate(causes[:limit])]
     return _figure(data, showlegend=True, legend={"orientation": "h", "y": -0.2}, height=340,
                    xaxis={"fixedrange": True, "tickformat": "%Y-%m"}, yaxis={"fixedrange": True, "rangemode": "tozero"})

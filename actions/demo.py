@@ -134,7 +134,7 @@ def _root_causes(org):
     """A small tree, recorded on the unhappy survey comments of a year, unless the inbox has its own."""
     if RootCause.objects.filter(organization=org).exists():
         return
-    rng = random.Random(f"{org.slug}:root-causes")  # noqa: S311
+    rng = random.Random(f"{org.slug}:root-causes")  # noqa: S311 — demo data  # nosec B311
     by_touchpoint = {}
     for parent_name, children in ROOT_CAUSES.items():
         parent = RootCause.objects.create(organization=org, name=parent_name)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform.tenancy import scoped
+from cxplatform.versioning import version_field
 from feedback.models import RootCause, Tag
 from journeys.models import Channel, PainPoint, Touchpoint
 from metrics.selectors import segments
@@ -35,6 +36,7 @@ class OwnerChoice(forms.ModelChoiceField):
 
 
 class GoalForm(forms.Form):
+    version = version_field()
     kpi = forms.ChoiceField(label=_("KPI"), choices=kpis.choices())
     touchpoint = forms.ModelMultipleChoiceField(label=_("Touchpoint"), queryset=Touchpoint.objects.none(),
                                                 required=False)
@@ -102,7 +104,8 @@ def prefill(query, organization, user) -> tuple[dict, bool]:
 
 
 def goal_initial(goal) -> dict:
-    return {"kpi": goal.kpi, "title": goal.title, "description": goal.description, "baseline": goal.baseline,
+    return {"version": goal.version, "kpi": goal.kpi, "title": goal.title, "description": goal.description,
+            "baseline": goal.baseline,
             "target": goal.target, "start_date": goal.start_date, "deadline": goal.deadline,
             "owner": goal.owner_id, "survey": list(goal.surveys.all()), "touchpoint": list(goal.touchpoints.all()),
             "channel": list(goal.channels.all()), "segment": goal.segments, "language": goal.languages}
@@ -115,6 +118,7 @@ class PainPointChoice(forms.ModelMultipleChoiceField):
 
 
 class ActionForm(forms.Form):
+    version = version_field()
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     goal = forms.ModelChoiceField(label=_("Goal"), queryset=Goal.objects.none(), required=False,
@@ -154,7 +158,7 @@ class ActionForm(forms.Form):
 
 
 def action_initial(action) -> dict:
-    return {"title": action.title, "description": action.description, "goal": action.goal_id,
+    return {"version": action.version, "title": action.title, "description": action.description, "goal": action.goal_id,
             "owner": action.owner_id, "due_date": action.due_date, "status": action.status,
             "pain_points": list(action.pain_points.all()), "root_causes": list(action.root_causes.all()),
             "tags": list(action.tags.all())}

@@ -12,13 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform.models import OrgScopedModel
+from cxplatform.versioning import Versioned
 
 from . import kpis
 
 SCORE = {"max_digits": 8, "decimal_places": 2}  # −100.00 … 999999.99 (hours), never a float
 
 
-class Goal(OrgScopedModel):
+class Goal(Versioned, OrgScopedModel):
     """"NPS at Home delivery from 12 to 30 by 31 March": one KPI, its scope, where it stood
     (baseline), where it should be (target) and by when."""
 
@@ -63,7 +64,7 @@ class Goal(OrgScopedModel):
         return kpis.get(self.kpi)
 
 
-class ActionItem(OrgScopedModel):
+class ActionItem(Versioned, OrgScopedModel):
     """Something a person will do by a date to fix what hurts customers. It may start on its own
     (from a pain point, a root cause or an inbox item) and join a goal later."""
 

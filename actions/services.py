@@ -20,6 +20,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from cxplatform.models import Membership
+from cxplatform.versioning import lock_version
 from metrics.selectors import segments as organization_segments
 
 from . import kpis, progress
@@ -253,10 +254,10 @@ def _goal_values(goal) -> dict:
 
 
 @transaction.atomic
-def update_goal(goal, actor, **fields) -> Goal:
+def update_goal(goal, actor, *, version: int | None = None, **fields) -> Goal:
     """Change any of a goal's fields; the baseline stays as it is unless one is given (an edit
-    never re-measures it behind the owner's back)."""
-    goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    never re-measures it behind the owner's back). An edit names the `version` it was made on."""
+    goal = lock_version(Goal.objects.select_for_update().get(pk=goal.pk), version)
     before = _goal_values(goal)
     if fields.get("baseline") in (None, ""):
         fields.pop("baseline", None)
@@ -375,8 +376,8 @@ def _action_values(action) -> dict:
 
 
 @transaction.atomic
-def update_action(action, actor, **fields) -> ActionItem:
-    action = ActionItem.objects.select_for_update().get(pk=action.pk)
+def update_action(action, actor, *, version: int | None = None, **fields) -> ActionItem:
+    action = lock_version(ActionItem.objects.select_for_update().get(pk=action.pk), version)
     unknown = set(fields) - set(ACTION_FIELDS) - set(ACTION_LINKS)
     if unknown:
         raise ActionsError(_("Unknown field: %(name)s") % {"name": ", ".join(sorted(unknown))})

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from cxplatform.models import Capability
 from cxplatform.permissions import capability_required, member_required
 from cxplatform.tenancy import get_for_org_or_404, scoped
+from cxplatform.versioning import StaleEdit
 from feedback.models import FeedbackItem, RootCause
 from journeys.models import PainPoint, Touchpoint
 
@@ -117,9 +118,12 @@ def goal_edit(request, goal_id):
         form = forms.GoalForm(request.POST, organization=request.organization)
         if form.is_valid():
             try:
-                services.update_goal(goal, request.user, **form.service_fields())
+                services.update_goal(goal, request.user, version=form.cleaned_data["version"], **form.service_fields())
             except services.ActionsError as exc:
                 form.add_service_error(exc)
+            except StaleEdit as exc:
+                form.add_error(None, str(exc))
+                return render(request, "actions/goal_form.html", {"form": form, "goal": goal}, status=409)
             else:
                 messages.success(request, _("The goal is saved."))
                 return redirect("actions:goal_detail", goal_id=goal.pk)
@@ -236,9 +240,13 @@ def action_edit(request, action_item_id):
         form = forms.ActionForm(request.POST, organization=request.organization, action=action)
         if form.is_valid():
             try:
-                services.update_action(action, request.user, **form.service_fields())
+                services.update_action(action, request.user, version=form.cleaned_data["version"],
+                                       **form.service_fields())
             except services.ActionsError as exc:
                 form.add_service_error(exc)
+            except StaleEdit as exc:
+                form.add_error(None, str(exc))
+                return render(request, "actions/action_form.html", {"form": form, "action": action}, status=409)
             else:
                 messages.success(request, _("The action is saved."))
                 return redirect("actions:action_detail", action_item_id=action.pk)

@@ -26,6 +26,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 class CustomerViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = Customer.objects.all()
     serializer_class = CustomerSerializer
+    read_capability = Capability.PERSONAL_DATA  # names, e-mails and phones: not for read-only viewers
     write_capability = Capability.WORK_INBOX
     filterset_fields = ["external_id", "email", "language"]
 

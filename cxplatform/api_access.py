@@ -6,14 +6,21 @@ Kept apart from the viewsets because DRF imports its default permission class wh
 import json
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.utils.translation import gettext as _
-from rest_framework import permissions
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import permissions, serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
+from rest_framework.relations import ManyRelatedField, RelatedField
+from rest_framework.serializers import BaseSerializer, ListSerializer
 
-from .models import Capability
+from .models import Capability, Organization, OrgScopedModel
 from .tenancy import resolve_membership, scoped
+from .versioning import lock_version
 
 
 def _membership(request):
@@ -37,8 +44,61 @@ class IsOrganizationMember(permissions.BasePermission):
         return membership.can(getattr(view, "write_capability", Capability.ADMINISTER))
 
 
+def choices_for(queryset, organization):
+    """The rows of `queryset` a member of `organization` may pick or filter by: its own rows, or,
+    for people, its members. Anything else is refused at once, so a new relation cannot offer
+    another organization's rows by default (django-filter and DRF offer every row of the table)."""
+    queryset = queryset.all()  # a manager, as DRF's relations may hold, becomes a queryset
+    model = queryset.model
+    if organization is None:
+        return queryset.none()
+    if issubclass(model, OrgScopedModel):
+        return scoped(queryset, organization)
+    if model is get_user_model():
+        return queryset.filter(memberships__organization=organization)
+    if model is Organization:
+        return queryset.filter(pk=organization.pk)
+    raise ImproperlyConfigured(f"{model.__name__} belongs to no organization: it cannot be offered as a choice")
+
+
+def scope_choices(serializer, organization) -> None:
+    """Narrow every writable relation of `serializer` (nested ones too) to `organization`'s rows,
+    so another organization's id is refused exactly like a missing one and the browsable API's
+    forms list only the organization's rows."""
+    pending = [serializer]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, ListSerializer):
+            pending.append(current.child)
+            continue
+        for field in current.fields.values():
+            relation = field.child_relation if isinstance(field, ManyRelatedField) else field
+            if isinstance(relation, RelatedField) and relation.queryset is not None:
+                relation.queryset = choices_for(relation.queryset, organization)
+            elif isinstance(field, BaseSerializer):
+                pending.append(field)
+
+
+class OrgScopedFilterBackend(DjangoFilterBackend):
+    """django-filter's backend with every model choice (declared or made from `filterset_fields`)
+    narrowed to the request's organization: a foreign id in a filter is "not a valid choice",
+    exactly like a missing one, and the HTML filter form lists only the organization's rows."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            membership = _membership(request)
+            organization = membership.organization if membership else None
+            for declared in filterset.filters.values():
+                choices = getattr(declared, "queryset", None)
+                if choices is not None:
+                    declared.queryset = choices_for(choices(request) if callable(choices) else choices, organization)
+        return filterset
+
+
 class OrgScopedViewSetMixin:
-    """Lists and looks up only the request's organization's rows; creates rows in it."""
+    """Lists and looks up only the request's organization's rows; creates rows in it; offers
+    only its rows as choices."""
 
     write_capability = Capability.DESIGN
 
@@ -54,7 +114,14 @@ class OrgScopedViewSetMixin:
         serializer.save(organization=self.organization)
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "organization": self.organization}
+        membership = _membership(self.request)
+        return {**super().get_serializer_context(), "organization": self.organization,
+                "personal_data": bool(membership and membership.can(Capability.PERSONAL_DATA))}
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        scope_choices(serializer, self.organization)
+        return serializer
 
 
 class NewestFirstPagination(CursorPagination):
@@ -101,3 +168,19 @@ def _depth(value):
         children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
         stack.extend((child, depth + 1) for child in children)
     return deepest
+
+
+class VersionedSerializerMixin:
+    """A `Versioned` row's serializer: `version` is read with the row; a change that sends it back
+    is refused with 409 when someone changed the row since (one without it: the last write wins)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["version"] = serializers.IntegerField(
+            min_value=1, required=False, help_text="The version read; a change on an older one is a 409.")
+        return fields
+
+    def update(self, instance, validated_data):
+        with transaction.atomic():
+            lock_version(instance, validated_data.pop("version", None))
+            return super().update(instance, validated_data)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from .models import Customer, Membership, Organization, Role
 
 DEMO_SLUG = "voltride"
-DEMO_PASSWORD = "voltride-demo"  # noqa: S105 — printed on purpose: it is the demo login
+DEMO_PASSWORD = "voltride-demo"  # noqa: S105 — the demo login, printed on purpose  # nosec B105
 
 TEAM = [
     ("admin", "Anna", "Bērziņa", Role.ADMIN),
@@ -53,7 +53,7 @@ class DemoContext:
     organization: Organization
     users: dict = field(default_factory=dict)  # role/username -> User
     customers: list = field(default_factory=list)
-    rng: random.Random = field(default_factory=lambda: random.Random(20261125))  # noqa: S311
+    rng: random.Random = field(default_factory=lambda: random.Random(20261125))  # noqa: S311 — demo data  # nosec B311
 
 
 def _team(org):
@@ -96,7 +96,7 @@ def _customer_value(rng, attributes, today):
 def _customers(ctx, count=400):
     org, rng = ctx.organization, ctx.rng
     # Its own generator, so adding customer value left ctx.rng (and every later app's demo) as it was.
-    value_rng = random.Random(f"{org.slug}:customer-value")  # noqa: S311
+    value_rng = random.Random(f"{org.slug}:customer-value")  # noqa: S311 — demo data  # nosec B311
     today = timezone.now().date()
     existing = {c.external_id: c for c in Customer.objects.for_org(org)}
     new, backfilled = [], []

@@ -6,9 +6,9 @@ from .tenancy import resolve_membership
 
 # Views a read-only member may still POST to: they change the member's own session, not data.
 # Personal settings and marking one's own notifications read change no organization data: a
-# viewer may do them.
+# viewer may do them. A viewer's browser reports policy violations like anyone's (csp_report).
 READ_ONLY_ALLOWED_URL_NAMES = {"logout", "set_language", "switch_organization", "login", "digest_subscription",
-                               "notifications_read"}
+                               "notifications_read", "csp_report"}
 
 
 class CurrentOrganizationMiddleware:

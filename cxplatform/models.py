@@ -43,12 +43,16 @@ class Capability(models.TextChoices):
     WORK_INBOX = "work_inbox"  # triage feedback, close loops
     DESIGN = "design"  # surveys, journey maps, goals and actions
     ADMINISTER = "administer"  # members, settings, integrations
+    # Take customers' names, e-mails and phones out of the platform (exports, the API); without it,
+    # exports carry a pseudonym instead.
+    PERSONAL_DATA = "personal_data"
 
 
 ROLE_CAPABILITIES = {
-    Role.ADMIN: {Capability.VIEW, Capability.WORK_INBOX, Capability.DESIGN, Capability.ADMINISTER},
-    Role.CX_MANAGER: {Capability.VIEW, Capability.WORK_INBOX, Capability.DESIGN},
-    Role.AGENT: {Capability.VIEW, Capability.WORK_INBOX},
+    Role.ADMIN: {Capability.VIEW, Capability.WORK_INBOX, Capability.DESIGN, Capability.ADMINISTER,
+                 Capability.PERSONAL_DATA},
+    Role.CX_MANAGER: {Capability.VIEW, Capability.WORK_INBOX, Capability.DESIGN, Capability.PERSONAL_DATA},
+    Role.AGENT: {Capability.VIEW, Capability.WORK_INBOX, Capability.PERSONAL_DATA},
     Role.VIEWER: {Capability.VIEW},
 }
 

@@ -25,7 +25,7 @@ def hit(key: str, limit: int, window_seconds: int, now: datetime | None = None) 
     table = RateLimitBucket._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (\"key\", window_start, \"count\") VALUES (%s, %s, 1) "  # noqa: S608 — our table
+            f"INSERT INTO {table} (\"key\", window_start, \"count\") VALUES (%s, %s, 1) "  # noqa: S608 — our table  # nosec B608
             f"ON CONFLICT (\"key\", window_start) DO UPDATE SET \"count\" = {table}.\"count\" + 1 RETURNING \"count\"",
             [key[:200], window],
         )

@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 import plotly
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "axes",
+    "csp",
     "cxplatform",
     "journeys",
     "surveys",
@@ -51,6 +54,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files are not documents and need no policy of their own.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -112,6 +117,9 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = 0.25  # hours: a locked-out user may try again after 15 minutes
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# One rule for the client's address everywhere (rate limits too): X-Forwarded-For only from TRUSTED_PROXIES,
+# so behind a proxy ten failures lock out that client, not everyone coming through the proxy.
+AXES_CLIENT_IP_CALLABLE = "cxplatform.ratelimit.client_ip"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "metrics:dashboard"
@@ -213,9 +221,11 @@ OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=300)
 
 # --- REST API
 REST_FRAMEWORK = {
+    # Token first: a request without credentials is then a 401 that names the scheme
+    # (WWW-Authenticate: Token), not a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["cxplatform.api_access.IsOrganizationMember"],
     "DEFAULT_PARSER_CLASSES": [
@@ -223,8 +233,12 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # The browsable API (HTML) is a developer's tool: production answers JSON only.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if env.bool("BROWSABLE_API", default=DEBUG) else []),
+    "DEFAULT_FILTER_BACKENDS": ["cxplatform.api_access.OrgScopedFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "cxplatform.api_access.NewestFirstPagination",
+    "EXCEPTION_HANDLER": "cxplatform.api_errors.exception_handler",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -233,6 +247,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Surveys, journeys, feedback, metrics and actions of one organization.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema maps every operation and field: for signed-in people and tokens only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # One name for the one language choice set used by customers, surveys and responses.
     "ENUM_NAME_OVERRIDES": {
         "LanguageEnum": "cxplatform.settings.LANGUAGES",
@@ -253,9 +269,14 @@ INBOX_REPLY_TO = env("INBOX_REPLY_TO", default="")
 # Where people reach the site, for links in e-mails (digests, notifications).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
+# Addresses of reverse proxies (CIDR allowed) whose X-Forwarded-For and X-Forwarded-Proto are believed.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
 # --- Production hardening: in force whenever DEBUG is off (`check --deploy` passes).
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if TRUSTED_PROXIES:
+        # Only a proxy we trust says the client spoke HTTPS; without one, anyone could send the header.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -264,6 +285,31 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy (django-csp; ADR 0009). Scripts come only from our own static
+# files: no inline <script>, no on…= attributes, no eval. The plotly.js we ship draws our
+# charts (scatter, bar, heatmap: SVG) without eval, so 'unsafe-eval' is not needed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        # Styles keep 'unsafe-inline': templates set style="…" attributes (the survey scale's
+        # --n, the sentiment bar's widths), and htmx and plotly.js insert <style> elements.
+        # An injected style cannot run code; an injected script could.
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        # No site may frame our pages, except the public survey pages, which say otherwise
+        # (SURVEY_FRAME_ANCESTORS, below).
+        "frame-ancestors": [NONE],
+        "report-uri": reverse_lazy("csp_report"),
+    },
+}
+# Who may put the public survey pages in an iframe (the embed snippets run on customers'
+# sites): "*" for any site, or a list of origins such as "https://shop.example".
+SURVEY_FRAME_ANCESTORS = env.list("SURVEY_FRAME_ANCESTORS", default=["*"])
 
 LOGGING = {
     "version": 1,
@@ -274,8 +320,6 @@ LOGGING = {
 }
 
 # --- Public endpoints (survey pages, webhooks)
-# Addresses of reverse proxies whose X-Forwarded-For is believed (CIDR allowed).
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # Per link and client address: high, so a store kiosk or a QR poster keeps working.
 RATE_LIMIT_PER_LINK_IP = env.int("RATE_LIMIT_PER_LINK_IP", default=600)  # requests per 10 minutes
 # Per respondent (response token): stops one respondent's script, never anyone else.

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
@@ -10,7 +12,7 @@ from journeys import api as journeys_api
 from metrics import api as metrics_api
 from surveys import api as surveys_api
 
-from . import api, views
+from . import api, content_policy, views
 
 # Each app lists its API routes; wiring them here is the one expected upward import.
 API_ROUTES = [*api.ROUTES, *journeys_api.ROUTES, *surveys_api.ROUTES, *feedback_api.ROUTES, *metrics_api.ROUTES,
@@ -21,6 +23,9 @@ for prefix, viewset, basename in API_ROUTES:
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the public survey pages, files).
+    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
+    path("csp-report/", content_policy.csp_report, name="csp_report"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

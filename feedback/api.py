@@ -20,7 +20,7 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from cxplatform import ratelimit
-from cxplatform.api_access import OrgScopedViewSetMixin
+from cxplatform.api_access import OrgScopedViewSetMixin, VersionedSerializerMixin, scope_choices
 from cxplatform.models import Capability
 from cxplatform.tenancy import scoped
 from journeys.api import OrgPrimaryKey
@@ -239,7 +239,9 @@ class ItemViewSet(CaseActions, OrgScopedViewSetMixin, mixins.CreateModelMixin, v
 
     def get_serializer(self, *args, **kwargs):
         if self.action == "create":
-            return IncomingSerializer(*args, organization=self.organization, **kwargs)
+            incoming = IncomingSerializer(*args, organization=self.organization, **kwargs)
+            scope_choices(incoming, self.organization)
+            return incoming
         return super().get_serializer(*args, **kwargs)
 
     def create(self, request, *args, **kwargs):
@@ -302,7 +304,7 @@ class TagViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOn
     write_capability = Capability.DESIGN
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     members = serializers.PrimaryKeyRelatedField(many=True, queryset=get_user_model().objects.none(), required=False)
     lead = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.none(), required=False,
                                               allow_null=True)
@@ -330,7 +332,7 @@ class TeamViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     write_capability = Capability.ADMINISTER
 
 
-class RoutingRuleSerializer(serializers.ModelSerializer):
+class RoutingRuleSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     channel = OrgPrimaryKey(queryset=Channel.objects.all(), required=False, allow_null=True)
     touchpoint = OrgPrimaryKey(queryset=Touchpoint.objects.all(), required=False, allow_null=True)
     team = OrgPrimaryKey(queryset=Team.objects.all(), required=False, allow_null=True)
@@ -357,7 +359,7 @@ class RoutingRuleViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     write_capability = Capability.ADMINISTER
 
 
-class SlaPolicySerializer(serializers.ModelSerializer):
+class SlaPolicySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = SlaPolicy
         fields = ["id", "priority", "first_response_hours", "resolution_hours", "business_hours", "day_start",
@@ -395,7 +397,7 @@ class SlaPolicyViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     write_capability = Capability.ADMINISTER
 
 
-class CannedReplySerializer(serializers.ModelSerializer):
+class CannedReplySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = CannedReply
         fields = ["id", "title", "text", "language"]
@@ -412,7 +414,7 @@ class CannedReplyViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     write_capability = Capability.DESIGN
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     signed = serializers.BooleanField(write_only=True, default=True)
     url = serializers.SerializerMethodField()
 
@@ -456,14 +458,26 @@ class WebhookReceiver(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(request=IncomingSerializer(many=True), responses=OpenApiTypes.OBJECT,
-                   description="One item or a list of up to 100; `X-CX-Signature: sha256=<hex HMAC of the body>` "
-                               "when the endpoint has a secret.")
+                   description="One item or a list of up to 100. When the endpoint has a secret: `X-CX-Delivery` "
+                               "(an id unique to the delivery), `X-CX-Timestamp` (Unix seconds, within 5 minutes) "
+                               "and `X-CX-Signature: sha256=<hex HMAC-SHA256 of \"<timestamp>.<delivery>.<body>\">`.")
     def post(self, request, token):
         endpoint = webhooks.endpoint_for(token)
         if endpoint is None:
             raise NotFound()
-        if not webhooks.signature_ok(endpoint, request.body, request.headers.get(webhooks.SIGNATURE_HEADER, "")):
+        timestamp = request.headers.get(webhooks.TIMESTAMP_HEADER, "").strip()
+        delivery = request.headers.get(webhooks.DELIVERY_HEADER, "").strip()
+        signature = request.headers.get(webhooks.SIGNATURE_HEADER, "")
+        if not webhooks.signature_ok(endpoint, request.body, signature=signature, timestamp=timestamp,
+                                     delivery=delivery):
             return ApiResponse({"detail": _("The signature is missing or wrong.")}, status=status.HTTP_401_UNAUTHORIZED)
+        if endpoint.secret and not webhooks.fresh(timestamp):
+            return ApiResponse({"detail": _("The timestamp is more than five minutes from now: check the sender's "
+                                            "clock, and never send a captured request again.")},
+                               status=status.HTTP_401_UNAUTHORIZED)
+        if delivery and not webhooks.delivery_id_ok(delivery):
+            raise ValidationError({"detail": _("The delivery id must be printable ASCII, at most %(n)d characters.")
+                                   % {"n": webhooks.MAX_DELIVERY_ID}})
         if not ratelimit.hit(f"webhook:{endpoint.pk}", *WEBHOOK_LIMIT):
             return ApiResponse({"detail": _("Too many requests; try again in a minute.")},
                                status=status.HTTP_429_TOO_MANY_REQUESTS)
@@ -477,6 +491,9 @@ class WebhookReceiver(APIView):
             return ApiResponse({"errors": incoming.errors}, status=status.HTTP_400_BAD_REQUEST)
         results = []
         with transaction.atomic():
+            if delivery and not webhooks.take_delivery(endpoint, delivery):
+                return ApiResponse({"detail": _("This delivery was received before; nothing was done again."),
+                                    "items": []}, status=status.HTTP_200_OK)
             for data in incoming.validated_data:
                 # `incoming` is the list serializer; its child knows how to turn an entry into a Voice.
                 voice = incoming.child.voice(data, source=endpoint.source)
@@ -487,7 +504,7 @@ class WebhookReceiver(APIView):
         return ApiResponse({"items": results}, status=status.HTTP_201_CREATED if any_new else status.HTTP_200_OK)
 
 
-class RootCauseSerializer(serializers.ModelSerializer):
+class RootCauseSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     parent = OrgPrimaryKey(queryset=RootCause.objects.filter(parent__isnull=True), required=False, allow_null=True)
 
     class Meta:
@@ -506,7 +523,7 @@ class RootCauseViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     write_capability = Capability.DESIGN
 
 
-class CloseLoopRuleSerializer(serializers.ModelSerializer):
+class CloseLoopRuleSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     survey = OrgPrimaryKey(queryset=CloseLoopRule._meta.get_field("survey").related_model.objects.all(),
                            required=False, allow_null=True)
     touchpoint = OrgPrimaryKey(queryset=Touchpoint.objects.all(), required=False, allow_null=True)

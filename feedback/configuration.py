@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cxplatform.models import Capability
 from cxplatform.tenancy import scoped
+from cxplatform.versioning import VersionedModelForm
 
 from .forms import agents_of
 from .models import CannedReply, CloseLoopRule, RootCause, RoutingRule, SlaPolicy, Team, WebhookEndpoint
@@ -45,7 +46,7 @@ def check_rule(*, rating_min, rating_max, assign, team) -> None:
         raise ValidationError({"assign": _("Choose the team whose members get the items.")})
 
 
-class _OrgForm(forms.ModelForm):
+class _OrgForm(VersionedModelForm):
     """A setting of one organization: its choices come from that organization only, and its
     uniqueness (a name per organization) is checked like any other field."""
 

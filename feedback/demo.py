@@ -121,7 +121,7 @@ def _setup(org):
 
 
 def _other_voices(org, demo):
-    rng = random.Random(f"{org.slug}:inbox-voices")  # noqa: S311
+    rng = random.Random(f"{org.slug}:inbox-voices")  # noqa: S311 — demo data  # nosec B311
     now = timezone.now()
     for n, (source, text, language, touchpoint, days_ago) in enumerate(OTHER_VOICES):
         customer = rng.choice([c for c in demo.customers if c.language == language] or demo.customers)
@@ -137,7 +137,7 @@ ROUTED_DAYS = 21  # the rules run on the last three weeks; older items were rout
 def _work_history(org, demo):
     """Route the recent items by the rules, then play a year of agents' work: older items answered
     and resolved (most with one reply, some needing two), recent ones open, a few waiting."""
-    rng = random.Random(f"{org.slug}:inbox-history")  # noqa: S311
+    rng = random.Random(f"{org.slug}:inbox-history")  # noqa: S311 — demo data  # nosec B311
     now = timezone.now()
     items = FeedbackItem.objects.filter(organization=org)
     for pk in items.filter(received_at__gte=now - timedelta(days=ROUTED_DAYS)).values_list("pk", flat=True):
@@ -203,7 +203,7 @@ def _closed_loop(org, demo):
     were asked again."""
     from django.utils import translation
 
-    rng = random.Random(f"{org.slug}:closed-loop")  # noqa: S311
+    rng = random.Random(f"{org.slug}:closed-loop")  # noqa: S311 — demo data  # nosec B311
     loop.ensure_root_causes(org)  # in the organization's language
     leaves = {leaf for _words, leaf in CAUSE_WORDS} | {"Quality"}
     with translation.override(org.default_language or "en"):

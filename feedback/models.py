@@ -6,10 +6,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform.models import ImportJobBase, OrgScopedModel
+from cxplatform.versioning import Versioned
 from journeys.models import Touchpoint
 
 
-class Team(OrgScopedModel):
+class Team(Versioned, OrgScopedModel):
     """A frontline team: its agents, its lead (who gets escalations) and the touchpoints it
     answers for — its members' frontline view shows those touchpoints' figures."""
 
@@ -187,7 +188,7 @@ class Note(models.Model):
         return f"{self.item_id}: {self.text[:40]}"
 
 
-class RoutingRule(OrgScopedModel):
+class RoutingRule(Versioned, OrgScopedModel):
     """When an item matches every condition that is set, do the actions. Rules run in order as
     items arrive; a rule may stop the ones after it."""
 
@@ -228,7 +229,7 @@ class RoutingRule(OrgScopedModel):
         return self.name
 
 
-class SlaPolicy(OrgScopedModel):
+class SlaPolicy(Versioned, OrgScopedModel):
     """Targets for one priority: first response and resolution within so many hours — business
     hours (Monday to Friday, `day_start` to `day_end` in `time_zone`) or calendar hours."""
 
@@ -302,7 +303,7 @@ class Message(OrgScopedModel):
         return f"{self.item_id} {self.direction}: {self.text[:40]}"
 
 
-class CannedReply(OrgScopedModel):
+class CannedReply(Versioned, OrgScopedModel):
     """A prepared answer agents start a reply from. {customer}, {agent} and {item} are filled in."""
 
     title = models.CharField(_("title"), max_length=120)
@@ -337,7 +338,7 @@ class SavedView(OrgScopedModel):
         return self.name
 
 
-class WebhookEndpoint(OrgScopedModel):
+class WebhookEndpoint(Versioned, OrgScopedModel):
     """An address another tool (a review site, a chat widget, Zapier) posts feedback to. The key
     in the URL identifies the endpoint; when a secret is set, every request must also carry its
     HMAC-SHA256 signature of the body."""
@@ -357,6 +358,22 @@ class WebhookEndpoint(OrgScopedModel):
 
     def __str__(self):
         return self.name
+
+
+class WebhookDelivery(models.Model):
+    """A delivery id a signed endpoint has received: taken once, so a captured request cannot be
+    replayed. Kept only as long as a timestamp is accepted (webhooks.TOLERANCE, twice over)."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    delivery_id = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["endpoint", "delivery_id"], name="one_delivery_per_id")]
+        indexes = [models.Index(fields=["endpoint", "received_at"])]
+
+    def __str__(self):
+        return self.delivery_id
 
 
 class PainPointEvidence(OrgScopedModel):
@@ -388,7 +405,7 @@ class PainPointEvidence(OrgScopedModel):
         return f"{self.pain_point_id} ← {self.item_id or self.tag_id}"
 
 
-class RootCause(OrgScopedModel):
+class RootCause(Versioned, OrgScopedModel):
     """Why customers were unhappy, as a managed tree (delivery → late): a case is resolved with
     one, so the outer loop can count causes and fix the ones that matter."""
 
@@ -408,7 +425,7 @@ class RootCause(OrgScopedModel):
         return f"{self.parent} → {self.name}" if self.parent_id else self.name
 
 
-class CloseLoopRule(OrgScopedModel):
+class CloseLoopRule(Versioned, OrgScopedModel):
     """When a survey answer matches every condition that is set, open a case (call the customer
     back within `contact_within_hours`) or thank a promoter. Rules run once, when the answer is
     recorded; "apply to the last N days" runs one over older answers on purpose."""

@@ -7,6 +7,7 @@ from django.db.models import BooleanField, Count, Q, Value
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from cxplatform.charts import figure_json
 from cxplatform.tenancy import scoped
 
 from . import sla
@@ -92,7 +93,7 @@ def search(qs, words: str):
     if connection.vendor != "postgresql":
         return qs.filter(text__icontains=words)
     # The SQL is our constant; the words are parameters.
-    found = RawSQL(FULL_TEXT, (words, words), output_field=BooleanField())  # noqa: S611
+    found = RawSQL(FULL_TEXT, (words, words), output_field=BooleanField())  # noqa: S611 — constant SQL, words as parameters  # nosec B611
     return qs.annotate(found=found).filter(found=True)
 
 
@@ -133,8 +134,6 @@ def customer_profile(customer, exclude_item=None, limit: int = 30) -> dict:
 
 def _scores_chart(responses) -> str:
     """One line per survey type (each on its own scale), oldest answer first."""
-    import json
-
     by_type: dict[str, list] = {}
     for r in sorted((r for r in responses if r.score is not None and r.submitted_at), key=lambda r: r.submitted_at):
         by_type.setdefault(r.survey.survey_type, []).append(r)
@@ -148,7 +147,7 @@ def _scores_chart(responses) -> str:
     layout = {"height": 180, "margin": {"l": 30, "r": 10, "t": 10, "b": 30}, "showlegend": len(data) > 1,
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
               "xaxis": {"fixedrange": True}, "yaxis": {"fixedrange": True, "rangemode": "tozero"}}
-    return json.dumps({"data": data, "layout": layout})
+    return figure_json(data, layout)
 
 
 def open_pain_points(organization):

@@ -17,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
-from cxplatform.api_access import OrgScopedViewSetMixin
+from cxplatform.api_access import OrgScopedViewSetMixin, VersionedSerializerMixin
 from cxplatform.tenancy import get_for_org_or_404, scoped
 
 from . import exchange, services
@@ -85,7 +85,7 @@ class ChannelBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "kind"]
 
 
-class TouchpointSerializer(serializers.ModelSerializer):
+class TouchpointSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     channel = OrgPrimaryKey(queryset=Channel.objects.all(), allow_null=True, required=False)
     stage = OrgPrimaryKey(queryset=Stage.objects.all(), allow_null=True, required=False)
     position = serializers.IntegerField(min_value=0, required=False)
@@ -133,7 +133,7 @@ class StageOnMapSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PainPointSerializer(serializers.ModelSerializer):
+class PainPointSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     journey_map = OrgPrimaryKey(queryset=JourneyMap.objects.all())
     touchpoint = OrgPrimaryKey(queryset=Touchpoint.objects.select_related("stage"), allow_null=True, required=False)
 
@@ -148,7 +148,7 @@ class PainPointSerializer(serializers.ModelSerializer):
         return value
 
 
-class OpportunitySerializer(serializers.ModelSerializer):
+class OpportunitySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     journey_map = OrgPrimaryKey(queryset=JourneyMap.objects.all())
     pain_point = OrgPrimaryKey(queryset=PainPoint.objects.all(), allow_null=True, required=False)
 

@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from cxplatform.models import Capability
 from cxplatform.permissions import capability_required
 from cxplatform.tenancy import get_for_org_or_404, scoped
+from cxplatform.versioning import StaleEdit
 
 from . import board, selectors, services
 from .forms import MoveForm, OpportunityForm, PainPointForm, StageNameForm, TouchpointForm, first_error
@@ -34,6 +35,8 @@ def _apply(request, journey_map, change, form=None):
         notice = change()
     except JourneyError as exc:
         return board.refused(request, journey_map, exc.message)
+    except StaleEdit as exc:
+        return board.refused(request, journey_map, str(exc))
     return board.changed(request, journey_map, notice if isinstance(notice, str) else "")
 
 
@@ -154,7 +157,8 @@ def touchpoint_edit(request, touchpoint_id):
     form = TouchpointForm(request.POST, organization=request.organization)
 
     def edit():
-        services.update_touchpoint(touchpoint, request.user, **form.changes())
+        services.update_touchpoint(touchpoint, request.user, version=form.cleaned_data.get("version"),
+                                   **form.changes())
 
     if touchpoint.stage is None:
         return _off_the_map(request, touchpoint, form, edit)
@@ -220,7 +224,8 @@ def pain_point_edit(request, pain_point_id):
                                     pk=pain_point_id)
     form = PainPointForm(request.POST, journey_map=pain_point.journey_map)
     return _apply(request, pain_point.journey_map,
-                  lambda: services.update_pain_point(pain_point, request.user, **form.values()), form)
+                  lambda: services.update_pain_point(pain_point, request.user, version=form.cleaned_data["version"],
+                                                     **form.values()), form)
 
 
 @require_POST

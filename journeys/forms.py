@@ -9,6 +9,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform.tenancy import scoped
+from cxplatform.versioning import version_field
 
 from . import exchange
 from .models import EMOTION_LABELS, Channel, Opportunity, PainPoint, Persona, Stage, Touchpoint
@@ -73,6 +74,7 @@ class StageNameForm(forms.Form):
 
 
 class TouchpointForm(forms.Form):
+    version = version_field()
     name = forms.CharField(label=_("Touchpoint name"), max_length=200, required=False, strip=False)
     channel = forms.ModelChoiceField(queryset=Channel.objects.none(), label=_("Channel"), required=False,
                                      error_messages={"invalid_choice": _("Choose one of your channels.")})
@@ -88,7 +90,7 @@ class TouchpointForm(forms.Form):
 
     def changes(self):
         """The fields the request actually sent, so a rename-only post changes only the name."""
-        return {name: self.cleaned_data[name] for name in self.fields if name in self.data}
+        return {name: self.cleaned_data[name] for name in self.fields if name in self.data and name != "version"}
 
 
 class MoveForm(forms.Form):
@@ -111,6 +113,7 @@ class MoveForm(forms.Form):
 
 
 class PainPointForm(forms.Form):
+    version = version_field()
     description = forms.CharField(label=_("Pain point"), required=False)
     severity = forms.TypedChoiceField(label=_("Severity"), choices=PainPoint.Severity.choices, coerce=int)
     status = forms.ChoiceField(label=_("Status"), choices=PainPoint.Status.choices, required=False)
@@ -128,6 +131,7 @@ class PainPointForm(forms.Form):
 
 
 class OpportunityForm(forms.Form):
+    version = version_field()
     idea = forms.CharField(label=_("Idea"), required=False)
     impact = forms.ChoiceField(label=_("Expected impact"), choices=Opportunity.Impact.choices)
     pain_point = _choice(PainPoint.objects.none(), _("Pain point"), message=_("Choose a pain point of this map."))

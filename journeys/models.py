@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform.models import OrgScopedModel
+from cxplatform.versioning import Versioned
 
 EMOTION_MIN, EMOTION_MAX = -2, 2
 EMOTION_LABELS = {
@@ -124,7 +125,7 @@ class Channel(OrgScopedModel):
         return self.name
 
 
-class Touchpoint(OrgScopedModel):
+class Touchpoint(Versioned, OrgScopedModel):
     """A moment of the customer's journey (e.g. "Delivery of the scooter")."""
 
     name = models.CharField(_("name"), max_length=200)
@@ -163,7 +164,7 @@ class Touchpoint(OrgScopedModel):
         return EMOTION_LABELS.get(self.expected_emotion, "")
 
 
-class PainPoint(OrgScopedModel):
+class PainPoint(Versioned, OrgScopedModel):
     """Where the journey hurts. Its evidence (feedback items, tags) lives in feedback, which points here."""
 
     class Severity(models.IntegerChoices):
@@ -198,7 +199,7 @@ class PainPoint(OrgScopedModel):
         return self.description[:80]
 
 
-class Opportunity(OrgScopedModel):
+class Opportunity(Versioned, OrgScopedModel):
     """An idea for a better journey, often the answer to a pain point."""
 
     class Impact(models.TextChoices):

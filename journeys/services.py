@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cxplatform.versioning import lock_version
+
 from .models import (
     EMOTION_MAX,
     EMOTION_MIN,
@@ -354,10 +356,12 @@ def add_touchpoint(stage, name, actor, position=None, **fields):
 
 
 @transaction.atomic
-def update_touchpoint(touchpoint, actor, **fields):
-    """Renames or changes the touchpoint's goal, department, emotion, channel or description."""
+def update_touchpoint(touchpoint, actor, *, version: int | None = None, **fields):
+    """Renames or changes the touchpoint's goal, department, emotion, channel or description, as
+    seen at `version`."""
     journey_map = _lock(touchpoint.stage.journey_map) if touchpoint.stage_id else None
     touchpoint.refresh_from_db()
+    lock_version(touchpoint, version)
     fields = _clean_touchpoint_fields(touchpoint.organization_id, fields)
     if "name" in fields and Touchpoint.objects.filter(
         organization_id=touchpoint.organization_id, name=fields["name"]
@@ -370,7 +374,7 @@ def update_touchpoint(touchpoint, actor, **fields):
             changes[key] = [_plain(old), _plain(value)]
             setattr(touchpoint, key, value)
     if changes:
-        touchpoint.save(update_fields=[*changes])
+        touchpoint.save(update_fields=[*changes, "version"])
         if journey_map is not None:
             log_activity(journey_map, actor, Action.TOUCHPOINT_UPDATED, touchpoint.name, changes=changes)
             _touch(journey_map)
@@ -500,9 +504,10 @@ def add_pain_point(journey_map, description, actor, severity=PainPoint.Severity.
 
 
 @transaction.atomic
-def update_pain_point(pain_point, actor, **fields):
+def update_pain_point(pain_point, actor, *, version: int | None = None, **fields):
     journey_map = _lock(pain_point.journey_map)
     pain_point.refresh_from_db()
+    lock_version(pain_point, version)
     if "severity" in fields:
         _clean_severity(fields["severity"])
     if "status" in fields and fields["status"] not in PainPoint.Status.values:
@@ -555,9 +560,10 @@ def add_opportunity(journey_map, idea, actor, impact=Opportunity.Impact.MEDIUM, 
 
 
 @transaction.atomic
-def update_opportunity(opportunity, actor, **fields):
+def update_opportunity(opportunity, actor, *, version: int | None = None, **fields):
     journey_map = _lock(opportunity.journey_map)
     opportunity.refresh_from_db()
+    lock_version(opportunity, version)
     if "impact" in fields:
         _clean_impact(fields["impact"])
     pain_point = fields.get("pain_point")

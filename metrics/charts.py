@@ -5,9 +5,9 @@ plotly.js that the plotly package ships, and skipping the Python-side validation
 dashboard's server time low.
 """
 
-import json
-
 from django.utils.translation import gettext as _
+
+from cxplatform.charts import figure_json
 
 LAYOUT = {"margin": {"l": 40, "r": 10, "t": 10, "b": 40}, "height": 280, "paper_bgcolor": "rgba(0,0,0,0)",
           "plot_bgcolor": "rgba(0,0,0,0)", "font": {"family": "system-ui, sans-serif", "size": 12},
@@ -20,7 +20,7 @@ RED_TO_GREEN = [[0, "#c62828"], [0.5, "#fff3c4"], [1, "#1a7f37"]]
 
 
 def _figure(data, **layout) -> str:
-    return json.dumps({"data": data, "layout": {**LAYOUT, **layout}}, default=str)
+    return figure_json(data, {**LAYOUT, **layout})
 
 
 def trend_chart(points: list[dict], metric_label: str, urls: list[str]) -> str:

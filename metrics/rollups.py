@@ -137,7 +137,7 @@ def _insert_groups(organization, start, end, survey_ids) -> int:
     with connection.cursor() as cursor:
         # Our own columns and the ORM's SQL, with every value a parameter.
         cursor.execute(
-            f"INSERT INTO {table} ({', '.join(targets)}) SELECT {', '.join(sources)} FROM ({sql}) g",  # noqa: S608
+            f"INSERT INTO {table} ({', '.join(targets)}) SELECT {', '.join(sources)} FROM ({sql}) g",  # noqa: S608 — our columns, the ORM's SQL  # nosec B608
             [organization.pk, *params])
     stale = DailyRollup.objects.filter(organization=organization, day__gte=start, day__lt=end)
     if survey_ids is not None:

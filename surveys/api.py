@@ -9,8 +9,9 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response as ApiResponse
 
-from cxplatform.api_access import OrgScopedViewSetMixin
+from cxplatform.api_access import OrgScopedViewSetMixin, VersionedSerializerMixin
 from cxplatform.models import Capability
+from cxplatform.personal_data import pseudonym
 from cxplatform.services import match_or_create_customer
 
 from . import links, services
@@ -23,7 +24,7 @@ class QuestionSerializer(serializers.ModelSerializer):
         fields = ["id", "key", "kind", "position", "text", "required", "choices", "ask_importance"]
 
 
-class SurveySerializer(serializers.ModelSerializer):
+class SurveySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     questions = QuestionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -45,7 +46,7 @@ class SurveySerializer(serializers.ModelSerializer):
     _texts = ("title", "score_question", "follow_up", "thank_you")
 
 
-class DistributionSerializer(serializers.ModelSerializer):
+class DistributionSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -58,18 +59,11 @@ class DistributionSerializer(serializers.ModelSerializer):
         path = links.survey_url(obj)
         return request.build_absolute_uri(path) if request else path
 
-    def validate(self, data):
-        org = self.context["organization"]
-        for name in ("survey", "touchpoint", "channel"):
-            obj = data.get(name)
-            if obj is not None and obj.organization_id != org.pk:
-                raise ValidationError({name: _("Not found.")})
-        return data
-
 
 class ResponseSerializer(serializers.ModelSerializer):
     answers = serializers.SerializerMethodField()
-    customer_external_id = serializers.CharField(source="customer.external_id", default=None)
+    customer_external_id = serializers.SerializerMethodField(
+        help_text="The customer's id in your systems; a pseudonym for roles without access to personal data.")
 
     class Meta:
         model = Response
@@ -77,6 +71,11 @@ class ResponseSerializer(serializers.ModelSerializer):
                   "customer_external_id", "language", "score", "band", "comment", "hidden_fields", "status",
                   "source", "client_key", "started_at", "submitted_at", "answers"]
         read_only_fields = fields
+
+    def get_customer_external_id(self, obj) -> str | None:
+        if obj.customer is None:
+            return None
+        return obj.customer.external_id if self.context.get("personal_data") else pseudonym(obj.customer)
 
     def get_answers(self, obj) -> dict:
         return {
@@ -157,7 +156,8 @@ class ResponseViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
         except services.SurveyUnavailable as exc:
             raise ValidationError({"distribution": _("The survey does not take answers now (%(reason)s).")
                                    % {"reason": exc.reason}}) from None
-        body = ResponseSerializer(Response.objects.prefetch_related("answers__question").get(pk=response.pk)).data
+        body = ResponseSerializer(Response.objects.prefetch_related("answers__question").get(pk=response.pk),
+                                  context=self.get_serializer_context()).data
         return ApiResponse(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

@@ -175,7 +175,7 @@ def _cancellation_survey(demo, now):
     org = demo.organization
     if Survey.objects.filter(organization=org, name="Cancellation survey").exists():
         return
-    rng = random.Random(f"{org.slug}:cancellation")  # noqa: S311 — its own, so the other demo data stay as they were
+    rng = random.Random(f"{org.slug}:cancellation")  # noqa: S311 — demo data, its own stream  # nosec B311
     survey = Survey(organization=org, name="Cancellation survey", survey_type=SurveyType.CSAT,
                     status=Survey.Status.ACTIVE, default_language="lv")
     save_survey(survey, {"title": {"en": "Sorry to see you go", "ru": "Жаль, что вы уходите",

@@ -17,6 +17,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from cxplatform.personal_data import pseudonym
+
 from . import selectors
 from .models import Question
 
@@ -29,6 +31,9 @@ BASE_COLUMNS = [
     "response_id", "submitted_at", "status", "score", "band", "comment", "language", "touchpoint", "channel",
     "distribution", "customer_external_id", "customer_email", "source",
 ]
+# Without the right to customers' personal data, one pseudonym stands for both customer columns.
+PSEUDONYMOUS_COLUMNS = [c for c in BASE_COLUMNS if c != "customer_email"]
+PSEUDONYMOUS_COLUMNS[PSEUDONYMOUS_COLUMNS.index("customer_external_id")] = "customer_pseudonym"
 
 
 def neutralise(value):
@@ -61,8 +66,8 @@ def hidden_keys(queryset) -> list[str]:
     return sorted(found)
 
 
-def header(questions, hidden: list[str]) -> list[str]:
-    columns = [*BASE_COLUMNS, *(f"hidden_{key}" for key in hidden)]
+def header(questions, hidden: list[str], *, personal: bool = True) -> list[str]:
+    columns = [*(BASE_COLUMNS if personal else PSEUDONYMOUS_COLUMNS), *(f"hidden_{key}" for key in hidden)]
     for question in questions:
         columns.append(question.key)
         if question.ask_importance:
@@ -91,8 +96,10 @@ def _answer_value(question: Question, answer):
     return answer.text
 
 
-def row(response, questions, hidden: list[str]) -> list:
+def row(response, questions, hidden: list[str], *, personal: bool = True) -> list:
     customer = response.customer
+    who = ([customer.external_id, customer.email] if customer else [None, None]) if personal else \
+        [pseudonym(customer) or None]
     fields = response.hidden_fields if isinstance(response.hidden_fields, dict) else {}
     answers = {a.question_id: a for a in response.answers.all()}
     cells = [
@@ -106,8 +113,7 @@ def row(response, questions, hidden: list[str]) -> list:
         response.touchpoint.name if response.touchpoint else None,
         response.channel.name if response.channel else None,
         response.distribution.name if response.distribution else None,
-        customer.external_id if customer else None,
-        customer.email if customer else None,
+        *who,
         response.source,
         *(_flat(fields.get(key)) for key in hidden),
     ]
@@ -119,14 +125,15 @@ def row(response, questions, hidden: list[str]) -> list:
     return [neutralise(c) for c in cells]
 
 
-def table(survey, queryset):
+def table(survey, queryset, *, personal: bool = True):
     """The header, then one row per response of `queryset` (from `selectors.responses`), read
-    from the database in chunks so a large export never sits in memory at once."""
+    from the database in chunks so a large export never sits in memory at once. Without
+    `personal`, customers appear by pseudonym only."""
     questions = selectors.questions(survey)
     hidden = hidden_keys(queryset)
-    yield header(questions, hidden)
+    yield header(questions, hidden, personal=personal)
     for response in queryset.iterator(chunk_size=CHUNK_SIZE):
-        yield row(response, questions, hidden)
+        yield row(response, questions, hidden, personal=personal)
 
 
 # --- Files ----------------------------------------------------------------------------------
@@ -142,13 +149,13 @@ class _Echo:
         return value
 
 
-def csv_response(survey, queryset) -> StreamingHttpResponse:
+def csv_response(survey, queryset, *, personal: bool = True) -> StreamingHttpResponse:
     """UTF-8 with a byte-order mark, so Excel opens Cyrillic and Latvian text correctly."""
     writer = csv.writer(_Echo())
 
     def lines():
         yield "\ufeff"
-        for cells in table(survey, queryset):
+        for cells in table(survey, queryset, personal=personal):
             yield writer.writerow(cells)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
@@ -167,19 +174,19 @@ def _xlsx_cell(sheet, value):
     return cell
 
 
-def write_xlsx(survey, queryset, file) -> None:
+def write_xlsx(survey, queryset, file, *, personal: bool = True) -> None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="Responses")
-    for cells in table(survey, queryset):
+    for cells in table(survey, queryset, personal=personal):
         sheet.append([_xlsx_cell(sheet, value) for value in cells])
     workbook.save(file)
 
 
-def xlsx_response(survey, queryset) -> FileResponse:
+def xlsx_response(survey, queryset, *, personal: bool = True) -> FileResponse:
     # A write-only workbook keeps rows on disk, not in memory; the file is sent and then removed.
     file = tempfile.TemporaryFile()  # noqa: SIM115 -- it outlives this function: FileResponse closes it
     try:
-        write_xlsx(survey, queryset, file)
+        write_xlsx(survey, queryset, file, personal=personal)
     except BaseException:
         file.close()
         raise

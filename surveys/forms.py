@@ -4,6 +4,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform.models import Customer
+from cxplatform.versioning import VersionedModelForm
 from journeys.selectors import channels, touchpoints
 
 from .models import ContactPolicy, Distribution, Question, Survey, SurveyType
@@ -39,7 +40,7 @@ class LocalizedFieldsMixin:
                 if self.cleaned_data.get(f"{name}_{code}", "").strip()}
 
 
-class SurveyForm(LocalizedFieldsMixin, forms.ModelForm):
+class SurveyForm(LocalizedFieldsMixin, VersionedModelForm):
     redirect_url = forms.URLField(label=_("Redirect after thanks"), required=False, assume_scheme="https")
 
     class Meta:
@@ -92,7 +93,7 @@ class SurveyForm(LocalizedFieldsMixin, forms.ModelForm):
         }
 
 
-class QuestionForm(LocalizedFieldsMixin, forms.ModelForm):
+class QuestionForm(LocalizedFieldsMixin, VersionedModelForm):
     choices_text = forms.CharField(
         label=_("Options"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One option a line: value | English | Russian | Latvian"),
@@ -140,7 +141,7 @@ class QuestionForm(LocalizedFieldsMixin, forms.ModelForm):
         return data
 
 
-class DistributionForm(forms.ModelForm):
+class DistributionForm(VersionedModelForm):
     class Meta:
         model = Distribution
         fields = ["name", "touchpoint", "channel", "active"]
@@ -187,7 +188,7 @@ class PersonalLinkForm(forms.Form):
         return fields
 
 
-class ContactPolicyForm(forms.ModelForm):
+class ContactPolicyForm(VersionedModelForm):
     class Meta:
         model = ContactPolicy
         fields = ["enabled", "min_days_between_surveys"]

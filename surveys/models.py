@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform.models import Customer, ImportJobBase, OrgScopedModel
+from cxplatform.versioning import Versioned
 from journeys.models import Channel, Touchpoint
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
@@ -40,7 +41,7 @@ class Band(models.TextChoices):
     HIGH = "high", _("High")
 
 
-class Survey(OrgScopedModel):
+class Survey(Versioned, OrgScopedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         ACTIVE = "active", _("Active")
@@ -83,7 +84,7 @@ class Survey(OrgScopedModel):
         return available or [self.default_language]
 
 
-class Question(OrgScopedModel):
+class Question(Versioned, OrgScopedModel):
     """A question besides the main score: CSI attributes and optional extra questions."""
 
     class Kind(models.TextChoices):
@@ -120,7 +121,7 @@ def new_public_id():
     return uuid.uuid4().hex[:16]
 
 
-class Distribution(OrgScopedModel):
+class Distribution(Versioned, OrgScopedModel):
     """A survey sent at a touchpoint through a channel: it owns one link, its QR code and funnel."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="distributions")
@@ -242,7 +243,7 @@ class ResponseTheme(models.Model):
         return self.phrase
 
 
-class ContactPolicy(models.Model):
+class ContactPolicy(Versioned, models.Model):
     """Survey fatigue guard: ask the same customer at most once per N days across all surveys."""
 
     organization = models.OneToOneField(

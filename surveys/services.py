@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cxplatform import events
+from cxplatform.versioning import lock_version
 
 from . import comments
 from .models import (
@@ -366,9 +367,11 @@ def may_ask(customer, *, resuming_token=None, now=None) -> bool:
 
 # --- Survey design --------------------------------------------------------------------------
 
-def save_survey(survey: Survey, texts: dict, *, fill_defaults: bool) -> Survey:
+@transaction.atomic
+def save_survey(survey: Survey, texts: dict, *, fill_defaults: bool, version: int | None = None) -> Survey:
     """Store a survey with its texts. A new survey gets the default wording of its type in
-    every language the manager left blank, so it is ready in English, Russian and Latvian."""
+    every language the manager left blank, so it is ready in English, Russian and Latvian. An
+    edit names the `version` it was made on (StaleEdit when someone saved since)."""
     from . import texts as default_texts
 
     if fill_defaults:
@@ -382,17 +385,23 @@ def save_survey(survey: Survey, texts: dict, *, fill_defaults: bool) -> Survey:
     for name in ("title", "score_question", "thank_you", "follow_up"):
         if name in texts:
             setattr(survey, name, texts[name])
+    if survey.pk:
+        lock_version(survey, version)
     survey.save()
     return survey
 
 
-def save_question(question: Question, survey: Survey, text: dict, choices: list) -> Question:
+@transaction.atomic
+def save_question(question: Question, survey: Survey, text: dict, choices: list, *,
+                  version: int | None = None) -> Question:
     question.survey = survey
     question.organization = survey.organization
     question.text = text
     question.choices = choices if question.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE) else []
     if question.kind not in (Question.Kind.CSI_ATTRIBUTE, Question.Kind.RATING):
         question.ask_importance = False
+    if question.pk:
+        lock_version(question, version)
     question.save()
     return question
 

@@ -57,9 +57,89 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 
 
+# Every page the browser tests open runs under the app's Content-Security-Policy and fails its
+# test on any violation (ADR 0009): a blocked script is otherwise only a chart that never draws.
+# An init script is Playwright's, not the page's, so the policy does not stop it; it reports each
+# `securitypolicyviolation` event (in every frame, before any of the page's own scripts run). The
+# console catches what no event reaches, such as a page refused inside another site's frame.
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  var v = {directive: e.effectiveDirective, blocked: e.blockedURI, document: e.documentURI,
+           source: e.sourceFile, line: e.lineNumber, sample: e.sample};
+  window.__cspViolations.push(v);
+  if (window.__cspViolation) { window.__cspViolation(v); }
+});
+"""
+
+
+class CspWatch:
+    """The violations reported by the pages of the running test, most recent last."""
+
+    def __init__(self):
+        self.found = []
+
+    def install(self, context):
+        context.expose_binding("__cspViolation", self._event)
+        context.add_init_script(CSP_LISTENER)
+        context.on("console", self._console)
+
+    def _event(self, source, v):
+        self.found.append(f"{v['directive']} blocked {v['blocked'] or 'inline'} on {v['document']}"
+                          f" ({v['source']}:{v['line']} {v['sample']!r})")
+
+    def _console(self, message):
+        if "Content Security Policy" in message.text:
+            self.found.append(f"console: {message.text}")
+
+    def take(self):
+        found, self.found = self.found, []
+        return found
+
+
+CSP_WATCH = CspWatch()
+
+
+class CspWatchedBrowser:
+    """The browser as tests see it: every context it opens, or a page opens, is watched."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        CSP_WATCH.install(context)
+        return context
+
+    def new_page(self, **kwargs):
+        page = self._browser.new_page(**kwargs)
+        CSP_WATCH.install(page.context)
+        return page
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
+@pytest.fixture(autouse=True)
+def fails_on_csp_violation():
+    """Fails the test (at teardown) if a page it opened broke the Content-Security-Policy; a test
+    that provokes violations on purpose takes them with `csp_violations.take()`."""
+    CSP_WATCH.take()
+    yield
+    found = CSP_WATCH.take()
+    if found:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(found), pytrace=False)
+
+
+@pytest.fixture
+def csp_violations():
+    return CSP_WATCH
+
+
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's Chromium driven by Playwright (no browser download: the machine's own)."""
+    """Debian's Chromium driven by Playwright (no browser download: the machine's own), with
+    every page watched for Content-Security-Policy violations."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -73,7 +153,7 @@ def browser():
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-quic"],
         )
-        yield browser
+        yield CspWatchedBrowser(browser)
         browser.close()
 
 

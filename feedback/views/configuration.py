@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from cxplatform.permissions import member_required
 from cxplatform.tenancy import get_for_org_or_404
+from cxplatform.versioning import StaleEdit
 
 from ..configuration import BY_KIND, SECTIONS
 
@@ -38,12 +39,17 @@ def settings_index(request):
 
 def _edit(request, section, instance=None):
     form = section.form(request.POST or None, instance=instance, organization=request.organization)
+    status = 200
     if form.is_bound and form.is_valid():
-        saved = form.save()
-        messages.success(request, _("“%(name)s” is saved.") % {"name": saved})
-        return redirect("feedback:settings")
+        try:
+            saved = form.save()
+        except StaleEdit:
+            status = 409
+        else:
+            messages.success(request, _("“%(name)s” is saved.") % {"name": saved})
+            return redirect("feedback:settings")
     return render(request, "feedback/settings_form.html", {"section": section, "form": form, "object": instance},
-                  status=400 if form.errors else 200)
+                  status=400 if status == 200 and form.errors else status)
 
 
 @member_required

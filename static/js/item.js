@@ -1,16 +1,7 @@
-// The item page: the customer's scores-over-time chart, and canned replies dropped into the box.
+// The item page: canned replies dropped into the box. (The customer's scores-over-time chart is
+// drawn by app.js, like every chart.)
 (function () {
   "use strict";
-  function drawCharts() {
-    if (!window.Plotly) return;
-    document.querySelectorAll("[data-figure]").forEach(function (el) {
-      var figure = JSON.parse(el.dataset.figure);
-      window.Plotly.newPlot(el, figure.data, figure.layout, { displayModeBar: false, responsive: true });
-    });
-  }
-  window.addEventListener("load", drawCharts);
-  document.body.addEventListener("htmx:afterSwap", drawCharts);
-
   var canned = document.getElementById("canned");
   var box = document.getElementById("id_reply_text");
   if (canned && box) canned.addEventListener("change", function () {

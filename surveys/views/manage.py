@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from cxplatform.models import Capability
 from cxplatform.permissions import capability_required, member_required
 from cxplatform.tenancy import get_for_org_or_404, scoped
+from cxplatform.versioning import StaleEdit
 
 from .. import links, retention, services
 from ..forms import (
@@ -58,7 +59,12 @@ def survey_edit(request, survey_id):
     survey = _survey(request, survey_id)
     form = SurveyForm(request.POST or None, instance=survey)
     if request.method == "POST" and form.is_valid():
-        services.save_survey(form.save(commit=False), form.texts(), fill_defaults=False)
+        try:
+            services.save_survey(form.save(commit=False), form.texts(), fill_defaults=False,
+                                 version=form.cleaned_data["version"])
+        except StaleEdit as exc:
+            form.add_error(None, str(exc))
+            return render(request, "surveys/survey_form.html", {"form": form, "survey": survey}, status=409)
         messages.success(request, _("Survey saved."))
         return redirect("surveys:survey_detail", survey_id=survey.pk)
     return render(request, "surveys/survey_form.html", {"form": form, "survey": survey},
@@ -119,13 +125,19 @@ def _question_form(request, survey, question):
     if question.pk is None:
         question.position = survey.questions.count() + 1
     form = QuestionForm(request.POST or None, instance=question, survey=survey)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        services.save_question(form.save(commit=False), survey, form.localized_value("text"),
-                               form.cleaned_data["choices_text"])
-        messages.success(request, _("Question saved."))
-        return redirect("surveys:survey_detail", survey_id=survey.pk)
+        try:
+            services.save_question(form.save(commit=False), survey, form.localized_value("text"),
+                                   form.cleaned_data["choices_text"], version=form.cleaned_data["version"])
+        except StaleEdit as exc:
+            form.add_error(None, str(exc))
+            status = 409
+        else:
+            messages.success(request, _("Question saved."))
+            return redirect("surveys:survey_detail", survey_id=survey.pk)
     return render(request, "surveys/question_form.html", {"form": form, "survey": survey, "question": question},
-                  status=400 if form.errors else 200)
+                  status=400 if status == 200 and form.errors else status)
 
 
 @design_required
@@ -185,8 +197,10 @@ def distribution_detail(request, survey_id, distribution_id):
         "distribution": distribution,
         "survey": survey,
         "public_url": public_url,
-        "iframe_snippet": (f'<iframe src="{public_url}" title="Survey" loading="lazy" '
-                           f'style="width:100%;max-width:640px;height:620px;border:0"></iframe>'),
+        # The size is in attributes, so it holds on a site whose own policy refuses inline
+        # styles; only the niceties (no border, at most 640 px wide) are in the style attribute.
+        "iframe_snippet": (f'<iframe src="{public_url}" title="Survey" loading="lazy" width="100%" height="620" '
+                           f'style="max-width:640px;border:0"></iframe>'),
         "script_snippet": f'<script src="{embed_js}" async></script>',
         "form": form,
         "personal": personal,
@@ -224,7 +238,10 @@ def contact_policy_edit(request):
     policy = services.contact_policy(request.organization)
     form = ContactPolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        try:
+            form.save()
+        except StaleEdit:
+            return render(request, "surveys/contact_policy.html", {"form": form}, status=409)
         messages.success(request, _("Contact policy saved."))
         return redirect("surveys:index")
     return render(request, "surveys/contact_policy.html", {"form": form}, status=400 if form.errors else 200)

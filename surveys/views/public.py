@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cxplatform.content_policy import embeddable
 
 from .. import page, retention, services
 from ..models import Response, RetentionOffer
@@ -23,7 +24,8 @@ from ..respondent import RespondentError, check_rate_limits, existing_response, 
 
 
 def public_page(view):
-    """Common wrapping: frameable, not cached, CSRF-exempt, and RespondentError → a clear page."""
+    """Common wrapping: frameable by customers' sites (the embeds), not cached, CSRF-exempt, and
+    RespondentError → a clear page."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -34,7 +36,7 @@ def public_page(view):
         except services.SurveyUnavailable as exc:
             return error_page(request, exc.reason, RespondentError.STATUS[exc.reason])
 
-    return csrf_exempt(xframe_options_exempt(never_cache(wrapped)))
+    return csrf_exempt(embeddable(never_cache(wrapped)))
 
 
 def error_page(request, kind, status, language=None):

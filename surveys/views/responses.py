@@ -7,6 +7,7 @@ from django.urls import path
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
+from cxplatform.models import Capability
 from cxplatform.permissions import member_required
 from cxplatform.tenancy import get_for_org_or_404
 
@@ -54,7 +55,7 @@ def _export(request, survey_id, write):
     filterset = _filter(request, survey)
     if not filterset.is_valid():
         return _list_page(request, survey, filterset, status=400)
-    return write(survey, filterset.qs)
+    return write(survey, filterset.qs, personal=request.membership.can(Capability.PERSONAL_DATA))
 
 
 @member_required

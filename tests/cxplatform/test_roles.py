@@ -11,8 +11,9 @@ pytestmark = pytest.mark.django_db
 
 # These change only the member's own session (language, organization, login state) or own
 # preferences (the weekly digest e-mail, one's notifications read), never the organization's data.
+# A browser's report of a Content-Security-Policy violation is only logged.
 SESSION_ONLY = {"login", "logout", "set_language", "switch_organization",
-                "metrics:digest_subscription", "actions:notifications_read"}
+                "metrics:digest_subscription", "actions:notifications_read", "csp_report"}
 
 
 def viewer_routes():
@@ -40,7 +41,9 @@ def test_viewer_can_read(org_a, make_member, client_for):
     customer = factories.customer(org_a)
     viewer = client_for(make_member(org_a, Role.VIEWER))
     assert viewer.get(f"/customers/{customer.pk}/").status_code == 200
-    assert viewer.get("/api/v1/customers/").status_code == 200
+    assert viewer.get("/api/v1/responses/").status_code == 200
+    # Customers' names, e-mails and phones do not leave the platform for a read-only role.
+    assert viewer.get("/api/v1/customers/").status_code == 403
 
 
 def test_agent_may_create_customers_but_viewer_may_not(org_a, make_member, client_for):

@@ -63,6 +63,24 @@ def test_link_and_unlink_from_the_item_page(org_a, org_b, pain, make_member, cli
     assert not PainPointEvidence.objects.exists()
 
 
+def test_the_item_page_preselects_no_pain_point(org_a, pain, make_member, client_for):
+    """A pain point pre-selected on every item got linked by a hurried click; nothing is chosen
+    until the agent chooses, and a post without a choice links nothing."""
+    import re
+
+    factories.pain_point(org_a)
+    item = _item(org_a)
+    agent = client_for(make_member(org_a, Role.AGENT))
+    page = agent.get(f"/inbox/items/{item.pk}/").content.decode()
+    select = re.search(r'<select name="pain_point"[^>]*>(.*?)</select>', page, re.S)
+    assert select and "required" in select.group(0)
+    selected = re.findall(r'<option value="([^"]*)"[^>]*selected', select.group(1))
+    assert selected == [""]
+    answer = agent.post(f"/inbox/items/{item.pk}/evidence/", {"pain_point": ""}, follow=True)
+    assert "Choose one of the open pain points" in answer.content.decode()
+    assert not PainPointEvidence.objects.exists()
+
+
 def test_the_pain_point_fragment(org_a, pain, make_member, client_for):
     item = _item(org_a, '<script>alert(1)</script> late again')
     evidence.link(pain, None, item=item)

@@ -37,7 +37,8 @@ def test_a_team_with_its_agents_and_touchpoints(org_a, org_b, admin, make_member
     assert again.status_code == 400 and Team.objects.count() == 1
     foreign = admin.post("/inbox/settings/teams/new/", {"name": "Other", "members": [outsider.pk]})
     assert foreign.status_code == 400 and Team.objects.count() == 1
-    admin.post(f"/inbox/settings/teams/{team.pk}/", {"name": "Couriers", "members": [agent.pk]})
+    admin.post(f"/inbox/settings/teams/{team.pk}/", {"name": "Couriers", "members": [agent.pk],
+                                                      "version": team.version})
     team.refresh_from_db()
     assert team.name == "Couriers" and team.lead is None and not team.touchpoints.exists()
 
@@ -62,7 +63,8 @@ def test_sla_policies_one_per_priority_a_real_zone_and_a_real_day(org_a, admin):
         assert answer.status_code == 400 and message in answer.content.decode(), changes
     assert SlaPolicy.objects.count() == 1
     policy = SlaPolicy.objects.get()
-    assert admin.post(f"/inbox/settings/sla/{policy.pk}/", {**base, "resolution_hours": 6}).status_code == 302
+    assert admin.post(f"/inbox/settings/sla/{policy.pk}/", {**base, "resolution_hours": 6,
+                                                            "version": policy.version}).status_code == 302
     policy.refresh_from_db()
     assert policy.resolution_hours == 6  # editing a policy does not clash with itself
 

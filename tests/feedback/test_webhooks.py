@@ -5,6 +5,8 @@ item, a `reply_to` continues (and reopens) an existing item, and a webhook never
 organization's rows. Only administrators manage the endpoints through the API."""
 
 import json
+import time
+import uuid
 
 import pytest
 
@@ -16,15 +18,22 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _post(client, endpoint, payload, *, signature=None, raw=None):
-    """POST `payload` as JSON; signed with the endpoint's secret unless `signature` says otherwise."""
+def _post(client, endpoint, payload, *, signature=None, raw=None, timestamp=None, delivery=None):
+    """POST `payload` as JSON, as a sender does: a new delivery id, the current time, signed with
+    the endpoint's secret unless `signature` says otherwise."""
     body = raw if raw is not None else json.dumps(payload).encode()
-    headers = {}
+    timestamp = str(int(time.time())) if timestamp is None else timestamp
+    delivery = uuid.uuid4().hex if delivery is None else delivery
+    headers = {"HTTP_X_CX_TIMESTAMP": timestamp, "HTTP_X_CX_DELIVERY": delivery}
     if signature is None and endpoint.secret:
-        headers["HTTP_X_CX_SIGNATURE"] = webhooks.sign(endpoint.secret, body)
+        headers["HTTP_X_CX_SIGNATURE"] = webhooks.sign(endpoint.secret, body, timestamp=timestamp, delivery=delivery)
     elif signature:
         headers["HTTP_X_CX_SIGNATURE"] = signature
     return client.post(f"/hooks/feedback/{endpoint.key}/", body, content_type="application/json", **headers)
+
+
+def _sign(secret, body, timestamp="", delivery="d-1"):
+    return webhooks.sign(secret, body, timestamp=timestamp or str(int(time.time())), delivery=delivery)
 
 
 @pytest.fixture
@@ -60,23 +69,25 @@ def test_a_non_ascii_signature_is_refused_not_a_server_error(client, endpoint):
 
 
 def test_a_signature_of_another_body_is_refused(client, endpoint):
-    signature = webhooks.sign(endpoint.secret, b'{"text": "Something harmless"}')
-    answer = _post(client, endpoint, {"text": "Something else"}, signature=signature)
+    now = str(int(time.time()))
+    signature = _sign(endpoint.secret, b'{"text": "Something harmless"}', now, "d-1")
+    answer = _post(client, endpoint, {"text": "Something else"}, signature=signature, timestamp=now, delivery="d-1")
     assert answer.status_code == 401 and not FeedbackItem.objects.exists()
 
 
 def test_a_signature_made_with_another_secret_is_refused(client, endpoint, org_a):
     other = webhooks.create_endpoint(org_a, "Chat", FeedbackItem.Source.CHAT)
     body = json.dumps({"text": "Hi"}).encode()
-    answer = _post(client, endpoint, None, raw=body, signature=webhooks.sign(other.secret, body))
+    now = str(int(time.time()))
+    answer = _post(client, endpoint, None, raw=body, signature=_sign(other.secret, body, now, "d-1"), timestamp=now,
+                   delivery="d-1")
     assert answer.status_code == 401 and not FeedbackItem.objects.exists()
 
 
 def test_an_unknown_or_inactive_key_is_404(client, endpoint):
     body = json.dumps({"text": "Hi"}).encode()
-    signature = webhooks.sign(endpoint.secret, body)
     unknown = client.post("/hooks/feedback/no-such-key/", body, content_type="application/json",
-                          HTTP_X_CX_SIGNATURE=signature)
+                          HTTP_X_CX_SIGNATURE=_sign(endpoint.secret, body))
     too_long = client.post(f"/hooks/feedback/{'k' * 65}/", body, content_type="application/json")
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False)
     inactive = _post(client, endpoint, {"text": "Hi"})
@@ -281,3 +292,71 @@ def test_another_organizations_endpoint_is_404_in_the_api(org_a, org_b, make_mem
                        content_type="application/json").status_code == 404
     theirs.refresh_from_db()
     assert theirs.active
+
+
+# --- Replays: the signature covers the time and the delivery id, each id is taken once -------------
+
+def test_a_captured_request_sent_again_adds_nothing(client, endpoint):
+    first = _post(client, endpoint, {"text": "Battery died on day two"}, delivery="evt-1")
+    again = _post(client, endpoint, {"text": "Battery died on day two"}, delivery="evt-1")
+    assert first.status_code == 201 and again.status_code == 200
+    assert "received before" in again.json()["detail"] and again.json()["items"] == []
+    assert FeedbackItem.objects.count() == 1
+    endpoint.refresh_from_db()
+    assert endpoint.received == 1
+
+
+@pytest.mark.parametrize("age", [-301, 301, 3600 * 24 * 365])
+def test_a_request_signed_more_than_five_minutes_away_is_refused(client, endpoint, age):
+    then = str(int(time.time()) - age)
+    answer = _post(client, endpoint, {"text": "Old news"}, timestamp=then)
+    assert answer.status_code == 401 and "five minutes" in answer.json()["detail"]
+    assert not FeedbackItem.objects.exists()
+
+
+def test_the_body_signature_alone_no_longer_passes(client, endpoint):
+    """The old scheme signed the body only, so a captured request could be replayed forever."""
+    import hashlib
+    import hmac
+
+    body = json.dumps({"text": "Replayed"}).encode()
+    body_only = "sha256=" + hmac.new(endpoint.secret.encode(), body, hashlib.sha256).hexdigest()
+    answer = client.post(f"/hooks/feedback/{endpoint.key}/", body, content_type="application/json",
+                         HTTP_X_CX_SIGNATURE=body_only)
+    assert answer.status_code == 401 and not FeedbackItem.objects.exists()
+
+
+@pytest.mark.parametrize("header", ["timestamp", "delivery"])
+def test_a_timestamp_or_delivery_id_changed_after_signing_is_refused(client, endpoint, header):
+    now, body = str(int(time.time())), json.dumps({"text": "Hi"}).encode()
+    signature = _sign(endpoint.secret, body, now, "evt-9")
+    changed = {"timestamp": str(int(now) + 1), "delivery": "evt-9"} if header == "timestamp" else \
+        {"timestamp": now, "delivery": "evt-10"}
+    answer = _post(client, endpoint, None, raw=body, signature=signature, **changed)
+    assert answer.status_code == 401 and not FeedbackItem.objects.exists()
+
+
+@pytest.mark.parametrize("timestamp", ["", "yesterday", "1e9", "٣٣٣", "9" * 5000])
+def test_a_missing_or_malformed_timestamp_is_refused(client, endpoint, timestamp):
+    answer = _post(client, endpoint, {"text": "Hi"}, timestamp=timestamp)
+    assert answer.status_code == 401 and not FeedbackItem.objects.exists()
+
+
+def test_a_delivery_whose_batch_was_refused_can_be_sent_again_fixed(client, endpoint):
+    bad = _post(client, endpoint, [{"text": "ok"}, {"text": "x", "rating": 11}], delivery="evt-2")
+    fixed = _post(client, endpoint, [{"text": "ok"}, {"text": "x", "rating": 10}], delivery="evt-2")
+    assert bad.status_code == 400 and fixed.status_code == 201
+    assert FeedbackItem.objects.count() == 2
+
+
+def test_delivery_ids_are_remembered_per_endpoint_and_forgotten_after_the_window(client, endpoint, org_a):
+    import time_machine
+
+    from feedback.models import WebhookDelivery
+
+    other = webhooks.create_endpoint(org_a, "Chat", FeedbackItem.Source.CHAT)
+    assert _post(client, endpoint, {"text": "One"}, delivery="same").status_code == 201
+    assert _post(client, other, {"text": "Two"}, delivery="same").status_code == 201
+    with time_machine.travel(time.time() + 11 * 60):
+        assert _post(client, endpoint, {"text": "Three"}, delivery="later").status_code == 201
+    assert set(WebhookDelivery.objects.filter(endpoint=endpoint).values_list("delivery_id", flat=True)) == {"later"}

@@ -116,10 +116,13 @@ def test_personal_link_and_one_click_scores_are_signed(manager, org_a):
 
 
 def test_contact_policy_is_edited_by_managers(manager, org_a):
-    saved = manager.post("/surveys/contact-policy/", {"enabled": "on", "min_days_between_surveys": "21"})
+    version = manager.get("/surveys/contact-policy/").context["form"].initial["version"]
+    saved = manager.post("/surveys/contact-policy/", {"enabled": "on", "min_days_between_surveys": "21",
+                                                      "version": version})
     assert saved.status_code == 302
     assert org_a.contact_policy.min_days_between_surveys == 21
-    bad = manager.post("/surveys/contact-policy/", {"enabled": "on", "min_days_between_surveys": "-3"})
+    bad = manager.post("/surveys/contact-policy/", {"enabled": "on", "min_days_between_surveys": "-3",
+                                                    "version": version + 1})
     assert bad.status_code == 400
 
 

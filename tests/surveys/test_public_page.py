@@ -1,7 +1,9 @@
 """The respondent's side: links, answers recorded exactly once, clear errors, never a 500."""
 
+import re
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core import signing
@@ -243,7 +245,11 @@ def test_public_page_is_light_and_frameable(nps_link):
     page = Client().get(page_url(nps_link))
     assert len(page.content) < 60_000
     assert "X-Frame-Options" not in page
-    assert b"<script src" not in page.content  # no framework, no external script
+    assert "frame-ancestors *" in page["Content-Security-Policy"]
+    # No framework, nothing from elsewhere: one small script of our own (the policy allows no inline one).
+    scripts = re.findall(rb'<script[^>]*\bsrc="([^"]+)"', page.content)
+    assert scripts == [b"/static/surveys/survey.js"]
+    assert (Path(__file__).resolve().parents[2] / "static/surveys/survey.js").stat().st_size < 2_000
 
 
 def test_opening_counts_for_the_funnel(nps_link):

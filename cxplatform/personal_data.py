@@ -1,0 +1,16 @@
+"""Customers' personal data leaving the platform: only for roles with `Capability.PERSONAL_DATA`;
+everyone else gets a pseudonym — stable per customer, so answers can still be grouped by customer,
+and meaningless outside this installation (a keyed hash, not the id)."""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+
+
+def pseudonym(customer) -> str:
+    if customer is None:
+        return ""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"customer:{customer.organization_id}:{customer.pk}".encode(),
+                      hashlib.sha256).hexdigest()
+    return f"C-{digest[:12]}"
