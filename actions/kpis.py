@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-from metrics.definitions import EXPLANATIONS
+from metrics.definitions import EXPLANATIONS, presentation
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,12 @@ class Kpi:
     label: str  # the short name on buttons and charts ("NPS", "First response time")
     low: Decimal | None  # the scale's bounds: a baseline or target outside them is a typo
     high: Decimal | None
-    unit: str = ""  # shown after a value: "%", " h"
-    lower_is_better: bool = False
+    unit: str = ""  # shown after a value in generated titles: "%", " h"
+
+    @property
+    def lower_is_better(self) -> bool:
+        """Which way is better comes from the metric's definition, like every colour and verdict."""
+        return presentation(self.name).better < 0
 
     @property
     def title(self):
@@ -37,10 +41,11 @@ class Kpi:
         return a <= b if self.lower_is_better else a >= b
 
     def format(self, value) -> str:
-        """One decimal, rounded half up like the dashboard's figures (titles are plain text)."""
+        """For generated titles (plain text): the metric's precision, rounded half up like every figure."""
         if value is None:
             return "—"
-        return f"{Decimal(str(value)).quantize(Decimal('0.1'), ROUND_HALF_UP)}{self.unit}"
+        step = Decimal(1).scaleb(-presentation(self.name).decimals)
+        return f"{Decimal(str(value)).quantize(step, ROUND_HALF_UP)}{self.unit}"
 
 
 _PERCENT = (Decimal(0), Decimal(100))
@@ -53,9 +58,9 @@ KPIS = {k.name: k for k in [
     Kpi("response_rate", _("Response rate"), *_PERCENT, unit="%"),
     Kpi("fcr", "FCR", *_PERCENT, unit="%"),
     Kpi("sla_compliance", _("SLA compliance"), *_PERCENT, unit="%"),
-    Kpi("churn_rate", _("Churn rate"), *_PERCENT, unit="%", lower_is_better=True),
-    Kpi("first_response_time", _("First response time"), Decimal(0), None, unit=" h", lower_is_better=True),
-    Kpi("resolution_time", _("Resolution time"), Decimal(0), None, unit=" h", lower_is_better=True),
+    Kpi("churn_rate", _("Churn rate"), *_PERCENT, unit="%"),
+    Kpi("first_response_time", _("First response time"), Decimal(0), None, unit=" h"),
+    Kpi("resolution_time", _("Resolution time"), Decimal(0), None, unit=" h"),
 ]}
 
 

@@ -42,7 +42,7 @@ def _populate(org, surveys, touchpoints, channels, customers):
                    CASE WHEN g %% 41 = 0 THEN NULL ELSE (g::bigint * 7919) %% 11 END, '',
                    CASE WHEN g %% 3 = 0 THEN 'comment' ELSE '' END,
                    CASE WHEN g %% 3 = 0 THEN (g %% 7) %% 3 - 1 END, '{{}}',
-                   CASE WHEN g %% 41 = 0 THEN 'started' ELSE 'completed' END, 'web',
+                   CASE WHEN g %% 41 = 0 THEN 'abandoned' ELSE 'completed' END, 'web',
                    now() - ((g %% {DAYS}) || ' days')::interval - ((g %% 1440) || ' minutes')::interval,
                    now() - ((g %% {DAYS}) || ' days')::interval - ((g %% 1440) || ' minutes')::interval, now()
             FROM generate_series(1, %(n)s) AS g,

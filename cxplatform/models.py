@@ -18,6 +18,8 @@ class Organization(models.Model):
     )
     # The customer attribute that splits customers into segments for metrics (e.g. "plan").
     segment_attribute = models.CharField(_("segment attribute"), max_length=50, default="segment")
+    # ISO 4217: the currency of imported revenue, so money (CLV) is never shown as a bare number.
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

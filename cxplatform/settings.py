@@ -5,6 +5,7 @@ tasks executed in-process, so `make run` works on a bare machine. `DATABASE_URL`
 `REDIS_URL` switch to PostgreSQL and real Celery workers with no code change.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -208,6 +209,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "actions.tasks.send_action_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
+    "abandon-unfinished-answers": {
+        "task": "surveys.tasks.abandon_unfinished_answers",
+        "schedule": 60.0,
+    },
     "prune-housekeeping": {
         "task": "cxplatform.tasks.prune_housekeeping",
         "schedule": 3600.0,
@@ -329,6 +334,9 @@ RATE_LIMIT_WINDOW_SECONDS = 600
 SURVEY_LINK_MAX_AGE_DAYS = env.int("SURVEY_LINK_MAX_AGE_DAYS", default=180)
 # Longest comment or open answer a respondent may send.
 SURVEY_TEXT_MAX_LENGTH = 5000
+# An answer left unfinished (a score clicked, then the tab closed) counts, as its last state, once
+# it has not changed for this long (docs/adr/0011).
+ANSWER_ABANDON_AFTER = timedelta(minutes=env.int("ANSWER_ABANDON_AFTER_MINUTES", default=30))
 
 # --- Metrics
 # The nightly reconciliation rebuilds this many recent days from raw responses.

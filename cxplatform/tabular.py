@@ -48,7 +48,7 @@ MiB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
-    """What one import reads at most. The figures and why they are what they are: ADR 0011."""
+    """What one import reads at most. The figures and why they are what they are: ADR 0013."""
 
     rows: int = 100_000  # rows below the header, blank rows included
     columns: int = 1_000  # position of a row's last cell (a CX import has tens)

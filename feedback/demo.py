@@ -10,6 +10,7 @@ import random
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from surveys.models import SCALES, Response
@@ -221,9 +222,16 @@ def _closed_loop(org, demo):
                                  band=CloseLoopRule.Band.PROMOTER, action=CloseLoopRule.Action.THANK,
                                  review_url="https://www.trustpilot.com/review/voltride.example")
     now = timezone.now()
-    cases = list(FeedbackItem.objects.filter(
+    unhappy_items = FeedbackItem.objects.filter(
         organization=org, source=FeedbackItem.Source.SURVEY, response__band__in=sorted(loop.UNHAPPY_BANDS),
-        received_at__gte=now - timedelta(days=LOOP_DAYS)).select_related("response__survey"))
+        received_at__gte=now - timedelta(days=LOOP_DAYS))
+    # Nobody to call back is no call-back case (docs/adr/0011): those stay items, marked unreachable.
+    reachable = Q(customer__isnull=False) & (~Q(customer__email="") | ~Q(customer__phone=""))
+    unreachable = list(unhappy_items.exclude(reachable).values_list("pk", flat=True))
+    unhappy_items.filter(pk__in=unreachable).update(loop_state=FeedbackItem.LoopState.UNREACHABLE, loop_rule=unhappy)
+    ItemEvent.objects.bulk_create([ItemEvent(item_id=pk, action="loop_unreachable", details={"rule": unhappy.name})
+                                   for pk in unreachable], batch_size=1000)
+    cases = list(unhappy_items.filter(reachable).select_related("response__survey"))
     for item in cases:
         item.kind, item.loop_rule, item.priority = FeedbackItem.Kind.CASE, unhappy, FeedbackItem.Priority.HIGH
         item.team = support or item.team

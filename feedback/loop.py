@@ -1,11 +1,17 @@
 """The inner loop: an unhappy answer opens a case to call the customer back, a promoter is thanked,
 and the customer is asked again once the case is resolved, which tells whether they were recovered.
 
-Rules run once per answer, by a worker, when the answer is recorded (the `response.recorded`
-event); changing a rule later touches no old answer unless someone applies it to past days on
-purpose (`apply_rule`). A case is the answer's inbox item promoted to kind "case" with a
-conditional UPDATE, so however often the event is delivered there is one case per answer.
-E-mails (follow-up, thanks) are claimed by a row or a timestamp first and sent after the commit.
+The loop acts on an answer's final state (docs/adr/0011): the `response.recorded` event comes when
+an answer is completed or abandoned, and again whenever a final answer changes. Each time the
+answer is settled against the rules as it is now: a case is opened when it newly qualifies, an open
+case whose answer no longer qualifies is withdrawn, an unhappy answer nobody can call back (no known
+customer, or one with neither e-mail nor phone) stays an inbox item marked unreachable, and an
+unsent thank-you whose answer is no longer a promoter's is cancelled. History — an imported answer,
+or one given longer ago than the rule's call-back time — feeds figures only (docs/adr/0012).
+Changing a rule later touches no old answer unless someone applies it to past days on purpose
+(`apply_rule`). A case is the answer's inbox item promoted to kind "case" with a conditional
+UPDATE, so however often the event is delivered there is at most one case per answer. E-mails
+(follow-up, thanks) are claimed by a row or a timestamp first and sent after the commit.
 """
 
 import logging
@@ -14,7 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -78,56 +84,123 @@ def matches(rule: CloseLoopRule, response) -> bool:
     return response.score is not None or bool(rule.keywords or rule.negative_comment)
 
 
-def _response(response_id: int):
+def _response(response_id: int, *, lock: bool = False):
+    """The answer with what the rules read. `lock` holds its row until the caller's transaction
+    ends, so two settlements of one answer (two quick changes, two workers) run one after the
+    other and the later one reads the later state: the last word is always the answer's latest."""
     from surveys.models import Response
 
-    return (Response.objects.select_related("organization", "survey", "customer", "distribution")
-            .filter(pk=response_id).first())
+    answers = Response.objects.select_related("organization", "survey", "customer", "distribution")
+    if lock:
+        answers = answers.select_for_update(of=("self",))
+    return answers.filter(pk=response_id).first()
+
+
+def is_imported(response) -> bool:
+    from surveys.models import Response
+
+    return response.source == Response.Source.IMPORT
+
+
+def is_history(response, rule: CloseLoopRule, now=None) -> bool:
+    """History feeds figures only (docs/adr/0012): an imported answer, or one given longer ago than
+    the rule's call-back time — its case would be overdue the moment it opened, its thank-you would
+    come out of the blue. (At least an hour, so a rule of 0 hours still sees fresh answers.)"""
+    if is_imported(response):
+        return True
+    window = timedelta(hours=max(rule.contact_within_hours, 1))
+    return (now or timezone.now()) - response.given_at >= window
+
+
+def reachable(response) -> bool:
+    """Whether anybody can call or write back: a known customer with an e-mail or a phone number."""
+    customer = response.customer if response.customer_id else None
+    return bool(customer is not None and (customer.email or customer.phone))
 
 
 def on_response(response_id: int) -> None:
-    """The `response.recorded` handler: a follow-up answer updates its case; any other answer goes
-    through the organization's rules in order (the first case rule that matches opens the case)."""
-    response = _response(response_id)
-    if response is None:
-        return
-    if (response.hidden_fields or {}).get(FOLLOW_UP_FIELD):
-        record_follow_up(response)
-        return
-    run_rules(response)
+    """The `response.recorded` handler: a follow-up answer updates its case; any other final answer
+    is settled against the organization's rules in order (the first case rule that matches decides
+    the case). An answer still in progress, and an imported one, sets off nothing."""
+    with transaction.atomic():
+        response = _response(response_id, lock=True)
+        if response is None or not response.is_final or is_imported(response):
+            return
+        if (response.hidden_fields or {}).get(FOLLOW_UP_FIELD):
+            record_follow_up(response)
+            return
+        run_rules(response)
 
 
-def run_rules(response, rules=None) -> FeedbackItem | None:
+def run_rules(response, rules=None, now=None) -> FeedbackItem | None:
+    """Settle a final answer as it is now: thank it once if a thank-you rule takes it (and cancel a
+    thank-you not yet sent if none does any more), and make its item a case, an unreachable unhappy
+    answer, or — when no case rule takes it any more — withdraw its open case."""
+    now = now or timezone.now()
     rules = rules if rules is not None else CloseLoopRule.objects.filter(
         organization_id=response.organization_id, active=True).prefetch_related("tags")
-    case = None
+    case_rule, thanked = None, False
     for rule in rules:
         if not matches(rule, response):
             continue
         if rule.action == CloseLoopRule.Action.THANK:
-            thank(response, rule)
-        elif case is None:
-            case = open_case(response, rule)
-    return case
+            thanked = True
+            if not is_history(response, rule, now):
+                thank(response, rule)
+        elif case_rule is None:
+            case_rule = rule
+    if not thanked:
+        # No longer a promoter: a thank-you still unsent is dropped (sending claims the row first,
+        # so one already on its way is sent and this deletes nothing).
+        PromoterThanks.objects.filter(response=response, sent_at__isnull=True).delete()
+    return settle_case(response, case_rule, now)
+
+
+def settle_case(response, rule: CloseLoopRule | None, now=None) -> FeedbackItem | None:
+    """The answer's item as `rule` (the first case rule the final answer matches, or None) wants it."""
+    item = FeedbackItem.objects.filter(response=response).first()
+    if rule is None:
+        if item is not None:
+            stand_down(_answer_item(response), response)
+        return None
+    if is_history(response, rule, now):
+        if item is not None:  # a case opened while the answer was live stays as it is
+            item = _answer_item(response)
+        return item if item is not None and item.kind == FeedbackItem.Kind.CASE else None
+    if not reachable(response):
+        return mark_unreachable(response, rule)
+    return open_case(response, rule)
 
 
 # --- Opening a case ------------------------------------------------------------------------------
 
-def open_case(response, rule: CloseLoopRule) -> FeedbackItem:
-    """The answer's inbox item, made a case of `rule` (once), with the rule's tags, priority, team
-    and agent, and its inner-loop clock: contact within, close within so many hours."""
+def _answer_item(response) -> FeedbackItem:
+    """The answer's inbox item (made once, keyed by the answer), its text kept to the answer's: the
+    comment, or the score when there is none."""
     organization = response.organization
     with translation.override(organization.default_language or settings.LANGUAGE_CODE):
         text = response.comment.strip() or _("Score %(score)s, no comment.") % {"score": response.score}
     item, _created = ingest(organization, Voice(
         source=FeedbackItem.Source.SURVEY, source_id=f"response:{response.pk}", text=text,
-        received_at=response.submitted_at or response.started_at, rating=response.score,
+        received_at=response.given_at, rating=response.score,
         language=response.language, channel=response.channel, touchpoint=response.touchpoint,
         customer=response.customer, response_id=response.pk))
+    return item
+
+
+def open_case(response, rule: CloseLoopRule) -> FeedbackItem:
+    """The answer's inbox item, made a case of `rule` (once), with the rule's tags, priority, team
+    and agent, and its inner-loop clock: contact within, close within so many hours. An item that
+    was done with (a withdrawn case, a resolved comment) is opened again: the answer qualifies now."""
+    item = _answer_item(response)
+    done = Q(status__in=sla.DONE)
     with transaction.atomic():
         promoted = FeedbackItem.objects.filter(pk=item.pk, kind=FeedbackItem.Kind.VOICE).update(
-            kind=FeedbackItem.Kind.CASE, loop_rule=rule, priority=rule.priority,
-            team=rule.team if rule.team_id else F("team"), sla_state="", version=F("version") + 1)
+            kind=FeedbackItem.Kind.CASE, loop_rule=rule, loop_state=FeedbackItem.LoopState.NONE,
+            priority=rule.priority, team=rule.team if rule.team_id else F("team"), sla_state="",
+            status=Case(When(done, then=Value(FeedbackItem.Status.NEW)), default=F("status")),
+            resolved_at=Case(When(done, then=Value(None)), default=F("resolved_at")),
+            version=F("version") + 1)
         if not promoted:
             return FeedbackItem.objects.get(pk=item.pk)  # already a case: a redelivered event
         item.refresh_from_db()
@@ -145,6 +218,45 @@ def open_case(response, rule: CloseLoopRule) -> FeedbackItem:
     return item
 
 
+def mark_unreachable(response, rule: CloseLoopRule) -> FeedbackItem:
+    """An unhappy answer nobody can call back is no call-back case: it stays the answer's inbox item
+    (its comment, or its score), read and counted like any other, marked so the loop figures can
+    say how many unhappy answers were unreachable. A case already open stays a case."""
+    item = _answer_item(response)
+    with transaction.atomic():
+        marked = (FeedbackItem.objects.filter(pk=item.pk, kind=FeedbackItem.Kind.VOICE)
+                  .exclude(loop_state=FeedbackItem.LoopState.UNREACHABLE)
+                  .update(loop_state=FeedbackItem.LoopState.UNREACHABLE, loop_rule=rule,
+                          status=Case(When(loop_state=FeedbackItem.LoopState.WITHDRAWN,
+                                           then=Value(FeedbackItem.Status.NEW)), default=F("status")),
+                          version=F("version") + 1))
+        if marked:
+            ItemEvent.objects.create(item=item, action="loop_unreachable", details={
+                "rule": rule.name, "score": response.score, "band": response.band})
+    item.refresh_from_db()
+    return item
+
+
+def stand_down(item: FeedbackItem, response) -> bool:
+    """The final answer no longer takes a case rule (the customer changed the score to 10): its open
+    case is withdrawn — closed, off the loop's figures and clocks, with the reason in its activity —
+    and an unreachable mark is dropped. A resolved case is the loop's history and stays."""
+    now = timezone.now()
+    with transaction.atomic():
+        withdrawn = FeedbackItem.objects.filter(
+            pk=item.pk, kind=FeedbackItem.Kind.CASE, status__in=sla.OPEN).update(
+            kind=FeedbackItem.Kind.VOICE, status=FeedbackItem.Status.CLOSED,
+            loop_state=FeedbackItem.LoopState.WITHDRAWN, first_response_due=None, resolution_due=None,
+            sla_state="", version=F("version") + 1, updated_at=now)
+        cleared = 0 if withdrawn else FeedbackItem.objects.filter(
+            pk=item.pk, loop_state=FeedbackItem.LoopState.UNREACHABLE).update(
+            loop_state=FeedbackItem.LoopState.NONE, version=F("version") + 1, updated_at=now)
+        if withdrawn or cleared:
+            ItemEvent.objects.create(item=item, action="loop_withdrawn", details={
+                "score": response.score, "band": response.band, "was": "case" if withdrawn else "unreachable"})
+    return bool(withdrawn or cleared)
+
+
 def apply_rule(rule: CloseLoopRule, days: int) -> int:
     """Run one rule over the answers of the last `days` days (asked for on purpose: a rule changed
     later never reopens old answers by itself). Returns how many cases it opened or thanks it queued."""
@@ -152,17 +264,41 @@ def apply_rule(rule: CloseLoopRule, days: int) -> int:
 
     since = timezone.now() - timedelta(days=days)
     done = 0
-    answers = (Response.objects.filter(organization_id=rule.organization_id, submitted_at__gte=since)
-               .select_related("organization", "survey", "customer").order_by("submitted_at"))
+    # Final answers only, and never imported ones (docs/adr/0012); the manager chose the days.
+    answers = (Response.objects.filter(organization_id=rule.organization_id)
+               .exclude(status=Response.Status.STARTED).exclude(source=Response.Source.IMPORT)
+               .annotate(given=Coalesce("submitted_at", "started_at")).filter(given__gte=since)
+               .select_related("organization", "survey", "customer").order_by("given", "pk"))
     for response in answers.iterator(chunk_size=500):
         if not matches(rule, response):
             continue
         if rule.action == CloseLoopRule.Action.THANK:
             done += thank(response, rule)
+        elif not reachable(response):
+            mark_unreachable(response, rule)
         elif not FeedbackItem.objects.filter(response=response, kind=FeedbackItem.Kind.CASE).exists():
             open_case(response, rule)
             done += 1
     return done
+
+
+def describe(event: ItemEvent) -> str:
+    """The loop's activity entries in the reader's language (stored as an action and its details);
+    any other entry reads as its action."""
+    details = event.details or {}
+    score = details.get("score")
+    if event.action == "loop_opened":
+        return _("Call-back case opened (rule “%(rule)s”).") % {"rule": details.get("rule", "")}
+    if event.action == "loop_unreachable":
+        return _("Unhappy answer with nobody to call back: the customer is not known, or left neither an "
+                 "e-mail address nor a phone number. It stays here as feedback.")
+    if event.action == "loop_withdrawn":
+        if details.get("was") == "unreachable":
+            return (_("No longer unhappy: the customer changed the score to %(score)s.") % {"score": score}
+                    if score is not None else _("No longer unhappy: the customer changed the answer."))
+        return (_("Withdrawn: the customer changed the score to %(score)s.") % {"score": score}
+                if score is not None else _("Withdrawn: the customer changed the answer."))
+    return event.action
 
 
 # --- Working a case ------------------------------------------------------------------------------
@@ -195,7 +331,7 @@ def resolve_case(item: FeedbackItem, actor, version: int, *, root_cause: RootCau
     `follow_up`, the customer is asked the survey's question again by e-mail after the commit."""
     from .services import StaleEdit
 
-    if item.kind != FeedbackItem.Kind.CASE:
+    if item.kind != FeedbackItem.Kind.CASE and item.loop_state != FeedbackItem.LoopState.UNREACHABLE:
         raise CaseError(_("Only a closed-loop case is resolved this way."))
     if root_cause is None or root_cause.organization_id != item.organization_id or not root_cause.active:
         raise CaseError(_("Choose why the customer was unhappy (the root cause)."))

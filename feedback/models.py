@@ -79,6 +79,13 @@ class FeedbackItem(OrgScopedModel):
         VOICE = "voice", _("Feedback")
         CASE = "case", _("Closed-loop case")  # an unhappy answer someone must call back about
 
+    class LoopState(models.TextChoices):
+        """Why an unhappy answer's item is not (or no longer) a call-back case."""
+
+        NONE = "", "—"
+        UNREACHABLE = "unreachable", _("Nobody to call back")  # a case rule took it; no e-mail, no phone
+        WITHDRAWN = "withdrawn", _("Call-back withdrawn")  # the customer changed the answer
+
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     source_id = models.CharField(_("id at the source"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices, default=Kind.VOICE)
@@ -118,6 +125,8 @@ class FeedbackItem(OrgScopedModel):
     # was done (both needed to resolve it), and the follow-up that tells whether they were recovered.
     loop_rule = models.ForeignKey("CloseLoopRule", null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="cases", verbose_name=_("close-loop rule"))
+    # Of an item that is not a case although a case rule took its answer (docs/adr/0011).
+    loop_state = models.CharField(_("call-back"), max_length=12, choices=LoopState.choices, blank=True, default="")
     root_cause = models.ForeignKey("RootCause", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="items", verbose_name=_("root cause"))
     resolution_note = models.TextField(_("what was done"), blank=True)

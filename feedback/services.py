@@ -94,17 +94,24 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
 
 
 def from_survey_response(response_id: int) -> FeedbackItem | None:
-    """The inbox item of a survey answer's comment (the `response.recorded` handler)."""
+    """The inbox item of a survey answer's comment (the `response.recorded` handler), once the answer
+    is final. An imported answer is history: its comment feeds the figures (sentiment, themes), not
+    the inbox (docs/adr/0012)."""
     from surveys.models import Response
 
-    response = Response.objects.select_related("organization").filter(pk=response_id).first()
-    if response is None or not response.comment.strip():
-        return None
-    voice = Voice(source=FeedbackItem.Source.SURVEY, source_id=f"response:{response.pk}", text=response.comment,
-                  received_at=response.submitted_at or response.started_at, rating=response.score,
-                  language=response.language, channel=response.channel, touchpoint=response.touchpoint,
-                  customer=response.customer, response_id=response.pk)
-    item, _created = ingest(response.organization, voice)
+    with transaction.atomic():
+        # The answer's row is held while its item is written, so of two quick changes the later
+        # one's text is the one kept (the loop's settlement takes the same lock).
+        response = (Response.objects.select_for_update(of=("self",)).select_related("organization")
+                    .filter(pk=response_id).first())
+        if response is None or not response.is_final or response.source == Response.Source.IMPORT \
+                or not response.comment.strip():
+            return None
+        voice = Voice(source=FeedbackItem.Source.SURVEY, source_id=f"response:{response.pk}",
+                      text=response.comment, received_at=response.given_at, rating=response.score,
+                      language=response.language, channel=response.channel, touchpoint=response.touchpoint,
+                      customer=response.customer, response_id=response.pk)
+        item, _created = ingest(response.organization, voice)
     return item
 
 

@@ -101,7 +101,7 @@ def customer_value(organization, start: date, end: date, segments=(), gross_marg
     paying = base.filter(
         Q(cancelled_on__isnull=True) | Q(cancelled_on__gte=start),
         revenue__gt=0, active_since__isnull=False, active_since__lt=end, active_since__lte=as_of,
-    ).aggregate(revenue=Sum("revenue"), days=Sum(tenure_days))
+    ).aggregate(revenue=Sum("revenue"), days=Sum(tenure_days), customers=Count("pk"))
     average = None
     if paying["revenue"] is not None and paying["days"]:
         per_day = Decimal(paying["revenue"]) / Decimal(round(paying["days"]))
@@ -109,7 +109,8 @@ def customer_value(organization, start: date, end: date, segments=(), gross_marg
 
     monthly = monthly_churn(churn.value / 100, days) if churn.value is not None else 0.0
     # Without a revenue figure there is no CLV: churn 0 makes `definitions.clv` say so (None).
-    clv = definitions.clv(average or 0, margin, monthly if average is not None else 0.0)
+    clv = definitions.clv(average or 0, margin, monthly if average is not None else 0.0,
+                          customers=paying["customers"] if average is not None else 0)
     return {
         "churn_rate": churn,
         "clv": clv,

@@ -9,11 +9,58 @@ neither numerator nor denominator, and `skipped` is carried beside the figure.
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext_lazy as _
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 SMALL_SAMPLE = 30  # below this many answers a figure carries the small-sample mark
+
+
+# --- How each figure is shown: precision and which way is better ------------------------------
+
+@dataclass(frozen=True)
+class Presentation:
+    decimals: int = 1
+    unit: str = ""  # "%", "h" (hours), "money" (the organization's currency), or "" (a score or a count)
+    better: int = 1  # 1: higher is better; -1: lower is better; 0: neither (a count)
+
+
+# Whole points where a figure's margin of error is whole points at any real sample (NPS, shares of
+# customers, the CSI index); a decimal where the scale is short (CES 1–7) or the share small
+# (response and churn rates), and for hours.
+PRESENTATION = {
+    "nps": Presentation(0), "csat": Presentation(0, "%"), "ces": Presentation(1), "csi": Presentation(0),
+    "sentiment": Presentation(0), "responses": Presentation(0, better=0), "response_rate": Presentation(1, "%"),
+    "churn_rate": Presentation(1, "%", better=-1), "clv": Presentation(0, "money"),
+    "first_response_time": Presentation(1, "h", better=-1), "resolution_time": Presentation(1, "h", better=-1),
+    "fcr": Presentation(0, "%"), "sla_compliance": Presentation(0, "%"),
+    "contacted_in_time": Presentation(0, "%"), "loop_closed_rate": Presentation(0, "%"),
+    "loop_close_time": Presentation(1, "h", better=-1), "recovery_rate": Presentation(0, "%"),
+    "unreachable": Presentation(0, "%", better=-1),
+}
+
+
+def presentation(metric: str) -> Presentation:
+    return PRESENTATION.get(metric, Presentation())
+
+
+def shown(metric: str, value) -> float | None:
+    """`value` rounded as every screen, the API and `cx_metrics` show it: to the metric's
+    decimals, half up (4.05 → 4.1, never a float's 4.0)."""
+    if value is None:
+        return None
+    step = Decimal(1).scaleb(-presentation(metric).decimals)
+    return float(Decimal(repr(float(value))).quantize(step, ROUND_HALF_UP))
+
+
+def judged(metric: str, change: dict) -> str:
+    """"better", "worse" or "same": a change read in the metric's direction (a rising churn rate
+    is worse), and "same" unless it is significant."""
+    amount, direction = change.get("change"), presentation(metric).better
+    if not amount or not change.get("significant") or not direction:
+        return "same"
+    return "better" if amount * direction > 0 else "worse"
 
 
 @dataclass(frozen=True)
@@ -41,8 +88,7 @@ class Figure:
         data["small_sample"] = self.small_sample
         data["ci_low"], data["ci_high"] = self.ci or (None, None)
         for key in ("value", "margin_of_error", "ci_low", "ci_high"):
-            if data[key] is not None:
-                data[key] = round(data[key], 2)
+            data[key] = shown(self.metric, data[key])
         return data
 
 
@@ -187,13 +233,14 @@ def churn_rate(lost_in_period: int, customers_at_start: int) -> Figure:
     return rate("churn_rate", lost_in_period, customers_at_start)
 
 
-def clv(average_revenue_per_period, gross_margin: float, churn_per_period: float) -> Figure:
+def clv(average_revenue_per_period, gross_margin: float, churn_per_period: float, customers: int = 0) -> Figure:
     """Customer lifetime value: revenue per period × margin / churn per period (a customer
-    stays 1/churn periods on average)."""
-    if not churn_per_period or churn_per_period <= 0:
-        return Figure("clv", None, 0, 0, {}, None, "")
+    stays 1/churn periods on average), over the `customers` whose revenue made the average.
+    Without churn or without such customers there is no figure, never a number."""
+    if not churn_per_period or churn_per_period <= 0 or customers <= 0:
+        return Figure("clv", None, customers, 0, {}, None, "money")
     value = float(average_revenue_per_period) * gross_margin / churn_per_period
-    return Figure("clv", value, 0, 0, {"expected_periods": round(1 / churn_per_period, 1)}, None, "")
+    return Figure("clv", value, customers, 0, {"expected_periods": round(1 / churn_per_period, 1)}, None, "money")
 
 
 # --- Comparing two periods or two like groups --------------------------------------------------
@@ -206,15 +253,26 @@ def difference(a: Figure, b: Figure) -> dict:
     interval excludes zero (for two NPS values this is the usual test for their difference,
     for two proportions the unpooled two-proportion z-test)."""
     if a.value is None or b.value is None or a.margin_of_error is None or b.margin_of_error is None:
-        return {"change": None if a.value is None or b.value is None else a.value - b.value,
-                "margin_of_error": None, "significant": False}
-    change = a.value - b.value
-    moe = math.sqrt(a.margin_of_error ** 2 + b.margin_of_error ** 2)
-    return {"change": round(change, 2), "margin_of_error": round(moe, 2),
-            "significant": bool(moe > 0 and abs(change) > moe)}
+        change = None if a.value is None or b.value is None else a.value - b.value
+        verdict = {"change": shown(a.metric, change), "margin_of_error": None, "significant": False}
+    else:
+        change = a.value - b.value
+        moe = math.sqrt(a.margin_of_error ** 2 + b.margin_of_error ** 2)
+        verdict = {"change": shown(a.metric, change), "margin_of_error": shown(a.metric, moe),
+                   "significant": bool(moe > 0 and abs(change) > moe)}
+    return {**verdict, "verdict": judged(a.metric, verdict)}
 
 
 # --- Plain words for people who do not know the abbreviations ---------------------------------
+
+# The short name on a card; figures without an abbreviation use their title.
+ABBREVIATIONS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "csi": "CSI", "clv": "CLV", "fcr": "FCR",
+                 "sla_compliance": "SLA"}
+
+
+def short_label(metric: str) -> str:
+    return ABBREVIATIONS.get(metric) or str(EXPLANATIONS[metric][0])
+
 
 EXPLANATIONS = {
     "nps": (_("Net Promoter Score"), _(
@@ -257,6 +315,10 @@ EXPLANATIONS = {
     "recovery_rate": (_("Customers recovered"), _(
         "Of the customers who answered again after we resolved their case, the share who gave a better "
         "score than the first time.")),
+    "unreachable": (_("Unhappy, nobody to call"), _(
+        "Of the unhappy answers that called for a call-back, the share we could not call back: the customer "
+        "did not say who they were, or left neither an e-mail address nor a phone number. Their answers are "
+        "in the inbox as feedback, so what they say still counts; ask for contact details to lower this.")),
     "clv": (_("Customer lifetime value"), _(
         "What an average customer brings over all the time they stay with us: revenue per month times the "
         "months a customer stays, judging by how many leave.")),

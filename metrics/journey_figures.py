@@ -9,9 +9,10 @@ from journeys.models import Stage, Touchpoint
 from . import definitions, selectors
 from .selectors import Scope
 
-# Where a figure turns from red to amber to green (NPS points, CSAT %, CES mean).
-THRESHOLDS = {"nps": (0, 30), "csat": (60, 80), "ces": (4, 5)}
-SCALE_01 = {"nps": lambda v: (v + 100) / 200, "csat": lambda v: v / 100, "ces": lambda v: (v - 1) / 6}
+# Where a figure turns from red to amber to green (NPS points, CSAT %, CES mean, CSI index).
+THRESHOLDS = {"nps": (0, 30), "csat": (60, 80), "ces": (4, 5), "csi": (60, 75)}
+SCALE_01 = {"nps": lambda v: (v + 100) / 200, "csat": lambda v: v / 100, "ces": lambda v: (v - 1) / 6,
+            "csi": lambda v: v / 100}
 
 
 def tone(metric: str, value: float | None) -> str:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from . import definitions, selectors
+from . import definitions, formatting, selectors
 from .selectors import Scope
 
 HEADLINE_METRICS = ["nps", "csat", "ces", "csi", "sentiment"]
@@ -17,36 +17,35 @@ class Line:
     title: str
     value: str
     sentence: str
-    tone: str  # up, down or flat: how the figure moved, for colour
+    tone: str  # better, worse or same: how the figure moved, read in its direction, for colour
     caution: str = ""
 
 
 def _number(figure: dict) -> str:
-    value = figure["value"]
-    if value is None:
-        return "—"
-    return f"{value:.1f}%" if figure["unit"] == "%" else f"{value:.1f}"
+    return formatting.figure(figure["metric"], figure["value"])
 
 
-def _movement(change: dict) -> tuple[str, str]:
+def _movement(metric: str, change: dict) -> tuple[str, str]:
+    """A sentence on the change, in the metric's direction (a lower churn rate is better), and
+    its tone: better, worse or same."""
     if change["change"] is None:
-        return _("There is nothing to compare it with from the period before."), "flat"
-    amount = abs(change["change"])
+        return _("There is nothing to compare it with from the period before."), "same"
+    amount = formatting.number(metric, abs(change["change"]))
     if not change["significant"]:
-        return _("About the same as in the period before (a change of %(amount).1f is within chance).") % {
-            "amount": amount}, "flat"
-    if change["change"] > 0:
-        return _("Better than in the period before, by %(amount).1f — more than chance would explain.") % {
-            "amount": amount}, "up"
-    return _("Worse than in the period before, by %(amount).1f — more than chance would explain.") % {
-        "amount": amount}, "down"
+        return _("About the same as in the period before (a change of %(amount)s is within chance).") % {
+            "amount": amount}, "same"
+    if change["verdict"] == "better":
+        return _("Better than in the period before, by %(amount)s — more than chance would explain.") % {
+            "amount": amount}, "better"
+    return _("Worse than in the period before, by %(amount)s — more than chance would explain.") % {
+        "amount": amount}, "worse"
 
 
 def headline(name: str, figure: dict) -> Line | None:
     if not figure["n"]:
         return None
     title, meaning = definitions.EXPLANATIONS[name]
-    movement, tone = _movement(figure["change"])
+    movement, tone = _movement(name, figure["change"])
     caution = ""
     if figure["small_sample"]:
         caution = _("Only %(n)s answers: read this figure with care.") % {"n": figure["n"]}

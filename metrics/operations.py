@@ -20,7 +20,7 @@ from feedback.sla import DONE
 from . import definitions
 
 NAMES = ("first_response_time", "resolution_time", "fcr", "sla_compliance")
-LOOP_NAMES = ("contacted_in_time", "loop_closed_rate", "loop_close_time", "recovery_rate")
+LOOP_NAMES = ("contacted_in_time", "loop_closed_rate", "loop_close_time", "recovery_rate", "unreachable")
 
 
 class Median(Aggregate):
@@ -94,8 +94,9 @@ def inbox_figures(scope, now: datetime | None = None) -> dict[str, definitions.F
 def loop_figures(scope, now: datetime | None = None) -> dict[str, definitions.Figure]:
     """The closed loop's figures: of the period's call-back cases, the share contacted within
     their rule's time and the share closed within it (counted once the outcome is known: done, or
-    past due); the median time to close a loop; and, of the customers who answered the follow-up,
-    the share recovered (a better score than the first)."""
+    past due); the median time to close a loop; of the customers who answered the follow-up,
+    the share recovered (a better score than the first); and, of the period's unhappy answers a case
+    rule took, the share nobody could call back (no known customer, or neither e-mail nor phone)."""
     now = now or timezone.now()
     start, end = _moment(scope.start), _moment(scope.end)
     cases = items_in(scope).filter(kind=FeedbackItem.Kind.CASE)
@@ -110,9 +111,14 @@ def loop_figures(scope, now: datetime | None = None) -> dict[str, definitions.Fi
     close_time, close_n = _median_hours(resolved, "resolved_at")
     recovery = resolved.filter(recovered__isnull=False).aggregate(
         total=Count("pk"), hits=Count("pk", filter=Q(recovered=True)))
+    unreachable = Q(kind=FeedbackItem.Kind.VOICE, loop_state=FeedbackItem.LoopState.UNREACHABLE)
+    taken = items_in(scope).filter(received_at__gte=start, received_at__lt=end).filter(
+        Q(kind=FeedbackItem.Kind.CASE) | unreachable).aggregate(
+        total=Count("pk"), hits=Count("pk", filter=unreachable))
     return {
         "contacted_in_time": definitions.rate("contacted_in_time", contact["hits"], contact["total"]),
         "loop_closed_rate": definitions.rate("loop_closed_rate", closing["hits"], closing["total"]),
         "loop_close_time": definitions.Figure("loop_close_time", close_time, close_n, 0, {}, None, "h"),
         "recovery_rate": definitions.rate("recovery_rate", recovery["hits"], recovery["total"]),
+        "unreachable": definitions.rate("unreachable", taken["hits"], taken["total"]),
     }

@@ -4,12 +4,12 @@ journey map's thresholds) and its open pain points (journeys data, which metrics
 
 from dataclasses import dataclass, field
 
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from journeys.models import PainPoint
 
+from . import formatting
 from .journey_figures import THRESHOLDS, tone
 
 RED, AMBER, GREEN, UNKNOWN = "red", "amber", "green", "unknown"
@@ -34,13 +34,8 @@ class Verdict:
 
 
 def shown(metric: str, value: float) -> str:
-    """A figure as the dashboard shows it: NPS in points, CSAT in %, CES to one decimal, in the
-    language's number format. Rounded first: number_format cuts extra decimals off."""
-    if metric == "csat":
-        return f"{number_format(round(value), 0)}%"
-    if metric == "ces":
-        return number_format(round(value, 1), 1)
-    return number_format(round(value), 0)
+    """A figure as the dashboard shows it (one rule: `metrics.formatting`)."""
+    return formatting.figure(metric, value)
 
 
 def verdict(figures: dict, pain_points) -> Verdict:

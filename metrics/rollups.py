@@ -35,9 +35,11 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 def _responses(organization, start: date, end: date, survey_ids=None):
     lo, hi = _bounds(start, end)
-    # A closed-loop follow-up is asked only of customers we called back: it is the case's
-    # recovery figure, not another answer of the survey's population.
-    qs = Response.objects.filter(organization=organization).exclude(
+    # Only final answers count (docs/adr/0011): completed, or left unfinished — counted as their
+    # last state once the abandonment sweep has made them final. One still in progress (a score
+    # clicked a minute ago) counts nowhere yet. A closed-loop follow-up is asked only of customers
+    # we called back: it is the case's recovery figure, not another answer of the survey's population.
+    qs = Response.objects.filter(organization=organization).exclude(status=Response.Status.STARTED).exclude(
         hidden_fields__has_key=FOLLOW_UP_FIELD).annotate(
         moment=Coalesce("submitted_at", "started_at"),
     ).filter(moment__gte=lo, moment__lt=hi)
@@ -96,6 +98,8 @@ def _attribute_rows(organization, start, end, survey_ids):
     lo, hi = _bounds(start, end)
     answers = Answer.objects.filter(
         response__organization=organization, question__kind=Question.Kind.CSI_ATTRIBUTE, number__isnull=False,
+    ).exclude(response__status=Response.Status.STARTED).exclude(
+        response__hidden_fields__has_key=FOLLOW_UP_FIELD,
     ).annotate(moment=Coalesce("response__submitted_at", "response__started_at")).filter(
         moment__gte=lo, moment__lt=hi)
     if survey_ids is not None:

@@ -114,13 +114,20 @@ def score_figure(survey_type: str, sums: dict):
 
 
 def _csi_attributes(scope: Scope) -> dict[str, definitions.AttributeSums]:
-    attributes: dict[str, definitions.AttributeSums] = {}
-    for row in rollups(scope).filter(survey__survey_type=SurveyType.CSI).values_list("attributes", flat=True):
+    return _csi_attributes_by(scope, None).get(None, {})
+
+
+def _csi_attributes_by(scope: Scope, column: str | None) -> dict:
+    """{group: {attribute: sums}} of the scope's CSI rollups, grouped by `column` (None: one group)."""
+    grouped_attributes: dict = {}
+    rows = rollups(scope).filter(survey__survey_type=SurveyType.CSI)
+    for group, row in rows.values_list(column or "survey__survey_type", "attributes"):
+        attributes = grouped_attributes.setdefault(group if column else None, {})
         for key, (n, total, imp_n, imp_total) in (row or {}).items():
             a = attributes.setdefault(key, definitions.AttributeSums())
             a.n, a.score_sum = a.n + n, a.score_sum + total
             a.importance_n, a.importance_sum = a.importance_n + imp_n, a.importance_sum + imp_total
-    return attributes
+    return grouped_attributes
 
 
 def figures_from(scope: Scope, rows: list[dict]) -> dict:
@@ -373,23 +380,31 @@ def segments(organization) -> list[str]:
 
 
 def by_touchpoint(scope: Scope) -> list[dict]:
-    """Each touchpoint's score figures (NPS, CSAT, CES where answered), with the change against
-    the previous period: the frontline view's table."""
+    """Each touchpoint's score figures (NPS, CSAT, CES and CSI where answered), with the change
+    against the previous period: the frontline view's table and the journey map's live figures."""
     names = _names(Touchpoint, scope.organization)
     now = fold(grouped(scope, "touchpoint_id"), lambda r: (r["touchpoint_id"], r["survey__survey_type"]))
     before = fold(grouped(scope.previous(), "touchpoint_id"),
                   lambda r: (r["touchpoint_id"], r["survey__survey_type"]))
     empty = dict.fromkeys(SUM_FIELDS, 0)
+    csi_now = _csi_attributes_by(scope, "touchpoint_id") if any(t == SurveyType.CSI for _tp, t in now) else {}
+    csi_before = _csi_attributes_by(scope.previous(), "touchpoint_id") if csi_now else {}
+
+    def figure_of(survey_type, sums, tp, attributes):
+        if survey_type == SurveyType.CSI:
+            return definitions.csi(attributes.get(tp, {}), responses=sums["responses"], skipped=sums["skipped"])
+        return score_figure(survey_type, sums)
+
     rows = {}
     for (tp, survey_type), sums in now.items():
-        if survey_type not in SCORE_METRICS or not tp:
+        if survey_type not in (*SCORE_METRICS, SurveyType.CSI) or not tp:
             continue
-        fig = score_figure(survey_type, sums)
+        fig = figure_of(survey_type, sums, tp, csi_now)
         if not fig.n:
             continue
-        previous = score_figure(survey_type, before.get((tp, survey_type), empty))
+        previous = figure_of(survey_type, before.get((tp, survey_type), empty), tp, csi_before)
         row = rows.setdefault(tp, {"key": tp, "name": names.get(tp, "—"), "figures": {}})
-        row["figures"][SCORE_METRICS[survey_type]] = {**fig.as_dict(), "change": definitions.difference(fig, previous)}
+        row["figures"][fig.metric] = {**fig.as_dict(), "change": definitions.difference(fig, previous)}
     return sorted(rows.values(), key=lambda r: r["name"])
 
 

@@ -18,7 +18,7 @@ from .models import DigestSubscription
 KPI_ORDER = ["nps", "csat", "ces", "csi", "responses", "response_rate", "sentiment", "churn_rate", "clv"]
 # How the frontline answers (from the inbox), in a row of its own under the customers' figures.
 OPERATIONS_ORDER = ["first_response_time", "resolution_time", "fcr", "sla_compliance"]
-LOOP_ORDER = ["contacted_in_time", "loop_closed_rate", "loop_close_time", "recovery_rate"]
+LOOP_ORDER = ["contacted_in_time", "loop_closed_rate", "loop_close_time", "recovery_rate", "unreachable"]
 PER_PAGE = 50
 # Query parameters that shape the page, not the figures: a drill-down link drops them.
 VIEW_PARAMS = ("metric", "grain", "page")
@@ -72,6 +72,12 @@ def _without(query, *names):
     return query
 
 
+def _card(name: str, metrics: dict, drill_url: str | None = None) -> dict:
+    title, meaning = definitions.EXPLANATIONS[name]
+    return {"name": name, "label": definitions.short_label(name), "title": title, "help": meaning,
+            "goal": name not in ("responses", "clv"), "drill_url": drill_url, **metrics[name]}
+
+
 @member_required
 @require_safe
 def dashboard(request):
@@ -91,21 +97,9 @@ def dashboard(request):
             "metric": metric,
             "metric_label": metric.upper(),
             "grain": grain,
-            "kpis": [
-                {"name": name, "title": definitions.EXPLANATIONS[name][0], "help": definitions.EXPLANATIONS[name][1],
-                 "drill_url": links.url() if name in SURVEY_TYPE_OF else None, **metrics[name]}
-                for name in KPI_ORDER
-            ],
-            "operations": [
-                {"name": name, "title": definitions.EXPLANATIONS[name][0], "help": definitions.EXPLANATIONS[name][1],
-                 **metrics[name]}
-                for name in OPERATIONS_ORDER
-            ],
-            "loop": [
-                {"name": name, "title": definitions.EXPLANATIONS[name][0], "help": definitions.EXPLANATIONS[name][1],
-                 **metrics[name]}
-                for name in LOOP_ORDER
-            ],
+            "kpis": [_card(name, metrics, links.url() if name in SURVEY_TYPE_OF else None) for name in KPI_ORDER],
+            "operations": [_card(name, metrics) for name in OPERATIONS_ORDER],
+            "loop": [_card(name, metrics) for name in LOOP_ORDER],
             "trend_json": charts.trend_chart(data["trend"], metric.upper(),
                                              [links.period(p["period"], grain) for p in data["trend"]]),
             "distribution_json": charts.distribution_chart(

@@ -228,7 +228,8 @@ def _responses(demo, survey, distribution, questions, mean, trend, now, customer
             touchpoint=distribution.touchpoint, channel=distribution.channel, customer=customer,
             token=uuid.uuid4(), language=language, started_at=started,
             submitted_at=started + timedelta(seconds=rng.randint(15, 120)) if completed else None,
-            status=Response.Status.COMPLETED if completed else Response.Status.STARTED,
+            # Past answers left unfinished were long since abandoned: they count as their last state.
+            status=Response.Status.COMPLETED if completed else Response.Status.ABANDONED,
             source=rng.choice([Response.Source.WEB, Response.Source.ONE_CLICK]),
             hidden_fields={"order_id": f"A-{rng.randint(10000, 99999)}"},
         )

@@ -158,8 +158,12 @@ class DistributionDay(models.Model):
 
 class Response(OrgScopedModel):
     class Status(models.TextChoices):
+        """An answer counts once it is final: completed, or abandoned (left unfinished and unchanged
+        for settings.ANSWER_ABANDON_AFTER), as its last state. One still started does not count yet."""
+
         STARTED = "started", _("Started")
         COMPLETED = "completed", _("Completed")
+        ABANDONED = "abandoned", _("Left unfinished")
 
     class Source(models.TextChoices):
         WEB = "web", _("Survey page")
@@ -206,10 +210,24 @@ class Response(OrgScopedModel):
         indexes = [
             models.Index(fields=["organization", "survey", "-submitted_at"]),
             models.Index(fields=["customer", "-started_at"]),
+            # The abandonment sweep reads only the answers still in progress, oldest change first.
+            models.Index(fields=["updated_at"], name="response_in_progress_idx",
+                         condition=models.Q(status="started")),
         ]
 
     def __str__(self):
         return f"{self.survey} #{self.pk}"
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the answer counts: in the figures, the inbox and the closed loop."""
+        return self.status != self.Status.STARTED
+
+    @property
+    def given_at(self):
+        """When the answer was given: submitted, or (left unfinished) started. The figures count it
+        on this day, and the closed loop measures its age from it."""
+        return self.submitted_at or self.started_at
 
 
 class Answer(models.Model):

@@ -6,13 +6,13 @@ Every query starts from `cxplatform.tenancy.scoped`, so nothing here can read ac
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cxplatform.tenancy import scoped
 
-from .models import Answer, Distribution, DistributionDay, Question, Response
+from .models import Answer, Distribution, DistributionDay, Question, Response, Survey
 from .services import localized
 
 # A response not completed yet has no submission time: it is dated by when it was started.
@@ -66,6 +66,18 @@ def questions(survey) -> list[Question]:
 
 
 # --- Funnel ---------------------------------------------------------------------------------
+
+def surveys_with_counts(organization):
+    """The organization's surveys, each with its links (`links`) and completed answers
+    (`completed`). Each count is its own subquery: one COUNT over a join of both would multiply
+    the answers by the links (5,904 for a survey with 1,968 answers at three links)."""
+    def count_of(model, **extra):
+        rows = model.objects.filter(survey=OuterRef("pk"), **extra).order_by().values("survey")
+        return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+    return scoped(Survey, organization).annotate(
+        links=count_of(Distribution), completed=count_of(Response, status=Response.Status.COMPLETED))
+
 
 def _rates(row: dict) -> dict:
     row["response_rate"] = row["completed"] / row["opened"] if row["opened"] else None

@@ -4,6 +4,12 @@
 score, API, import): it validates, writes the response in one transaction, idempotent on the
 response token or the caller's key, and emits `response.recorded` through the outbox so the
 follow-up work (metrics, inbox, closed loop) can never be lost by a broker outage.
+
+An answer counts once it is final (docs/adr/0011): completed, or left unfinished and unchanged for
+`settings.ANSWER_ABANDON_AFTER` — then `abandon_unfinished()` (a beat task) makes it final as its
+last state. `response.recorded` means "this answer counts, in this state": it is emitted when an
+answer becomes final and on every later change of a final answer, never for an answer still in
+progress, so a score clicked and then changed never reaches the figures or the loop.
 """
 
 import unicodedata
@@ -32,6 +38,7 @@ from .models import (
     SurveyType,
 )
 
+# The event of an answer that counts (payload: response_id); see the module's docstring.
 RESPONSE_RECORDED = "response.recorded"
 
 
@@ -307,8 +314,28 @@ def record_response(
         response.save()
         if comment_changed:
             comments.store_themes(response)
-        events.emit(RESPONSE_RECORDED, organization=survey.organization, response_id=response.pk)
+        if response.is_final:  # an answer in progress tells nobody yet: it counts when final
+            events.emit(RESPONSE_RECORDED, organization=survey.organization, response_id=response.pk)
     return response, created
+
+
+def abandon_unfinished(*, now=None, limit: int = 1000) -> int:
+    """Make final, as their last state, the answers left unfinished: started and unchanged for
+    `settings.ANSWER_ABANDON_AFTER` (the beat's sweep). Each one is claimed by a conditional UPDATE
+    (still started, still unchanged) in the transaction that emits its event, so a sweep run twice
+    at once, or an answer changed meanwhile, never emits twice. Returns how many were abandoned."""
+    cutoff = (now or timezone.now()) - settings.ANSWER_ABANDON_AFTER
+    stale = (Response.objects.filter(status=Response.Status.STARTED, updated_at__lt=cutoff)
+             .select_related("organization").order_by("updated_at")[:limit])
+    abandoned = 0
+    for response in stale:
+        with transaction.atomic():
+            claimed = Response.objects.filter(pk=response.pk, status=Response.Status.STARTED,
+                                              updated_at__lt=cutoff).update(status=Response.Status.ABANDONED)
+            if claimed:
+                events.emit(RESPONSE_RECORDED, organization=response.organization, response_id=response.pk)
+                abandoned += 1
+    return abandoned
 
 
 def _apply(response: Response, sub: Submission, *, complete: bool, fresh: bool = False) -> None:

@@ -2,6 +2,7 @@ from celery import shared_task
 
 from cxplatform import import_jobs
 
+from . import services
 from .models import ImportJob
 
 
@@ -11,3 +12,9 @@ def run_import(job_id: int, language: str | None = None) -> str | None:
     same job, claimed the same way (the job now carries its language)."""
     job = import_jobs.run_job(ImportJob, job_id)
     return job.status if job is not None else None
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def abandon_unfinished_answers() -> int:
+    """Every minute: answers left unfinished for ANSWER_ABANDON_AFTER count, as their last state."""
+    return services.abandon_unfinished()

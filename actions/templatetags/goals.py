@@ -1,13 +1,13 @@
 from django import template
-from django.template.defaultfilters import floatformat
+
+from metrics import formatting
 
 register = template.Library()
 
 
 @register.filter
 def in_unit(value, kpi):
-    """A KPI value as people read it: one decimal, rounded like every figure on the dashboard, in
-    the reader's number format, with its unit."""
+    """A KPI value as people read it: the dashboard's one rule (`metrics.formatting`)."""
     if value is None or value == "":
-        return "—"
-    return f"{floatformat(value, 1)}{kpi.unit}"
+        return formatting.NO_DATA
+    return formatting.figure(kpi.name, value)

@@ -27,7 +27,8 @@ def _item(request, feedback_item_id):
 def _case(request, item, call_form=None, loop_form=None) -> dict | None:
     """What a call-back case adds to the item page: the answer in full, the rule's script, and the
     forms to log a call and to close the loop."""
-    if item.kind != FeedbackItem.Kind.CASE:
+    unreachable = item.loop_state == FeedbackItem.LoopState.UNREACHABLE
+    if item.kind != FeedbackItem.Kind.CASE and not unreachable:
         return None
     from surveys.selectors import answer_rows
     from surveys.services import localized
@@ -35,7 +36,7 @@ def _case(request, item, call_form=None, loop_form=None) -> dict | None:
     response, language = item.response, get_language()
     can_follow_up = loop.can_follow_up(item)
     return {
-        "rule": item.loop_rule, "response": response, "can_follow_up": can_follow_up,
+        "rule": item.loop_rule, "response": response, "can_follow_up": can_follow_up, "unreachable": unreachable,
         "score_question": localized(response.survey.score_question, language) if response else "",
         "answers": answer_rows(response, language) if response else [],
         "call_form": call_form or CallForm(),
@@ -45,11 +46,18 @@ def _case(request, item, call_form=None, loop_form=None) -> dict | None:
     }
 
 
+def _activity(item) -> list:
+    events = list(item.events.select_related("actor"))
+    for event in events:
+        event.text = loop.describe(event)
+    return events
+
+
 def _item_page(request, item, *, triage_form=None, note_form=None, reply_form=None, conflict=False, status=200,
                call_form=None, loop_form=None):
     return render(request, "feedback/item_detail.html", {
         "case": _case(request, item, call_form, loop_form),
-        "item": item, "events": item.events.select_related("actor"),
+        "item": item, "events": _activity(item),
         "notes": item.notes.select_related("author").prefetch_related("mentions"),
         "conversation": item.messages.select_related("author"),
         "triage_form": triage_form or TriageForm.for_item(item, request.organization),

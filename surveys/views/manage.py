@@ -4,7 +4,6 @@ import io
 
 import segno
 from django.contrib import messages
-from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -13,10 +12,10 @@ from django.views.decorators.http import require_POST
 
 from cxplatform.models import Capability
 from cxplatform.permissions import capability_required, member_required
-from cxplatform.tenancy import get_for_org_or_404, scoped
+from cxplatform.tenancy import get_for_org_or_404
 from cxplatform.versioning import StaleEdit
 
-from .. import links, retention, services
+from .. import links, retention, selectors, services
 from ..forms import (
     ContactPolicyForm,
     DistributionForm,
@@ -36,11 +35,7 @@ def _survey(request, survey_id):
 
 @member_required
 def survey_list(request):
-    surveys = scoped(Survey, request.organization).annotate(
-        completed=Count("responses", filter=Q(responses__status="completed")),
-        links=Count("distributions", distinct=True),
-    )
-    return render(request, "surveys/survey_list.html", {"surveys": surveys})
+    return render(request, "surveys/survey_list.html", {"surveys": selectors.surveys_with_counts(request.organization)})
 
 
 @design_required

@@ -65,13 +65,22 @@ def respond(request, public_id):
         services.count_open(visit.distribution, skipped_by_policy=True)
         with translation.override(visit.language):
             return render(request, "surveys/public/already_asked.html", page.context(visit))
-    if response is None:
+    if token is None:
+        # A new visit gets its answer's token in the page's address, so Back, a reload or a second
+        # "Send" from this page all reuse it: one visit, one answer (docs/adr/0011).
         services.count_open(visit.distribution)
+        page_url = reverse("respond:page", kwargs={"public_id": visit.distribution.public_id})
+        return redirect(f"{page_url}?{_with_token(request.GET, uuid.uuid4())}")
     with translation.override(visit.language):
         return render(
-            request, "surveys/public/survey.html",
-            page.context(visit, token=response.token if response else uuid.uuid4(), response=response),
+            request, "surveys/public/survey.html", page.context(visit, token=token, response=response),
         )
+
+
+def _with_token(query, token) -> str:
+    params = query.copy()
+    params["t"] = str(token)
+    return params.urlencode()
 
 
 def _submit(request, visit):
@@ -135,8 +144,8 @@ def one_click(request, public_id, score):
     if visit.customer is not None:
         earlier = (
             Response.objects.filter(distribution=visit.distribution, customer=visit.customer,
-                                    status=Response.Status.STARTED, source=Response.Source.ONE_CLICK,
-                                    hidden_fields=visit.link.hidden)
+                                    status__in=[Response.Status.STARTED, Response.Status.ABANDONED],
+                                    source=Response.Source.ONE_CLICK, hidden_fields=visit.link.hidden)
             .order_by("-started_at").first()
         )
     token = earlier.token if earlier else uuid.uuid4()

@@ -39,7 +39,7 @@ def test_a_goal_created_through_the_api_gets_its_baseline_from_the_data(api_for,
     body = created.json()
     assert body["baseline"] == "50.00" and body["baseline_n"] == 4 and body["start_date"] == today.isoformat()
     assert body["touchpoints"] == [delivery.pk] and body["lower_is_better"] is False
-    assert body["title"].startswith(f"NPS at {delivery.name} from 50.0 to 80.0 by ")
+    assert body["title"].startswith(f"NPS at {delivery.name} from 50 to 80 by ")
     assert body["actions_done"] == 0 and body["actions_total"] == 0
 
     progress = api_for(manager).get(f"/api/v1/goals/{body['id']}/progress/").json()

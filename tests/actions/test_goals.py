@@ -99,15 +99,16 @@ def test_the_title_is_written_when_left_empty(org_a, manager, delivery, today):
     march = date(today.year + 1, 3, 31)
     goal = services.create_goal(org_a, manager, kpi="nps", baseline=12, target=30, deadline=march, owner=manager,
                                 touchpoints=[delivery])
-    assert goal.title == f"NPS at {delivery.name} from 12.0 to 30.0 by 31 March {march.year}"
+    assert goal.title == f"NPS at {delivery.name} from 12 to 30 by 31 March {march.year}"
     hours = services.create_goal(org_a, manager, kpi="first_response_time", baseline=8, target=4,
                                  deadline=today + timedelta(days=9), owner=manager)
     assert hours.title.startswith("First response time from 8.0 h to 4.0 h by ")
 
 
 def test_values_are_rounded_half_up_like_the_dashboards_figures():
-    assert kpis.get("nps").format(Decimal("-34.85")) == "-34.9"
-    assert kpis.get("nps").format(Decimal("12.25")) == "12.3"
+    assert kpis.get("nps").format(Decimal("-34.5")) == "-35"  # NPS in whole points, half up (away from 0)
+    assert kpis.get("nps").format(Decimal("12.5")) == "13"
+    assert kpis.get("ces").format(Decimal("4.05")) == "4.1"
     assert kpis.get("first_response_time").format(Decimal("4")) == "4.0 h"
     assert kpis.get("csat").format(None) == "—"
 

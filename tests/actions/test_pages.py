@@ -63,7 +63,7 @@ def test_the_new_goal_form_is_prefilled_from_the_dashboards_filters(
     assert list(form.initial["touchpoint"]) == [delivery]
     assert form.initial["baseline"] == Decimal("50.00")  # 3 promoters, 1 detractor in the last 30 days
     page = response.content.decode()
-    assert 'id="measured-baseline">50.0</strong>' in page and "n=4" in page
+    assert 'id="measured-baseline">50</strong>' in page and "n=4" in page
     assert f'<option value="{delivery.pk}" selected>' in page and f'<option value="{other.pk}">' in page
     assert "How many customers would recommend us" in page  # the KPI in plain words
 
@@ -122,7 +122,7 @@ def test_the_goal_page_answers_the_review_questions(org_a, as_manager, manager, 
     assert "Recommend us &lt;b&gt;more&lt;/b&gt;" in page
     assert "Maksim Orlov" in page  # who owns it
     assert "1 of 2 actions done" in page and "1 dropped" in page and "1 overdue" in page
-    assert "Baseline <strong>20.0</strong>" in page and '<strong id="kpi-now">50.0</strong>' in page  # what moved
+    assert "Baseline <strong>20</strong>" in page and '<strong id="kpi-now">50</strong>' in page  # what moved
     assert "n=40" in page
     assert 'id="verdict">On track<' in page  # 50 now against a plan of 26.7
     assert 'id="chart-progress" data-figure="' in page

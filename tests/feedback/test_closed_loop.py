@@ -36,8 +36,13 @@ def unhappy_rule(org_a):
                                         script_hint="Apologise first.")
 
 
-def _answer(link, score, comment="", customer=None, hidden=None, capture=None):
+REACHABLE = object()  # a customer of their own, with an e-mail address: somebody to call back
+
+
+def _answer(link, score, comment="", customer=REACHABLE, hidden=None, capture=None):
     sub = survey_services.clean_submission(link.survey, {"score": score, "comment": comment}, complete=True)
+    if customer is REACHABLE:
+        customer = factories.customer(link.organization)
 
     def record():
         return survey_services.record_response(survey=link.survey, submission=sub, complete=True, language="ru",
@@ -216,6 +221,10 @@ def test_the_follow_up_records_whether_the_customer_was_recovered(org_a, case, c
         answer = Client().get(urlsplit(links["9"]).path + "?" + urlsplit(links["9"]).query)
     assert answer.status_code == 302
     case.refresh_from_db()
+    assert case.follow_up_score is None  # a click is an answer in progress: it counts when final
+    with django_capture_on_commit_callbacks(execute=True):  # the customer does not go on: abandoned
+        survey_services.abandon_unfinished(now=timezone.now() + timedelta(minutes=31))
+    case.refresh_from_db()
     assert case.follow_up_score == 9 and case.recovered is True
     original.refresh_from_db()
     assert original.score == 3  # the first answer stays as it was
@@ -256,7 +265,8 @@ def test_promoters_are_thanked_once(org_a, customer, django_capture_on_commit_ca
                                  review_url="https://reviews.example/voltride")
     link = factories.distribution(org_a, factories.survey(org_a, "nps"))
     response = _answer(link, 10, "Супер", customer, capture=django_capture_on_commit_callbacks)
-    _answer(link, 10, "Anonymous fan", capture=django_capture_on_commit_callbacks)  # no address: no e-mail
+    _answer(link, 10, "Anonymous fan", customer=None,
+            capture=django_capture_on_commit_callbacks)  # no address: no e-mail
     with django_capture_on_commit_callbacks(execute=True):
         loop.on_response(response.pk)  # a redelivered event
     assert PromoterThanks.objects.count() == 1 and len(mail.outbox) == 1
@@ -305,7 +315,8 @@ def test_rules_in_settings_and_the_api(org_a, org_b, make_member, client_for, dj
     assert admin.post("/api/v1/feedback/close-loop-rules/", {"name": "x", "team": foreign_team.pk},
                       content_type="application/json").status_code == 400
     link = factories.distribution(org_a, factories.survey(org_a, "nps"))
-    factories.response(org_a, link, score=2, band="detractor")  # recorded before: no case by itself
+    factories.response(org_a, link, score=2, band="detractor",
+                       customer=factories.customer(org_a))  # recorded before: no case by itself
     rule_id = created.json()["id"]
     assert admin.post(f"/api/v1/feedback/close-loop-rules/{rule_id}/apply/", {"days": 0},
                       content_type="application/json").status_code == 400

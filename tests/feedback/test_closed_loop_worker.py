@@ -1,6 +1,8 @@
 """The closed loop for real: a detractor answers on the public page, a `celery worker` process on
-Redis opens exactly one case — assigned, on its clock — and resolving it moves the loop figures."""
+Redis opens exactly one case — assigned, on its clock — and resolving it moves the loop figures; a
+score clicked in an e-mail and left counts once the beat's sweep abandons it, once."""
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -14,6 +16,8 @@ from feedback.models import CloseLoopRule, FeedbackItem, RootCause, RoutingRule,
 from metrics.operations import loop_figures
 from metrics.selectors import Scope
 from surveys import links
+from surveys.models import Response
+from surveys.tasks import abandon_unfinished_answers
 from tests import factories
 from tests.workers import celery_worker, private_redis, using_broker, wait_until
 
@@ -60,3 +64,31 @@ def test_a_detractor_on_the_public_page_gets_one_assigned_case(tmp_path, org_a, 
     assert after["contacted_in_time"].counts == {"hits": 1, "total": 1}
     assert after["loop_closed_rate"].counts == {"hits": 1, "total": 1}
     assert after["loop_close_time"].n == 1
+
+
+def test_a_score_left_unfinished_opens_its_case_once_the_sweep_abandons_it(tmp_path, org_a):
+    CloseLoopRule.objects.create(organization=org_a, name="Call back detractors", band="unhappy")
+    link = factories.distribution(org_a, factories.survey(org_a, "nps"))
+    customer = factories.customer(org_a)
+    log = tmp_path / "worker.log"
+
+    with private_redis() as redis, using_broker(redis.url), celery_worker(redis.url, log):
+        clicked = Client().get(links.one_click_url(link, 3, links.sign(link, customer)))
+        assert clicked.status_code == 302
+        response = Response.objects.get(customer=customer)
+        assert response.status == "started"
+        # The customer closed the tab: half an hour later the beat's sweep runs — twice at once.
+        Response.objects.filter(pk=response.pk).update(updated_at=timezone.now() - timedelta(minutes=31))
+        abandon_unfinished_answers.delay()
+        abandon_unfinished_answers.delay()
+        opened = wait_until(lambda: FeedbackItem.objects.filter(kind="case", response=response).exists(), timeout=30)
+        assert opened, log.read_text()[-3000:]
+        sweeps = re.compile(r"abandon_unfinished_answers\[[^]]+\] succeeded in [^:]+: (\d)")
+        assert wait_until(lambda: len(sweeps.findall(log.read_text())) == 2, timeout=30), log.read_text()[-3000:]
+        assert sorted(sweeps.findall(log.read_text())) == ["0", "1"]  # the second sweep claimed nothing
+
+    response.refresh_from_db()
+    assert response.status == "abandoned"
+    case = FeedbackItem.objects.get(organization=org_a)
+    assert case.kind == "case" and case.customer == customer and case.text == "Score 3, no comment."
+    assert case.events.filter(action="loop_opened").count() == 1

@@ -77,9 +77,11 @@ def test_durations_churn_and_clv():
     assert d.median_duration("resolution_time", [3600, 7200]).value == 1.5
     assert d.median_duration("resolution_time", []).value is None
     assert d.churn_rate(5, 200).value == 2.5
-    fig = d.clv(20, 0.4, 0.02)  # 20 €/month, 40% margin, 2% monthly churn → 400 €
-    assert fig.value == pytest.approx(400) and fig.counts["expected_periods"] == 50
-    assert d.clv(20, 0.4, 0).value is None
+    fig = d.clv(20, 0.4, 0.02, customers=120)  # 20 €/month, 40% margin, 2% monthly churn → 400 €
+    assert fig.value == pytest.approx(400) and fig.counts["expected_periods"] == 50 and fig.n == 120
+    assert d.clv(20, 0.4, 0, customers=120).value is None
+    # A figure without data is no figure: no paying customers, no CLV (it once showed "5068 · n=0").
+    assert d.clv(20, 0.4, 0.02, customers=0).value is None
 
 
 def test_a_change_is_significant_only_when_the_interval_says_so():
@@ -91,7 +93,8 @@ def test_a_change_is_significant_only_when_the_interval_says_so():
     assert result["significant"] is True and result["change"] == pytest.approx(25)
     tiny = d.difference(d.nps({10: 5}), d.nps({0: 5}))  # +200 points, but n=5 each (moe 0)
     assert tiny["change"] == 200
-    assert d.difference(d.nps({}), before) == {"change": None, "margin_of_error": None, "significant": False}
+    assert d.difference(d.nps({}), before) == {"change": None, "margin_of_error": None, "significant": False,
+                                               "verdict": "same"}
 
 
 def test_figure_as_dict_carries_everything_a_report_needs():
@@ -99,7 +102,7 @@ def test_figure_as_dict_carries_everything_a_report_needs():
     assert set(data) >= {"metric", "value", "n", "skipped", "counts", "margin_of_error", "small_sample",
                          "ci_low", "ci_high"}
     assert data["small_sample"] is True
-    assert data["value"] == pytest.approx(33.33, abs=0.01)
+    assert data["value"] == 33  # rounded as every screen shows it (NPS in whole points)
 
 
 def test_net_sentiment_worked_example_and_edges():
@@ -116,3 +119,20 @@ def test_net_sentiment_worked_example_and_edges():
 def test_a_share_cannot_exceed_its_total():
     with pytest.raises(ValueError):
         d.rate("fcr", 5, 3)
+
+
+@pytest.mark.parametrize(("metric", "value", "shown"), [
+    ("ces", 4.05, 4.1), ("ces", 4.04999, 4.0), ("nps", 33.5, 34), ("nps", -33.5, -34), ("csat", 66.666, 67),
+    ("churn_rate", 2.25, 2.3), ("first_response_time", 1.25, 1.3), ("nps", None, None)])
+def test_one_rounding_rule_half_up_at_the_metrics_precision(metric, value, shown):
+    """CES was 4.05 in the API, 4.1 on the dashboard and 4.0 in the executive summary."""
+    assert d.shown(metric, value) == shown
+
+
+@pytest.mark.parametrize(("metric", "change", "verdict"), [
+    ("nps", 5, "better"), ("nps", -5, "worse"), ("churn_rate", 1.5, "worse"), ("churn_rate", -1.5, "better"),
+    ("first_response_time", -2, "better"), ("responses", 40, "same"), ("nps", 0, "same")])
+def test_a_change_is_read_in_the_metrics_direction(metric, change, verdict):
+    """A rising churn rate was drawn green ("▲ significant change")."""
+    assert d.judged(metric, {"change": change, "significant": True}) == verdict
+    assert d.judged(metric, {"change": change, "significant": False}) == "same"

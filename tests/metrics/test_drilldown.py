@@ -30,7 +30,7 @@ def answers(org_a):
         moment = now - timedelta(days=i % 9)  # spread over days and (usually) two weeks
         factories.response(org_a, links[i % 2], score=score, started_at=moment, submitted_at=moment,
                            language=["en", "ru", "lv"][i % 3], customer=gold if i % 4 == 0 else None)
-    factories.response(org_a, links[0], score=None, status="started")  # skipped: not behind any figure
+    factories.response(org_a, links[0], score=None, status="abandoned")  # skipped: not behind any figure
     csat = factories.distribution(org_a, factories.survey(org_a, "csat"))
     for score in (5, 2):
         factories.response(org_a, csat, score=score)

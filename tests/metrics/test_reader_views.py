@@ -34,9 +34,9 @@ def test_executive_summary_speaks_plain_words(week, org_a, make_member, client_f
     assert page.status_code == 200
     summary = page.context["summary"]
     nps = next(line for line in summary["lines"] if line.metric == "nps")
-    assert nps.value == "15.0"  # (42 promoters − 30 detractors) / 80 answers
+    assert nps.value == "15"  # (42 promoters − 30 detractors) / 80 answers, in whole points as everywhere
     assert "How many customers would recommend us" in nps.sentence
-    assert "Worse than in the period before" in nps.sentence and nps.tone == "down"
+    assert "Worse than in the period before, by 85 —" in nps.sentence and nps.tone == "worse"
     assert summary["touchpoints"]["worst"]["name"] == week["delivery"].touchpoint.name
     assert summary["touchpoints"]["best"]["name"] == week["showroom"].touchpoint.name
     assert "NPS" not in nps.sentence.split(".")[0]  # the first sentence explains, it does not abbreviate

@@ -54,7 +54,10 @@ def test_recorded_responses_update_their_rollup_through_the_event(org_a, django_
     with django_capture_on_commit_callbacks(execute=True):
         for score in (10, 9, 7, 3):
             record(link, score, customer=customer, comment="x" if score < 5 else "")
-        record(link, None)  # started, score skipped
+        record(link, None)  # started, score skipped: in progress, it counts nowhere yet
+    assert sum(r.skipped for r in DailyRollup.objects.filter(organization=org_a)) == 0
+    with django_capture_on_commit_callbacks(execute=True):  # left unfinished: counts as its last state
+        assert survey_services.abandon_unfinished(now=timezone.now() + timedelta(minutes=31)) == 1
     rows = DailyRollup.objects.filter(organization=org_a)
     total = {i: sum(r.score_counts()[i] for r in rows) for i in range(11)}
     figure = definitions.nps(total, skipped=sum(r.skipped for r in rows))
@@ -103,7 +106,7 @@ def test_a_worker_killed_mid_rebuild_changes_nothing(org_a, django_capture_on_co
 def test_a_response_completed_the_next_day_moves_between_days(org_a, django_capture_on_commit_callbacks):
     link = factories.distribution(org_a)
     yesterday = timezone.now() - timedelta(days=1)
-    response = factories.response(org_a, link, score=None, status="started", submitted_at=None)
+    response = factories.response(org_a, link, score=None, status="abandoned", submitted_at=None)
     response.started_at = yesterday
     response.save()
     rollups.refresh_for_response(response.pk)

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from cxplatform.models import Role
-from metrics import definitions
+from metrics import definitions, formatting
 from metrics.services import reconcile_recent
 from surveys.services import count_open
 from tests import factories
@@ -26,7 +26,7 @@ def data(org_a):
     scores = [10, 10, 9, 8, 7, 6, 3, 0, 9, 10]
     for s in scores:
         factories.response(org_a, nps_link, score=s)
-    factories.response(org_a, nps_link, score=None, status="started")  # skipped the score
+    factories.response(org_a, nps_link, score=None, status="abandoned")  # left without the score: skipped
     for s in (5, 4, 2):
         factories.response(org_a, csat_link, score=s)
     factories.response(org_a, other_tp, score=0)
@@ -45,15 +45,14 @@ def test_summary_matches_the_formulas_on_raw_answers(org_a, make_member, client_
     body = client.get("/api/v1/metrics/summary/", {"touchpoint": link.touchpoint_id}).json()
     nps = body["metrics"]["nps"]
     expected = definitions.nps({s: data["scores"].count(s) for s in set(data["scores"])}, skipped=1)
-    assert nps["value"] == pytest.approx(expected.value, abs=0.01)  # 5 promoters, 3 detractors of 10 → 20
-    assert nps["value"] == pytest.approx(20.0)
+    assert nps["value"] == definitions.shown("nps", expected.value) == 20  # 5 promoters, 3 detractors of 10
     assert (nps["n"], nps["skipped"], nps["small_sample"]) == (10, 1, True)
     assert nps["counts"] == {"promoters": 5, "passives": 2, "detractors": 3}
-    assert nps["margin_of_error"] == pytest.approx(expected.margin_of_error, abs=0.01)
+    assert nps["margin_of_error"] == definitions.shown("nps", expected.margin_of_error)
     assert nps["previous"]["n"] == 1  # the 40-day-old answer falls in the previous 30 days
     assert body["metrics"]["response_rate"]["counts"] == {"completed": 10, "opened": 20}
     everything = client.get("/api/v1/metrics/summary/").json()["metrics"]
-    assert everything["nps"]["n"] == 11 and everything["csat"]["value"] == pytest.approx(66.67, abs=0.01)
+    assert everything["nps"]["n"] == 11 and everything["csat"]["value"] == 67  # 66.67, in whole percent
 
 
 def test_api_and_command_give_the_same_figures(org_a, make_member, client_for, data):
@@ -88,6 +87,8 @@ def test_dashboard_shows_the_same_figures_as_the_api(org_a, make_member, client_
     for name in ("nps", "csat", "responses"):
         card = page.split(f'id="kpi-{name}"')[1].split("</article>")[0]
         value = api[name]["value"]
-        shown = "—" if value is None else (str(value) if name == "responses" else f"{value:.1f}")
-        assert f'<div class="value">{shown}' in card, (name, shown)
-        assert f"n={api[name]['n']}" in card
+        if value is None:
+            assert '<div class="value none">—' in card and "No data in this period." in card, name
+        else:
+            assert f'<div class="value">{formatting.figure(name, value)}<' in card, (name, value)
+            assert f"n={api[name]['n']}" in card

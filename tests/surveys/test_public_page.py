@@ -30,7 +30,7 @@ def submit(client, link, signed="", **data):
 
 def test_anonymous_link_records_a_complete_response(nps_link):
     client = Client()
-    page = client.get(page_url(nps_link))
+    page = client.get(page_url(nps_link), follow=True)
     assert page.status_code == 200
     assert "How likely are you to recommend" in page.content.decode()
     token = str(uuid.uuid4())
@@ -147,10 +147,10 @@ def test_contact_policy_skips_a_second_ask_within_n_days(nps_link, customer, org
     assert (day.opened, day.skipped_by_policy) == (1, 1)
 
     time_machine.move_to(timezone.now() + timedelta(days=15))
-    later = Client().get(page_url(nps_link, signed))
+    later = Client().get(page_url(nps_link, signed), follow=True)
     assert 'name="score"' in later.content.decode()
     # Anonymous links are never held back: there is nobody to recognise.
-    assert 'name="score"' in Client().get(page_url(nps_link)).content.decode()
+    assert 'name="score"' in Client().get(page_url(nps_link), follow=True).content.decode()
 
 
 @pytest.mark.parametrize(
@@ -235,14 +235,16 @@ def test_malformed_token_and_unknown_link_are_clear_4xx(nps_link):
 
 
 def test_language_from_link_then_browser_then_default(nps_link):
-    assert "Насколько вероятно" in Client().get(page_url(nps_link, lang="ru")).content.decode()
-    assert "Cik ticams" in Client().get(page_url(nps_link), HTTP_ACCEPT_LANGUAGE="lv-LV,lv;q=0.9").content.decode()
+    assert "Насколько вероятно" in Client().get(page_url(nps_link, lang="ru"), follow=True).content.decode()
+    latvian = Client().get(page_url(nps_link), HTTP_ACCEPT_LANGUAGE="lv-LV,lv;q=0.9", follow=True)
+    assert "Cik ticams" in latvian.content.decode()
     Survey.objects.filter(pk=nps_link.survey_id).update(default_language="ru")
-    assert "Насколько вероятно" in Client().get(page_url(nps_link), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    german = Client().get(page_url(nps_link), HTTP_ACCEPT_LANGUAGE="de", follow=True)
+    assert "Насколько вероятно" in german.content.decode()
 
 
 def test_public_page_is_light_and_frameable(nps_link):
-    page = Client().get(page_url(nps_link))
+    page = Client().get(page_url(nps_link), follow=True)
     assert len(page.content) < 60_000
     assert "X-Frame-Options" not in page
     assert "frame-ancestors *" in page["Content-Security-Policy"]
@@ -256,10 +258,15 @@ def test_opening_counts_for_the_funnel(nps_link):
     for _ in range(3):
         Client().get(page_url(nps_link))
     assert DistributionDay.objects.get(distribution=nps_link).opened == 3
+    # The visit's own page (its token in the address), reloaded, is the same opening.
+    visit = Client().get(page_url(nps_link))
+    Client().get(visit["Location"])
+    Client().get(visit["Location"])
+    assert DistributionDay.objects.get(distribution=nps_link).opened == 4
 
 
 def test_follow_up_is_neutral_until_a_score_is_chosen(nps_link):
-    body = Client().get(page_url(nps_link)).content.decode()
+    body = Client().get(page_url(nps_link), follow=True).content.decode()
     assert "What is the main reason for your score?" in body
     assert "We are sorry to hear that" not in body.split('id="follow-ups"')[0]
 
@@ -271,7 +278,7 @@ def test_csi_survey_rates_each_attribute_with_importance(org_a):
     speed = factories.question(org_a, survey, kind="csi_attribute", ask_importance=True, required=True)
     staff = factories.question(org_a, survey, kind="csi_attribute")
     link = factories.distribution(org_a, survey)
-    page = Client().get(page_url(link)).content.decode()
+    page = Client().get(page_url(link), follow=True).content.decode()
     assert f'name="{speed.key}__importance"' in page and 'name="score"' not in page
     missing = submit(Client(), link, **{staff.key: "5"})
     assert missing.status_code == 400 and "Please answer this question." in missing.content.decode()
