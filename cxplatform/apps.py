@@ -7,4 +7,8 @@ class CxPlatformConfig(AppConfig):
     verbose_name = _("CX platform")
 
     def ready(self):
-        from . import events  # noqa: F401  registers the platform's own handlers
+        from . import events, import_jobs  # noqa: F401  events registers the platform's own handlers
+        from .customer_import import CustomerImporter
+        from .models import CustomerImportJob
+
+        import_jobs.register(CustomerImportJob, CustomerImporter)

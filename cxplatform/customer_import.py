@@ -7,20 +7,16 @@ file is the truth for every row: a blank cell empties the field (no date, revenu
 attribute); a column the file does not have leaves the field as it is. `attr_<name>` columns set
 `attributes[<name>]` (segment attributes) and keep the attributes the file does not name.
 
-The whole file is read and checked before anything is written, so a file that is too large is
-rejected as a whole; then good rows are saved and bad rows are reported with their row number
-as a spreadsheet shows it (the header is row 1) and skipped. Spreadsheet formulas are never
-evaluated: a workbook is read with `data_only`, which gives the value the spreadsheet program
-saved, and a CSV cell that looks like a formula is kept as the text it is.
+The file is read by the shared reader (`tabular`, within its limits) in an import job
+(`import_jobs`), in a worker: good rows are saved batch by batch and bad rows are reported with
+their row number as a spreadsheet shows it (the header is row 1) and skipped. Spreadsheet formulas
+are never evaluated: a workbook is read with `data_only`, which gives the value the spreadsheet
+program saved, and a CSV cell that looks like a formula is kept as the text it is.
 """
 
-import csv
-import io
-import logging
-import os
+import contextlib
 import re
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -30,16 +26,13 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from .models import Customer
-
-logger = logging.getLogger(__name__)
+from .import_jobs import RowError, RowImporter, Saved
+from .models import Customer, CustomerImportJob
+from .tabular import ImportFileError, cell_text
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 100_000
 MAX_ATTRIBUTES = 50
 MAX_ATTRIBUTE_LENGTH = 200
-BATCH_SIZE = 1000
-EXTENSIONS = {".csv": "csv", ".xlsx": "xlsx"}
 
 TEXT_COLUMNS = {"name": 200, "phone": 40}  # column -> longest value the model keeps
 COLUMNS = ("external_id", "name", "email", "phone", "language", "active_since", "cancelled_on", "revenue")
@@ -53,32 +46,6 @@ _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _NUMBER_SPACES = re.compile(r"[\s\u00a0\u202f']")
 
 
-class ImportFileError(Exception):
-    """The whole file is rejected (unreadable, not CSV/XLSX, too large, no external_id column)."""
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[dict] = field(default_factory=list)  # {"row": n, "errors": [message, …]}, by row
-    ignored_columns: list[str] = field(default_factory=list)
-
-    @property
-    def error_rows(self) -> int:
-        return len(self.errors)
-
-    def as_dict(self) -> dict:
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "errors": self.errors,
-            "ignored_columns": self.ignored_columns,
-        }
-
-
 @dataclass
 class ParsedRow:
     number: int
@@ -87,100 +54,11 @@ class ParsedRow:
     attributes: dict  # attribute name -> text, or None to remove it
 
 
-# --- Reading the file ---------------------------------------------------------------------------
-
-def file_kind(name: str) -> str:
-    kind = EXTENSIONS.get(os.path.splitext(name or "")[1].lower())
-    if kind is None:
-        raise ImportFileError(_("Only .csv and .xlsx files can be imported."))
-    return kind
-
-
-def _file_size(fileobj) -> int | None:
-    size = getattr(fileobj, "size", None)
-    if size is not None:
-        return size
-    try:
-        position = fileobj.tell()
-        fileobj.seek(0, os.SEEK_END)
-        size = fileobj.tell()
-        fileobj.seek(position)
-        return size
-    except (AttributeError, OSError):
-        return None
-
-
-def _raw(fileobj):
-    """The plain binary file under Django's File wrappers (TextIOWrapper and openpyxl need it)."""
-    while hasattr(fileobj, "file") and fileobj.file is not None and fileobj.file is not fileobj:
-        fileobj = fileobj.file
-    return fileobj
-
-
-def _csv_records(fileobj):
-    raw = _raw(fileobj)
-    raw.seek(0)
-    data = raw.read(MAX_UPLOAD_BYTES + 1)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFileError(_("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")) from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    number = 0
-    try:
-        for number, record in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):  # noqa: B007
-            yield number, record
-    except csv.Error as exc:
-        raise ImportFileError(
-            _("Row %(row)d is not valid CSV: %(error)s") % {"row": number + 1, "error": exc}
-        ) from None
-
-
-def _xlsx_records(fileobj):
-    from openpyxl import load_workbook
-
-    raw = _raw(fileobj)
-    raw.seek(0)
-    try:
-        # data_only: the values the spreadsheet program saved; a formula is never evaluated here.
-        workbook = load_workbook(raw, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, TypeError) as exc:
-        logger.info("unreadable workbook: %r", exc)
-        raise ImportFileError(_("The file could not be read as an Excel workbook (.xlsx).")) from None
-    try:
-        if not workbook.worksheets:
-            raise ImportFileError(_("The file could not be read as an Excel workbook (.xlsx)."))
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # some writers declare a wrong size; read every row
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(values)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        logger.info("unreadable workbook rows: %r", exc)
-        raise ImportFileError(_("The file could not be read as an Excel workbook (.xlsx).")) from None
-    finally:
-        workbook.close()
-
-
-def _blank(values) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
-
-
 def _text(value) -> str:
-    """A cell as text: spreadsheets give numbers and dates, CSV gives strings."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+    """A cell as text; a spreadsheet's date without a time as the date alone."""
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        return value.date().isoformat()
+    return cell_text(value)
 
 
 # --- Columns -------------------------------------------------------------------------------------
@@ -358,73 +236,46 @@ def _dates_error() -> str:
     return _("cancelled_on is before active_since: a customer cannot cancel before becoming a customer.")
 
 
-# --- The whole file ------------------------------------------------------------------------------
+# --- The rows of a job ---------------------------------------------------------------------------
 
-def read_file(fileobj, name: str) -> tuple[Columns, list[ParsedRow], list[dict]]:
-    """Every row of the file, checked; nothing is written. Raises ImportFileError for the file."""
-    kind = file_kind(name)
-    size = _file_size(fileobj)
-    if size is not None and size > MAX_UPLOAD_BYTES:
-        raise ImportFileError(
-            _("The file is larger than %(limit)d MB; split it into smaller files.")
-            % {"limit": MAX_UPLOAD_BYTES // (1024 * 1024)}
-        )
-    records = _csv_records(fileobj) if kind == "csv" else _xlsx_records(fileobj)
-    languages = {code for code, _label in settings.LANGUAGES}
-    columns, rows, errors = None, [], []
-    seen: dict[str, int] = {}
-    data_rows = 0
-    try:
-        for number, values in records:
-            if columns is None:
-                if number != 1 or _blank(values):
-                    break  # the header must be the first row: row numbers in the report count from it
-                columns = read_columns(values)
-                continue
-            if _blank(values):
-                continue
-            data_rows += 1
-            if data_rows > MAX_ROWS:
-                raise ImportFileError(
-                    _("The file has more than %(limit)d rows; split it into smaller files.") % {"limit": MAX_ROWS}
-                )
-            try:
-                row = parse_row(number, values, columns, languages)
-            except ValueError as exc:
-                errors.append({"row": number, "errors": list(exc.args[0])})
-                continue
-            if row.external_id in seen:
-                errors.append({"row": number, "errors": [
-                    _("The external id “%(value)s” is already in row %(row)d.")
-                    % {"value": row.external_id[:40], "row": seen[row.external_id]}
-                ]})
-                continue
-            seen[row.external_id] = number
-            rows.append(row)
-    finally:
-        records.close()
-    if columns is None:
-        raise ImportFileError(_("The file is empty, or its first row does not name the columns."))
-    return columns, rows, errors
+class CustomerImporter(RowImporter):
+    """The rows of one CustomerImportJob (saved or not: an unsaved one checks an upload)."""
 
+    def __init__(self, job: CustomerImportJob):
+        self.organization = job.organization
+        self.languages = {code for code, _label in settings.LANGUAGES}
+        self.columns: Columns | None = None
+        self.seen: dict[str, int] = {}  # external id -> the row it was first in
 
-def import_customers(organization, fileobj, name: str) -> ImportReport:
-    """Create or update the organization's customers from the file; see the module's docstring."""
-    columns, rows, errors = read_file(fileobj, name)
-    report = ImportReport(errors=errors, ignored_columns=columns.ignored)
-    for start in range(0, len(rows), BATCH_SIZE):
-        batch = rows[start:start + BATCH_SIZE]
+    def start(self, header: list) -> list[str]:
+        self.columns = read_columns(header)
+        return self.columns.ignored
+
+    def parse(self, number: int, values: list) -> ParsedRow:
         try:
-            _save_batch(organization, batch, report)
+            row = parse_row(number, values, self.columns, self.languages)
+        except ValueError as exc:
+            raise RowError(list(exc.args[0])) from None
+        if row.external_id in self.seen:
+            raise RowError([_("The external id “%(value)s” is already in row %(row)d.")
+                            % {"value": row.external_id[:40], "row": self.seen[row.external_id]}])
+        self.seen[row.external_id] = number
+        return row
+
+    def skip(self, number: int, values: list) -> None:
+        with contextlib.suppress(RowError):
+            self.parse(number, values)
+
+    def save(self, rows: list[ParsedRow]) -> Saved:
+        try:
+            return _save_batch(self.organization, rows)
         except IntegrityError:
             # Another import created one of these external ids meanwhile: this time they are found.
-            _save_batch(organization, batch, report)
-    report.errors.sort(key=lambda e: e["row"])
-    return report
+            return _save_batch(self.organization, rows)
 
 
-def _save_batch(organization, batch: list[ParsedRow], report: ImportReport) -> None:
-    counts = ImportReport()
+def _save_batch(organization, batch: list[ParsedRow]) -> Saved:
+    saved = Saved()
     with transaction.atomic():
         existing = {
             c.external_id: c
@@ -440,23 +291,19 @@ def _save_batch(organization, batch: list[ParsedRow], report: ImportReport) -> N
                 customer = Customer(organization=organization, external_id=row.external_id)
             fields = _apply(customer, row)
             if not _dates_in_order(customer):
-                counts.errors.append({"row": row.number, "errors": [_dates_error()]})
+                saved.errors.append({"row": row.number, "reason": _dates_error()})
             elif is_new:
                 new.append(customer)
             elif fields:
                 changed.append(customer)
                 changed_fields |= fields
             else:
-                counts.unchanged += 1
+                saved.duplicates += 1
         Customer.objects.bulk_create(new)
         if changed:
             Customer.objects.bulk_update(changed, sorted(changed_fields))
-        counts.created, counts.updated = len(new), len(changed)
-    # Counted only once the batch is saved, so a retried batch is not counted twice.
-    report.created += counts.created
-    report.updated += counts.updated
-    report.unchanged += counts.unchanged
-    report.errors += counts.errors
+        saved.imported, saved.updated = len(new), len(changed)
+    return saved
 
 
 def _apply(customer: Customer, row: ParsedRow) -> set[str]:

@@ -1,20 +1,44 @@
 from django import forms
+from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import customer_import
+from . import import_jobs, tabular
+from .tabular import ImportFileError, file_kind
 
 
-class CustomerImportForm(forms.Form):
+class ImportUploadForm(forms.Form):
+    """The upload of an import job, refused here with its reason when it cannot be imported at all:
+    not CSV or XLSX, too large, beyond the reading limits, or lacking a required column. `job` is
+    the unsaved job the upload would become (its kind and context: organization, survey…)."""
+
     file = forms.FileField(
         label=gettext_lazy("File"),
-        help_text=gettext_lazy("A .csv (UTF-8, comma or semicolon separated) or .xlsx file, at most 20 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
+
+    def __init__(self, *args, job, max_bytes: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.job, self.max_bytes = job, max_bytes
+        self.fields["file"].help_text = (
+            _("A .csv (UTF-8, comma or semicolon separated) or .xlsx file, at most %(size)s and %(rows)s rows.")
+            % {"size": filesizeformat(max_bytes), "rows": number_format(tabular.LIMITS.rows, force_grouping=True)})
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         try:
-            customer_import.file_kind(upload.name)
-        except customer_import.ImportFileError as exc:
+            file_kind(upload.name)
+        except ImportFileError as exc:
             raise forms.ValidationError(str(exc)) from None
+        if upload.size > self.max_bytes or getattr(upload, "oversized", False):
+            raise forms.ValidationError(
+                _("The file is %(size)s; at most %(limit)s can be imported at once.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(self.max_bytes)})
+        try:
+            # Refused now, on the form, rather than as a failed job later.
+            import_jobs.check_file(upload, upload.name, self.job)
+        except ImportFileError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        upload.seek(0)
         return upload

@@ -1,9 +1,10 @@
-"""Tenancy (organizations, memberships, roles), customers and the event outbox."""
+"""Tenancy (organizations, memberships, roles), customers, the event outbox, import jobs."""
 
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .tenancy import OrgScopedQuerySet
@@ -127,6 +128,87 @@ class Customer(OrgScopedModel):
 
     def __str__(self):
         return self.name or self.email or self.external_id or f"#{self.pk}"
+
+
+class ImportJobBase(OrgScopedModel):
+    """An uploaded file imported row by row in the background, with its progress and row report.
+
+    The base of every import's job (survey responses, inbox items, customers); its life — claimed
+    once, counted batch by batch, finished, its file deleted — is `cxplatform.import_jobs`.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    # (field, key in the command's JSON report, label on the page) of each count the kind reports
+    # besides the bad rows, which every kind has.
+    COUNTERS: tuple[tuple[str, str, str], ...] = ()
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    # Under a random name; emptied (and the file deleted) when the job ends, or a day after upload.
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    original_name = models.CharField(max_length=255)
+    language = models.CharField(max_length=10, blank=True)  # the uploader's: the report is written in it
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    imported_rows = models.PositiveIntegerField(default=0)
+    updated_rows = models.PositiveIntegerField(default=0)
+    duplicate_rows = models.PositiveIntegerField(default=0)  # already there: skipped, or unchanged
+    error_rows = models.PositiveIntegerField(default=0)
+    # [{"row": 12, "reason": "..."}]: the first bad rows with their number in the file and the reason.
+    errors = models.JSONField(default=list, blank=True)
+    ignored_columns = models.JSONField(default=list, blank=True)
+    failure = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)  # claims: a lost worker's job is taken over
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # the last batch counted
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def progress_percent(self) -> int:
+        return 100 if self.status == self.Status.DONE else int(100 * self.processed_rows / max(self.total_rows, 1))
+
+    @property
+    def counters(self) -> list[dict]:
+        return [{"field": name, "key": key, "label": label, "value": getattr(self, name)}
+                for name, key, label in self.COUNTERS]
+
+    def report(self) -> dict:
+        """The job as the import commands print it with --json."""
+        return {"job": self.pk, "status": self.status, "file": self.original_name, "rows": self.processed_rows,
+                **{key: getattr(self, name) for name, key, _label in self.COUNTERS},
+                "error_rows": self.error_rows, "errors": self.errors, "ignored_columns": self.ignored_columns,
+                "failure": self.failure}
+
+
+class CustomerImportJob(ImportJobBase):
+    """An upload of customers (`cxplatform.customer_import`)."""
+
+    COUNTERS = (("imported_rows", "created", _("Created")), ("updated_rows", "updated", _("Updated")),
+                ("duplicate_rows", "unchanged", _("Unchanged")))
+
+    class Meta(ImportJobBase.Meta):
+        pass
+
+    def get_absolute_url(self):
+        return reverse("customer_import_detail", kwargs={"customerimportjob_id": self.pk})
 
 
 class OutboxEvent(models.Model):

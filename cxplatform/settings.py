@@ -149,8 +149,15 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Uploads waiting for their import job; never served (see cxplatform/urls.py). Web servers and
+# workers must share it (docker-compose.yml mounts one volume on both).
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "media/"
+FILE_UPLOAD_HANDLERS = [
+    "cxplatform.upload_handlers.CappedUploadHandler",  # first: no upload fills the disk
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Celery: at-least-once work. With no REDIS_URL, tasks run in-process (embedded default).
 REDIS_URL = env("REDIS_URL", default="")

@@ -1,7 +1,8 @@
 from celery import shared_task
+from django.apps import apps
 from django.db import InterfaceError, OperationalError
 
-from . import events, ratelimit
+from . import events, import_jobs, ratelimit
 
 
 @shared_task(
@@ -20,7 +21,17 @@ def redeliver_pending_events() -> int:
     return events.redeliver_pending()
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_import_job(job_model: str, job_id: int) -> str | None:
+    """Import an uploaded file (any kind: `job_model` is the job's model label). A second delivery
+    does nothing: the job is claimed (queued → running) before a row is touched."""
+    job = import_jobs.run_job(apps.get_model(job_model), job_id)
+    return job.status if job is not None else None
+
+
 @shared_task(acks_late=True)
 def prune_housekeeping() -> dict:
-    """Old rate-limit windows and delivered outbox rows are no longer needed."""
-    return {"rate_limit_buckets": ratelimit.prune(), "delivered_events": events.prune_delivered()}
+    """Old rate-limit windows and delivered outbox rows are no longer needed; nor are uploads of
+    import jobs a day old, and a job whose worker was lost is queued again."""
+    return {"rate_limit_buckets": ratelimit.prune(), "delivered_events": events.prune_delivered(),
+            "import_jobs": import_jobs.housekeeping()}

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -31,6 +30,7 @@ urlpatterns = [
     path("organization/switch/", views.switch_organization, name="switch_organization"),
     path("customers/", views.customer_list, name="customer_list"),
     path("customers/import/", views.customer_import_view, name="customer_import"),
+    path("customers/import/<int:customerimportjob_id>/", views.customer_import_detail, name="customer_import_detail"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer_detail"),
     path("surveys/", include("surveys.urls")),
     path("s/", include("surveys.public_urls")),
@@ -43,8 +43,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("metrics.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served: it holds nothing but uploads waiting for their import job, which
+# hold customers' data (import_jobs deletes each when its job ends).

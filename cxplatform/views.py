@@ -3,17 +3,18 @@ from django.db import DatabaseError, connection
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import customer_import, selectors
+from . import customer_import, import_jobs, selectors, tabular
 from .celery import app as celery_app
-from .forms import CustomerImportForm
-from .models import Capability
+from .forms import ImportUploadForm
+from .models import Capability, CustomerImportJob
 from .permissions import capability_required, member_required
-from .tenancy import SESSION_KEY, get_for_org_or_404, memberships_of
+from .tenancy import SESSION_KEY, get_for_org_or_404, memberships_of, scoped
 
 
 @never_cache
@@ -67,32 +68,33 @@ def customer_detail(request, customer_id):
     return render(request, "cxplatform/customer_detail.html", {"customer": customer})
 
 
-# The page lists this many bad rows; the count stays exact and the command prints them all.
-SHOWN_IMPORT_ERRORS = 500
+RECENT_IMPORTS = 10
+
+
+def import_job_page(request, job, template: str, **context):
+    """An import job's page, or only its progress fragment when htmx polls it (every import's)."""
+    fragment = "includes/import_progress.htmx.html"
+    return render(request, fragment if request.htmx else template, {"job": job, **context})
 
 
 @capability_required(Capability.DESIGN)
 @require_http_methods(["GET", "POST"])
 def customer_import_view(request):
-    """Upload customers (revenue, active and cancelled dates, segment attributes) from CSV or XLSX."""
-    form = CustomerImportForm(request.POST, request.FILES) if request.method == "POST" else CustomerImportForm()
-    report = None
+    """Upload customers (revenue, active and cancelled dates, segment attributes) from CSV or XLSX:
+    checked here, imported by a worker, followed on the job's page."""
+    form = ImportUploadForm(request.POST or None, request.FILES or None, max_bytes=customer_import.MAX_UPLOAD_BYTES,
+                            job=CustomerImportJob(organization=request.organization, created_by=request.user))
     if form.is_bound and form.is_valid():
         upload = form.cleaned_data["file"]
-        try:
-            report = customer_import.import_customers(request.organization, upload, upload.name)
-        except customer_import.ImportFileError as exc:
-            form.add_error("file", str(exc))
-        else:
-            messages.success(request, _("The file %(name)s was imported.") % {"name": upload.name})
-            form = CustomerImportForm()
+        job = import_jobs.create_job(CustomerImportJob, organization=request.organization, upload=upload,
+                                     original_name=upload.name, user=request.user)
+        messages.success(request, _("The file was uploaded; its rows are being imported."))
+        return redirect(job.get_absolute_url())
     context = {
         "form": form,
-        "report": report,
-        "shown_errors": report.errors[:SHOWN_IMPORT_ERRORS] if report else [],
-        "hidden_errors": max(report.error_rows - SHOWN_IMPORT_ERRORS, 0) if report else 0,
         "columns": customer_import.COLUMNS,
-        "max_rows": customer_import.MAX_ROWS,
+        "max_rows": number_format(tabular.LIMITS.rows, force_grouping=True),
+        "jobs": list(scoped(CustomerImportJob, request.organization)[:RECENT_IMPORTS]),
     }
     return render(request, "cxplatform/customer_import.html", context, status=400 if form.errors else 200)
 
@@ -101,3 +103,10 @@ def favicon(request):
     """Browsers ask for /favicon.ico on pages that name no icon. Resolved per request: in production
     the static manifest (hashed names) exists only once `collectstatic` has run."""
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+
+
+@capability_required(Capability.DESIGN)
+@require_safe
+def customer_import_detail(request, customerimportjob_id):
+    job = get_for_org_or_404(CustomerImportJob, request.organization, pk=customerimportjob_id)
+    return import_job_page(request, job, "cxplatform/customer_import_job.html")

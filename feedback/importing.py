@@ -3,12 +3,13 @@ listening tool — as a CSV or XLSX file, one item per row.
 
 Every row goes through the same door as every other source (`services.ingest`), keyed by its
 `source_id` (or, when the file has none, a hash of the row), so importing the same file twice
-adds nothing. The file is read and checked as a whole first; then good rows are kept and bad rows
-are reported with their row number (the header is row 1) and the reasons, and skipped.
+adds nothing. An import job (`cxplatform.import_jobs`) reads the file within the shared reading
+limits, in a worker: good rows are kept, bad rows are reported with their row number (the header is
+row 1) and the reasons, and skipped.
 """
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -18,35 +19,19 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cxplatform.tabular import ImportFileError, blank_row, cell_text, header, open_table, parse_moment
+from cxplatform.import_jobs import RowError, RowImporter, Saved
+from cxplatform.tabular import ImportFileError, cell_text, parse_moment
 from journeys.models import Channel, Touchpoint
 
 from . import services
-from .models import FeedbackItem
+from .models import FeedbackImportJob, FeedbackItem
 
 COLUMNS = ("text", "source", "source_id", "received_at", "rating", "language", "channel", "touchpoint",
            "customer_external_id", "customer_email", "customer_phone", "customer_name")
 SOURCES = {code for code, _label in FeedbackItem.Source.choices if code != FeedbackItem.Source.SURVEY}
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-MAX_WEB_ROWS = 5_000  # a larger file goes through `manage.py import_feedback`, which has no limit
-MAX_REPORTED_ERRORS = 500
 RATING_RANGE = (0, 10)
-
-__all__ = ["ImportFileError", "ImportReport", "import_items"]
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    existing: int = 0  # rows whose item was already in the inbox (an earlier import of the same file)
-    error_rows: int = 0
-    errors: list[dict] = field(default_factory=list)  # {"row": n, "errors": [reason, …]}, the first few hundred
-    ignored_columns: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {"created": self.created, "existing": self.existing, "error_rows": self.error_rows,
-                "errors": self.errors, "ignored_columns": self.ignored_columns}
 
 
 @dataclass
@@ -159,36 +144,33 @@ def _row_key(source, body, received_at, ref) -> str:
     return "import:" + hashlib.sha256(content.encode()).hexdigest()[:40]
 
 
-def read_file(fileobj, name: str, organization, *, max_rows: int | None = None) -> tuple[list[_Row], list[str]]:
-    """Every row of the file, parsed and checked (nothing written yet)."""
-    lookup, now, rows = _Lookup(organization), timezone.now(), []
-    with open_table(fileobj, name) as table:
-        positions, ignored = _columns(header(table))
-        for number, cells in table.records():
-            if number == 1 or blank_row(cells):
-                continue
-            rows.append(_parse(number, cells, positions, lookup, now))
-            if max_rows is not None and len(rows) > max_rows:
-                raise ImportFileError(
-                    _("The file has more than %(n)d rows; import it with `manage.py import_feedback`, "
-                      "or split it.") % {"n": max_rows})
-    if not rows:
-        raise ImportFileError(_("The file has no rows below its header."))
-    return rows, ignored
+class InboxImporter(RowImporter):
+    """The rows of one FeedbackImportJob (saved or not: an unsaved one checks an upload). An item
+    already in the inbox — the same source id, or the same content — counts as existing."""
 
+    def __init__(self, job: FeedbackImportJob):
+        self.organization, self.actor = job.organization, job.created_by
+        self.lookup = None
+        self.positions: dict[str, int] = {}
+        self.now = timezone.now()
 
-def import_items(organization, fileobj, name: str, *, actor=None, max_rows: int | None = None) -> ImportReport:
-    rows, ignored = read_file(fileobj, name, organization, max_rows=max_rows)
-    report = ImportReport(ignored_columns=ignored)
-    for row in rows:
+    def start(self, header: list) -> list[str]:
+        self.positions, ignored = _columns(header)
+        self.lookup = _Lookup(self.organization)
+        return ignored
+
+    def parse(self, number: int, cells: list) -> services.Voice:
+        row = _parse(number, cells, self.positions, self.lookup, self.now)
         if row.errors:
-            report.error_rows += 1
-            if len(report.errors) < MAX_REPORTED_ERRORS:
-                report.errors.append({"row": row.number, "errors": row.errors})
-            continue
-        _item, created = services.ingest(organization, row.voice, actor=actor)
-        if created:
-            report.created += 1
-        else:
-            report.existing += 1
-    return report
+            raise RowError(row.errors)
+        return row.voice
+
+    def save(self, rows: list[services.Voice]) -> Saved:
+        saved = Saved()
+        for voice in rows:
+            _item, created = services.ingest(self.organization, voice, actor=self.actor)
+            if created:
+                saved.imported += 1
+            else:
+                saved.duplicates += 1
+        return saved

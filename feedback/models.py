@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from cxplatform.models import OrgScopedModel
+from cxplatform.models import ImportJobBase, OrgScopedModel
 from cxplatform.versioning import Versioned
 from journeys.models import Touchpoint
 
@@ -497,3 +498,15 @@ class PromoterThanks(OrgScopedModel):
 
     def __str__(self):
         return f"thanks for {self.response_id}"
+
+
+class FeedbackImportJob(ImportJobBase):
+    """An upload of inbox items (`feedback.importing`), imported in the background with its report."""
+
+    COUNTERS = (("imported_rows", "created", _("new items")), ("duplicate_rows", "existing", _("already in the inbox")))
+
+    class Meta(ImportJobBase.Meta):
+        pass
+
+    def get_absolute_url(self):
+        return reverse("feedback:import_detail", kwargs={"feedbackimportjob_id": self.pk})

@@ -43,4 +43,5 @@ urlpatterns = [
     path("settings/loop/<int:closelooprule_id>/apply/", configuration.loop_rule_apply, name="loop_rule_apply"),
     # Import from CSV/XLSX (views/imports.py)
     path("import/", imports.upload, name="import"),
+    path("import/<int:feedbackimportjob_id>/", imports.job_detail, name="import_detail"),
 ]

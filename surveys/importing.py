@@ -5,34 +5,27 @@ keyed by `import:<survey>:<row key>` so importing the same file twice adds nothi
 the file's `response_id` column, or a hash of the row's normalized content. Bad rows are reported
 with their number in the file (the header is row 1) and a reason; good rows are kept.
 
-Rows are read as a stream (csv module, openpyxl in read-only mode) and recorded in batches, each
-batch in one transaction together with the job's counters, so a progress bar can follow and a
-batch is either fully counted or not at all.
+The file is read as a stream within the shared reading limits (`cxplatform.tabular`) by an import
+job (`cxplatform.import_jobs`): this module says what a row means; the job reads the file, counts,
+reports and keeps the progress bar moving.
 """
 
 import hashlib
 import json
 import logging
-import os
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 from django.db.models.functions import Lower
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cxplatform.import_jobs import RowError, RowImporter, Saved
 from cxplatform.models import Customer
 from cxplatform.services import match_or_create_customer
-
-# ImportFileError and file_kind are part of this module's interface (the upload view uses them).
-from cxplatform.tabular import ImportFileError, blank_row, cell_text, file_kind, header, open_table  # noqa: F401
+from cxplatform.tabular import ImportFileError, cell_text
 from cxplatform.tabular import parse_moment as parse_submitted_at
 from journeys.models import Channel, Touchpoint
 
@@ -41,10 +34,7 @@ from .models import LANGUAGE_CODES, ImportJob, Question, Response, Survey, Surve
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-# Bad rows kept in the job's report; the count stays exact beyond it (and the command prints all).
-MAX_REPORTED_ERRORS = 1000
 
 RESPONSE_COLUMNS = ("submitted_at", "score", "comment", "customer_external_id", "email", "touchpoint", "channel",
                     "language", "response_id")
@@ -55,12 +45,6 @@ EXPORT_ONLY_COLUMNS = {"status", "band", "distribution", "source"}
 HIDDEN_PREFIX = "hidden_"
 MAX_KEY_LENGTH = 64
 
-
-
-class RowError(Exception):
-    def __init__(self, reasons: list[str]):
-        super().__init__("; ".join(reasons))
-        self.reasons = reasons
 
 
 # --- Columns ---------------------------------------------------------------------------------
@@ -118,12 +102,6 @@ def survey_columns(survey: Survey) -> list[str]:
     return columns
 
 
-def check_file(fileobj, name: str, survey: Survey) -> Columns:
-    """Raise ImportFileError when the file as a whole cannot be imported (checked before upload)."""
-    with open_table(fileobj, name) as table:
-        return read_columns(header(table), survey, list(survey.questions.all()))
-
-
 # --- One row ---------------------------------------------------------------------------------
 
 @dataclass
@@ -142,22 +120,15 @@ class Row:
     submission: services.Submission | None = None
 
 
-@dataclass
-class Outcome:
-    imported: int = 0
-    duplicates: int = 0
-    errors: list[dict] = field(default_factory=list)
+class Importer(RowImporter):
+    """The rows of one job (saved or not: an unsaved one checks an upload). Looks up touchpoints,
+    channels and customers once, not per row."""
 
-
-class Importer:
-    """Imports rows of one job. Looks up touchpoints, channels and customers once, not per row."""
-
-    def __init__(self, job: ImportJob, on_error: Callable[[int, str], None] | None = None):
+    def __init__(self, job: ImportJob):
         self.job = job
         self.organization = job.organization
         self.survey = Survey.objects.select_related("organization").prefetch_related("questions").get(pk=job.survey_id)
         self.questions = list(self.survey.questions.all())
-        self.on_error = on_error
         self.now = timezone.now()
         self.touchpoints = _by_name(Touchpoint.objects.filter(organization=self.organization).select_related("channel"))
         self.channels = _by_name(Channel.objects.filter(organization=self.organization))
@@ -167,101 +138,45 @@ class Importer:
                               if q.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE)}
         self.columns: Columns | None = None
 
-    # -- the whole file
+    def start(self, header: list) -> list[str]:
+        self.columns = read_columns(header, self.survey, self.questions)
+        return self.columns.ignored
 
-    def run(self, fileobj, name: str) -> None:
-        with open_table(fileobj, name) as table:
-            self.columns = read_columns(header(table), self.survey, self.questions)
-            estimate = table.estimate()
-            notes = [
-                {"row": 1, "reason": _("The column “%(column)s” is not a question of this survey: it was ignored.")
-                 % {"column": column}}
-                for column in self.columns.ignored
-            ]
-            ImportJob.objects.filter(pk=self.job.pk).update(total_rows=estimate, errors=notes)
-            self.job.total_rows, self.job.errors = estimate, notes
-            for note in notes:
-                self._report(note)
-            batch = []
-            for number, values in table.records():
-                if number == 1 or blank_row(values):
-                    continue
-                batch.append((number, values))
-                if len(batch) >= BATCH_SIZE:
-                    self._batch(batch)
-                    batch = []
-            if batch:
-                self._batch(batch)
-
-    def _batch(self, batch: list[tuple[int, list]]) -> None:
-        outcome = Outcome()
-        rows = []
-        for number, values in batch:
+    def save(self, rows: list[Row]) -> Saved:
+        saved = Saved()
+        keys = {row.client_key for row in rows}
+        existing = set(
+            Response.objects.filter(organization=self.organization, client_key__in=keys)
+            .values_list("client_key", flat=True)
+        )
+        self._load_customers(rows)
+        for row in rows:
+            if row.client_key in existing:
+                saved.duplicates += 1
+                continue
             try:
-                rows.append(self.parse(number, values))
-            except RowError as exc:
-                outcome.errors.append({"row": number, "reason": "; ".join(exc.reasons)})
-        with transaction.atomic():
-            keys = {row.client_key for row in rows}
-            existing = set(
-                Response.objects.filter(organization=self.organization, client_key__in=keys)
-                .values_list("client_key", flat=True)
-            )
-            self._load_customers(rows)
-            for row in rows:
-                if row.client_key in existing:
-                    outcome.duplicates += 1
-                    continue
-                try:
-                    _response, created = services.record_response(
-                        survey=self.survey,
-                        submission=row.submission,
-                        complete=True,
-                        language=row.language,
-                        source=Response.Source.IMPORT,
-                        client_key=row.client_key,
-                        customer=self._customer(row),
-                        hidden=row.hidden,
-                        touchpoint=row.touchpoint,
-                        channel=row.channel,
-                        submitted_at=row.submitted_at,
-                    )
-                except services.SubmissionError as exc:
-                    outcome.errors.append({"row": row.number, "reason": _reasons(exc.errors)})
-                    continue
-                existing.add(row.client_key)  # the same row twice in one file
-                if created:
-                    outcome.imported += 1
-                else:  # another import of the same file got there first
-                    outcome.duplicates += 1
-            self._count(len(batch), outcome)
-
-    def _count(self, processed: int, outcome: Outcome) -> None:
-        job = self.job
-        outcome.errors.sort(key=lambda e: e["row"])
-        for error in outcome.errors:
-            self._report(error)
-        job.processed_rows += processed
-        job.imported_rows += outcome.imported
-        job.duplicate_rows += outcome.duplicates
-        job.error_rows += len(outcome.errors)
-        job.total_rows = max(job.total_rows, job.processed_rows)
-        changes = {
-            "processed_rows": job.processed_rows,
-            "imported_rows": job.imported_rows,
-            "duplicate_rows": job.duplicate_rows,
-            "error_rows": job.error_rows,
-            "total_rows": job.total_rows,
-        }
-        room = MAX_REPORTED_ERRORS - len(job.errors)
-        if outcome.errors and room > 0:
-            job.errors = [*job.errors, *outcome.errors[:room]]
-            changes["errors"] = job.errors
-        ImportJob.objects.filter(pk=job.pk).update(**changes)
-
-    def _report(self, error: dict) -> None:
-        if self.on_error is not None:
-            self.on_error(error["row"], error["reason"])
+                _response, created = services.record_response(
+                    survey=self.survey,
+                    submission=row.submission,
+                    complete=True,
+                    language=row.language,
+                    source=Response.Source.IMPORT,
+                    client_key=row.client_key,
+                    customer=self._customer(row),
+                    hidden=row.hidden,
+                    touchpoint=row.touchpoint,
+                    channel=row.channel,
+                    submitted_at=row.submitted_at,
+                )
+            except services.SubmissionError as exc:
+                saved.errors.append({"row": row.number, "reason": _reasons(exc.errors)})
+                continue
+            existing.add(row.client_key)  # the same row twice in one file
+            if created:
+                saved.imported += 1
+            else:  # another import of the same file got there first
+                saved.duplicates += 1
+        return saved
 
     # -- one row
 
@@ -447,68 +362,3 @@ def _choice_lookup(question: Question) -> dict[str, str]:
 
 def _reasons(errors: dict[str, str]) -> str:
     return "; ".join(f"{name}: {message}" for name, message in errors.items())
-
-
-# --- Jobs ------------------------------------------------------------------------------------
-
-def create_job(survey: Survey, upload, *, user=None, original_name: str = "", language: str | None = None,
-               enqueue: bool = True) -> ImportJob:
-    """Store the upload and queue its import (after commit, so the worker finds the job)."""
-    original_name = os.path.basename(original_name or upload.name or "")[:255]
-    job = ImportJob(organization=survey.organization, survey=survey, created_by=user, original_name=original_name)
-    # A random name: the stored file holds customers' answers and must not be guessable.
-    extension = os.path.splitext(original_name)[1].lower()
-    job.file.save(f"{uuid.uuid4().hex}{extension}", upload, save=False)
-    job.save()
-    if enqueue:
-        transaction.on_commit(partial(enqueue_job, job.pk, language or translation.get_language()))
-    return job
-
-
-def enqueue_job(job_id: int, language: str | None = None) -> bool:
-    from .tasks import run_import as run_import_task
-
-    try:
-        run_import_task.delay(job_id, language)
-    except Exception:  # broker outage: the job stays queued
-        logger.warning("could not enqueue import job %s", job_id, exc_info=True)
-        return False
-    return True
-
-
-def run_import(job_id: int, *, language: str | None = None,
-               on_error: Callable[[int, str], None] | None = None) -> ImportJob | None:
-    """Import the job's file once. Returns the finished job, or None when the job was not ours to
-    run (already claimed by another delivery of the same task, finished, or gone)."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING
-    )
-    if not claimed:
-        return None
-    job = ImportJob.objects.select_related("organization", "survey").get(pk=job_id)
-    with translation.override(language or settings.LANGUAGE_CODE):
-        try:
-            importer = Importer(job, on_error=on_error)
-            with job.file.open("rb") as fileobj:
-                importer.run(fileobj, job.original_name or job.file.name)
-        except ImportFileError as exc:
-            return _finish(job, ImportJob.Status.FAILED, failure=str(exc))
-        except FileNotFoundError:
-            return _finish(job, ImportJob.Status.FAILED, failure=_("The uploaded file is no longer there."))
-        except Exception:
-            logger.exception("import job %s stopped", job_id)
-            return _finish(job, ImportJob.Status.FAILED, failure=_(
-                "The import stopped unexpectedly. Upload the file again: rows already imported are skipped."
-            ))
-    return _finish(job, ImportJob.Status.DONE)
-
-
-def _finish(job: ImportJob, status: str, failure: str = "") -> ImportJob:
-    job.refresh_from_db()
-    job.status = status
-    job.failure = failure
-    job.finished_at = timezone.now()
-    if status == ImportJob.Status.DONE:
-        job.total_rows = job.processed_rows  # the estimate (an XLSX's declared size) made exact
-    job.save(update_fields=["status", "failure", "finished_at", "total_rows"])
-    return job

@@ -4,9 +4,10 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from cxplatform.models import Customer, OrgScopedModel
+from cxplatform.models import Customer, ImportJobBase, OrgScopedModel
 from cxplatform.versioning import Versioned
 from journeys.models import Channel, Touchpoint
 
@@ -273,40 +274,22 @@ class ContactPolicy(Versioned, models.Model):
         return f"{self.organization}: {self.min_days_between_surveys} days"
 
 
-class ImportJob(OrgScopedModel):
-    """An upload of past responses, imported row by row in the background with its report."""
+class ImportJob(ImportJobBase):
+    """An upload of past responses (`surveys.importing`), imported in the background with its report."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+    COUNTERS = (("imported_rows", "imported", _("imported")),
+                ("duplicate_rows", "duplicates", _("duplicates (already imported)")))
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="import_jobs")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    file = models.FileField(upload_to="imports/%Y/%m/")
-    original_name = models.CharField(max_length=255)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
-    imported_rows = models.PositiveIntegerField(default=0)
-    duplicate_rows = models.PositiveIntegerField(default=0)
-    error_rows = models.PositiveIntegerField(default=0)
-    # [{"row": 12, "reason": "..."}]: every bad row with its number in the file and the reason.
-    errors = models.JSONField(default=list, blank=True)
-    failure = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(ImportJobBase.Meta):
+        pass
 
     def __str__(self):
         return f"{self.original_name} → {self.survey}"
 
-    @property
-    def progress_percent(self) -> int:
-        return 100 if self.status == self.Status.DONE else int(100 * self.processed_rows / max(self.total_rows, 1))
+    def get_absolute_url(self):
+        return reverse("surveys:import_detail", kwargs={"survey_id": self.survey_id, "importjob_id": self.pk})
 
 
 class RetentionOffer(OrgScopedModel):

@@ -1,13 +1,16 @@
 from celery import shared_task
 
-from . import importing, services
+from cxplatform import import_jobs
+
+from . import services
+from .models import ImportJob
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def run_import(job_id: int, language: str | None = None) -> str | None:
-    """Import an uploaded file of past responses. A second delivery of the same job does nothing:
-    the service claims the job (queued → running) before touching a row."""
-    job = importing.run_import(job_id, language=language)
+    """Messages queued before every import ran through `cxplatform.tasks.run_import_job`: the
+    same job, claimed the same way (the job now carries its language)."""
+    job = import_jobs.run_job(ImportJob, job_id)
     return job.status if job is not None else None
 
 

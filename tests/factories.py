@@ -11,10 +11,11 @@ from datetime import timedelta
 from django.utils import timezone
 
 from actions.models import ActionItem, Goal
-from cxplatform.models import Customer, Membership, Role
+from cxplatform.models import Customer, CustomerImportJob, Membership, Role
 from feedback.models import (
     CannedReply,
     CloseLoopRule,
+    FeedbackImportJob,
     FeedbackItem,
     PainPointEvidence,
     RootCause,
@@ -85,6 +86,11 @@ def import_job(org, survey_obj=None, **fields):
     return ImportJob.objects.create(organization=org, survey=survey_obj or survey(org), **fields)
 
 
+def customer_import_job(org, **fields):
+    fields.setdefault("original_name", "customers.csv")
+    return CustomerImportJob.objects.create(organization=org, **fields)
+
+
 def retention_offer(org):
     q = question(org, kind="single_choice", choices=[{"value": "price", "label": {"en": "Price"}}])
     return RetentionOffer.objects.create(organization=org, question=q, reason="price", text={"en": "20% off"})
@@ -137,6 +143,7 @@ FACTORIES = {
     Distribution: distribution,
     Response: response,
     ImportJob: import_job,
+    CustomerImportJob: customer_import_job,
     RetentionOffer: retention_offer,
     Persona: persona,
     JourneyMap: journey_map,
@@ -198,6 +205,11 @@ def root_cause(org):
     return RootCause.objects.create(organization=org, name=f"Cause {next(_seq)}")
 
 
+def feedback_import_job(org, **fields):
+    fields.setdefault("original_name", "reviews.csv")
+    return FeedbackImportJob.objects.create(organization=org, **fields)
+
+
 def close_loop_rule(org):
     return CloseLoopRule.objects.create(organization=org, name=f"Loop {next(_seq)}", band="unhappy")
 
@@ -206,6 +218,7 @@ FACTORIES.update({
     Tag: tag, FeedbackItem: feedback_item, Team: team, RoutingRule: routing_rule, SlaPolicy: sla_policy,
     CannedReply: canned_reply, WebhookEndpoint: webhook_endpoint, SavedView: saved_view,
     PainPointEvidence: pain_point_evidence, RootCause: root_cause, CloseLoopRule: close_loop_rule,
+    FeedbackImportJob: feedback_import_job,
 })
 
 

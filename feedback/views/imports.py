@@ -1,46 +1,43 @@
-"""Import of feedback items from a CSV or XLSX file, with a row-by-row report."""
+"""Import of inbox items from a CSV or XLSX file: upload, then a job page with its progress and report."""
 
-from django import forms
-from django.shortcuts import render
-from django.template.defaultfilters import filesizeformat
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
+from cxplatform import import_jobs
+from cxplatform.forms import ImportUploadForm
 from cxplatform.models import Capability
 from cxplatform.permissions import capability_required
+from cxplatform.tenancy import get_for_org_or_404, scoped
+from cxplatform.views import import_job_page
 
 from .. import importing
+from ..models import FeedbackImportJob
 
-
-class ImportForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("File"),
-        help_text=gettext_lazy("A .csv (UTF-8, comma or semicolon separated) or .xlsx file, at most 20 MB "
-                               "and 5,000 rows."),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > importing.MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(
-                _("The file is %(size)s; at most %(limit)s can be imported at once.")
-                % {"size": filesizeformat(upload.size), "limit": filesizeformat(importing.MAX_UPLOAD_BYTES)})
-        return upload
+RECENT_JOBS = 10
 
 
 @capability_required(Capability.WORK_INBOX)
 @require_http_methods(["GET", "POST"])
 def upload(request):
-    form = ImportForm(request.POST or None, request.FILES or None)
-    report = None
+    form = ImportUploadForm(request.POST or None, request.FILES or None, max_bytes=importing.MAX_UPLOAD_BYTES,
+                            job=FeedbackImportJob(organization=request.organization, created_by=request.user))
     if form.is_bound and form.is_valid():
         upload = form.cleaned_data["file"]
-        try:
-            report = importing.import_items(request.organization, upload, upload.name, actor=request.user,
-                                            max_rows=importing.MAX_WEB_ROWS)
-        except importing.ImportFileError as exc:
-            form.add_error("file", str(exc))
-    return render(request, "feedback/import.html", {"form": form, "report": report, "columns": importing.COLUMNS},
-                  status=400 if form.errors else 200)
+        job = import_jobs.create_job(FeedbackImportJob, organization=request.organization, upload=upload,
+                                     original_name=upload.name, user=request.user)
+        messages.success(request, _("The file was uploaded; its rows are being imported."))
+        return redirect(job.get_absolute_url())
+    return render(request, "feedback/import.html", {
+        "form": form,
+        "columns": importing.COLUMNS,
+        "jobs": list(scoped(FeedbackImportJob, request.organization)[:RECENT_JOBS]),
+    }, status=400 if form.errors else 200)
+
+
+@capability_required(Capability.WORK_INBOX)
+@require_safe
+def job_detail(request, feedbackimportjob_id):
+    job = get_for_org_or_404(FeedbackImportJob, request.organization, pk=feedbackimportjob_id)
+    return import_job_page(request, job, "feedback/import_job.html")

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook
 
+from cxplatform import import_jobs
 from cxplatform.models import Customer, Role
 from journeys.models import Channel, Touchpoint
 from surveys import importing, tasks
@@ -54,11 +55,15 @@ def survey(org_a):
     return survey
 
 
+def create_job(survey, data, name="responses.csv"):
+    return import_jobs.create_job(ImportJob, organization=survey.organization, survey=survey,
+                                  upload=ContentFile(data, name=name), original_name=name, enqueue=False)
+
+
 def run(survey, content, name="responses.csv", **options):
     """Store `content` as an import job of `survey` and import it synchronously."""
     data = content.encode() if isinstance(content, str) else content
-    job = importing.create_job(survey, ContentFile(data, name=name), original_name=name, enqueue=False)
-    return importing.run_import(job.pk, **options)
+    return import_jobs.run_job(ImportJob, create_job(survey, data, name).pk, **options)
 
 
 def test_good_rows_are_kept_and_each_bad_row_is_reported_with_its_number_and_reason(survey, org_a):
@@ -177,7 +182,8 @@ def test_xlsx_file(survey, org_a):
 
 
 def test_the_task_claims_its_job_so_a_second_delivery_does_nothing(survey, org_a):
-    job = importing.create_job(survey, ContentFile(GOOD_AND_BAD.encode(), name="r.csv"), enqueue=False)
+    job = create_job(survey, GOOD_AND_BAD.encode(), "r.csv")
+    assert job.file.name.endswith(".csv") and "r.csv" not in job.file.name  # stored under a random name
     assert tasks.run_import(job.pk) == ImportJob.Status.DONE
     assert tasks.run_import(job.pk) is None
     job.refresh_from_db()
@@ -248,7 +254,7 @@ def test_upload_through_the_browser_then_progress_and_report(survey, org_a, make
     job = ImportJob.objects.get(survey=survey)
     assert answer.url == reverse("surveys:import_detail", kwargs={"survey_id": survey.pk, "importjob_id": job.pk})
     assert (job.status, job.original_name, job.imported_rows, job.error_rows) == ("done", "history.csv", 3, 7)
-    assert job.file.name.endswith(".csv") and "history" not in job.file.name  # stored under a random name
+    assert not job.file  # the upload is deleted once its job is done; the report stays
     assert Response.objects.filter(organization=org_a).count() == 3
 
     detail = client.get(answer.url).content.decode()
@@ -330,16 +336,16 @@ def test_five_thousand_rows_import_in_batches(org_a, monkeypatch):
     Touchpoint.objects.create(organization=org_a, name="Store")
     lines = ["response_id,submitted_at,score,touchpoint,customer_external_id"]
     lines += [f"R{n},2024-{n % 12 + 1:02d}-{n % 28 + 1:02d},{n % 11},Store,C{n % 500}" for n in range(5_000)]
-    job = importing.create_job(survey, ContentFile("\n".join(lines).encode(), name="big.csv"), enqueue=False)
+    job = create_job(survey, "\n".join(lines).encode(), "big.csv")
     progress = []
-    count = importing.Importer._count
+    count = import_jobs._count
 
-    def count_and_watch(self, processed, outcome):
-        count(self, processed, outcome)
+    def count_and_watch(job_, processed, saved):
+        count(job_, processed, saved)
         progress.append(ImportJob.objects.values_list("processed_rows", flat=True).get(pk=job.pk))
 
-    monkeypatch.setattr(importing.Importer, "_count", count_and_watch)
-    job = importing.run_import(job.pk)
+    monkeypatch.setattr(import_jobs, "_count", count_and_watch)
+    job = import_jobs.run_job(ImportJob, job.pk)
 
     assert (job.status, job.total_rows, job.processed_rows, job.imported_rows, job.error_rows) == (
         "done", 5_000, 5_000, 5_000, 0)

@@ -1,5 +1,5 @@
-from cxplatform import customer_import
 from cxplatform.management.import_command import ImportCommand
+from cxplatform.models import CustomerImportJob
 
 
 class Command(ImportCommand):
@@ -8,11 +8,8 @@ class Command(ImportCommand):
         "Customers are matched by external_id and updated; bad rows are listed with their row number and "
         "skipped; importing the same file again changes nothing."
     )
-    file_error = customer_import.ImportFileError
+    job_model = CustomerImportJob
 
-    def run(self, organization, fileobj, name):
-        return customer_import.import_customers(organization, fileobj, name)
-
-    def summary(self, report) -> str:
-        return (f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
-                f"{report.error_rows} rows with errors.")
+    def summary(self, job) -> str:
+        return (f"{job.imported_rows} created, {job.updated_rows} updated, {job.duplicate_rows} unchanged, "
+                f"{job.error_rows} rows with errors.")

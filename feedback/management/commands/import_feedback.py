@@ -1,5 +1,5 @@
 from cxplatform.management.import_command import ImportCommand
-from feedback import importing
+from feedback.models import FeedbackImportJob
 
 
 class Command(ImportCommand):
@@ -8,10 +8,7 @@ class Command(ImportCommand):
         "'text' column. Bad rows are listed with their row number and skipped; importing the same file again "
         "adds nothing (rows are keyed by source_id, or by their content)."
     )
-    file_error = importing.ImportFileError
+    job_model = FeedbackImportJob
 
-    def run(self, organization, fileobj, name):
-        return importing.import_items(organization, fileobj, name)
-
-    def summary(self, report) -> str:
-        return f"{report.created} created, {report.existing} already there, {report.error_rows} rows with errors."
+    def summary(self, job) -> str:
+        return f"{job.imported_rows} created, {job.duplicate_rows} already there, {job.error_rows} rows with errors."
