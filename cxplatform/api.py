@@ -1,8 +1,10 @@
 """REST API of the platform core: customers and the caller's memberships."""
 
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from rest_framework import mixins, serializers, viewsets
 
+from . import services
 from .api_access import OrgScopedViewSetMixin
 from .models import Capability, Customer, Membership
 
@@ -13,14 +15,20 @@ class CustomerSerializer(serializers.ModelSerializer):
         fields = ["id", "external_id", "name", "email", "phone", "language", "attributes", "created_at"]
         read_only_fields = ["id", "created_at"]
 
-    def validate_external_id(self, value):
-        org = self.context["organization"]
-        clash = Customer.objects.for_org(org).filter(external_id=value).exclude(
-            pk=getattr(self.instance, "pk", None)
-        )
-        if value and clash.exists():
-            raise serializers.ValidationError(_("A customer with this external id already exists."))
+    def _unique(self, field: str, value: str, message: str) -> str:
+        if services.identity_taken(self.context["organization"], field=field, value=value,
+                                   exclude_pk=getattr(self.instance, "pk", None)):
+            raise serializers.ValidationError(message)
         return value
+
+    def validate_external_id(self, value):
+        return self._unique("external_id", value, _("A customer with this external id already exists."))
+
+    def validate_email(self, value):
+        return self._unique("email", value, _("A customer with this e-mail already exists."))
+
+    def validate_phone(self, value):
+        return self._unique("phone", services.normalise_phone(value), _("A customer with this phone already exists."))
 
 
 class CustomerViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
@@ -29,6 +37,22 @@ class CustomerViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     read_capability = Capability.PERSONAL_DATA  # names, e-mails and phones: not for read-only viewers
     write_capability = Capability.WORK_INBOX
     filterset_fields = ["external_id", "email", "language"]
+
+    def perform_create(self, serializer):
+        try:
+            with transaction.atomic():
+                super().perform_create(serializer)
+        except IntegrityError:  # a concurrent request created the same customer between check and insert
+            raise serializers.ValidationError(
+                {"detail": [_("A customer with this external id, e-mail or phone already exists.")]}) from None
+
+    def perform_update(self, serializer):
+        try:
+            with transaction.atomic():
+                super().perform_update(serializer)
+        except IntegrityError:
+            raise serializers.ValidationError(
+                {"detail": [_("A customer with this external id, e-mail or phone already exists.")]}) from None
 
 
 class MembershipSerializer(serializers.ModelSerializer):

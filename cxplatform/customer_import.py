@@ -24,10 +24,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from .import_jobs import RowError, RowImporter, Saved
 from .models import Customer, CustomerImportJob
+from .services import normalise_phone
 from .tabular import ImportFileError, cell_text
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -184,7 +187,7 @@ def parse_row(number: int, values: list, columns: Columns, languages: set[str]) 
                     _("The value in the column %(column)s is longer than %(limit)d characters.")
                     % {"column": column, "limit": limit}
                 )
-            parsed[column] = text
+            parsed[column] = normalise_phone(text) if column == "phone" else text
     if "email" in columns.positions:
         email = _text(cell("email"))
         if email:
@@ -284,13 +287,17 @@ def _save_batch(organization, batch: list[ParsedRow]) -> Saved:
             .select_for_update()
         }
         new, changed, changed_fields = [], [], set()
+        taken = _identities_taken(organization, batch, existing)
         for row in batch:
             customer = existing.get(row.external_id)
             is_new = customer is None
             if is_new:
                 customer = Customer(organization=organization, external_id=row.external_id)
             fields = _apply(customer, row)
-            if not _dates_in_order(customer):
+            clash = _clash(customer, taken)
+            if clash:
+                saved.errors.append({"row": row.number, "reason": clash})
+            elif not _dates_in_order(customer):
                 saved.errors.append({"row": row.number, "reason": _dates_error()})
             elif is_new:
                 new.append(customer)
@@ -304,6 +311,39 @@ def _save_batch(organization, batch: list[ParsedRow]) -> Saved:
             Customer.objects.bulk_update(changed, sorted(changed_fields))
         saved.imported, saved.updated = len(new), len(changed)
     return saved
+
+
+def _identities_taken(organization, batch: list[ParsedRow], existing: dict) -> dict:
+    """{("email", lowered) or ("phone", number): external id of the customer that has it}: the
+    e-mails and phones of the batch already used by the organization's customers. A customer is
+    one per e-mail and per phone, so a row giving another customer's is refused, not merged."""
+    emails = {str(r.values.get("email", "")).lower() for r in batch} - {""}
+    phones = {r.values.get("phone", "") for r in batch} - {""}
+    taken = {}
+    if emails or phones:
+        found = (Customer.objects.for_org(organization).annotate(email_key=Lower("email"))
+                 .filter(Q(email_key__in=emails) | Q(phone__in=phones))
+                 .values_list("email_key", "phone", "external_id"))
+        for email_key, phone, external_id in found:
+            taken[("email", email_key)] = external_id
+            taken[("phone", phone)] = external_id
+    return taken
+
+
+def _clash(customer: Customer, taken: dict) -> str:
+    """Why `customer` cannot have its e-mail or phone, if another customer has it; claims them
+    for it otherwise (so a later row of the same file cannot take them too)."""
+    keys = [("email", customer.email.lower()), ("phone", customer.phone)]
+    for kind, value in keys:
+        owner = taken.get((kind, value))
+        if value and owner is not None and owner != customer.external_id:
+            message = (_("The e-mail %(value)s belongs to another customer (external id %(other)s).") if kind == "email"
+                       else _("The phone %(value)s belongs to another customer (external id %(other)s)."))
+            return message % {"value": value[:60], "other": owner or "—"}
+    for kind, value in keys:
+        if value:
+            taken[(kind, value)] = customer.external_id
+    return ""
 
 
 def _apply(customer: Customer, row: ParsedRow) -> set[str]:

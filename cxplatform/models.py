@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -110,6 +111,18 @@ class Customer(OrgScopedModel):
                 condition=~models.Q(external_id=""),
                 name="customer_external_id_unique_per_org",
             ),
+            # One customer per e-mail (in any case) and per phone (services.normalise_phone's
+            # spelling): concurrent first contacts cannot make two.
+            models.UniqueConstraint(
+                models.F("organization"), Lower("email"),
+                condition=~models.Q(email=""),
+                name="customer_email_unique_per_org",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "phone"],
+                condition=~models.Q(phone=""),
+                name="customer_phone_unique_per_org",
+            ),
             models.CheckConstraint(
                 condition=models.Q(revenue__gte=0), name="customer_revenue_not_negative"
             ),
@@ -121,7 +134,6 @@ class Customer(OrgScopedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["organization", "email"]),
             # Churn counts customers lost in a period: cancelled_on within [start, end) per organization.
             models.Index(fields=["organization", "cancelled_on"], name="customer_org_cancelled_idx"),
         ]
