@@ -28,12 +28,14 @@ run: install
 test: install
 	@DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m cxplatform.checks.postgres_reachable
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/bandit --quiet --recursive --exclude '*/migrations/*' $(BANDIT_PATHS)
+	@# Bandit warns on every node of a line that carries a "nosec": its log is shown only when it fails.
+	$(VENV)/bin/bandit --quiet --recursive --exclude '*/migrations/*' $(BANDIT_PATHS) 2>$(VENV)/bandit.log || { cat $(VENV)/bandit.log; exit 1; }
 	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/bandit --quiet --recursive --exclude '*/migrations/*' $(BANDIT_PATHS)
+	@# Bandit warns on every node of a line that carries a "nosec": its log is shown only when it fails.
+	$(VENV)/bin/bandit --quiet --recursive --exclude '*/migrations/*' $(BANDIT_PATHS) 2>$(VENV)/bandit.log || { cat $(VENV)/bandit.log; exit 1; }
 
 # Known vulnerabilities of the installed dependencies: says plainly what could not be audited.
 audit: install
