@@ -142,4 +142,41 @@ def test_summary_api_and_dashboard_carry_churn_and_clv(worked_example, org_a, ma
     assert api["churn_rate"]["counts"] == {"hits": 2, "total": 5}
     assert "clv" in api and "previous" in api["churn_rate"]
     card = client.get("/", params).content.decode().split('id="kpi-churn_rate"')[1].split("</article>")[0]
-    assert "40.0%" in card and "cancelled during it" in card
+    assert "40.0%" in card and "cancelled during it" in card  # churn keeps a decimal: small shares
+
+
+def test_clv_is_money_in_the_organizations_currency_and_no_data_is_no_number(worked_example, org_a, make_member,
+                                                                            client_for):
+    """The card read "5068 · n=0 · small sample · ▼ −13252.3", with no currency."""
+    from cxplatform.models import Organization, Role
+    from metrics import formatting
+
+    client = client_for(make_member(org_a, Role.VIEWER))
+    params = {"from": START.isoformat(), "to": (END - timedelta(days=1)).isoformat()}
+    expected = customer_value(org_a, START, END)["clv"]
+    assert expected.value is not None and expected.n > 0  # the paying customers behind the average
+    card = client.get("/", params).content.decode().split('id="kpi-clv"')[1].split("</article>")[0]
+    assert formatting.figure("clv", expected.value, currency="EUR") in card and "€" in card
+    assert f"n={expected.n}" in card
+    Organization.objects.filter(pk=org_a.pk).update(currency="USD")
+    card = client.get("/", params, HTTP_ACCEPT_LANGUAGE="lv").content.decode().split('id="kpi-clv"')[1]
+    assert "$" in card.split("</article>")[0]
+    # A period with no paying customer has no CLV: "no data", never a number.
+    empty = client.get("/", {"from": "2020-01-01", "to": "2020-01-31"}).content.decode()
+    card = empty.split('id="kpi-clv"')[1].split("</article>")[0]
+    assert '<div class="value none">—</div>' in card and "No data in this period." in card
+
+
+def test_a_rising_churn_rate_is_worse_in_red_not_green(org_a):
+    """A rising churn rate was drawn green ("▲ significant change")."""
+    from django.template.loader import render_to_string
+
+    from metrics import definitions
+
+    for change, verdict, words in ((4.0, "worse", "significantly worse"), (-4.0, "better", "significantly better")):
+        state = {"change": change, "margin_of_error": 1.0, "significant": True}
+        card = {"name": "churn_rate", "label": "Churn rate", "title": "Churn rate", "help": "", "value": 10.0, "n": 500,
+                "unit": "%", "small_sample": False, "skipped": 0, "margin_of_error": 1.0,
+                "change": {**state, "verdict": definitions.judged("churn_rate", state)}}
+        html = render_to_string("metrics/includes/kpi_card.html", {"k": card})
+        assert f'class="change {verdict}"' in html and words in html
