@@ -37,8 +37,6 @@ def test_every_chart_builder_escapes_the_labels_it_is_given():
     shows_no_markup(charts.drivers_chart([{"name": HOSTILE, "correlation": 0.4, "n": 40, "ci_low": 0.1,
                                                  "ci_high": 0.6, "significant": True}]))
     shows_no_markup(charts.emotion_chart([{"touchpoint": Touchpoint, "designed": 1, "measured": -1}]))
-    shows_no_markup(charts.trend_chart([{"period": date(2026, 1, 5), "value": 1, "ci_low": 0, "ci_high": 2,
-                                         "n": 3}], HOSTILE, ["/x"]))
     shows_no_markup(action_charts.root_cause_chart([date(2026, 1, 1), date(2026, 2, 1)], [Row]))
 
 
