@@ -34,5 +34,6 @@ def test_wrong_password_shows_a_clear_error(live_server, page):
     page.fill("#id_username", "manager")
     page.fill("#id_password", "wrong")
     page.click("button[type=submit]")
-    assert page.locator("[role=alert]").is_visible()
+    # Waits for the answer to the post (is_visible() would read the page as it was, under load).
+    page.wait_for_selector("[role=alert]", state="visible")
     assert "/login/" in page.url
