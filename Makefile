@@ -30,10 +30,12 @@ test: install
 	$(VENV)/bin/ruff check .
 	@# Bandit warns on every node of a line that carries a "nosec": its log is shown only when it fails.
 	$(VENV)/bin/bandit --quiet --recursive --exclude '*/migrations/*' $(BANDIT_PATHS) 2>$(VENV)/bandit.log || { cat $(VENV)/bandit.log; exit 1; }
+	$(VENV)/bin/lint-imports --no-cache  # the app arrows of DESIGN.md
 	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	@# Bandit warns on every node of a line that carries a "nosec": its log is shown only when it fails.
 	$(VENV)/bin/bandit --quiet --recursive --exclude '*/migrations/*' $(BANDIT_PATHS) 2>$(VENV)/bandit.log || { cat $(VENV)/bandit.log; exit 1; }
 
