@@ -1,135 +1,294 @@
-"""One small event dispatch between apps, through a transactional outbox.
+"""One small event dispatch between apps, through a transactional outbox (docs/adr/0001, 0018).
 
-A lower app tells higher ones that something happened without importing them:
+The app that emits an event declares it — name, payload fields, version — where it emits it:
 
-    emit("response.recorded", organization=org, response_id=response.pk)
+    RESPONSE_RECORDED = events.declare("response.recorded", fields={"response_id"})
+    events.emit(RESPONSE_RECORDED, organization=org, response_id=response.pk)
 
-writes an outbox row in the caller's transaction and, on commit, enqueues its delivery. A
-rollback therefore sends nothing; a failed enqueue (broker down) leaves the row pending, and the
-beat task `redeliver_pending_events` hands it to the workers again. Handlers receive ids, never
-objects, and must be idempotent: delivery is at least once.
+and each subscriber registers against the declaration in `AppConfig.ready`, under a stable key
+that names it in the outbox whatever its function is called:
 
-Apps register handlers in `AppConfig.ready()`:
+    events.subscribe(RESPONSE_RECORDED, "metrics.rollup", handlers.response_recorded)
 
-    events.register("response.recorded", handle_response_recorded)
+Emitting or subscribing to an undeclared event, or emitting the wrong fields, raises at once.
+`emit` writes the event and one delivery row per subscriber in the caller's transaction; on
+commit the event is handed to the workers. Each delivery is claimed, run and settled on its own,
+so one failing subscriber never re-runs the others; a failure waits with exponential back-off
+and a delivery that fails `OUTBOX_MAX_ATTEMPTS` times is dead (shown on /healthz and in the
+admin, which can retry it). Handlers receive ids, never objects, and must be idempotent:
+delivery is at least once.
 """
 
 import logging
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
-_handlers: dict[str, list[Callable[..., None]]] = defaultdict(list)
+
+class UndeclaredEvent(LookupError):
+    """An event nobody declared: a typo or a rename, caught where it is written."""
 
 
-def register(event_name: str, handler: Callable[..., None]) -> None:
-    if handler not in _handlers[event_name]:
-        _handlers[event_name].append(handler)
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    fields: frozenset[str]
+    version: int = 1
+    # upgrades[v] turns a payload of version v into one of version v + 1, so a worker of a newer
+    # release still reads what the previous release wrote during a rolling deploy.
+    upgrades: dict[int, Callable[[dict], dict]] = field(default_factory=dict, compare=False, hash=False)
+
+    def current(self, payload: dict, version: int) -> dict:
+        if version > self.version:
+            raise ValueError(f"{self.name} v{version} is newer than this release knows (v{self.version})")
+        for step in range(version, self.version):
+            payload = self.upgrades[step](dict(payload))
+        return payload
 
 
-def handlers_for(event_name: str) -> list[Callable[..., None]]:
-    return list(_handlers.get(event_name, ()))
+_types: dict[str, EventType] = {}
+_subscribers: dict[str, dict[str, Callable[..., None]]] = {}
+
+
+def declare(name: str, *, fields: Iterable[str], version: int = 1,
+            upgrades: dict[int, Callable[[dict], dict]] | None = None) -> str:
+    """Declare an event; returns its name, the constant emitters and subscribers use."""
+    declared = EventType(name, frozenset(fields), version, dict(upgrades or {}))
+    missing = [step for step in range(1, version) if step not in declared.upgrades]
+    if missing:
+        raise ValueError(f"{name} v{version} needs an upgrade from each earlier version: {missing}")
+    known = _types.get(name)
+    if known is not None and (known.fields, known.version) != (declared.fields, declared.version):
+        raise ValueError(f"{name} is declared twice, differently")
+    _types[name] = declared
+    _subscribers.setdefault(name, {})
+    return name
+
+
+def event_type(name: str) -> EventType:
+    try:
+        return _types[name]
+    except KeyError:
+        raise UndeclaredEvent(f"no event {name!r} is declared") from None
+
+
+def subscribe(event_name: str, key: str, handler: Callable[..., None]) -> None:
+    """Register `handler` for a declared event under `key`, its stable name in the outbox."""
+    event_type(event_name)
+    for name, subscribers in _subscribers.items():
+        if key in subscribers and (name != event_name or subscribers[key] is not handler):
+            raise ValueError(f"subscriber key {key!r} is already taken")
+    _subscribers[event_name][key] = handler
+
+
+def unsubscribe(event_name: str, key: str) -> None:
+    _subscribers.get(event_name, {}).pop(key, None)
+
+
+def subscribers_of(event_name: str) -> dict[str, Callable[..., None]]:
+    return dict(_subscribers.get(event_name, {}))
 
 
 def emit(event_name: str, *, organization=None, **ids):
-    """Record `event_name` with its ids in the current transaction; deliver after commit."""
-    from .models import OutboxEvent
+    """Record `event_name` with its ids and one delivery per subscriber in the current
+    transaction; hand it to the workers after commit."""
+    from .models import EventDelivery, OutboxEvent
 
-    event = OutboxEvent.objects.create(
-        organization=organization, name=event_name, payload=ids
-    )
-    transaction.on_commit(lambda: enqueue(event.pk))
+    declared = event_type(event_name)
+    if set(ids) != declared.fields:
+        raise ValueError(f"{event_name} carries {sorted(declared.fields)}, not {sorted(ids)}")
+    now = timezone.now()
+    event = OutboxEvent.objects.create(organization=organization, name=event_name, payload=ids,
+                                       version=declared.version)
+    keys = list(_subscribers[event_name])
+    if keys:
+        EventDelivery.objects.bulk_create(
+            [EventDelivery(event=event, subscriber=key, next_attempt_at=now, queued_at=now) for key in keys])
+        transaction.on_commit(lambda: enqueue(event.pk))
+    else:
+        _settle_event(event.pk)  # nobody listens (yet): nothing to hand to the workers
     return event
 
 
 def enqueue(event_id: int) -> bool:
-    """Hand one event to the workers. Never raises: the outbox row is the durable copy."""
+    """Hand one event to the workers. Never raises: the delivery rows are the durable copy, and
+    one the broker did not take is left for the beat task at once."""
+    from .models import EventDelivery
     from .tasks import deliver_event
 
     try:
         deliver_event.apply_async(args=[event_id])
-    except Exception:  # a broker outage only delays delivery; the beat task retries
+    except Exception:  # a broker outage only delays delivery
         logger.warning("could not enqueue outbox event %s; it stays pending", event_id, exc_info=True)
+        EventDelivery.objects.filter(event_id=event_id, status=EventDelivery.Status.PENDING).update(queued_at=None)
         return False
     return True
 
 
-def _claim(event_id: int) -> bool:
-    """Take the event for this worker, unless it is delivered or another worker holds it."""
-    from .models import OutboxEvent
+def _claim(event_id: int) -> list:
+    """Take the event's due deliveries that no live worker holds; returns them."""
+    from .models import EventDelivery
 
     now = timezone.now()
-    claimed = (
-        OutboxEvent.objects.filter(pk=event_id, status=OutboxEvent.Status.PENDING)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS))
-    )
-    return claimed == 1
-
-
-def deliver(event_id: int) -> bool:
-    """Run every handler of the event; mark it delivered when all succeeded.
-
-    Returns False when the event was not ours to deliver (already delivered or claimed).
-    A handler's exception propagates after the claim is released, so the task may retry.
-    """
-    from django.db.models import F
-
-    from .models import OutboxEvent
-
-    if not _claim(event_id):
-        return False
-    event = OutboxEvent.objects.get(pk=event_id)
-    try:
-        for handler in handlers_for(event.name):
-            with transaction.atomic():
-                handler(**event.payload)
-    except Exception as exc:
-        OutboxEvent.objects.filter(pk=event_id).update(
-            claimed_until=None, attempts=F("attempts") + 1, last_error=repr(exc)[:2000]
+    with transaction.atomic():
+        ids = list(
+            EventDelivery.objects.select_for_update(skip_locked=True)
+            .filter(event_id=event_id, status=EventDelivery.Status.PENDING, next_attempt_at__lte=now)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .values_list("pk", flat=True)
         )
-        raise
-    OutboxEvent.objects.filter(pk=event_id).update(
-        status=OutboxEvent.Status.DELIVERED,
-        delivered_at=timezone.now(),
-        claimed_until=None,
-        attempts=F("attempts") + 1,
-        last_error="",
+        if ids:
+            EventDelivery.objects.filter(pk__in=ids).update(
+                claimed_until=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS), queued_at=None)
+    return list(EventDelivery.objects.filter(pk__in=ids).order_by("pk")) if ids else []
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt `attempts + 1`: doubling from OUTBOX_BACKOFF_SECONDS, at most an hour."""
+    return timedelta(seconds=min(settings.OUTBOX_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0), 3600))
+
+
+def deliver(event_id: int) -> int:
+    """Run each due delivery of the event, each in its own transaction; returns how many
+    succeeded. A failing subscriber is settled (back-off, or dead) and never re-runs the others."""
+    from .models import EventDelivery, OutboxEvent
+
+    claimed = _claim(event_id)
+    if not claimed:
+        return 0
+    event = OutboxEvent.objects.get(pk=event_id)
+    done = 0
+    for delivery in claimed:
+        try:
+            handler = subscribers_of(event.name).get(delivery.subscriber)
+            if handler is None:  # renamed or removed: kept visible until it is dead, never dropped
+                raise UndeclaredEvent(f"no subscriber {delivery.subscriber!r} of {event.name!r} in this release")
+            payload = event_type(event.name).current(event.payload, event.version)
+            with transaction.atomic():
+                handler(**payload)
+        except Exception as exc:
+            attempts = delivery.attempts + 1
+            dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+            logger.warning("delivery %s (%s → %s) failed, attempt %s%s", delivery.pk, event.name,
+                           delivery.subscriber, attempts, ", now dead" if dead else "", exc_info=True)
+            EventDelivery.objects.filter(pk=delivery.pk).update(
+                attempts=attempts, claimed_until=None, last_error=repr(exc)[:2000],
+                status=EventDelivery.Status.DEAD if dead else EventDelivery.Status.PENDING,
+                next_attempt_at=timezone.now() + backoff(attempts))
+            continue
+        EventDelivery.objects.filter(pk=delivery.pk).update(
+            status=EventDelivery.Status.DELIVERED, delivered_at=timezone.now(), claimed_until=None,
+            attempts=F("attempts") + 1, last_error="")
+        done += 1
+    _settle_event(event_id)
+    return done
+
+
+def _settle_event(event_id: int) -> None:
+    """The event's own status follows its deliveries: pending while any is, dead if any died."""
+    from .models import EventDelivery, OutboxEvent
+
+    statuses = set(EventDelivery.objects.filter(event_id=event_id).values_list("status", flat=True))
+    if EventDelivery.Status.PENDING in statuses:
+        return
+    status = OutboxEvent.Status.DEAD if EventDelivery.Status.DEAD in statuses else OutboxEvent.Status.DELIVERED
+    OutboxEvent.objects.filter(pk=event_id).update(status=status, delivered_at=timezone.now())
+
+
+def _materialise_legacy(written_before) -> None:
+    """Events written before deliveries existed (or by a web process of the previous release
+    during a deploy) get one delivery per current subscriber."""
+    from .models import EventDelivery, OutboxEvent
+
+    legacy = list(OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING, deliveries__isnull=True,
+                                             created_at__lte=written_before).values_list("pk", "name")[:1000])
+    for pk, name in legacy:
+        keys = list(_subscribers.get(name, {})) or ["(none)"]  # an unknown event goes dead, visibly
+        EventDelivery.objects.bulk_create(
+            [EventDelivery(event_id=pk, subscriber=key, next_attempt_at=written_before) for key in keys],
+            ignore_conflicts=True)
+
+
+def due_event_ids(now=None, limit: int = 1000) -> list[int]:
+    """Events with a delivery due and not on its way: never enqueued, released after a failure,
+    or enqueued so long ago (OUTBOX_LOST_AFTER_SECONDS) that the message must have been lost."""
+    from .models import EventDelivery
+
+    now = now or timezone.now()
+    lost_before = now - timedelta(seconds=settings.OUTBOX_LOST_AFTER_SECONDS)
+    rows = (
+        EventDelivery.objects.filter(status=EventDelivery.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=lost_before))
+        .values("event_id").annotate(due=Min("next_attempt_at")).order_by("due")[:limit]
     )
-    return True
+    return [row["event_id"] for row in rows]
 
 
-def pending_event_ids(older_than_seconds: int | None = None, limit: int = 1000) -> list[int]:
-    from .models import OutboxEvent
+def redeliver_pending(older_than_seconds: int | None = None, limit: int = 1000) -> int:
+    """Enqueue each event with a delivery due that no message carries. Marking them queued
+    first means a queue that is merely slow is never fed the same event twice, and the next
+    run reaches the rows after these — newest stuck rows included. Returns how many were sent."""
+    from .models import EventDelivery
 
+    now = timezone.now()
     if older_than_seconds is None:
         older_than_seconds = settings.OUTBOX_REDELIVERY_AFTER_SECONDS
+    _materialise_legacy(now - timedelta(seconds=older_than_seconds))
+    event_ids = due_event_ids(now, limit)
+    if not event_ids:
+        return 0
+    EventDelivery.objects.filter(event_id__in=event_ids, status=EventDelivery.Status.PENDING).update(queued_at=now)
+    return sum(enqueue(event_id) for event_id in event_ids)
+
+
+def retry(delivery_ids: Iterable[int]) -> int:
+    """Give dead (or waiting) deliveries a fresh start now; the admin's "retry"."""
+    from .models import EventDelivery, OutboxEvent
+
     now = timezone.now()
-    return list(
-        OutboxEvent.objects.filter(
-            status=OutboxEvent.Status.PENDING,
-            created_at__lte=now - timedelta(seconds=older_than_seconds),
-        )
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    with transaction.atomic():
+        rows = EventDelivery.objects.filter(pk__in=list(delivery_ids)).exclude(status=EventDelivery.Status.DELIVERED)
+        event_ids = set(rows.values_list("event_id", flat=True))
+        count = rows.update(status=EventDelivery.Status.PENDING, attempts=0, next_attempt_at=now,
+                            claimed_until=None, queued_at=now)
+        OutboxEvent.objects.filter(pk__in=event_ids).update(status=OutboxEvent.Status.PENDING, delivered_at=None)
+        for event_id in event_ids:
+            transaction.on_commit(lambda event_id=event_id: enqueue(event_id))
+    return count
 
 
-def redeliver_pending(older_than_seconds: int | None = None) -> int:
-    """Enqueue every pending event old enough to have been lost. Returns how many were sent."""
-    return sum(enqueue(event_id) for event_id in pending_event_ids(older_than_seconds))
+def health(now=None) -> dict:
+    """For /healthz: how far behind delivery is (the oldest pending delivery's event age) and how
+    many deliveries are dead."""
+    from .models import EventDelivery
+
+    now = now or timezone.now()
+    oldest = (EventDelivery.objects.filter(status=EventDelivery.Status.PENDING)
+              .aggregate(oldest=Min("event__created_at"))["oldest"])
+    return {
+        "lag_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
+        "dead": EventDelivery.objects.filter(status=EventDelivery.Status.DEAD).count(),
+    }
+
+
+def prune_delivered(older_than_days: int = 7) -> int:
+    from .models import OutboxEvent
+
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    _, per_model = OutboxEvent.objects.filter(status=OutboxEvent.Status.DELIVERED, delivered_at__lt=cutoff).delete()
+    return per_model.get(OutboxEvent._meta.label, 0)
 
 
 # --- The platform's own event: an end-to-end probe of outbox → broker → worker → database.
-PING = "platform.ping"
+PING = declare("platform.ping", fields={"token"})
 
 
 def record_ping(token: str) -> None:
@@ -138,12 +297,4 @@ def record_ping(token: str) -> None:
     PipelineProbe.objects.get_or_create(token=token)
 
 
-register(PING, record_ping)
-
-
-def prune_delivered(older_than_days: int = 7) -> int:
-    from .models import OutboxEvent
-
-    cutoff = timezone.now() - timedelta(days=older_than_days)
-    deleted, _ = OutboxEvent.objects.filter(status=OutboxEvent.Status.DELIVERED, delivered_at__lt=cutoff).delete()
-    return deleted
+subscribe(PING, "platform.ping", record_ping)

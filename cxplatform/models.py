@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .tenancy import OrgScopedQuerySet
@@ -229,10 +230,12 @@ class OutboxEvent(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
         DELIVERED = "delivered", _("delivered")
+        DEAD = "dead", _("dead")
 
     organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.CASCADE)
     name = models.CharField(max_length=100)
     payload = models.JSONField(default=dict)
+    version = models.PositiveSmallIntegerField(default=1)  # of the payload, as its declaration said
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     claimed_until = models.DateTimeField(null=True, blank=True)
@@ -251,6 +254,40 @@ class OutboxEvent(models.Model):
 
     def __str__(self):
         return f"{self.name} #{self.pk} ({self.status})"
+
+
+class EventDelivery(models.Model):
+    """One subscriber's delivery of one event: claimed, retried with back-off and settled on its
+    own, so a failing subscriber never re-runs the others (docs/adr/0018)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        DEAD = "dead", _("dead")
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # When a message carrying it was handed to the broker (cleared when a worker claims it), so
+    # the beat task never feeds a slow queue the same work twice.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = _("event deliveries")
+        constraints = [models.UniqueConstraint(fields=["event", "subscriber"], name="one_delivery_per_subscriber")]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"),
+                         name="delivery_due_idx"),
+            models.Index(fields=["status"], condition=models.Q(status="dead"), name="delivery_dead_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.subscriber} ← event #{self.event_id} ({self.status})"
 
 
 class PipelineProbe(models.Model):

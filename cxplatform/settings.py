@@ -172,13 +172,16 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
-# A broker outage must not hang a web request for long: the outbox re-delivers later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+# A broker that is down or hangs (up, but not answering) must not hold a web request for more
+# than about a second: socket timeouts on the transport, one quick retry, and the outbox
+# delivers later (docs/adr/0018).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 0.4, "socket_connect_timeout": 0.4}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
+    "max_retries": 1,
     "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.5,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
 }
 CELERY_BEAT_SCHEDULE = {
     "redeliver-pending-events": {
@@ -219,10 +222,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_TIMEZONE = "UTC"
-# An outbox row older than this and still pending is handed to the workers again.
+# An event written by the previous release (no delivery rows yet) older than this gets its deliveries.
 OUTBOX_REDELIVERY_AFTER_SECONDS = env.int("OUTBOX_REDELIVERY_AFTER_SECONDS", default=10)
-# How long a worker's claim on an event lasts; past it, another worker may take the event over.
-OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=300)
+# How long a worker's claim on a delivery lasts; past it (a killed worker), another may take it over.
+OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=60)
+# A failing delivery waits 15 s, 30 s, 60 s … (at most an hour) and is dead after this many attempts.
+OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=15)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+# A message handed to the broker this long ago and still not taken by a worker was lost.
+OUTBOX_LOST_AFTER_SECONDS = env.int("OUTBOX_LOST_AFTER_SECONDS", default=600)
 
 # --- REST API
 REST_FRAMEWORK = {

@@ -12,7 +12,9 @@ from . import events, import_jobs, ratelimit
     retry_backoff=True,
     max_retries=5,
 )
-def deliver_event(event_id: int) -> bool:
+def deliver_event(event_id: int) -> int:
+    """A handler's failure is settled on its delivery row (back-off, then dead), not retried
+    here; only a lost database connection retries the task."""
     return events.deliver(event_id)
 
 

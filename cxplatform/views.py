@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import customer_import, import_jobs, selectors, tabular
+from . import customer_import, events, import_jobs, selectors, tabular
 from .celery import app as celery_app
 from .forms import ImportUploadForm
 from .models import Capability, CustomerImportJob
@@ -21,14 +21,16 @@ from .tenancy import SESSION_KEY, get_for_org_or_404, memberships_of, scoped
 def healthz(request):
     """Liveness for load balancers: 503 when the database is unreachable.
 
-    A broker outage is reported but keeps 200: the outbox holds the work until the broker is
-    back, so taking web servers out of rotation would only add an outage.
+    A broker outage, a lagging or a dead event delivery is reported but keeps 200: the outbox
+    holds the work until it is delivered or retried, so taking web servers out of rotation would
+    only add an outage.
     """
     status = {"database": "ok", "broker": "eager"}
     code = 200
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        status["events"] = events.health()
     except DatabaseError:
         status["database"] = "unavailable"
         code = 503

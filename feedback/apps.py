@@ -8,13 +8,16 @@ class FeedbackConfig(AppConfig):
 
     def ready(self):
         from cxplatform import events, import_jobs
+        from surveys.retention import OFFER_ACCEPTED
+        from surveys.services import RESPONSE_RECORDED
 
         from . import handlers
         from .importing import InboxImporter
         from .models import FeedbackImportJob
+        from .services import ITEM_RECEIVED
 
         import_jobs.register(FeedbackImportJob, InboxImporter)
-        events.register("response.recorded", handlers.response_recorded)
-        events.register("response.recorded", handlers.close_loop)  # after the comment's item exists
-        events.register("feedback.item_received", handlers.item_received)
-        events.register("retention.offer_accepted", handlers.offer_accepted)
+        events.subscribe(RESPONSE_RECORDED, "feedback.inbox_item", handlers.response_recorded)
+        events.subscribe(RESPONSE_RECORDED, "feedback.close_loop", handlers.close_loop)
+        events.subscribe(ITEM_RECEIVED, "feedback.routing", handlers.item_received)
+        events.subscribe(OFFER_ACCEPTED, "feedback.offer_accepted", handlers.offer_accepted)

@@ -9,6 +9,9 @@ def response_recorded(*, response_id: int, **_ids) -> None:
 
 
 def close_loop(*, response_id: int, **_ids) -> None:
+    # Each subscriber is delivered on its own, in no set order: the comment's item is made here
+    # too (idempotently, under the answer's row lock) so the case never waits for it.
+    services.from_survey_response(response_id)
     loop.on_response(response_id)
 
 

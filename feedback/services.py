@@ -18,7 +18,7 @@ from .models import FeedbackItem, ItemEvent, Tag
 DEFAULT_TAGS = [_("sales lead"), _("feature request"), _("incident / crisis"), _("technical problem"),
                 _("user-generated content"), _("complaint"), _("praise")]
 MAX_TEXT = 20_000
-ITEM_RECEIVED = "feedback.item_received"
+ITEM_RECEIVED = events.declare("feedback.item_received", fields={"item_id"})
 
 
 def ensure_default_tags(organization) -> None:

@@ -8,7 +8,8 @@ class MetricsConfig(AppConfig):
 
     def ready(self):
         from cxplatform import events
+        from surveys.services import RESPONSE_RECORDED
 
         from . import handlers
 
-        events.register("response.recorded", handlers.response_recorded)
+        events.subscribe(RESPONSE_RECORDED, "metrics.rollup", handlers.response_recorded)

@@ -11,7 +11,7 @@ from cxplatform import events
 from .models import Answer, OfferAcceptance, Question, RetentionOffer
 from .services import localized
 
-OFFER_ACCEPTED = "retention.offer_accepted"
+OFFER_ACCEPTED = events.declare("retention.offer_accepted", fields={"acceptance_id"})
 
 
 def add_offer(survey, *, question, reason: str, text: dict) -> RetentionOffer:

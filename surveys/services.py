@@ -39,7 +39,7 @@ from .models import (
 )
 
 # The event of an answer that counts (payload: response_id); see the module's docstring.
-RESPONSE_RECORDED = "response.recorded"
+RESPONSE_RECORDED = events.declare("response.recorded", fields={"response_id"})
 
 
 class SubmissionError(Exception):

@@ -1,16 +1,33 @@
-"""The outbox: a rollback sends nothing, a commit delivers once, a retry doubles nothing."""
+"""The outbox: a rollback sends nothing, a commit delivers once, a retry doubles nothing, and each
+subscriber's delivery lives on its own row (attempts, back-off, dead, retry)."""
 
 from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from cxplatform import events
-from cxplatform.models import OutboxEvent, PipelineProbe
+from cxplatform.models import EventDelivery, OutboxEvent, PipelineProbe
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def declared():
+    """Declare test events for one test and forget them after."""
+    names = []
+
+    def declare(name, **kwargs):
+        names.append(name)
+        return events.declare(name, **kwargs)
+
+    yield declare
+    for name in names:
+        events._types.pop(name, None)
+        events._subscribers.pop(name, None)
 
 
 def test_committed_event_is_delivered_to_its_handler(django_capture_on_commit_callbacks):
@@ -19,6 +36,8 @@ def test_committed_event_is_delivered_to_its_handler(django_capture_on_commit_ca
     event.refresh_from_db()
     assert event.status == OutboxEvent.Status.DELIVERED
     assert PipelineProbe.objects.filter(token="committed").count() == 1
+    assert list(event.deliveries.values_list("subscriber", "status", "attempts")) == [
+        ("platform.ping", EventDelivery.Status.DELIVERED, 1)]
 
 
 def test_event_emitted_in_a_rolled_back_transaction_is_never_delivered(django_capture_on_commit_callbacks):
@@ -29,14 +48,12 @@ def test_event_emitted_in_a_rolled_back_transaction_is_never_delivered(django_ca
         events.emit(events.PING, token="rolled-back")
         raise Abort
     assert callbacks == []
-    assert not OutboxEvent.objects.exists()
+    assert not OutboxEvent.objects.exists() and not EventDelivery.objects.exists()
     assert events.redeliver_pending(older_than_seconds=0) == 0
     assert not PipelineProbe.objects.filter(token="rolled-back").exists()
 
 
-def test_a_failed_enqueue_leaves_the_event_pending_and_redelivery_delivers_it(
-    django_capture_on_commit_callbacks,
-):
+def test_a_failed_enqueue_leaves_the_delivery_for_the_next_redelivery(django_capture_on_commit_callbacks):
     from cxplatform.tasks import deliver_event
 
     broker_down = mock.patch.object(deliver_event, "apply_async", side_effect=ConnectionRefusedError("broker down"))
@@ -44,51 +61,194 @@ def test_a_failed_enqueue_leaves_the_event_pending_and_redelivery_delivers_it(
         event = events.emit(events.PING, token="late")
     event.refresh_from_db()
     assert event.status == OutboxEvent.Status.PENDING
+    assert event.deliveries.get().queued_at is None  # no message carries it
     assert not PipelineProbe.objects.filter(token="late").exists()
 
-    # Too young to be considered lost: the beat task leaves it alone for now...
-    assert events.redeliver_pending() == 0
-    # ...and re-delivers it once it is older than the redelivery delay.
-    OutboxEvent.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(minutes=1))
     assert events.redeliver_pending() == 1
     event.refresh_from_db()
     assert event.status == OutboxEvent.Status.DELIVERED
     assert PipelineProbe.objects.filter(token="late").count() == 1
 
 
+def test_redelivery_never_feeds_a_slow_queue_the_same_event_twice(django_capture_on_commit_callbacks):
+    from cxplatform.tasks import deliver_event
+
+    with mock.patch.object(deliver_event, "apply_async") as publish:
+        with django_capture_on_commit_callbacks(execute=True):
+            event = events.emit(events.PING, token="queued")
+        assert publish.call_count == 1  # on commit: the message is in the queue, not yet taken
+        assert events.redeliver_pending() == 0
+        assert events.redeliver_pending() == 0
+        assert publish.call_count == 1
+        # A message that no worker took for OUTBOX_LOST_AFTER_SECONDS was lost: it is sent again, once.
+        EventDelivery.objects.filter(event=event).update(queued_at=timezone.now() - timedelta(minutes=11))
+        assert events.redeliver_pending() == 1
+        assert events.redeliver_pending() == 0
+        assert publish.call_count == 2
+
+
+def test_redelivery_reaches_the_newest_stuck_rows_too(declared):
+    """The beat task used to take the oldest 1,000 pending events each time, so newer lost events
+    starved behind them; now each run marks what it sent and the next run goes on from there."""
+    from cxplatform.tasks import deliver_event
+
+    name = declared("test.stuck", fields={"n"})
+    events.subscribe(name, "test.stuck", lambda n: None)
+    sent = [events.emit(name, n=n) for n in range(3)]
+    EventDelivery.objects.update(queued_at=None)  # their messages were lost
+    with mock.patch.object(deliver_event, "apply_async") as publish:
+        assert events.redeliver_pending(limit=2) == 2
+        assert events.redeliver_pending(limit=2) == 1
+        assert events.redeliver_pending(limit=2) == 0
+    assert sorted(call.kwargs["args"][0] for call in publish.call_args_list) == sorted(e.pk for e in sent)
+
+
 def test_delivering_twice_runs_handlers_once():
     event = events.emit(events.PING, token="twice")
-    assert events.deliver(event.pk) is True
-    assert events.deliver(event.pk) is False  # already delivered: nothing to do
+    assert events.deliver(event.pk) == 1
+    assert events.deliver(event.pk) == 0  # already delivered: nothing to do
     assert PipelineProbe.objects.filter(token="twice").count() == 1
 
 
-def test_a_claimed_event_is_left_to_its_worker_until_the_claim_expires():
+def test_a_claimed_delivery_is_left_to_its_worker_until_the_claim_expires():
     event = events.emit(events.PING, token="claimed")
-    OutboxEvent.objects.filter(pk=event.pk).update(claimed_until=timezone.now() + timedelta(minutes=5))
-    assert events.deliver(event.pk) is False
+    EventDelivery.objects.filter(event=event).update(claimed_until=timezone.now() + timedelta(minutes=1))
+    assert events.deliver(event.pk) == 0
     # A worker killed mid-delivery leaves an expired claim: the next delivery takes over.
-    OutboxEvent.objects.filter(pk=event.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
-    assert events.deliver(event.pk) is True
+    EventDelivery.objects.filter(event=event).update(claimed_until=timezone.now() - timedelta(seconds=1))
+    assert events.deliver(event.pk) == 1
     assert PipelineProbe.objects.filter(token="claimed").count() == 1
 
 
-def test_a_failing_handler_keeps_the_event_pending_with_its_error():
-    def broken(**ids):
+def test_one_failing_subscriber_never_reruns_the_others(declared):
+    runs = {"ok": 0, "broken": 0}
+
+    def ok(thing_id):
+        runs["ok"] += 1
+
+    def broken(thing_id):
+        runs["broken"] += 1
         raise RuntimeError("downstream failed")
 
-    events.register("test.broken", broken)
-    try:
-        event = events.emit("test.broken", thing_id=1)
-        with pytest.raises(RuntimeError):
-            events.deliver(event.pk)
-        event.refresh_from_db()
-        assert event.status == OutboxEvent.Status.PENDING
-        assert event.attempts == 1
-        assert "downstream failed" in event.last_error
-        assert event.claimed_until is None  # released, so a retry can take it
-    finally:
-        events._handlers["test.broken"].remove(broken)
+    name = declared("test.mixed", fields={"thing_id"})
+    events.subscribe(name, "test.ok", ok)
+    events.subscribe(name, "test.broken", broken)
+    event = events.emit(name, thing_id=1)
+
+    assert events.deliver(event.pk) == 1
+    failed = event.deliveries.get(subscriber="test.broken")
+    assert (failed.status, failed.attempts, failed.claimed_until) == (EventDelivery.Status.PENDING, 1, None)
+    assert "downstream failed" in failed.last_error
+    assert failed.next_attempt_at > timezone.now()  # waits its back-off
+    assert event.deliveries.get(subscriber="test.ok").status == EventDelivery.Status.DELIVERED
+
+    assert events.deliver(event.pk) == 0  # not due yet: nothing runs
+    EventDelivery.objects.filter(pk=failed.pk).update(next_attempt_at=timezone.now())
+    assert events.deliver(event.pk) == 0
+    assert runs == {"ok": 1, "broken": 2}
+    event.refresh_from_db()
+    assert event.status == OutboxEvent.Status.PENDING
+
+
+def test_back_off_doubles_up_to_an_hour():
+    assert [events.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [15, 30, 60, 120]
+    assert events.backoff(30).total_seconds() == 3600
+
+
+@override_settings(OUTBOX_MAX_ATTEMPTS=3)
+def test_a_delivery_failing_n_times_goes_dead_shows_on_healthz_and_can_be_retried(declared, client):
+    state = {"fail": True, "runs": 0}
+
+    def flaky(thing_id):
+        state["runs"] += 1
+        if state["fail"]:
+            raise RuntimeError("still down")
+
+    name = declared("test.flaky", fields={"thing_id"})
+    events.subscribe(name, "test.flaky", flaky)
+    event = events.emit(name, thing_id=7)
+    for _attempt in range(3):
+        EventDelivery.objects.filter(event=event).update(next_attempt_at=timezone.now())
+        events.deliver(event.pk)
+    delivery = event.deliveries.get()
+    assert (delivery.status, delivery.attempts) == (EventDelivery.Status.DEAD, 3)
+    event.refresh_from_db()
+    assert event.status == OutboxEvent.Status.DEAD
+    assert events.redeliver_pending(older_than_seconds=0) == 0  # dead is not retried by itself
+    body = client.get("/healthz").json()
+    assert body["events"]["dead"] == 1
+
+    state["fail"] = False
+    assert events.retry([delivery.pk]) == 1
+    assert events.deliver(event.pk) == 1
+    event.refresh_from_db()
+    assert event.status == OutboxEvent.Status.DELIVERED
+    assert state["runs"] == 4
+    assert client.get("/healthz").json()["events"]["dead"] == 0
+
+
+def test_healthz_reports_how_far_delivery_lags(client):
+    event = events.emit(events.PING, token="lagging")
+    OutboxEvent.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(seconds=90))
+    assert client.get("/healthz").json()["events"]["lag_seconds"] >= 90
+    events.deliver(event.pk)
+    assert client.get("/healthz").json()["events"] == {"lag_seconds": 0.0, "dead": 0}
+
+
+def test_undeclared_events_and_wrong_payloads_fail_where_they_are_written(declared):
+    with pytest.raises(events.UndeclaredEvent):
+        events.emit("response.recordd", response_id=1)
+    with pytest.raises(events.UndeclaredEvent):
+        events.subscribe("response.recordd", "test.typo", lambda response_id: None)
+    with pytest.raises(ValueError):
+        events.emit(events.PING, token="x", extra=1)
+    name = declared("test.keys", fields={"a"})
+    with pytest.raises(ValueError):  # a key names one subscriber, in the outbox, forever
+        events.subscribe(name, "platform.ping", lambda a: None)
+    with pytest.raises(ValueError):
+        declared("test.v2-without-upgrade", fields={"a"}, version=2)
+
+
+def test_every_subscription_of_the_platform_is_to_a_declared_event():
+    for name, subscribers in events._subscribers.items():
+        if subscribers:
+            assert events.event_type(name).name == name
+
+
+def test_a_payload_of_the_previous_release_is_still_read(declared):
+    """Rolling deploy: the web of release N wrote `{"order": 5}` (v1); the worker of release N+1
+    expects v2 `{"order_id": 5}` and reads the old row through the declared upgrade."""
+    seen = []
+    name = declared("test.versioned", fields={"order_id"}, version=2,
+                    upgrades={1: lambda payload: {"order_id": payload.pop("order")}})
+    events.subscribe(name, "test.versioned", lambda order_id: seen.append(order_id))
+    old = OutboxEvent.objects.create(name=name, payload={"order": 5}, version=1)
+    EventDelivery.objects.create(event=old, subscriber="test.versioned")
+    assert events.deliver(old.pk) == 1
+    assert seen == [5]
+    # A payload newer than this release knows is never misread: it fails visibly and waits.
+    newer = OutboxEvent.objects.create(name=name, payload={"order_id": 6, "currency": "EUR"}, version=3)
+    EventDelivery.objects.create(event=newer, subscriber="test.versioned")
+    assert events.deliver(newer.pk) == 0
+    assert seen == [5]
+    assert "newer than this release knows" in newer.deliveries.get().last_error
+
+
+def test_a_delivery_to_a_subscriber_this_release_lacks_is_never_marked_delivered():
+    event = events.emit(events.PING, token="renamed")
+    EventDelivery.objects.filter(event=event).update(subscriber="platform.old-name")
+    assert events.deliver(event.pk) == 0
+    delivery = event.deliveries.get()
+    assert delivery.status == EventDelivery.Status.PENDING and "platform.old-name" in delivery.last_error
+
+
+def test_an_event_of_the_previous_release_without_deliveries_gets_them():
+    legacy = OutboxEvent.objects.create(name=events.PING, payload={"token": "legacy"})
+    OutboxEvent.objects.filter(pk=legacy.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+    assert events.redeliver_pending() == 1
+    assert PipelineProbe.objects.filter(token="legacy").count() == 1
+    legacy.refresh_from_db()
+    assert legacy.status == OutboxEvent.Status.DELIVERED
 
 
 def test_housekeeping_prunes_only_old_rows():
@@ -105,4 +265,5 @@ def test_housekeeping_prunes_only_old_rows():
     pruned = prune_housekeeping()
     assert (pruned["rate_limit_buckets"], pruned["delivered_events"]) == (1, 1)
     assert list(OutboxEvent.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert EventDelivery.objects.filter(event=old).count() == 0
     assert RateLimitBucket.objects.count() == 1

@@ -38,3 +38,30 @@ def test_event_whose_enqueue_failed_is_delivered_once_the_broker_is_back(tmp_pat
     event.refresh_from_db()
     assert event.status == OutboxEvent.Status.DELIVERED
     assert PipelineProbe.objects.filter(token="after-outage").count() == 1
+
+
+def test_a_hung_broker_does_not_stall_the_answer_and_loses_nothing(tmp_path):
+    """Redis up but not answering (SIGSTOP): the publish after commit gives up within about a
+    second instead of blocking the web worker, and the event is delivered once Redis answers."""
+    import os
+    import signal
+    import time
+
+    with private_redis() as redis, using_broker(redis.url):
+        os.kill(redis.process.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            with transaction.atomic():
+                event = events.emit(events.PING, token="hung-broker")
+            blocked = time.monotonic() - started
+        finally:
+            os.kill(redis.process.pid, signal.SIGCONT)
+        # Unbounded before the transport timeouts (the web worker waited on the socket for ever);
+        # the bound here is loose because the machine is shared.
+        assert blocked < 5, f"publishing to a hung broker blocked the request for {blocked:.1f} s"
+        assert event.deliveries.get().queued_at is None  # no message carries it: redelivery will
+        with celery_worker(redis.url, tmp_path / "worker.log"):
+            assert events.redeliver_pending() == 1
+            delivered = wait_until(lambda: PipelineProbe.objects.filter(token="hung-broker").exists())
+            assert delivered, (tmp_path / "worker.log").read_text()[-3000:]
+    assert PipelineProbe.objects.filter(token="hung-broker").count() == 1
