@@ -96,10 +96,12 @@ def test_database_url():
 
 
 @contextlib.contextmanager
-def celery_worker(broker_url, log_path=None):
-    """A `celery worker` process on the test database, stopped (warm shutdown) afterwards."""
+def celery_worker(broker_url, log_path=None, **settings_env):
+    """A `celery worker` process on the test database, stopped (warm shutdown) afterwards.
+    `settings_env` sets more of its environment (e.g. OUTBOX_MAX_ATTEMPTS="2")."""
     env = {
         **os.environ,
+        **settings_env,
         "DJANGO_SETTINGS_MODULE": "cxplatform.settings",
         "DATABASE_URL": test_database_url(),
         "REDIS_URL": broker_url,

@@ -267,3 +267,20 @@ def test_housekeeping_prunes_only_old_rows():
     assert list(OutboxEvent.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert EventDelivery.objects.filter(event=old).count() == 0
     assert RateLimitBucket.objects.count() == 1
+
+
+def test_an_operator_retries_dead_deliveries_from_the_admin(admin_client, django_capture_on_commit_callbacks):
+    event = events.emit(events.PING, token="revived")
+    EventDelivery.objects.filter(event=event).update(status=EventDelivery.Status.DEAD, attempts=8,
+                                                     last_error="RuntimeError('down')")
+    OutboxEvent.objects.filter(pk=event.pk).update(status=OutboxEvent.Status.DEAD)
+    page = admin_client.get("/admin/cxplatform/eventdelivery/?status__exact=dead")
+    assert page.status_code == 200 and b"platform.ping" in page.content and b"RuntimeError" in page.content
+    delivery = event.deliveries.get()
+    with django_capture_on_commit_callbacks(execute=True):  # the retry enqueues on commit
+        response = admin_client.post("/admin/cxplatform/eventdelivery/",
+                                     {"action": "retry", "_selected_action": [delivery.pk]}, follow=True)
+    assert response.status_code == 200
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (EventDelivery.Status.DELIVERED, 1)  # eager here: run at once
+    assert PipelineProbe.objects.filter(token="revived").count() == 1

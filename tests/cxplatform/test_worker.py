@@ -65,3 +65,26 @@ def test_a_hung_broker_does_not_stall_the_answer_and_loses_nothing(tmp_path):
             delivered = wait_until(lambda: PipelineProbe.objects.filter(token="hung-broker").exists())
             assert delivered, (tmp_path / "worker.log").read_text()[-3000:]
     assert PipelineProbe.objects.filter(token="hung-broker").count() == 1
+
+
+def test_a_delivery_failing_every_time_goes_dead_on_a_real_worker_and_shows_on_healthz(tmp_path, client):
+    """A ping whose token does not fit its column fails in the worker every time: after
+    OUTBOX_MAX_ATTEMPTS it is dead (not retried for ever), and /healthz counts it."""
+    from cxplatform.models import EventDelivery
+
+    with private_redis() as redis, using_broker(redis.url), \
+            celery_worker(redis.url, tmp_path / "worker.log", OUTBOX_MAX_ATTEMPTS="2", OUTBOX_BACKOFF_SECONDS="0"):
+        with transaction.atomic():
+            event = events.emit(events.PING, token="x" * 65)
+            fine = events.emit(events.PING, token="fine")
+
+        def settled():
+            events.redeliver_pending()  # what the beat task does every 15 s
+            return not EventDelivery.objects.filter(status=EventDelivery.Status.PENDING).exists()
+
+        assert wait_until(settled, timeout=90, interval=0.5), (tmp_path / "worker.log").read_text()[-3000:]
+    delivery = event.deliveries.get()
+    assert (delivery.status, delivery.attempts) == (EventDelivery.Status.DEAD, 2)
+    assert "value too long" in delivery.last_error
+    assert fine.deliveries.get().status == EventDelivery.Status.DELIVERED
+    assert client.get("/healthz").json()["events"]["dead"] == 1
