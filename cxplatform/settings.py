@@ -216,6 +216,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.abandon_unfinished_answers",
         "schedule": 60.0,
     },
+    "rebuild-dirty-days": {  # the safety net of the debounced rebuild (a lost message)
+        "task": "metrics.tasks.rebuild_dirty_days",
+        "schedule": 30.0,
+    },
     "prune-housekeeping": {
         "task": "cxplatform.tasks.prune_housekeeping",
         "schedule": 3600.0,
@@ -349,3 +353,6 @@ ANSWER_ABANDON_AFTER = timedelta(minutes=env.int("ANSWER_ABANDON_AFTER_MINUTES",
 # --- Metrics
 # The nightly reconciliation rebuilds this many recent days from raw responses.
 METRICS_RECONCILE_DAYS = env.int("METRICS_RECONCILE_DAYS", default=7)
+# An answer marks its (survey, day) dirty; the rebuild runs this long after a day's first mark,
+# folding in every answer of the moment at once.
+METRICS_REBUILD_DELAY_SECONDS = env.float("METRICS_REBUILD_DELAY_SECONDS", default=2.0)

@@ -1,8 +1,12 @@
 """Event handlers of the metrics app (registered in MetricsConfig.ready). Idempotent: each
 recomputes from raw data."""
 
-from . import rollups
+from django.db import transaction
+
+from . import rollups, tasks
 
 
 def response_recorded(*, response_id: int, **_ids) -> None:
-    rollups.refresh_for_response(response_id)
+    # Mark only; the rebuild of the day comes a moment later, once for all its answers since.
+    if rollups.mark_for_response(response_id):
+        transaction.on_commit(tasks.schedule_dirty_rebuild)

@@ -4,8 +4,9 @@ O(days × groups), not O(responses)."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
-from cxplatform.models import OrgScopedModel
+from cxplatform.models import Organization, OrgScopedModel
 from surveys.models import Survey
 
 SCORE_COLUMNS = [f"c{i}" for i in range(11)]  # count of answers with score 0 … 10
@@ -84,3 +85,21 @@ class DigestDelivery(models.Model):
 
     def __str__(self):
         return f"{self.subscription_id} {self.week}"
+
+
+class DirtyDay(models.Model):
+    """A (survey, day) whose rollup rows may no longer match the raw answers. The answer's event
+    only marks it; a worker rebuilds marked days in batches (metrics.rollups.rebuild_dirty), so a
+    busy day costs one rebuild per batch, not one per answer (docs/adr/0019)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["survey", "day"], name="one_mark_per_survey_day")]
+        indexes = [models.Index(fields=["marked_at"], name="dirty_day_marked_idx")]
+
+    def __str__(self):
+        return f"survey {self.survey_id} · {self.day}"

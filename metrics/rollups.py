@@ -3,29 +3,49 @@
 Every write recomputes whole (survey, day) groups from raw responses — never "+1" — so a
 retried, duplicated or lost task cannot leave a rollup wrong: the next recompute of that day
 (the response's own event, the nightly reconciliation, or `manage.py rebuild_metrics`) makes
-it exact again. Writers of one organization take a transaction-scoped lock, so two recomputes
-of the same day never interleave their delete and insert.
+it exact again.
+
+An answer's event only marks its (survey, day) dirty; `rebuild_dirty` rebuilds marked days in
+batches, a moment later (docs/adr/0019). Locks are transaction-scoped advisory locks: a
+rebuild of marked days holds its organization's lock shared and each (survey, day) exclusively,
+so batches of different days run side by side; a range rebuild (nightly reconciliation,
+`manage.py rebuild_metrics`) holds the organization's lock exclusively. Two recomputes of the
+same day therefore never interleave their delete and insert.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Sum, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Substr, TruncDate
+from django.utils import timezone
 
 from feedback.loop import FOLLOW_UP_FIELD
 from surveys.models import Answer, Question, Response, SurveyType
 
-from .models import DailyRollup
+from .models import DailyRollup, DirtyDay
 
 LOCK_NAMESPACE = 7_340_001  # first key of pg_advisory_xact_lock(int, int) for rollup writers
+DAY_LOCK_NAMESPACE = 7_340_002  # … and of the (survey, day) locks
 
 
-def _lock(organization_id: int) -> None:
+def _lock(organization_id: int, *, shared: bool = False) -> None:
     if connection.vendor == "postgresql":
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, organization_id])
+            cursor.execute(f"SELECT {function}(%s, %s)", [LOCK_NAMESPACE, organization_id])  # nosec B608 — one of two names
+
+
+def _lock_days(pairs) -> None:
+    """Exclusive locks on (survey, day) pairs, taken in one order so two batches never deadlock.
+    The key folds both into 32 bits: a collision only makes two rebuilds wait for each other."""
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({((survey_id * 1_000_003 + day.toordinal()) % 4_294_967_291) - 2**31 for survey_id, day in pairs})
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [DAY_LOCK_NAMESPACE, key])
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -168,19 +188,23 @@ def _add_attributes(organization, start, end, survey_ids) -> None:
     DailyRollup.objects.bulk_update(changed, ["attributes"], batch_size=2000)
 
 
+def _replace(organization, start: date, end: date, survey_ids=None) -> int:
+    """Delete and re-insert the rows of [start, end); the caller holds the locks."""
+    stale = DailyRollup.objects.filter(organization=organization, day__gte=start, day__lt=end)
+    if survey_ids is not None:
+        stale = stale.filter(survey_id__in=list(survey_ids))
+    stale.delete()
+    folded = _insert_groups(organization, start, end, survey_ids)
+    _add_attributes(organization, start, end, survey_ids)
+    return folded
+
+
 def rebuild(organization, start: date, end: date, survey_ids=None) -> int:
     """Recompute every rollup row of [start, end) (of `survey_ids`, or all surveys) from raw
     responses. Returns how many responses were folded in."""
     with transaction.atomic():
         _lock(organization.pk)
-        stale = DailyRollup.objects.filter(organization=organization, day__gte=start, day__lt=end)
-        if survey_ids is not None:
-            stale = stale.filter(survey_id__in=list(survey_ids))
-        stale.delete()
-
-        folded = _insert_groups(organization, start, end, survey_ids)
-        _add_attributes(organization, start, end, survey_ids)
-    return folded
+        return _replace(organization, start, end, survey_ids)
 
 
 def days_of(response) -> set[date]:
@@ -192,9 +216,65 @@ def days_of(response) -> set[date]:
 
 
 def refresh_for_response(response_id: int) -> None:
-    """The `response.recorded` handler: recompute the response's (survey, day) groups."""
+    """Recompute the response's (survey, day) groups at once (a repair tool; the event path
+    marks them dirty instead)."""
     response = Response.objects.select_related("organization").filter(pk=response_id).first()
     if response is None:
         return
     for day in days_of(response):
         rebuild(response.organization, day, day + timedelta(days=1), survey_ids=[response.survey_id])
+
+
+def mark_for_response(response_id: int) -> bool:
+    """The `response.recorded` subscriber: mark the response's (survey, day)s dirty. True when a
+    day was clean until now, i.e. when no rebuild is waiting for it yet."""
+    response = Response.objects.filter(pk=response_id).only(
+        "organization_id", "survey_id", "started_at", "submitted_at").first()
+    if response is None:
+        return False
+    return mark_dirty(organization_id=response.organization_id, survey_id=response.survey_id,
+                      days=days_of(response))
+
+
+def mark_dirty(*, organization_id: int, survey_id: int, days: set[date]) -> bool:
+    now, newly = timezone.now(), False
+    for day in sorted(days):
+        if DirtyDay.objects.filter(survey_id=survey_id, day=day).update(marked_at=now):
+            continue  # already marked: the rebuild waiting for it will see this answer too
+        try:
+            with transaction.atomic():
+                DirtyDay.objects.create(organization_id=organization_id, survey_id=survey_id, day=day, marked_at=now)
+            newly = True
+        except IntegrityError:  # marked by someone else a moment ago
+            pass
+    return newly
+
+
+def rebuild_dirty(batch_size: int = 100) -> int:
+    """Rebuild marked (survey, day)s, oldest mark first, `batch_size` per transaction; returns how
+    many were rebuilt. The marks are held (FOR UPDATE) and deleted with the rebuild, so an answer
+    marking a day meanwhile waits, then marks it again for the next run: nothing is missed, and a
+    worker killed mid-batch leaves the marks for the next one."""
+    rebuilt = 0
+    while True:
+        with transaction.atomic():
+            # Only the marks are held (of=self): locking their organization's row too would stop
+            # every answer of it (an insert takes a key-share lock on it) until the batch ends.
+            batch = list(DirtyDay.objects.select_for_update(skip_locked=True, of=("self",))
+                         .select_related("organization").order_by("marked_at")[:batch_size])
+            by_org: dict[int, list[DirtyDay]] = {}
+            for mark in batch:
+                by_org.setdefault(mark.organization_id, []).append(mark)
+            for marks in by_org.values():
+                organization = marks[0].organization
+                _lock(organization.pk, shared=True)
+                _lock_days((mark.survey_id, mark.day) for mark in marks)
+                surveys_by_day: dict[date, set[int]] = {}
+                for mark in marks:
+                    surveys_by_day.setdefault(mark.day, set()).add(mark.survey_id)
+                for day, survey_ids in sorted(surveys_by_day.items()):
+                    _replace(organization, day, day + timedelta(days=1), survey_ids)
+            DirtyDay.objects.filter(pk__in=[mark.pk for mark in batch]).delete()
+        rebuilt += len(batch)
+        if len(batch) < batch_size:
+            return rebuilt

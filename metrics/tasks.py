@@ -1,9 +1,28 @@
+import logging
 from datetime import date
 
 from celery import shared_task
 from django.conf import settings
 
-from . import digest, services
+from . import digest, rollups, services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def rebuild_dirty_days() -> int:
+    """Rebuild the rollups of marked (survey, day)s: a moment after the first answer marks a day
+    (debounced), and every half minute from beat in case a message was lost."""
+    return rollups.rebuild_dirty()
+
+
+def schedule_dirty_rebuild() -> None:
+    """Ask for a rebuild of marked days after METRICS_REBUILD_DELAY_SECONDS, so the answers of
+    that moment are folded in by one rebuild. A broker outage only delays it until beat's run."""
+    try:
+        rebuild_dirty_days.apply_async(countdown=settings.METRICS_REBUILD_DELAY_SECONDS)
+    except Exception:
+        logger.warning("could not schedule the rollup rebuild; beat will run it", exc_info=True)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

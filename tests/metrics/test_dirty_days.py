@@ -1,0 +1,137 @@
+"""Rollups by dirty marks: an answer's event marks its (survey, day), one rebuild a moment later
+folds in every answer of that moment, and nothing marked meanwhile is missed."""
+
+import threading
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from metrics import rollups, tasks
+from metrics.models import DailyRollup, DirtyDay
+from tests import factories
+from tests.metrics.test_rollups import from_scratch, record, snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_busy_day_is_marked_once_and_rebuilt_once(org_a, django_capture_on_commit_callbacks):
+    link = factories.distribution(org_a)
+    with mock.patch.object(tasks.rebuild_dirty_days, "apply_async") as scheduled, \
+            mock.patch.object(rollups, "_replace", wraps=rollups._replace) as replaced:
+        with django_capture_on_commit_callbacks(execute=True):
+            for score in (10, 9, 7, 3, 0):
+                record(link, score)
+        # Five answers of one (survey, day): one mark, one rebuild asked for, none run yet.
+        assert DirtyDay.objects.filter(survey=link.survey).count() == 1
+        assert scheduled.call_count == 1
+        assert scheduled.call_args.kwargs["countdown"] > 0  # debounced
+        assert replaced.call_count == 0
+        assert not DailyRollup.objects.filter(organization=org_a).exists()
+
+        assert rollups.rebuild_dirty() == 1
+        assert replaced.call_count == 1
+    assert not DirtyDay.objects.exists()
+    assert sum(r.responses for r in DailyRollup.objects.filter(organization=org_a)) == 5
+    before, expected = from_scratch(org_a)
+    assert before == expected
+
+
+def test_marked_days_of_several_organizations_and_days_rebuild_in_batches(org_a, org_b):
+    links = [factories.distribution(org_a), factories.distribution(org_a), factories.distribution(org_b)]
+    today = timezone.now()
+    for link in links:
+        for days_ago in (0, 1, 2):
+            response = factories.response(link.survey.organization, link, score=days_ago * 3,
+                                          started_at=today - timedelta(days=days_ago),
+                                          submitted_at=today - timedelta(days=days_ago))
+            rollups.mark_for_response(response.pk)
+    assert DirtyDay.objects.count() == 9
+    assert rollups.rebuild_dirty(batch_size=4) == 9  # three transactions: 4 + 4 + 1
+    assert not DirtyDay.objects.exists()
+    for org in (org_a, org_b):
+        before, expected = from_scratch(org)
+        assert before == expected and before
+
+
+def test_a_worker_killed_mid_batch_leaves_the_marks_and_the_old_rollups(org_a):
+    link = factories.distribution(org_a)
+    for days_ago in (0, 1):
+        when = timezone.now() - timedelta(days=days_ago)
+        rollups.mark_for_response(factories.response(org_a, link, started_at=when, submitted_at=when).pk)
+    good = snapshot(org_a)
+    calls = {"n": 0}
+    real = rollups._replace
+
+    def dies_on_the_second_day(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise SystemExit("killed")
+        return real(*args, **kwargs)
+
+    with mock.patch.object(rollups, "_replace", side_effect=dies_on_the_second_day), pytest.raises(SystemExit):
+        rollups.rebuild_dirty()
+    assert snapshot(org_a) == good  # the batch rolled back as one
+    assert DirtyDay.objects.count() == 2  # and its marks wait for the next worker
+    assert rollups.rebuild_dirty() == 2
+    before, expected = from_scratch(org_a)
+    assert before == expected and before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_marked_during_a_rebuild_is_rebuilt_again(org_a):
+    """The rebuild holds the day's mark while it works: an answer's mark made meanwhile waits for
+    it, then marks the day anew, so the answer the rebuild did not see is folded in next time."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    link = factories.distribution(org_a)
+    first = factories.response(org_a, link, score=10)
+    rollups.mark_for_response(first.pk)
+    rebuilt, go = threading.Event(), threading.Event()
+    real = rollups._replace
+
+    def pause_after_rebuilding(*args, **kwargs):
+        folded = real(*args, **kwargs)
+        rebuilt.set()
+        assert go.wait(30)
+        return folded
+
+    outcome = {}
+
+    def rebuild_in_a_worker():
+        try:
+            with mock.patch.object(rollups, "_replace", side_effect=pause_after_rebuilding):
+                outcome["rebuilt"] = rollups.rebuild_dirty()
+        finally:
+            connection.close()
+
+    def mark_in_another_worker(response_id):
+        try:
+            outcome["newly"] = rollups.mark_for_response(response_id)
+        except Exception as exc:
+            outcome["error"] = repr(exc)
+            raise
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=rebuild_in_a_worker)
+    worker.start()
+    assert rebuilt.wait(30)
+    # Committed after the rebuild read the day; and not held up by it (the rebuild holds its marks only).
+    late = factories.response(org_a, link, score=0)
+    marker = threading.Thread(target=mark_in_another_worker, args=(late.pk,))
+    marker.start()
+    marker.join(1)
+    assert marker.is_alive(), outcome  # waits for the rebuild's hold on the mark
+    go.set()
+    worker.join(30)
+    marker.join(30)
+    assert outcome == {"rebuilt": 1, "newly": True}
+    assert DirtyDay.objects.filter(survey=link.survey).count() == 1
+    assert sum(r.responses for r in DailyRollup.objects.filter(organization=org_a)) == 1  # not yet the late one
+    assert rollups.rebuild_dirty() == 1
+    assert sum(r.responses for r in DailyRollup.objects.filter(organization=org_a)) == 2
+    before, expected = from_scratch(org_a)
+    assert before == expected
