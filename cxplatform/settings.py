@@ -14,6 +14,9 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
+
+from cxplatform import broker
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -159,10 +162,27 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
-# --- Celery: at-least-once work. With no REDIS_URL, tasks run in-process (embedded default).
+# --- Celery: at-least-once work. With no broker, tasks run in-process (embedded default).
+# The broker is Redis (REDIS_URL) or anything Celery speaks, e.g. RabbitMQ: CELERY_BROKER_URL=amqp://…
 REDIS_URL = env("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
+# One queue per kind of work, so a mail backlog never delays a case nor a rollup: a plain
+# `celery worker` consumes them all; `-Q mail` (etc.) gives one kind its own workers.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("events", "rollups", "mail", "imports", "default")]
+CELERY_TASK_ROUTES = {
+    "cxplatform.tasks.deliver_event": {"queue": "events"},  # the inbox, the closed loop, rollup marks
+    "cxplatform.tasks.redeliver_pending_events": {"queue": "events"},
+    "metrics.tasks.rebuild_dirty_days": {"queue": "rollups"},
+    "metrics.tasks.reconcile_recent_days": {"queue": "rollups"},
+    "metrics.tasks.send_*": {"queue": "mail"},
+    "feedback.tasks.send_*": {"queue": "mail"},
+    "feedback.tasks.hand_on_loop_mail": {"queue": "mail"},
+    "actions.tasks.send_*": {"queue": "mail"},
+    "cxplatform.tasks.run_import_job": {"queue": "imports"},
+    "surveys.tasks.run_import": {"queue": "imports"},
+}
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -176,7 +196,7 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 1
 # A broker that is down or hangs (up, but not answering) must not hold a web request for more
 # than about a second: socket timeouts on the transport, one quick retry, and the outbox
 # delivers later (docs/adr/0018).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 0.4, "socket_connect_timeout": 0.4}
+CELERY_BROKER_TRANSPORT_OPTIONS = broker.transport_options(CELERY_BROKER_URL)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,

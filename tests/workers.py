@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.db import connection
 
+from cxplatform import broker
 from cxplatform.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,13 +78,14 @@ def private_redis():
 def using_broker(url):
     """Send this process's tasks to `url` for real (not in-process) while the block runs."""
     conf = celery_app.conf
-    saved = conf.broker_url, conf.task_always_eager
+    saved = conf.broker_url, conf.task_always_eager, conf.broker_transport_options
     conf.broker_url, conf.task_always_eager = url, False
+    conf.broker_transport_options = broker.transport_options(url)
     celery_app._after_fork()  # drop pooled connections to the previous broker
     try:
         yield
     finally:
-        conf.broker_url, conf.task_always_eager = saved
+        conf.broker_url, conf.task_always_eager, conf.broker_transport_options = saved
         celery_app._after_fork()
 
 
@@ -96,21 +98,23 @@ def test_database_url():
 
 
 @contextlib.contextmanager
-def celery_worker(broker_url, log_path=None, **settings_env):
+def celery_worker(broker_url, log_path=None, *, queues=None, name=None, **settings_env):
     """A `celery worker` process on the test database, stopped (warm shutdown) afterwards.
-    `settings_env` sets more of its environment (e.g. OUTBOX_MAX_ATTEMPTS="2")."""
+    `queues` limits it to some queues (all by default); `settings_env` sets more of its
+    environment (e.g. OUTBOX_MAX_ATTEMPTS="2")."""
     env = {
         **os.environ,
         **settings_env,
         "DJANGO_SETTINGS_MODULE": "cxplatform.settings",
         "DATABASE_URL": test_database_url(),
-        "REDIS_URL": broker_url,
+        "CELERY_BROKER_URL": broker_url,
         "CONN_MAX_AGE": "0",
     }
     log = open(log_path or os.devnull, "w")  # noqa: SIM115 — closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "cxplatform", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"],
+         "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "-n", f"{name or 'test'}-{os.getpid()}@%h", *(["-Q", ",".join(queues)] if queues else [])],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -135,3 +139,53 @@ def wait_until(predicate, timeout=60.0, interval=0.2):
             return True
         time.sleep(interval)
     return False
+
+
+@contextlib.contextmanager
+def web_server(broker_url, log_path=None, **settings_env):
+    """A gunicorn process (one worker) serving the platform on the test database; yields its URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cxplatform.settings",
+        "DATABASE_URL": test_database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        "DEBUG": "1",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        **settings_env,
+    }
+    env.pop("REDIS_URL", None)
+    log = open(log_path or os.devnull, "w")  # noqa: SIM115 — closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "cxplatform.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--timeout", "60"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for_port(port, up=True, timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@contextlib.contextmanager
+def rabbitmq_vhost():
+    """A RabbitMQ virtual host of the test's own on the machine's broker; yields its amqp URL."""
+    import uuid
+
+    if shutil.which("rabbitmqctl") is None:
+        raise RuntimeError("rabbitmq-server is not installed: .ci/run installs and starts it")
+    name = f"cx-test-{uuid.uuid4().hex[:10]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True)
+    try:
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+                       check=True, capture_output=True)
+        yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True)
