@@ -78,16 +78,26 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_compose_runs_every_role_against_postgres_and_redis():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
-    for role in ("web", "worker", "beat"):
+    assert set(services) == {"migrate", "proxy", "web", "worker", "beat", "postgres", "redis"}
+    for role in ("migrate", "web", "worker", "beat"):
         service = services[role]
         env = service["environment"]
         assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
         assert env["REDIS_URL"].startswith("redis://redis:6379")
         assert env["DEBUG"] == "0" and "SECRET_KEY" in env
         assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
-        assert service["depends_on"]["redis"]["condition"] == "service_healthy"
-    assert "gunicorn" in services["web"]["command"] and "migrate" in services["web"]["command"]
+    for role in ("web", "worker", "beat"):  # the schema first, once: never N web containers racing
+        assert services[role]["depends_on"]["redis"]["condition"] == "service_healthy"
+        assert services[role]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert services["migrate"]["command"] == "python manage.py migrate --noinput"
+    assert services["migrate"]["restart"] == "no"
+    # Web scales (`--scale web=3`): no host port of its own; the proxy publishes one and is trusted.
+    assert "gunicorn" in services["web"]["command"] and "migrate" not in services["web"]["command"]
+    assert "ports" not in services["web"] and services["proxy"]["ports"] == ["8000:80"]
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert subnet in services["web"]["environment"]["TRUSTED_PROXIES"]
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "proxy_pass $web" in nginx and "resolver 127.0.0.11" in nginx and "X-Forwarded-Proto" in nginx
     assert services["worker"]["command"].startswith("celery -A cxplatform worker")
     assert services["beat"]["command"].startswith("celery -A cxplatform beat")
     for name in ("web", "worker", "postgres", "redis"):
