@@ -8,6 +8,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
 from cxplatform.permissions import member_required
+from cxplatform.replica import reads_from_replica
 from cxplatform.tenancy import get_for_org_or_404
 from journeys.models import JourneyMap
 
@@ -80,6 +81,7 @@ def _card(name: str, metrics: dict, drill_url: str | None = None) -> dict:
 
 @member_required
 @require_safe
+@reads_from_replica
 def dashboard(request):
     form = DashboardForm(request.GET, organization=request.organization)
     context = {"form": form}
@@ -123,6 +125,7 @@ def dashboard(request):
 
 @member_required
 @require_safe
+@reads_from_replica
 def responses(request):
     """The responses behind a figure, reached by clicking a chart, a bar or a table row."""
     form = DrillDownForm(request.GET, organization=request.organization)
@@ -141,6 +144,7 @@ def responses(request):
 
 @member_required
 @require_safe
+@reads_from_replica
 def key_drivers(request):
     """Which touchpoints and attributes move NPS (or CSAT, CES) most."""
     form = DashboardForm(request.GET, organization=request.organization)
@@ -155,6 +159,7 @@ def key_drivers(request):
 
 @member_required
 @require_safe
+@reads_from_replica
 def executive(request):
     """The few numbers that matter, in plain words."""
     form = ScopeForm(request.GET, organization=request.organization)
@@ -168,6 +173,7 @@ def executive(request):
 
 @member_required
 @require_safe
+@reads_from_replica
 def frontline(request):
     """An agent's own teams and touchpoints: how customers rate them, whom to call back."""
     teams = selectors.teams(request.organization)
@@ -195,6 +201,7 @@ def digest_subscription(request):
 
 @member_required
 @require_safe
+@reads_from_replica
 def themes(request):
     """The period's recurring themes, loaded by the dashboard after its figures: they are counted
     from the comments themselves, not from rollups."""
@@ -210,6 +217,7 @@ def themes(request):
 
 @member_required
 @require_safe
+@reads_from_replica
 def compare(request):
     """Two like groups side by side, with whether their difference is more than chance."""
     form = CompareForm(request.GET, organization=request.organization)
@@ -228,6 +236,7 @@ def compare(request):
 
 @member_required
 @require_safe
+@reads_from_replica
 def journey_map_figures(request, journey_map_id):
     """The live lane of a journey map (loaded by the map page)."""
     journey_map = get_for_org_or_404(JourneyMap, request.organization, pk=journey_map_id)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_safe
 
 from cxplatform.models import Capability
 from cxplatform.permissions import member_required
+from cxplatform.replica import reads_from_replica
 from cxplatform.tenancy import get_for_org_or_404
 
 from .. import exporting, selectors
@@ -60,12 +61,14 @@ def _export(request, survey_id, write):
 
 @member_required
 @require_safe
+@reads_from_replica
 def response_export_csv(request, survey_id):
     return _export(request, survey_id, exporting.csv_response)
 
 
 @member_required
 @require_safe
+@reads_from_replica
 def response_export_xlsx(request, survey_id):
     return _export(request, survey_id, exporting.xlsx_response)
 
