@@ -1,0 +1,15 @@
+"""The search words of the items written before 0017 (`manage.py reindex_search` does the same
+at any later time, e.g. after the normaliser changes)."""
+
+from django.db import migrations
+
+
+def fill(apps, schema_editor):
+    from feedback.services import reindex_search
+
+    reindex_search(items=apps.get_model("feedback", "FeedbackItem").objects.filter(search_words=""))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("feedback", "0017_item_search_words")]
+    operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
