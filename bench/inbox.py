@@ -58,9 +58,9 @@ def _populate(org, agents, tags, teams, touchpoints):
         cursor.execute(f"DELETE FROM {table} WHERE organization_id = %s", [org.pk])  # noqa: S608
         cursor.execute(
             f"""
-            INSERT INTO {table} (organization_id, source, source_id, text, search_words, rating, language, sentiment, received_at,
-                status, priority, team_id, assignee_id, touchpoint_id, version, sla_state, created_at, updated_at,
-                first_response_due, resolution_due)
+            INSERT INTO {table} (organization_id, source, source_id, text, search_words, rating, language, sentiment,
+                received_at, status, priority, team_id, assignee_id, touchpoint_id, version, sla_state, created_at,
+                updated_at, first_response_due, resolution_due)
             SELECT %(org)s, (ARRAY['survey','email','chat','review','social','call'])[1 + ((g / 2) %% 6)], 'b' || g,
                    subj.v[1 + (g %% array_length(subj.v, 1))] || ' ' ||
                        replace(det.v[1 + ((g / 7) %% array_length(det.v, 1))], '{{n}}', (g %% 100000)::text),
