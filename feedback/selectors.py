@@ -14,8 +14,9 @@ from cxplatform.textinsight.tokens import search_words
 from . import sla
 from .models import FeedbackItem
 
-# The GIN-indexed expression of migration 0017: the item's search words contain every query word.
-HAS_WORDS = "string_to_array(\"feedback_feedbackitem\".\"search_words\", ' ') @> %s::text[]"
+# The GIN-indexed array of migration 0017 (PostgreSQL only, generated from `search_words`): the
+# item's search forms contain every query word.
+HAS_WORDS = "\"feedback_feedbackitem\".\"search_terms\" @> %s::text[]"
 PAGE = 50
 
 SOON = timedelta(hours=2)  # "breaching soon": the next SLA target falls within this
@@ -90,8 +91,8 @@ def saved_views(organization, user):
 def search(qs, words: str):
     """Items whose text has every word of `words` in any form and case: the query goes through the
     normaliser the items' texts went through (textinsight.tokens.search_words), and the match is
-    the same on PostgreSQL (an indexed array containment) and on SQLite (a substring of the
-    space-separated words) — docs/adr/0016."""
+    the same on PostgreSQL (containment in an indexed array generated from the same words) and on
+    SQLite (a substring of the space-separated words) — docs/adr/0016."""
     wanted = search_words(words)
     if not wanted:
         return qs.none()

@@ -35,3 +35,19 @@ def test_the_stored_words_are_forms_between_spaces():
     assert search_text("КУРЬЕР опоздал, курьеры!") == " курьер опоздать "
     assert search_text("Kurjers kavēja — ļoti") == " kurjer kavej lot "
     assert search_text("...") == ""
+
+
+@pytest.mark.django_db
+def test_the_data_migration_fills_the_words_of_items_written_before_it(org_a):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from feedback import services
+    from feedback.models import FeedbackItem
+
+    item, _ = services.ingest(org_a, services.Voice(source="email", text="Kurjers kavēja piegādi"))
+    FeedbackItem.objects.filter(pk=item.pk).update(search_words="")  # as every row was before 0017
+    import_module("feedback.migrations.0018_fill_search_words").fill(apps, None)
+    item.refresh_from_db()
+    assert item.search_words == " kurjer kavej piegad "
