@@ -31,6 +31,18 @@ DETAILS = [
 ]
 
 
+def _search_words() -> dict:
+    """The search words of the subjects and details (made by the application's normaliser, as the
+    items' own would be), for SQL to join like the texts: " subject words " + "detail words "."""
+    from cxplatform.textinsight.tokens import search_text, search_words
+
+    details = []
+    for detail in DETAILS:
+        words = search_words(detail.replace("{n}", ""))
+        details.append(" ".join([*words, "{n}"] if "{n}" in detail else words) + (" " if words else ""))
+    return {"subject_words": [search_text(s) for s in SUBJECTS], "detail_words": details}
+
+
 def _populate(org, agents, tags, teams, touchpoints):
     """A million items over two years, written by PostgreSQL itself: ~5% still open (a team that
     keeps up), a tenth with a tag, every priority, SLA states on the open ones. Fields come from
@@ -46,12 +58,14 @@ def _populate(org, agents, tags, teams, touchpoints):
         cursor.execute(f"DELETE FROM {table} WHERE organization_id = %s", [org.pk])  # noqa: S608
         cursor.execute(
             f"""
-            INSERT INTO {table} (organization_id, source, source_id, text, rating, language, sentiment, received_at,
-                status, priority, team_id, assignee_id, touchpoint_id, version, sla_state, created_at, updated_at,
-                first_response_due, resolution_due)
+            INSERT INTO {table} (organization_id, source, source_id, text, search_words, rating, language, sentiment,
+                received_at, status, priority, team_id, assignee_id, touchpoint_id, version, sla_state, created_at,
+                updated_at, first_response_due, resolution_due, kind, loop_state, resolution_note, follow_up_wanted)
             SELECT %(org)s, (ARRAY['survey','email','chat','review','social','call'])[1 + ((g / 2) %% 6)], 'b' || g,
                    subj.v[1 + (g %% array_length(subj.v, 1))] || ' ' ||
                        replace(det.v[1 + ((g / 7) %% array_length(det.v, 1))], '{{n}}', (g %% 100000)::text),
+                   subjw.v[1 + (g %% array_length(subjw.v, 1))] ||
+                       replace(detw.v[1 + ((g / 7) %% array_length(detw.v, 1))], '{{n}}', (g %% 100000)::text),
                    CASE WHEN g %% 4 = 0 THEN (g::bigint * 7919) %% 11 END, (ARRAY['ru','en','lv'])[1 + ((g / 3) %% 3)],
                    ((g / 56) %% 3) - 1,
                    now() - (((%(n)s - g)::float / %(n)s * {DAYS}) || ' days')::interval,
@@ -63,13 +77,16 @@ def _populate(org, agents, tags, teams, touchpoints):
                    CASE WHEN g > %(n)s * 0.95 AND g %% 17 = 0 THEN 'breached'
                         WHEN g > %(n)s * 0.95 AND g %% 23 = 0 THEN 'at_risk' ELSE '' END, now(), now(),
                    now() - (((%(n)s - g)::float / %(n)s * {DAYS}) || ' days')::interval + interval '8 hours',
-                   now() - (((%(n)s - g)::float / %(n)s * {DAYS}) || ' days')::interval + interval '40 hours'
+                   now() - (((%(n)s - g)::float / %(n)s * {DAYS}) || ' days')::interval + interval '40 hours',
+                   'voice', '', '', false
             FROM generate_series(1, %(n)s) AS g,
                  (SELECT %(subjects)s::text[] AS v) subj, (SELECT %(details)s::text[] AS v) det,
+                 (SELECT %(subject_words)s::text[] AS v) subjw, (SELECT %(detail_words)s::text[] AS v) detw,
                  (SELECT %(agents)s::bigint[] AS v) ag, (SELECT %(teams)s::bigint[] AS v) tm,
                  (SELECT %(tps)s::bigint[] AS v) tp
             """,  # noqa: S608 — our own table; every value is a parameter
-            {"org": org.pk, "n": ITEMS, "subjects": SUBJECTS, "details": DETAILS, "agents": ids(agents),
+            {"org": org.pk, "n": ITEMS, "subjects": SUBJECTS, "details": DETAILS, **_search_words(),
+             "agents": ids(agents),
              "teams": ids(teams), "tps": ids(touchpoints)},
         )
         cursor.execute(

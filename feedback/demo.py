@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cxplatform.textinsight.tokens import search_text
 from surveys.models import SCALES, Response
 
 from . import loop, routing, sla
@@ -97,7 +98,8 @@ def _survey_comments(org):
     # The demo's answers are bulk-loaded without events: make their items the same way at once.
     FeedbackItem.objects.bulk_create([
         FeedbackItem(organization=org, source=FeedbackItem.Source.SURVEY, source_id=f"response:{r.pk}",
-                     response_id=r.pk, text=r.comment, rating=r.score, language=r.language, sentiment=r.sentiment,
+                     response_id=r.pk, text=r.comment, search_words=search_text(r.comment), rating=r.score,
+                     language=r.language, sentiment=r.sentiment,
                      channel_id=r.channel_id, touchpoint_id=r.touchpoint_id, customer_id=r.customer_id,
                      received_at=r.submitted_at or r.started_at)
         for r in Response.objects.filter(organization=org).exclude(comment="")

@@ -78,8 +78,7 @@ def matches(rule: CloseLoopRule, response) -> bool:
         return False
     if rule.negative_comment and response.sentiment != -1:
         return False
-    if rule.keywords and not (response.comment and routing.keyword_match(rule.keywords, response.comment,
-                                                                           response.language)):
+    if rule.keywords and not (response.comment and routing.keyword_match(rule.keywords, response.comment)):
         return False
     return response.score is not None or bool(rule.keywords or rule.negative_comment)
 

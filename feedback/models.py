@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform.models import ImportJobBase, OrgScopedModel
+from cxplatform.textinsight.tokens import search_text
 from cxplatform.versioning import Versioned
 from journeys.models import Touchpoint
 
@@ -100,6 +101,9 @@ class FeedbackItem(OrgScopedModel):
     touchpoint = models.ForeignKey(Touchpoint, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="feedback_items", verbose_name=_("touchpoint"))
     text = models.TextField(_("text"))
+    # The text's search forms (textinsight.tokens.search_text), written with the text: the inbox's
+    # search reads only this, the same way on PostgreSQL and SQLite (docs/adr/0016).
+    search_words = models.TextField(default="", blank=True, editable=False)
     rating = models.SmallIntegerField(_("rating"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=5, blank=True)
     sentiment = models.SmallIntegerField(_("sentiment"), null=True, blank=True)  # −1, 0, +1
@@ -162,6 +166,14 @@ class FeedbackItem(OrgScopedModel):
 
     def __str__(self):
         return f"#{self.pk} {self.get_source_display()}"
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "text" in update_fields:
+            self.search_words = search_text(self.text)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_words"}
+        super().save(*args, **kwargs)
 
 
 class ItemEvent(models.Model):

@@ -1,43 +1,28 @@
 """Routing: the organization's rules, in order, run once on every new item — by a worker, after
 the item is saved (the `feedback.item_received` event). Each applied rule is logged on the item.
 
-Keywords match word forms: the rule's words and the item's text are compared as lemmas
-(Russian through pymorphy3, so "задержка" finds "задержкой"; Latvian folded; English with a
-plural "s" dropped).
+Keywords match word forms: the rule's words and the item's text are compared in the form the
+inbox's search uses (textinsight.tokens.search_form: Russian lemmas through pymorphy3, so
+"задержка" finds "задержкой"; Latin-script words folded and stemmed, so "refund" finds "refunds").
 """
 
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from cxplatform.textinsight.language import detect
-from cxplatform.textinsight.tokens import normalise, tokens
+from cxplatform.textinsight.tokens import search_words
 
 from . import sla
 from .models import FeedbackItem, ItemEvent, RoutingRule, Team
 
 
-def _lemma(word: str, language: str) -> str:
-    lemma = normalise(word, language)
-    if language == "en" and len(lemma) > 3 and lemma.endswith("s") and not lemma.endswith("ss"):
-        lemma = lemma[:-1]
-    return lemma
-
-
-def _lemmas(text: str, language: str) -> set[str]:
-    return {_lemma(t.text, language) for t in tokens(text, language) if t.kind == "word"}
-
-
-def keyword_match(keywords: str, text: str, language: str = "") -> bool:
-    words = [w.strip() for w in keywords.split(",") if w.strip()]
-    if not words:
-        return True
-    found = _lemmas(text, detect(text, language))
-    for word in words:
-        wanted = [_lemma(part, detect(word, language)) for part in word.split()]
-        if all(w in found for w in wanted):
-            return True
-    return False
+def keyword_match(keywords: str, text: str) -> bool:
+    """Whether `text` has every word of one of the comma-separated `keywords`, in any form."""
+    phrases = [forms for forms in (search_words(w) for w in keywords.split(",")) if forms]
+    if not phrases:
+        return not keywords.strip(", ")
+    found = set(search_words(text))
+    return any(all(form in found for form in forms) for forms in phrases)
 
 
 def matches(rule: RoutingRule, item: FeedbackItem) -> bool:
@@ -58,7 +43,7 @@ def matches(rule: RoutingRule, item: FeedbackItem) -> bool:
         value = (item.customer.attributes or {}).get(attribute) if item.customer else None
         if str(value or "") != rule.segment:
             return False
-    return keyword_match(rule.keywords, item.text, item.language)
+    return keyword_match(rule.keywords, item.text)
 
 
 def pick_agent(team: Team, how: str):

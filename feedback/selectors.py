@@ -9,13 +9,14 @@ from django.utils import timezone
 
 from cxplatform.charts import figure_json
 from cxplatform.tenancy import scoped
+from cxplatform.textinsight.tokens import search_words
 
 from . import sla
 from .models import FeedbackItem
 
-# The stored column of migration 0011, GIN-indexed: Russian and English stemming, either matches.
-FULL_TEXT = ("\"feedback_feedbackitem\".\"search_vector\" @@ "
-             "(plainto_tsquery('russian', %s) || plainto_tsquery('english', %s))")
+# The GIN-indexed array of migration 0017 (PostgreSQL only, generated from `search_words`): the
+# item's search forms contain every query word.
+HAS_WORDS = "\"feedback_feedbackitem\".\"search_terms\" @> %s::text[]"
 PAGE = 50
 
 SOON = timedelta(hours=2)  # "breaching soon": the next SLA target falls within this
@@ -88,13 +89,20 @@ def saved_views(organization, user):
 
 
 def search(qs, words: str):
-    """Items whose text matches `words` in any word form (PostgreSQL full-text search, Russian and
-    English); a substring match on the embedded SQLite default."""
-    if connection.vendor != "postgresql":
-        return qs.filter(text__icontains=words)
-    # The SQL is our constant; the words are parameters.
-    found = RawSQL(FULL_TEXT, (words, words), output_field=BooleanField())  # noqa: S611 — constant SQL, words as parameters  # nosec B611
-    return qs.annotate(found=found).filter(found=True)
+    """Items whose text has every word of `words` in any form and case: the query goes through the
+    normaliser the items' texts went through (textinsight.tokens.search_words), and the match is
+    the same on PostgreSQL (containment in an indexed array generated from the same words) and on
+    SQLite (a substring of the space-separated words) — docs/adr/0016."""
+    wanted = search_words(words)
+    if not wanted:
+        return qs.none()
+    if connection.vendor == "postgresql":
+        # The SQL is our constant; the words are a parameter.
+        found = RawSQL(HAS_WORDS, (wanted,), output_field=BooleanField())  # noqa: S611 — constant SQL, words as parameters  # nosec B611
+        return qs.annotate(found=found).filter(found=True)
+    for word in wanted:
+        qs = qs.filter(search_words__contains=f" {word} ")
+    return qs
 
 
 def page_after(qs, cursor: str = "") -> tuple[list, str]:

@@ -4,13 +4,14 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform import events
 from cxplatform.services import match_or_create_customer
 from cxplatform.textinsight.sentiment import classify
+from cxplatform.textinsight.tokens import search_text
 
 from . import conversation, sla
 from .models import FeedbackItem, ItemEvent, Tag
@@ -78,7 +79,8 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
             item, created = FeedbackItem.objects.get(organization=organization, source=voice.source,
                                                      source_id=voice.source_id), False
         if not created and item.text != text:
-            FeedbackItem.objects.filter(pk=item.pk).update(text=text, sentiment=fields["sentiment"],
+            FeedbackItem.objects.filter(pk=item.pk).update(text=text, search_words=search_text(text),
+                                                           sentiment=fields["sentiment"],
                                                            language=fields["language"], rating=voice.rating)
             ItemEvent.objects.create(item=item, actor=actor, action="text_updated")
             item.refresh_from_db()
@@ -91,6 +93,20 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
             ItemEvent.objects.create(item=item, actor=actor, action="received", details={"source": voice.source})
             events.emit(ITEM_RECEIVED, organization=organization, item_id=item.pk)  # routing, by a worker
     return item, created
+
+
+def reindex_search(*, items: QuerySet, batch: int = 1000) -> int:
+    """Write the search words of `items` again from their text (after the normaliser changed, or
+    for rows written around the model, e.g. by SQL); returns how many items were written."""
+    done, last = 0, 0
+    while True:
+        rows = list(items.filter(pk__gt=last).order_by("pk").only("pk", "text")[:batch])
+        if not rows:
+            return done
+        for row in rows:
+            row.search_words = search_text(row.text)
+        items.model.objects.bulk_update(rows, ["search_words"])
+        done, last = done + len(rows), rows[-1].pk
 
 
 def from_survey_response(response_id: int) -> FeedbackItem | None:

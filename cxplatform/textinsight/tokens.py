@@ -91,3 +91,52 @@ def clauses(found: list[Token]) -> list[list[Token]]:
     if current:
         parts.append(current)
     return parts
+
+
+# --- Search words: the one form in which stored texts and queries meet -------------------------
+
+SEARCH_TOKEN = re.compile(rf"{WORD}|\d+", re.UNICODE)  # words, and numbers (an order number is searched)
+# Endings dropped from a Latin-script word, longest first: English inflections and Latvian case
+# endings, so "couriers" meets "courier" and "kurjeram" meets "kurjers". A crude stemmer — but
+# the stored words and the query go through the same one, so it only has to be consistent; it
+# needs no language guess, which a one-word query cannot give.
+LATIN_ENDINGS = ("iem", "ing", "am", "em", "im", "os", "as", "es", "is", "us", "ai", "ei", "ed", "ly",
+                 "s", "a", "e", "i", "u")
+MIN_STEM = 3
+
+
+def latin_stem(word: str) -> str:
+    word = fold(word).replace("’", "'")
+    if word.endswith("ies") and len(word) > 4:  # deliveries → delivery
+        return word[:-3] + "y"
+    for _pass in range(2):  # statuses → status → stat, as status → stat
+        for ending in LATIN_ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
+                word = word[:-len(ending)]
+                break
+        else:
+            break
+    return word
+
+
+def search_form(word: str) -> str:
+    """The form a word is stored and searched in, chosen by its script, not by a language guess:
+    a Russian lemma ("КУРЬЕРА" → "курьер"), a folded Latin stem ("Kurjeram" → "kurjer"), a number."""
+    word = word.lower()
+    if CYRILLIC.search(word):
+        return russian_parse(word.replace("ё", "е"))[0]
+    if word.isdigit():
+        return word
+    return latin_stem(word)
+
+
+def search_words(text: str) -> list[str]:
+    """The distinct search forms of `text`'s words and numbers, in order of first appearance."""
+    return list(dict.fromkeys(search_form(m.group(0)) for m in SEARCH_TOKEN.finditer(text or "")))
+
+
+def search_text(text: str) -> str:
+    """What an item stores to be searched: its search forms between spaces (" курьер опоздать "),
+    so that one word is found as " курьер " by a plain substring match on any database."""
+    words = search_words(text)
+    return f" {' '.join(words)} " if words else ""

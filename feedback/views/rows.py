@@ -64,14 +64,14 @@ class Row:
                           self.sla_label) if self.sla_label else ""
         due = format_html('<div class="muted">{} {}</div>', self.labels.due, self.due) if self.due else ""
         team = format_html('<div class="muted">{}</div>', self.team) if self.team else ""
-        box = format_html('<td><input type="checkbox" name="items" value="{}:{}" aria-label="#{}"></td>',
+        box = format_html('<td class="select"><input type="checkbox" name="items" value="{}:{}" aria-label="#{}"></td>',
                           self.pk, self.version, self.pk) if self.labels.checkboxes else ""
         return format_html(
             '<tr data-item="{pk}" data-url="{url}" data-version="{version}"{sla_class}>{box}'
-            '<td><span class="priority p{priority}">{priority_label}</span></td>'
+            '<td class="priority-cell"><span class="priority p{priority}">{priority_label}</span></td>'
             '<td class="words"><a href="{url}" class="open">{text}</a><div class="meta muted">{meta}</div></td>'
-            '<td>{status}</td><td class="assignee">{assignee}{team}</td><td class="sla">{sla}{due}</td>'
-            "<td>{received}</td></tr>",
+            '<td class="status">{status}</td><td class="assignee">{assignee}{team}</td><td class="sla">{sla}{due}</td>'
+            '<td class="received">{received}</td></tr>',
             pk=self.pk, url=self.url, version=self.version, box=box, priority=self.priority,
             sla_class=format_html(' class="sla-{}"', self.sla_state) if self.sla_state else "",
             priority_label=self.priority_label, text=self.text, meta=mark_safe("".join(meta)),  # noqa: S308 — each part made by format_html  # nosec B308 B703

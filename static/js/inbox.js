@@ -4,6 +4,21 @@
   "use strict";
   var table = document.getElementById("inbox");
   var bulk = document.getElementById("bulk");
+
+  // On a phone the filters other than the search fold away (unless one is in use), so the
+  // items are on the first screen; the toggle brings them back.
+  var filters = document.getElementById("inbox-filters");
+  var toggle = document.getElementById("filters-toggle");
+  if (filters && toggle && window.matchMedia("(max-width: 640px)").matches) {
+    var inUse = Array.prototype.some.call(filters.querySelectorAll(".filter:not(.search) select"),
+      function (select) { return select.value !== ""; });
+    filters.classList.toggle("folded", !inUse);
+    toggle.setAttribute("aria-expanded", String(inUse));
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      toggle.setAttribute("aria-expanded", String(!filters.classList.toggle("folded")));
+    });
+  }
   if (!table) return;
   var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr[data-item]"));
   var current = -1;
