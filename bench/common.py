@@ -5,6 +5,13 @@ import statistics
 import time
 
 BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cxplatform_bench")
+# BENCH_SMOKE=1: every benchmark at a small size, so `make test` proves each still runs against
+# today's schema and code (tests/bench/test_smoke.py); its figures mean nothing.
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
+
+
+def size(full: int, smoke: int) -> int:
+    return smoke if SMOKE else full
 
 
 def setup_django():

@@ -10,9 +10,9 @@ import time
 from django.db import connection
 from django.test import Client
 
-from .common import summary, timed
+from .common import size, summary, timed
 
-ITEMS = int(os.environ.get("BENCH_ITEMS", 1_000_000))
+ITEMS = int(os.environ.get("BENCH_ITEMS", size(1_000_000, 3_000)))
 DAYS = 730
 SLUG = "bench-inbox"
 AGENTS = 20

@@ -7,9 +7,9 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from .common import summary, timed
+from .common import size, summary, timed
 
-REPEAT = 300
+REPEAT = size(300, 10)
 
 
 def run():

@@ -1,0 +1,52 @@
+"""Every benchmark of `make bench` runs in the suite at a small size (BENCH_SMOKE=1), so a schema
+or code change can never leave one broken again (bench/inbox.py once wrote items without a
+column the closed loop had made required, and nobody knew until the next `make bench`)."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+
+import psycopg2
+import pytest
+from django.db import connection
+
+from bench.__main__ import BENCHMARKS
+from tests import workers
+
+pytestmark = [pytest.mark.worker, pytest.mark.xdist_group("bench")]
+
+
+@pytest.fixture
+def bench_database():
+    """A database of the smoke run's own beside the test database, dropped afterwards."""
+    name = f"cx_bench_smoke_{uuid.uuid4().hex[:8]}"
+    url = workers.test_database_url().rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    settings = connection.settings_dict
+    admin = psycopg2.connect(dbname="postgres", user=settings["USER"] or None, host=settings["HOST"] or None,
+                             port=settings["PORT"] or None, password=settings["PASSWORD"] or None)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.mark.django_db
+def test_every_benchmark_runs_at_a_small_size(bench_database):
+    env = {**os.environ, "BENCH_SMOKE": "1", "BENCH_DATABASE_URL": bench_database}
+    for knob in ("BENCH_RESPONSES", "BENCH_ITEMS", "BENCH_UPLOADS_BASELINE", "BENCH_REPOPULATE"):
+        env.pop(knob, None)
+    run = subprocess.run([sys.executable, "-m", "bench"], cwd=workers.ROOT, env=env, capture_output=True, text=True,
+                         timeout=1200)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+    sections = dict(re.findall(r"^## (\w+)\n(.*?)(?=^## |\Z)", run.stdout, flags=re.S | re.M))
+    assert list(sections) == BENCHMARKS
+    figures = {name: json.loads(text) for name, text in sections.items()}
+    # Each measured something real, not an empty shell.
+    assert figures["public_page"]["record_answer"]["n"] == 10
+    assert figures["inbox"] and figures["dashboard"] and figures["sentiment"]["throughput"]["comments"] > 0
+    assert all("refused" in case["new"]["outcome"] for name, case in figures["uploads"].items()
+               if not name.startswith("plain")), figures["uploads"]
