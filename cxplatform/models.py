@@ -300,16 +300,3 @@ class PipelineProbe(models.Model):
         return self.token
 
 
-class RateLimitBucket(models.Model):
-    """A request counter per key and time window, incremented atomically (INSERT … ON CONFLICT)."""
-
-    key = models.CharField(max_length=200)
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="one_bucket_per_window")]
-        indexes = [models.Index(fields=["window_start"])]
-
-    def __str__(self):
-        return f"{self.key} @ {self.window_start:%Y-%m-%d %H:%M}: {self.count}"

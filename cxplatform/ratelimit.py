@@ -1,41 +1,41 @@
-"""Atomic fixed-window rate limits kept in the database (works the same on PostgreSQL and SQLite).
+"""Fixed-window rate limits, counted in a cache: Redis when the deployment has one (every web
+process shares the counters), else this process's memory (the embedded default).
 
-One statement increments and reads the counter, so concurrent requests can never all see
-"below the limit": 20 simultaneous requests against a limit of 3 let exactly 3 through.
+Redis's INCR (and the memory cache's lock) makes each count atomic, so concurrent requests can never
+all see "below the limit": 20 simultaneous requests against a limit of 3 let exactly 3 through.
+The counters stay out of the database, so a customer's answer commits once, not three times. A
+counter store that is down or hangs lets requests through (fails open, in at most its socket
+timeout): a rate limit must never take the survey pages down with it.
 """
 
+import hashlib
 import ipaddress
-from datetime import datetime, timedelta
+import logging
+from datetime import datetime
 
 from django.conf import settings
-from django.db import connection
+from django.core.cache import caches
 from django.utils import timezone
 
-from .models import RateLimitBucket
-
-
-def _window_start(now: datetime, seconds: int) -> datetime:
-    epoch = int(now.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % seconds, tz=now.tzinfo)
+logger = logging.getLogger(__name__)
+CACHE = "ratelimit"
 
 
 def hit(key: str, limit: int, window_seconds: int, now: datetime | None = None) -> bool:
     """Count one request for `key`; True while the window's count is within `limit`."""
-    window = _window_start(now or timezone.now(), window_seconds)
-    table = RateLimitBucket._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (\"key\", window_start, \"count\") VALUES (%s, %s, 1) "  # noqa: S608 — our table  # nosec B608
-            f"ON CONFLICT (\"key\", window_start) DO UPDATE SET \"count\" = {table}.\"count\" + 1 RETURNING \"count\"",
-            [key[:200], window],
-        )
-        (count,) = cursor.fetchone()
+    window = int((now or timezone.now()).timestamp()) // window_seconds
+    digest = hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()
+    counter = f"rl:{window_seconds}:{window}:{digest}"
+    store = caches[CACHE]
+    try:
+        store.add(counter, 0, timeout=window_seconds + 5)
+        count = store.incr(counter)
+    except ValueError:  # expired between add and incr: this is the window's first request
+        return True
+    except Exception:
+        logger.warning("rate-limit counters unavailable; letting %s through", key, exc_info=True)
+        return True
     return count <= limit
-
-
-def prune(older_than: timedelta = timedelta(days=1)) -> int:
-    deleted, _ = RateLimitBucket.objects.filter(window_start__lt=timezone.now() - older_than).delete()
-    return deleted
 
 
 def client_ip(request) -> str:

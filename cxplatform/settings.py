@@ -177,6 +177,18 @@ FILE_UPLOAD_HANDLERS = [
 # --- Celery: at-least-once work. With no broker, tasks run in-process (embedded default).
 # The broker is Redis (REDIS_URL) or anything Celery speaks, e.g. RabbitMQ: CELERY_BROKER_URL=amqp://…
 REDIS_URL = env("REDIS_URL", default="")
+# Rate-limit counters (cxplatform.ratelimit): Redis when there is one, shared by every web process;
+# else this process's memory. Short socket timeouts: a hung Redis fails open in a fifth of a second.
+RATE_LIMIT_CACHE_URL = env("RATE_LIMIT_CACHE_URL", default=REDIS_URL)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": RATE_LIMIT_CACHE_URL,
+        "OPTIONS": {"socket_timeout": 0.2, "socket_connect_timeout": 0.2},
+    } if RATE_LIMIT_CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                    "LOCATION": "ratelimit", "OPTIONS": {"MAX_ENTRIES": 100_000}},
+}
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 # One queue per kind of work, so a mail backlog never delays a case nor a rollup: a plain

@@ -2,7 +2,7 @@ from celery import shared_task
 from django.apps import apps
 from django.db import InterfaceError, OperationalError
 
-from . import events, import_jobs, ratelimit
+from . import events, import_jobs
 
 
 @shared_task(
@@ -35,5 +35,5 @@ def run_import_job(job_model: str, job_id: int) -> str | None:
 def prune_housekeeping() -> dict:
     """Old rate-limit windows and delivered outbox rows are no longer needed; nor are uploads of
     import jobs a day old, and a job whose worker was lost is queued again."""
-    return {"rate_limit_buckets": ratelimit.prune(), "delivered_events": events.prune_delivered(),
+    return {"delivered_events": events.prune_delivered(),
             "import_jobs": import_jobs.housekeeping()}

@@ -16,6 +16,15 @@ def english_to_begin_with():
     translation.activate("en")
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate-limit counters live in the process's memory under test (no Redis): each test starts
+    with none, as each test starts with an empty database."""
+    from django.core.cache import caches
+
+    caches["ratelimit"].clear()
+
+
 @pytest.fixture
 def make_member(django_user_model):
     """A user with `role` in `organization` (created on the fly)."""

@@ -252,21 +252,16 @@ def test_an_event_of_the_previous_release_without_deliveries_gets_them():
 
 
 def test_housekeeping_prunes_only_old_rows():
-    from cxplatform import ratelimit
-    from cxplatform.models import RateLimitBucket
     from cxplatform.tasks import prune_housekeeping
 
     old, fresh = events.emit(events.PING, token="old"), events.emit(events.PING, token="fresh")
     for event in (old, fresh):
         events.deliver(event.pk)
     OutboxEvent.objects.filter(pk=old.pk).update(delivered_at=timezone.now() - timedelta(days=8))
-    ratelimit.hit("k", 5, 600, now=timezone.now() - timedelta(days=2))
-    ratelimit.hit("k", 5, 600)
     pruned = prune_housekeeping()
-    assert (pruned["rate_limit_buckets"], pruned["delivered_events"]) == (1, 1)
+    assert pruned["delivered_events"] == 1
     assert list(OutboxEvent.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert EventDelivery.objects.filter(event=old).count() == 0
-    assert RateLimitBucket.objects.count() == 1
 
 
 def test_an_operator_retries_dead_deliveries_from_the_admin(admin_client, django_capture_on_commit_callbacks):

@@ -97,3 +97,40 @@ def test_forwarded_for_is_believed_only_from_a_configured_proxy(settings):
     assert ratelimit.client_ip(proxied) == "203.0.113.5"  # right-most address that is not a proxy
     garbage = factory.get("/", REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR="not-an-ip")
     assert ratelimit.client_ip(garbage) == "10.1.2.3"
+
+
+@pytest.mark.django_db
+def test_counters_in_redis_are_shared_and_a_redis_that_is_down_or_hung_fails_open(settings, nps_link):
+    """With Redis the counters are shared by every web process; when it is down, or up but not
+    answering, answers still go through (within its 0.2 s socket timeout) instead of erroring."""
+    import os
+    import signal
+    import time
+
+    from django.core.cache import caches
+
+    from tests.workers import private_redis
+
+    with private_redis() as redis:
+        settings.CACHES = {**settings.CACHES, "ratelimit": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis.url,
+            "OPTIONS": {"socket_timeout": 0.2, "socket_connect_timeout": 0.2}}}
+        assert [ratelimit.hit("test:shared", 2, 600) for _ in range(3)] == [True, True, False]
+        import redis as redis_client
+
+        assert len(redis_client.Redis.from_url(redis.url).keys("*rl:600:*")) == 1  # in Redis, not in memory
+        os.kill(redis.process.pid, signal.SIGSTOP)  # hung
+        try:
+            started = time.monotonic()
+            assert ratelimit.hit("test:shared", 2, 600) is True
+            client = Client(REMOTE_ADDR="203.0.113.9")
+            answered = client.post(links.survey_url(nps_link), {"token": str(uuid.uuid4()), "score": "7"})
+            assert answered.status_code == 302
+            hung_for = time.monotonic() - started
+        finally:
+            os.kill(redis.process.pid, signal.SIGCONT)
+        assert hung_for < 10, hung_for  # unbounded without the socket timeouts; loose on a shared machine
+        caches["ratelimit"].close()
+    # Down: the same.
+    assert ratelimit.hit("test:shared", 2, 600) is True
+    assert Response.objects.count() == 1
