@@ -94,7 +94,7 @@ def rows(items, *, checkboxes: bool = True) -> list[Row]:
             pk=item.pk, version=item.version, url=f"{url}{item.pk}/", text=_short(item.text),
             source=sources.get(item.source, item.source), customer=str(item.customer) if item.customer else "",
             touchpoint=item.touchpoint.name if item.touchpoint else "", rating=item.rating, sentiment=sentiment,
-            sentiment_label=sentiment_label, tags=[t.name for t in item.tags.all()], priority=item.priority,
+            sentiment_label=sentiment_label, tags=[t.shown_name for t in item.tags.all()], priority=item.priority,
             priority_label=priorities.get(item.priority, ""), status=statuses.get(item.status, ""),
             assignee=(assignee.get_full_name() or assignee.username) if assignee else "",
             team=item.team.name if item.team else "", sla_state=item.sla_state,
