@@ -1,0 +1,42 @@
+"""A Latvian reader in a real browser: the root-cause page's chart draws its months with Latvian
+names (plotly.js has no Latvian locale of its own), and the causes are named in Latvian."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from cxplatform.models import Role
+from feedback.models import RootCause
+from tests import factories
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def test_the_root_cause_chart_speaks_latvian(live_server, browser, org_a, make_member, artifact):
+    from django.utils import timezone
+
+    manager = make_member(org_a, Role.CX_MANAGER, username="riga-manager")
+    delivery = RootCause.objects.create(organization=org_a, name="Delivery", names={"lv": "Piegāde", "ru": "Доставка"})
+    late = RootCause.objects.create(organization=org_a, name="Late", parent=delivery,
+                                    names={"lv": "Kavēšanās", "ru": "Опоздание"})
+    now = timezone.now()
+    for months_back, n in ((3, 2), (2, 4), (1, 3), (0, 1)):
+        month, year = (now.month - months_back - 1) % 12 + 1, now.year - (1 if now.month - months_back < 1 else 0)
+        for _ in range(n):
+            factories.feedback_item(org_a, root_cause=late, received_at=datetime(year, month, 10, 12, tzinfo=UTC))
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="lv-LV")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", manager.username)
+    page.fill("#id_password", "x-pass-123456")
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/actions/root-causes/")
+    page.wait_for_selector(".main-svg .xtick text", timeout=15_000)
+    ticks = page.eval_on_selector_all(".main-svg .xtick text", "texts => texts.map(t => t.textContent)")
+    latvian_months = ("janv.", "febr.", "marts", "apr.", "maijs", "jūn.", "jūl.", "aug.", "sept.", "okt.", "nov.",
+                      "dec.")
+    assert ticks and all(" g. " in t and t.endswith(latvian_months) for t in ticks), ticks
+    assert "Piegāde → Kavēšanās" in page.locator("main").inner_text()
+    page.screenshot(path=artifact("root-causes-lv.png"), full_page=True)
+    context.close()
