@@ -1,12 +1,13 @@
 """A Latvian reader in a real browser: the root-cause page's chart draws its months with Latvian
-names (plotly.js has no Latvian locale of its own), and the causes are named in Latvian."""
+names (plotly.js has no Latvian locale of its own), causes and tags are named in Latvian, and the
+inbox writes moments in Latvian's one format."""
 
 from datetime import UTC, datetime
 
 import pytest
 
 from cxplatform.models import Role
-from feedback.models import RootCause
+from feedback.models import RootCause, Tag
 from tests import factories
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -23,7 +24,7 @@ def test_the_root_cause_chart_speaks_latvian(live_server, browser, org_a, make_m
     for months_back, n in ((3, 2), (2, 4), (1, 3), (0, 1)):
         month, year = (now.month - months_back - 1) % 12 + 1, now.year - (1 if now.month - months_back < 1 else 0)
         for _ in range(n):
-            factories.feedback_item(org_a, root_cause=late, received_at=datetime(year, month, 10, 12, tzinfo=UTC))
+            factories.feedback_item(org_a, root_cause=late, received_at=datetime(year, month, 1, 12, tzinfo=UTC))
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="lv-LV")
     page = context.new_page()
@@ -39,4 +40,31 @@ def test_the_root_cause_chart_speaks_latvian(live_server, browser, org_a, make_m
     assert ticks and all(" g. " in t and t.endswith(latvian_months) for t in ticks), ticks
     assert "Piegāde → Kavēšanās" in page.locator("main").inner_text()
     page.screenshot(path=artifact("root-causes-lv.png"), full_page=True)
+
+    # The inbox and the item page: the tag in Latvian, the moment in Latvian's one format.
+    complaint = Tag.objects.create(organization=org_a, name="complaint", names={"lv": "sūdzība", "ru": "жалоба"})
+    item = factories.feedback_item(org_a, text="Skrejritenis atbrauca nedēļu vēlu", root_cause=late,
+                                   received_at=datetime(2026, 11, 3, 14, 5, tzinfo=UTC))
+    item.tags.add(complaint)
+    page.goto(f"{live_server.url}/inbox/?view=all")
+    row = page.locator(f'tr[data-item="{item.pk}"]')
+    assert "sūdzība" in row.inner_text() and "2026. gada 3. nov. 14:05" in row.inner_text()
+    page.screenshot(path=artifact("inbox-lv.png"), full_page=True)
+    page.goto(f"{live_server.url}/inbox/items/{item.pk}/")
+    assert page.locator("#item-tags").inner_text().strip() == "sūdzība"
+    page.screenshot(path=artifact("item-lv.png"), full_page=True)
+
+    # A journey map from a template, in the reader's language unless the manager picks another.
+    from journeys.models import Persona
+
+    Persona.objects.create(organization=org_a, name="Pilsētas braucējs")
+    page.goto(f"{live_server.url}/journeys/")
+    assert page.locator("#map_language").input_value() == "lv"
+    page.select_option("#map_persona", label="Pilsētas braucējs")
+    page.select_option("#map_template", "support-request")
+    page.screenshot(path=artifact("journeys-new-map-lv.png"), full_page=True)
+    page.click("#map-form button[type=submit]")
+    page.wait_for_url("**/journeys/maps/*/")
+    assert "Atbalsta tālrunis" in page.locator("main").inner_text()
+    page.screenshot(path=artifact("journey-map-lv.png"), full_page=True)
     context.close()
