@@ -67,4 +67,20 @@ def test_the_root_cause_chart_speaks_latvian(live_server, browser, org_a, make_m
     page.wait_for_url("**/journeys/maps/*/")
     assert "Atbalsta tālrunis" in page.locator("main").inner_text()
     page.screenshot(path=artifact("journey-map-lv.png"), full_page=True)
+
+    # The dashboard: its period as a Latvian phrase, its trend named by Latvian months.
+    from metrics.services import reconcile_recent
+
+    link = factories.distribution(org_a)
+    for score in (10, 9, 3, 8):
+        factories.response(org_a, link, score=score)
+    reconcile_recent(days=2)
+    page.goto(f"{live_server.url}/?from={now.year}-01-01&grain=month")
+    page.wait_for_selector("#chart-trend .main-svg .xtick text", timeout=15_000)
+    assert f"no {now.year}. gada 1. janvāra līdz " in page.locator("main").inner_text()
+    labels = page.eval_on_selector_all("#chart-trend .xtick text", "texts => texts.map(t => t.textContent)")
+    from cxplatform import dates
+
+    assert labels == [dates.month(now, "lv")], labels  # the answers are this month's
+    page.screenshot(path=artifact("dashboard-lv.png"), full_page=True)
     context.close()
