@@ -3,6 +3,7 @@ the plotly package ships (the same plain-JSON approach as `metrics/charts.py`)."
 
 from django.utils.translation import gettext as _
 
+from cxplatform import dates
 from cxplatform.charts import figure_json, plain
 from metrics.charts import LAYOUT, partial_note
 
@@ -49,6 +50,7 @@ def root_cause_chart(months, causes, limit=8, current_month_days: tuple[int, int
     """Items per month for the most frequent root causes. The current month, not over yet, is a
     dotted, hollow last step labelled "so far" — drawn like a whole month, every line dropped."""
     x = [m.isoformat() for m in months]
+    month = dates.d3_month()  # "2026. g. nov.", as the page's table writes it
     partial = bool(current_month_days and current_month_days[0] < current_month_days[1]) and len(x) > 1
     whole = len(x) - 1 if partial else len(x)
     data = []
@@ -56,13 +58,13 @@ def root_cause_chart(months, causes, limit=8, current_month_days: tuple[int, int
         colour = PALETTE[i % len(PALETTE)]
         data.append({"type": "scatter", "mode": "lines+markers", "name": str(row.root_cause), "x": x[:whole],
                      "y": row.counts[:whole], "line": {"color": colour}, "legendgroup": str(i),
-                     "hovertemplate": "%{x|%Y-%m}: %{y}<extra>" + plain(row.root_cause) + "</extra>"})
+                     "hovertemplate": "%{x|" + month + "}: %{y}<extra>" + plain(row.root_cause) + "</extra>"})
         if partial:
             data.append({"type": "scatter", "mode": "lines+markers", "name": str(row.root_cause), "x": x[-2:],
                          "y": row.counts[-2:], "legendgroup": str(i), "showlegend": False,
                          "line": {"color": colour, "dash": "dot"},
                          "marker": {"color": "#ffffff", "line": {"color": colour, "width": 2}},
-                         "hovertemplate": "%{x|%Y-%m}: %{y}" + partial_note(current_month_days)
+                         "hovertemplate": "%{x|" + month + "}: %{y}" + partial_note(current_month_days)
                          + "<extra>" + plain(row.root_cause) + "</extra>"})
     return _figure(data, showlegend=True, legend={"orientation": "h", "y": -0.2}, height=340,
-                   xaxis={"fixedrange": True, "tickformat": "%Y-%m"}, yaxis={"fixedrange": True, "rangemode": "tozero"})
+                   xaxis={"fixedrange": True, "tickformat": month}, yaxis={"fixedrange": True, "rangemode": "tozero"})

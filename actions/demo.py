@@ -25,6 +25,18 @@ ROOT_CAUSES = {
     "Support": [("Long wait for an answer", "Support call", 1.0)],
     "Repair": [("Repair takes too long", "Service repair", 1.0)],
 }
+# The same tree in each of the organization's languages (a manager names causes in all of them).
+CAUSE_NAMES = {
+    "Delivery": {"ru": "Доставка", "lv": "Piegāde"},
+    "Courier late": {"ru": "Курьер опоздал", "lv": "Kurjers kavējās"},
+    "Damaged in transit": {"ru": "Повреждено при доставке", "lv": "Bojāts pārvadājot"},
+    "App": {"ru": "Приложение", "lv": "Lietotne"},
+    "Pairing fails": {"ru": "Не удаётся подключить", "lv": "Neizdodas savienot pārī"},
+    "Support": {"ru": "Поддержка", "lv": "Atbalsts"},
+    "Long wait for an answer": {"ru": "Долгое ожидание ответа", "lv": "Ilgi jāgaida atbilde"},
+    "Repair": {"ru": "Ремонт", "lv": "Remonts"},
+    "Repair takes too long": {"ru": "Ремонт слишком долгий", "lv": "Remonts ilgst pārāk ilgi"},
+}
 
 
 def load(demo):
@@ -137,9 +149,11 @@ def _root_causes(org):
     rng = random.Random(f"{org.slug}:root-causes")  # noqa: S311 — demo data  # nosec B311
     by_touchpoint = {}
     for parent_name, children in ROOT_CAUSES.items():
-        parent = RootCause.objects.create(organization=org, name=parent_name)
+        parent = RootCause.objects.create(organization=org, name=parent_name,
+                                          names={"en": parent_name, **CAUSE_NAMES[parent_name]})
         for name, touchpoint, weight in children:
-            cause = RootCause.objects.create(organization=org, name=name, parent=parent)
+            cause = RootCause.objects.create(organization=org, name=name, parent=parent,
+                                             names={"en": name, **CAUSE_NAMES[name]})
             by_touchpoint.setdefault(touchpoint, []).append((cause, weight))
     unhappy = (FeedbackItem.objects.filter(organization=org, root_cause__isnull=True, sentiment=-1,
                                            touchpoint__name__in=list(by_touchpoint))

@@ -7,8 +7,12 @@ class CxPlatformConfig(AppConfig):
     verbose_name = _("CX platform")
 
     def ready(self):
-        from . import events, import_jobs  # noqa: F401  events registers the platform's own handlers
+        from django.db.models.signals import post_save
+
+        from . import events, import_jobs, naming  # noqa: F401  events registers the platform's own handlers
         from .customer_import import CustomerImporter
-        from .models import CustomerImportJob
+        from .models import CustomerImportJob, Organization
 
         import_jobs.register(CustomerImportJob, CustomerImporter)
+        # A changed default language changes which name a reader without their own sees.
+        post_save.connect(naming.forget_language, sender=Organization, dispatch_uid="naming.forget_language")

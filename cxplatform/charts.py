@@ -11,6 +11,8 @@ drill-down URLs and counts and is shown only through those templates.
 
 import json
 
+from . import dates
+
 OUR_KEYS = frozenset({"hovertemplate", "texttemplate", "customdata"})
 
 
@@ -32,4 +34,10 @@ def _escaped(value, key=None):
 
 
 def figure_json(data: list[dict], layout: dict) -> str:
-    return json.dumps({"data": _escaped(data), "layout": _escaped(layout)}, default=str)
+    """The figure with the reader's locale: `separators` in its layout ("4,1", "5 068") and a
+    `locale` (month and day names, date formats) that app.js registers with plotly.js, so its
+    date axes and hover texts follow the page's language."""
+    locale = dates.plotly_locale()
+    layout = {"separators": locale["separators"], **layout}
+    return json.dumps({"data": _escaped(data), "layout": _escaped(layout),
+                       "locale": {"name": locale["name"], "format": locale["format"]}}, default=str)

@@ -42,3 +42,38 @@ class ImportUploadForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
         upload.seek(0)
         return upload
+
+
+# Whole phrases, not "Name in %(language)s": Russian and Latvian put the language in another case.
+NAME_IN = {"en": gettext_lazy("Name in English"), "ru": gettext_lazy("Name in Russian"),
+           "lv": gettext_lazy("Name in Latvian")}
+
+
+class NamesPerLanguageForm(forms.ModelForm):
+    """A ModelForm of a `NamedPerLanguage` row: a "name in …" field per language, right after
+    `name` (the row's own name, shown where a language has none)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.conf import settings
+
+        max_length = self._meta.model._meta.get_field("name").max_length
+        self.fields["name"].help_text = gettext_lazy(
+            "Shown to readers whose language has no name of its own below.")
+        names = self.instance.names or {}
+        fields = {}
+        for code, language in settings.LANGUAGES:
+            fields[f"name_{code}"] = forms.CharField(
+                label=NAME_IN.get(code, language), max_length=max_length, required=False, initial=names.get(code, ""))
+        # The per-language names come right after `name`, whatever else the form has.
+        order = list(self.fields)
+        at = order.index("name") + 1 if "name" in order else 0
+        self.fields.update(fields)
+        self.order_fields(order[:at] + list(fields) + order[at:])
+
+    def save(self, commit=True):
+        from .naming import LANGUAGE_CODES
+
+        self.instance.names = {code: self.cleaned_data[f"name_{code}"].strip() for code in LANGUAGE_CODES
+                               if self.cleaned_data.get(f"name_{code}", "").strip()}
+        return super().save(commit)

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from cxplatform import ratelimit
 from cxplatform.api_access import OrgScopedViewSetMixin, VersionedSerializerMixin, scope_choices
 from cxplatform.models import Capability
+from cxplatform.naming import clean_names
 from cxplatform.tenancy import scoped
 from journeys.api import OrgPrimaryKey
 from journeys.models import Channel, Touchpoint
@@ -76,10 +77,30 @@ def _taken(serializer, attrs, *fields) -> bool:
     return rows.exists()
 
 
-class TagSerializer(serializers.ModelSerializer):
+class NamedSerializerMixin(serializers.Serializer):
+    """A row named per language: `names` {"lv": …, "ru": …, "en": …} is read and written as is;
+    `name` is written as the row's own (unique) name and read in the request's language, with
+    that own name as `default_name`."""
+
+    names = serializers.JSONField(required=False)
+    default_name = serializers.CharField(source="name", read_only=True)
+
+    def validate_names(self, value):
+        try:
+            return clean_names(value, max_length=self.Meta.model._meta.get_field("name").max_length)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["name"] = instance.shown_name
+        return data
+
+
+class TagSerializer(NamedSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = Tag
-        fields = ["id", "name"]
+        fields = ["id", "name", "names", "default_name"]
 
     def validate(self, attrs):
         if _taken(self, attrs, "name"):
@@ -88,15 +109,25 @@ class TagSerializer(serializers.ModelSerializer):
 
 
 class ItemSerializer(serializers.ModelSerializer):
+    # `tags` are the tags' own names, as triage and the `tag` filter take them; `tag_names` and
+    # `root_cause_name` are what a reader of the request's language sees.
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    tag_names = serializers.SerializerMethodField()
+    root_cause_name = serializers.SerializerMethodField()
+
+    def get_tag_names(self, item) -> list[str]:
+        return [tag.shown_name for tag in item.tags.all()]
+
+    def get_root_cause_name(self, item) -> str | None:
+        return str(item.root_cause) if item.root_cause_id else None
 
     class Meta:
         model = FeedbackItem
         fields = ["id", "source", "source_id", "text", "rating", "language", "sentiment", "received_at", "status",
-                  "priority", "customer", "channel", "touchpoint", "team", "assignee", "tags", "response", "version",
-                  "first_response_due", "resolution_due", "first_responded_at", "resolved_at", "sla_state",
-                  "kind", "loop_rule", "root_cause", "resolution_note", "follow_up_sent_at", "follow_up_score",
-                  "recovered", "created_at", "updated_at"]
+                  "priority", "customer", "channel", "touchpoint", "team", "assignee", "tags", "tag_names",
+                  "response", "version", "first_response_due", "resolution_due", "first_responded_at", "resolved_at",
+                  "sla_state", "kind", "loop_rule", "root_cause", "root_cause_name", "resolution_note",
+                  "follow_up_sent_at", "follow_up_score", "recovered", "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -228,7 +259,7 @@ class ItemViewSet(CaseActions, OrgScopedViewSetMixin, mixins.CreateModelMixin, v
     with the item a `reply_to` continues). `PATCH` triages it, naming the `version` read: a stale
     version is a 409 and changes nothing."""
 
-    queryset = FeedbackItem.objects.prefetch_related("tags")
+    queryset = FeedbackItem.objects.prefetch_related("tags").select_related("root_cause__parent")
     serializer_class = ItemSerializer
     filterset_fields = ["source", "status", "priority", "touchpoint", "channel", "team", "assignee", "sentiment",
                         "customer", "kind", "root_cause"]
@@ -504,12 +535,12 @@ class WebhookReceiver(APIView):
         return ApiResponse({"items": results}, status=status.HTTP_201_CREATED if any_new else status.HTTP_200_OK)
 
 
-class RootCauseSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+class RootCauseSerializer(NamedSerializerMixin, VersionedSerializerMixin, serializers.ModelSerializer):
     parent = OrgPrimaryKey(queryset=RootCause.objects.filter(parent__isnull=True), required=False, allow_null=True)
 
     class Meta:
         model = RootCause
-        fields = ["id", "name", "parent", "active"]
+        fields = ["id", "name", "names", "default_name", "parent", "active"]
 
     def validate(self, attrs):
         if _taken(self, attrs, "name", "parent"):

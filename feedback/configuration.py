@@ -12,12 +12,13 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from cxplatform.forms import NamesPerLanguageForm
 from cxplatform.models import Capability
 from cxplatform.tenancy import scoped
 from cxplatform.versioning import VersionedModelForm
 
 from .forms import agents_of
-from .models import CannedReply, CloseLoopRule, RootCause, RoutingRule, SlaPolicy, Team, WebhookEndpoint
+from .models import CannedReply, CloseLoopRule, RootCause, RoutingRule, SlaPolicy, Tag, Team, WebhookEndpoint
 
 
 def check_time_zone(value: str) -> None:
@@ -109,7 +110,25 @@ class SlaPolicyForm(_OrgForm):
         return d
 
 
-class RootCauseForm(_OrgForm):
+class TagForm(NamesPerLanguageForm):
+    """A tag and its name in each language. Tags carry no version (two managers renaming one tag
+    at once is rare and harmless), so this is a plain scoped ModelForm."""
+
+    class Meta:
+        model = Tag
+        fields = ["name"]
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = self.instance.organization = organization
+
+    def _get_validation_exclusions(self):
+        exclusions = super()._get_validation_exclusions()
+        exclusions.discard("organization")  # so "one name per organization" is checked as a field error
+        return exclusions
+
+
+class RootCauseForm(NamesPerLanguageForm, _OrgForm):
     class Meta:
         model = RootCause
         fields = ["name", "parent", "active"]
@@ -207,6 +226,8 @@ def _cell(obj, name: str) -> str:
         return ", ".join(str(o) for o in getattr(obj, name).all()) or "—"
     if getattr(field, "choices", None):
         return str(getattr(obj, f"get_{name}_display")()) or "—"
+    if name == "name" and hasattr(obj, "shown_name"):
+        return obj.shown_name  # the name in the reader's language
     value = getattr(obj, name)
     if isinstance(value, bool):
         return "✓" if value else "—"
@@ -221,6 +242,7 @@ SECTIONS = [
             ("priority", "first_response_hours", "resolution_hours", "business_hours")),
     Section("loop", CloseLoopRule, CloseLoopRuleForm, _("Close-loop rules"), Capability.ADMINISTER,
             ("name", "position", "active", "band", "action", "team", "contact_within_hours")),
+    Section("tags", Tag, TagForm, _("Tags"), Capability.DESIGN, ("name",)),
     Section("causes", RootCause, RootCauseForm, _("Root causes"), Capability.DESIGN, ("name", "parent", "active")),
     Section("canned", CannedReply, CannedReplyForm, _("Canned replies"), Capability.DESIGN, ("title", "language")),
     Section("webhooks", WebhookEndpoint, WebhookEndpointForm, _("Webhooks"), Capability.ADMINISTER,

@@ -26,6 +26,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cxplatform.naming import names_of_message
+
 from . import routing, sla
 from .models import CloseLoopRule, FeedbackItem, ItemEvent, Message, PromoterThanks, RootCause
 from .services import Voice, ingest
@@ -492,6 +494,7 @@ def ensure_root_causes(organization) -> None:
         return
     with translation.override(organization.default_language or "en"):
         for parent, children in DEFAULT_ROOT_CAUSES.items():
-            top = RootCause.objects.create(organization=organization, name=str(parent))
-            RootCause.objects.bulk_create([RootCause(organization=organization, parent=top, name=str(child))
-                                           for child in children])
+            top = RootCause.objects.create(organization=organization, name=str(parent),
+                                           names=names_of_message(parent))
+            RootCause.objects.bulk_create([RootCause(organization=organization, parent=top, name=str(child),
+                                                     names=names_of_message(child)) for child in children])

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform.models import ImportJobBase, OrgScopedModel
+from cxplatform.naming import NamedPerLanguage
 from cxplatform.textinsight.tokens import search_text
 from cxplatform.versioning import Versioned
 from journeys.models import Touchpoint
@@ -33,9 +34,9 @@ class Team(Versioned, OrgScopedModel):
         return self.name
 
 
-class Tag(OrgScopedModel):
+class Tag(NamedPerLanguage, OrgScopedModel):
     """A label agents put on items ("complaint", "feature request"); a managed list per
-    organization."""
+    organization, named in each of its languages (`shown_name`)."""
 
     name = models.CharField(_("name"), max_length=60)
 
@@ -44,7 +45,7 @@ class Tag(OrgScopedModel):
         constraints = [models.UniqueConstraint(fields=["organization", "name"], name="tag_name_unique_per_org")]
 
     def __str__(self):
-        return self.name
+        return self.shown_name
 
 
 class FeedbackItem(OrgScopedModel):
@@ -426,7 +427,7 @@ class PainPointEvidence(OrgScopedModel):
         return f"{self.pain_point_id} ← {self.item_id or self.tag_id}"
 
 
-class RootCause(Versioned, OrgScopedModel):
+class RootCause(NamedPerLanguage, Versioned, OrgScopedModel):
     """Why customers were unhappy, as a managed tree (delivery → late): a case is resolved with
     one, so the outer loop can count causes and fix the ones that matter."""
 
@@ -443,7 +444,7 @@ class RootCause(Versioned, OrgScopedModel):
         ]
 
     def __str__(self):
-        return f"{self.parent} → {self.name}" if self.parent_id else self.name
+        return f"{self.parent} → {self.shown_name}" if self.parent_id else self.shown_name
 
 
 class CloseLoopRule(Versioned, OrgScopedModel):

@@ -7,6 +7,7 @@ from django.db.models import BooleanField, Count, Q, Value
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from cxplatform import dates
 from cxplatform.charts import figure_json
 from cxplatform.tenancy import scoped
 from cxplatform.textinsight.tokens import search_words
@@ -150,7 +151,7 @@ def _scores_chart(responses) -> str:
     data = [{"type": "scatter", "mode": "lines+markers", "name": kind.upper(),
              "x": [r.submitted_at.isoformat() for r in rows], "y": [r.score for r in rows],
              "text": [f"{r.survey.name} · {r.touchpoint.name if r.touchpoint else ''}" for r in rows],
-             "hovertemplate": "%{x|%Y-%m-%d}: %{y} · %{text}<extra>" + kind.upper() + "</extra>"}
+             "hovertemplate": "%{x|" + dates.d3_day() + "}: %{y} · %{text}<extra>" + kind.upper() + "</extra>"}
             for kind, rows in by_type.items()]
     layout = {"height": 180, "margin": {"l": 30, "r": 10, "t": 10, "b": 30}, "showlegend": len(data) > 1,
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform import events
+from cxplatform.naming import names_of_message
 from cxplatform.services import match_or_create_customer
 from cxplatform.textinsight.sentiment import classify
 from cxplatform.textinsight.tokens import search_text
@@ -29,8 +30,8 @@ def ensure_default_tags(organization) -> None:
     if Tag.objects.filter(organization=organization).exists():
         return
     with translation.override(organization.default_language or "en"):
-        Tag.objects.bulk_create([Tag(organization=organization, name=str(name)) for name in DEFAULT_TAGS],
-                                ignore_conflicts=True)
+        Tag.objects.bulk_create([Tag(organization=organization, name=str(name), names=names_of_message(name))
+                                 for name in DEFAULT_TAGS], ignore_conflicts=True)
 
 
 @dataclass

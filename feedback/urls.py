@@ -32,7 +32,8 @@ urlpatterns = [
     *[route
       for kind, id_name in (("teams", "team_id"), ("rules", "routingrule_id"), ("sla", "slapolicy_id"),
                             ("canned", "cannedreply_id"), ("webhooks", "webhookendpoint_id"),
-                            ("loop", "closelooprule_id"), ("causes", "rootcause_id"))
+                            ("loop", "closelooprule_id"), ("causes", "rootcause_id"),
+                            ("tags", "tag_id"))
       for route in (
           path(f"settings/{kind}/new/", configuration.settings_create, {"kind": kind}, name=f"settings_{kind}_new"),
           path(f"settings/{kind}/<int:{id_name}>/", configuration.settings_edit, {"kind": kind},

@@ -273,8 +273,9 @@ class JourneyMapViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     """Maps; `retrieve` nests stages, touchpoints, pain points and opportunities.
 
     `export` gives the map as JSON ("format": "cx-journey-map"); `import` (POST) creates a new
-    map from such JSON, or from the template library with `{"template": "<slug>"}`
-    (`templates` lists them); `?persona=<id>` puts the new map on an existing persona.
+    map from such JSON, or from the template library with `{"template": "<slug>"}` and optionally
+    `"language": "lv"` (else the request's; `templates` lists them, `?language=` too);
+    `?persona=<id>` puts the new map on an existing persona.
     """
 
     queryset = JourneyMap.objects.select_related("persona")
@@ -322,7 +323,7 @@ class JourneyMapViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
 
     @action(detail=False, methods=["get"])
     def templates(self, request):
-        return Response(exchange.library())
+        return Response(exchange.library(request.query_params.get("language")))
 
     @action(detail=False, methods=["post"], url_path="import", url_name="import")
     def import_map(self, request):
@@ -331,8 +332,8 @@ class JourneyMapViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
             persona = get_for_org_or_404(Persona, self.organization, pk=request.query_params["persona"])
         data = request.data
         with _rules():
-            if isinstance(data, dict) and set(data) == {"template"}:
-                data = exchange.load_template(data["template"])
+            if isinstance(data, dict) and "template" in data and set(data) <= {"template", "language"}:
+                data = exchange.load_template(data["template"], data.get("language"))
             journey_map = exchange.import_map(self.organization, data, request.user, persona=persona)
         self.action = "retrieve"  # the same nested read as GET /journey-maps/<id>/
         body = JourneyMapDetailSerializer(self.get_queryset().get(pk=journey_map.pk),

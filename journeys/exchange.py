@@ -9,9 +9,11 @@ creates nothing and every error is reported at once, with where it is.
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .models import (
@@ -318,20 +320,59 @@ def import_map(organization, data, actor, persona=None):
 # Template library
 
 
-def library():
-    """The templates shipped in templates_library/: [{"slug", "name", "description"}]."""
+# The texts a template writes into a map (never codes such as a channel's kind or an impact).
+TRANSLATED_KEYS = {"name", "description", "goals", "customer_goal", "department", "idea", "touchpoint"}
+
+
+def template_language(language: str | None) -> str:
+    """One of our languages: `language` when it is one, else the reader's."""
+    codes = [code for code, _label in settings.LANGUAGES]
+    language = (language or get_language() or "").split("-")[0]
+    return language if language in codes else settings.LANGUAGE_CODE
+
+
+def _translated(value, texts: dict, key=None):
+    """`value` with every text under TRANSLATED_KEYS replaced by its translation, if it has one."""
+    if isinstance(value, dict):
+        return {k: _translated(v, texts, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_translated(v, texts, key) for v in value]
+    if isinstance(value, str) and key in TRANSLATED_KEYS:
+        return texts.get(value, value)
+    return value
+
+
+def _in_language(data: dict, language: str | None) -> dict:
+    """A template in `language` (the reader's by default). Each template file is written in
+    English and carries `"translations": {"ru": {english: russian}, "lv": {…}}`; a text without
+    a translation stays English."""
+    texts = data.pop("translations", {}).get(template_language(language), {})
+    return _translated(data, texts)
+
+
+def _read(path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def library(language: str | None = None):
+    """The templates shipped in templates_library/, in `language` (the reader's by default):
+    [{"slug", "name", "description", "languages"}]."""
     entries = []
     for path in sorted(LIBRARY_DIR.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        entries.append({"slug": path.stem, "name": data["name"], "description": data.get("description", "")})
+        data = _read(path)
+        languages = [settings.LANGUAGE_CODE, *sorted(data.get("translations", {}))]
+        data = _in_language(data, language)
+        entries.append({"slug": path.stem, "name": data["name"], "description": data.get("description", ""),
+                        "languages": languages})
     return entries
 
 
-def load_template(slug) -> dict:
-    if slug not in {entry["slug"] for entry in library()}:
+def load_template(slug, language: str | None = None) -> dict:
+    """The template `slug` as a map to import, its texts in `language` (the reader's by default)."""
+    if slug not in {path.stem for path in LIBRARY_DIR.glob("*.json")}:
         raise MapImportError([_("There is no template %(slug)s.") % {"slug": json.dumps(slug, ensure_ascii=False)}])
-    return json.loads((LIBRARY_DIR / f"{slug}.json").read_text(encoding="utf-8"))
+    return _in_language(_read(LIBRARY_DIR / f"{slug}.json"), language)
 
 
-def import_template(organization, slug, actor, persona=None):
-    return import_map(organization, load_template(slug), actor, persona=persona)
+def import_template(organization, slug, actor, persona=None, language: str | None = None):
+    return import_map(organization, load_template(slug, language), actor, persona=persona)

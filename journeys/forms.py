@@ -5,6 +5,7 @@ it must be, the map's own), so a foreign id is refused as "not a choice" and cha
 """
 
 from django import forms
+from django.conf import settings
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -52,11 +53,14 @@ class MapCreateForm(forms.Form):
                                                      "required": _("Choose a persona.")})
     name = forms.CharField(label=_("Map name"), max_length=200, required=False)
     template = forms.ChoiceField(label=_("Start from"), required=False)
+    # The language the new map's stages and a template's texts are written in.
+    language = forms.ChoiceField(label=_("Map language"), choices=settings.LANGUAGES, required=False)
 
     def __init__(self, data=None, *, organization, **kwargs):
         kwargs.setdefault("auto_id", "map_%s")
         super().__init__(data, **kwargs)
         self.fields["persona"].queryset = scoped(Persona, organization)
+        self.fields["language"].initial = exchange.template_language(None)
         self.fields["template"].choices = [("", _("The five default stages"))] + [
             (entry["slug"], entry["name"]) for entry in exchange.library()
         ]
@@ -65,6 +69,7 @@ class MapCreateForm(forms.Form):
         data = super().clean()
         if not data.get("template") and not (data.get("name") or "").strip():
             self.add_error("name", _("A name is required."))
+        data["language"] = exchange.template_language(data.get("language"))
         return data
 
 

@@ -3,6 +3,7 @@ import json
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -59,13 +60,14 @@ def map_create(request):
         data = form.cleaned_data
         try:
             if data["template"]:
-                template = exchange.load_template(data["template"])
+                template = exchange.load_template(data["template"], data["language"])
                 if data["name"].strip():
                     template["name"] = data["name"].strip()
                 journey_map = exchange.import_map(request.organization, template, request.user,
                                                   persona=data["persona"])
             else:
-                journey_map = services.create_map(data["persona"], data["name"], request.user)
+                with translation.override(data["language"]):  # the default stages' names
+                    journey_map = services.create_map(data["persona"], data["name"], request.user)
         except JourneyError as exc:
             form.add_error("name", exc.message)
         except exchange.MapImportError as exc:

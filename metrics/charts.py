@@ -7,6 +7,7 @@ dashboard's server time low.
 
 from django.utils.translation import gettext as _
 
+from cxplatform import dates
 from cxplatform.charts import figure_json
 
 from .definitions import presentation
@@ -32,10 +33,11 @@ def partial_note(days: tuple[int, int] | None) -> str:
     return " · " + _("partial: %(covered)d of %(days)d days") % {"covered": days[0], "days": days[1]}
 
 
-def trend_chart(points: list[dict], metric: str, urls: list[str]) -> str:
+def trend_chart(points: list[dict], metric: str, urls: list[str], grain: str = "day") -> str:
     """The metric per period with its 95% band; a partial period (the current week or month, or
-    one the chosen start cuts) is drawn hollow and says so."""
-    x = [p["period"].isoformat() for p in points]
+    one the chosen start cuts) is drawn hollow and says so. Periods are named in the reader's
+    locale ("2026. g. nov.")."""
+    x = dates.period_labels([p["period"] for p in points], grain)
     low, high = [p["ci_low"] for p in points], [p["ci_high"] for p in points]
     notes = [partial_note(p.get("days")) for p in points]
     decimals = presentation(metric).decimals
@@ -65,13 +67,13 @@ def distribution_chart(counts: dict[int, int], urls: list[str]) -> str:
 RANGES = {"nps": (-100, 100), "csat": (0, 100), "ces": (1, 7)}
 
 
-def heatmap_chart(data: dict, metric: str, urls: list[list[str | None]]) -> str:
+def heatmap_chart(data: dict, metric: str, urls: list[list[str | None]], grain: str = "day") -> str:
     """Touchpoints × periods; a partial period's column is outlined and labelled "so far"."""
     zmin, zmax = RANGES[metric]
     notes = [partial_note(days) for days in data.get("days", [None] * len(data["periods"]))]
     customdata = [[[n, url, note] for n, url, note in zip(ns, row, notes, strict=True)]
                   for ns, row in zip(data["n"], urls, strict=True)]
-    x = [p.isoformat() for p in data["periods"]]
+    x = dates.period_labels(list(data["periods"]), grain)
     partial = [i for i, note in enumerate(notes) if note]
     decimals = presentation(metric).decimals
     return _figure(

@@ -103,14 +103,14 @@ def dashboard(request):
             "operations": [_card(name, metrics) for name in OPERATIONS_ORDER],
             "loop": [_card(name, metrics) for name in LOOP_ORDER],
             "trend_json": charts.trend_chart(data["trend"], metric,
-                                             [links.period(p["period"], grain) for p in data["trend"]]),
+                                             [links.period(p["period"], grain) for p in data["trend"]], grain),
             "distribution_json": charts.distribution_chart(
                 data["distribution"], [links.url(score=[s]) for s in data["distribution"]]),
             "heatmap_json": charts.heatmap_chart(data["heatmap"], metric, [
                 [links.url(start=p, end=selectors.bucket_end(p, grain), touchpoint=[tp]) if tp else None
                  for p in data["heatmap"]["periods"]]
                 for tp, _name in data["heatmap"]["touchpoints"]
-            ]),
+            ], grain),
             "breakdowns": data["breakdowns"],
             "sentiment": metrics["sentiment"],
             "themes_query": links.base.urlencode(),

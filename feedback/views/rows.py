@@ -6,11 +6,11 @@ through `format_html`, so customer text is escaped exactly as a template would."
 from dataclasses import dataclass
 
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+
+from cxplatform import dates
 
 from .. import sla
 from ..models import FeedbackItem
@@ -94,14 +94,14 @@ def rows(items, *, checkboxes: bool = True) -> list[Row]:
             pk=item.pk, version=item.version, url=f"{url}{item.pk}/", text=_short(item.text),
             source=sources.get(item.source, item.source), customer=str(item.customer) if item.customer else "",
             touchpoint=item.touchpoint.name if item.touchpoint else "", rating=item.rating, sentiment=sentiment,
-            sentiment_label=sentiment_label, tags=[t.name for t in item.tags.all()], priority=item.priority,
+            sentiment_label=sentiment_label, tags=[t.shown_name for t in item.tags.all()], priority=item.priority,
             priority_label=priorities.get(item.priority, ""), status=statuses.get(item.status, ""),
             assignee=(assignee.get_full_name() or assignee.username) if assignee else "",
             team=item.team.name if item.team else "", sla_state=item.sla_state,
             sla_label=sla_labels.get(item.sla_state, ""),
-            due=date_format(localtime(item.resolution_due), "SHORT_DATETIME_FORMAT")
+            due=dates.moment(item.resolution_due)
             if item.resolution_due and item.status not in sla.DONE else "",
-            received=date_format(localtime(item.received_at), "SHORT_DATETIME_FORMAT"), labels=labels,
+            received=dates.moment(item.received_at), labels=labels,
         ))
     return out
 

@@ -43,7 +43,14 @@
     var figure = JSON.parse(spec);
     var plot = el.querySelector(":scope > .plot");
     if (!plot) { plot = document.createElement("div"); plot.className = "plot"; el.replaceChildren(plot); }
-    window.Plotly.react(plot, figure.data, figure.layout, {responsive: true, displayModeBar: false});
+    var config = {responsive: true, displayModeBar: false};
+    if (figure.locale) {
+      // The reader's month names and date formats (plotly.js ships no Russian or Latvian locale).
+      window.Plotly.register({moduleType: "locale", name: figure.locale.name, dictionary: {},
+                              format: figure.locale.format});
+      config.locale = figure.locale.name;
+    }
+    window.Plotly.react(plot, figure.data, figure.layout, config);
     if (el.classList.contains("drill") && !plot.dataset.drillBound) {
       plot.dataset.drillBound = "1";
       plot.on("plotly_click", function (click) {
