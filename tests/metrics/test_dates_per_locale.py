@@ -61,7 +61,7 @@ def test_the_inbox_and_the_item_page_write_a_moment_alike(org_a, make_member, cl
     agent = client_for(make_member(org_a, Role.AGENT))
     inbox = agent.get("/inbox/?view=all", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     page = agent.get(f"/inbox/items/{item.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
-    assert f"<td>{shown}</td>" in inbox
+    assert f'<td class="received">{shown}</td>' in inbox
     assert f"<dd>{shown}</dd>" in page
 
 
