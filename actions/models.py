@@ -177,24 +177,6 @@ class HistoryEntry(OrgScopedModel):
         return rows
 
 
-class Notification(OrgScopedModel):
-    """An in-app message to one member: a reminder, an action given to them."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cx_notifications")
-    text = models.CharField(_("text"), max_length=300)
-    link = models.CharField(_("link"), max_length=300, blank=True)
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "organization"], name="notification_unread_idx",
-                                condition=models.Q(read_at__isnull=True))]
-
-    def __str__(self):
-        return self.text
-
-
 class ReminderDelivery(models.Model):
     """One reminder of one kind about one action on one day: written before anything is sent, so
     a beat that runs twice, or a retried task, never reminds twice."""

@@ -12,19 +12,20 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from cxplatform.models import Membership
+from cxplatform import services as platform
+from cxplatform import wording
+from cxplatform.models import Membership, NotificationKind
 from cxplatform.versioning import lock_version
 from metrics.selectors import segments as organization_segments
 
-from . import kpis, progress
-from .models import ActionComment, ActionItem, Goal, HistoryEntry, Notification
+from . import kpis, progress, wordings
+from .models import ActionComment, ActionItem, Goal, HistoryEntry
 
 Status = ActionItem.Status
 Event = HistoryEntry.Event
@@ -92,16 +93,9 @@ def _log(organization, actor, event, *, goal=None, action_item=None, subject="",
         event=event, subject=str(subject)[:200], changes=changes or {})
 
 
-def notify(user, organization, text, link=""):
-    """An in-app notification (the bell in the top bar). Its text is kept in the organization's
-    language, the language its reminders and e-mails speak, whoever's request wrote it."""
-    if user is None:
-        return None
-    return Notification.objects.create(organization=organization, user=user, text=str(text)[:300], link=link)
-
-
-def org_language(organization):
-    return translation.override(organization.default_language or settings.LANGUAGE_CODE)
+def _who(actor) -> str:
+    """The actor as a notification names them ("" reads as "Someone" in the reader's language)."""
+    return _display(actor) if getattr(actor, "is_authenticated", False) else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,10 +234,9 @@ def create_goal(organization, actor, *, kpi, target, deadline, owner, start_date
         getattr(goal, name).set(data[name])
     _log(organization, actor, Event.GOAL_CREATED, goal=goal, subject=goal.title)
     if owner != actor:
-        with org_language(organization):
-            text = _("%(who)s made you the owner of the goal “%(goal)s”.") % {
-                "who": _display(actor) or _("Someone"), "goal": goal.title}
-        notify(owner, organization, text, reverse("actions:goal_detail", kwargs={"goal_id": goal.pk}))
+        platform.notify(user=owner, organization=organization, kind=NotificationKind.ASSIGNED,
+                        message=wording.message(wordings.GOAL_OWNER, who=_who(actor), goal=goal.title),
+                        link=reverse("actions:goal_detail", kwargs={"goal_id": goal.pk}))
     return goal
 
 
@@ -361,12 +354,10 @@ def create_action(organization, actor, *, title, owner, due_date, goal=None, des
 
 def _tell_new_owner(action, actor):
     if action.owner_id and action.owner != actor:
-        with org_language(action.organization):
-            text = _("%(who)s gave you an action: “%(action)s”, due %(due)s.") % {
-                "who": _display(actor) or _("Someone"), "action": action.title,
-                "due": formats.date_format(action.due_date, "SHORT_DATE_FORMAT")}
-        notify(action.owner, action.organization, text,
-               reverse("actions:action_detail", kwargs={"action_item_id": action.pk}))
+        platform.notify(user=action.owner, organization=action.organization, kind=NotificationKind.ASSIGNED,
+                        message=wording.message(wordings.ACTION_GIVEN, who=_who(actor), action=action.title,
+                                                due=action.due_date.isoformat()),
+                        link=reverse("actions:action_detail", kwargs={"action_item_id": action.pk}))
 
 
 def _action_values(action) -> dict:
@@ -415,14 +406,7 @@ def add_comment(action, actor, text) -> ActionComment:
                                            text=text)
     _log(action.organization, actor, Event.COMMENTED, goal=action.goal, action_item=action, subject=text[:200])
     if action.owner_id and action.owner != actor:
-        with org_language(action.organization):
-            text = _("%(who)s commented on “%(action)s”.") % {"who": _display(actor) or _("Someone"),
-                                                               "action": action.title}
-        notify(action.owner, action.organization, text,
-               reverse("actions:action_detail", kwargs={"action_item_id": action.pk}))
+        platform.notify(user=action.owner, organization=action.organization, kind=NotificationKind.COMMENT,
+                        message=wording.message(wordings.COMMENTED, who=_who(actor), action=action.title),
+                        link=reverse("actions:action_detail", kwargs={"action_item_id": action.pk}))
     return comment
-
-
-def mark_all_read(user, organization) -> int:
-    return Notification.objects.filter(user=user, organization=organization, read_at__isnull=True).update(
-        read_at=timezone.now())

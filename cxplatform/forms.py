@@ -42,3 +42,25 @@ class ImportUploadForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
         upload.seek(0)
         return upload
+
+
+class NotificationSettingsForm(forms.Form):
+    """How a person wants to hear of each kind of notification, and in which language e-mails come."""
+
+    language = forms.ChoiceField(label=gettext_lazy("Language of my e-mails"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from django.conf import settings
+
+        from .models import Delivery, NotificationKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", gettext_lazy("My organization's language")),
+                                           *settings.LANGUAGES]
+        for kind, label in NotificationKind.choices:
+            self.fields[f"kind_{kind}"] = forms.ChoiceField(label=label, choices=Delivery.choices,
+                                                            widget=forms.RadioSelect)
+
+    def deliveries(self) -> dict[str, str]:
+        return {name.removeprefix("kind_"): value for name, value in self.cleaned_data.items()
+                if name.startswith("kind_")}

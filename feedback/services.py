@@ -5,15 +5,19 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cxplatform import events
+from cxplatform import events, wording
+from cxplatform import services as platform
+from cxplatform.models import NotificationKind
 from cxplatform.services import match_or_create_customer
 from cxplatform.textinsight.sentiment import classify
 
-from . import conversation, sla
-from .models import FeedbackItem, ItemEvent, Tag
+from . import activity, conversation, sla
+from . import wordings as w
+from .models import FeedbackItem, Tag
 
 DEFAULT_TAGS = [_("sales lead"), _("feature request"), _("incident / crisis"), _("technical problem"),
                 _("user-generated content"), _("complaint"), _("praise")]
@@ -80,7 +84,7 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
         if not created and item.text != text:
             FeedbackItem.objects.filter(pk=item.pk).update(text=text, sentiment=fields["sentiment"],
                                                            language=fields["language"], rating=voice.rating)
-            ItemEvent.objects.create(item=item, actor=actor, action="text_updated")
+            activity.log(item, "text_updated", wording.message(w.TEXT_UPDATED), actor=actor)
             item.refresh_from_db()
     else:
         item, created = FeedbackItem.objects.create(organization=organization, source=voice.source, **fields), True
@@ -88,7 +92,8 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
         ensure_default_tags(organization)
         sla.start_clock(item)
         with transaction.atomic():
-            ItemEvent.objects.create(item=item, actor=actor, action="received", details={"source": voice.source})
+            activity.log(item, "received", wording.message(w.RECEIVED, source=voice.source), actor=actor,
+                         details={"source": voice.source})
             events.emit(ITEM_RECEIVED, organization=organization, item_id=item.pk)  # routing, by a worker
     return item, created
 
@@ -146,6 +151,8 @@ def triage(item: FeedbackItem, actor, version: int, tags=None, **changes) -> Fee
         clock["first_responded_at"] = now  # the first time an agent moved the item on
     if changes.get("status") in sla.DONE and item.resolved_at is None:
         clock["resolved_at"] = now
+    before = {"status": item.status, "priority": item.priority, "team": item.team, "assignee": item.assignee,
+              "tags": [t.name for t in item.tags.all()]}
     with transaction.atomic():
         updated = FeedbackItem.objects.filter(pk=item.pk, version=version).update(
             **changes, **clock, version=F("version") + 1, updated_at=now)
@@ -160,12 +167,16 @@ def triage(item: FeedbackItem, actor, version: int, tags=None, **changes) -> Fee
         details = {k: str(getattr(v, "pk", v)) if v is not None else None for k, v in changes.items()}
         if tags is not None:
             details["tags"] = sorted(t.name for t in tags)
-        ItemEvent.objects.create(item=item, actor=actor, action="triaged", details=details)
+        after = {**changes, **({"tags": details["tags"]} if tags is not None else {})}
+        activity.log(item, "triaged", wording.message(w.TRIAGED, changes=activity.change_messages(before, after)),
+                     actor=actor, details=details)
     return item
 
 
 def add_note(item: FeedbackItem, author, text: str):
-    """An internal note; @username mentions of the organization's members are linked."""
+    """An internal note; @username mentions of the organization's members are linked, and each
+    one mentioned is notified (as they chose) — never the author, never anyone of another
+    organization, and once per note whatever re-runs."""
     from django.contrib.auth import get_user_model
 
     from .models import Note
@@ -176,11 +187,20 @@ def add_note(item: FeedbackItem, author, text: str):
     with transaction.atomic():
         note = Note.objects.create(item=item, author=author, text=text[:MAX_TEXT])
         names = set(MENTION.findall(text))
-        if names:
-            members = get_user_model().objects.filter(
-                username__in=names, memberships__organization_id=item.organization_id)
-            note.mentions.set(members)
-        ItemEvent.objects.create(item=item, actor=author, action="noted", details={"note": note.pk})
+        members = list(get_user_model().objects.filter(
+            username__in=names, memberships__organization_id=item.organization_id).order_by("username")) \
+            if names else []
+        note.mentions.set(members)
+        message = (wording.message(w.NOTED_MENTIONING, people=[activity.name_of(m) for m in members]) if members
+                   else wording.message(w.NOTED))
+        activity.log(item, "noted", message, actor=author, details={"note": note.pk})
+        link = reverse("feedback:item_detail", kwargs={"feedback_item_id": item.pk})
+        for member in members:
+            if member == author:
+                continue
+            platform.notify(user=member, organization=item.organization, kind=NotificationKind.MENTION,
+                            message=wording.message(w.MENTION, who=activity.name_of(author), item=item.pk),
+                            link=link, key=f"mention:note:{note.pk}")
     return note
 
 

@@ -12,7 +12,11 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import FeedbackItem, ItemEvent, SlaPolicy
+from cxplatform import wording
+
+from . import activity
+from . import wordings as w
+from .models import FeedbackItem, SlaPolicy
 
 # The two groups of statuses every part of the inbox speaks of: still to work on, and done.
 OPEN = [FeedbackItem.Status.NEW, FeedbackItem.Status.OPEN, FeedbackItem.Status.WAITING]
@@ -112,7 +116,9 @@ def check(now: datetime | None = None) -> dict:
             # Claim the change, so a second check running at once does not notify again.
             if not FeedbackItem.objects.filter(pk=item.pk, sla_state=item.sla_state).update(sla_state=state):
                 continue
-            ItemEvent.objects.create(item=item, action=f"sla_{state}", details={"due": due.isoformat()})
+            activity.log(item, f"sla_{state}", wording.message(
+                w.SLA_BREACHED if state == "breached" else w.SLA_AT_RISK, due=due.isoformat()),
+                details={"due": due.isoformat()})
         _notify(item, state, due)
         changed[state] += 1
     return changed
