@@ -177,7 +177,8 @@ def test_my_notification_settings_page_saves_each_kind_and_the_language(anna, cl
         "mention": "email", "assigned": "none", "comment": "bell", "reminder": "both", "other": "bell"}
     assert PersonalSettings.objects.get(user=anna).language == "lv"
     refused = client.post("/notifications/settings/", {**data, "kind_mention": "pigeon"})
-    assert refused.status_code == 200 and NotificationPreference.objects.get(user=anna, kind="mention").delivery == "email"
+    assert refused.status_code == 200
+    assert NotificationPreference.objects.get(user=anna, kind="mention").delivery == "email"
 
 
 def test_a_viewer_may_keep_their_own_settings(org_a, make_member, client_for):
