@@ -24,6 +24,9 @@ class Goal(Versioned, OrgScopedModel):
     (baseline), where it should be (target) and by when."""
 
     title = models.CharField(_("title"), max_length=200)
+    # A title the platform generated, as a message id with parameters: shown in the reader's
+    # language (`title` keeps the organization's wording for search and history). {} when typed.
+    title_message = models.JSONField(default=dict, blank=True)
     description = models.TextField(_("description"), blank=True)
     kpi = models.CharField(_("KPI"), max_length=30, choices=kpis.choices())
     surveys = models.ManyToManyField("surveys.Survey", blank=True, related_name="+", verbose_name=_("surveys"))
@@ -57,7 +60,13 @@ class Goal(Versioned, OrgScopedModel):
         ]
 
     def __str__(self):
-        return self.title
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        from cxplatform.wording import text
+
+        return text(self.title_message, fallback=self.title) if self.title_message else self.title
 
     @property
     def indicator(self) -> kpis.Kpi:

@@ -85,7 +85,7 @@ def _mail_once(claim: ReminderDelivery, action: ActionItem, kind: str) -> bool:
         subject, body = _texts(action, kind)
         url = settings.SITE_URL.rstrip("/") + reverse("actions:action_detail", kwargs={"action_item_id": action.pk})
         if action.goal_id:
-            body += "\n\n" + _("It counts for the goal “%(goal)s”.") % {"goal": action.goal.title}
+            body += "\n\n" + _("It counts for the goal “%(goal)s”.") % {"goal": action.goal.display_title}
         body += f"\n\n{url}\n"
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [action.owner.email])

@@ -138,7 +138,7 @@ def goal_delete(request, goal_id):
     goal = _goal(request, goal_id)
     services.delete_goal(goal, request.user)
     messages.success(request, _("The goal “%(goal)s” is deleted; its actions stay, on their own.") % {
-        "goal": goal.title})
+        "goal": goal.display_title})
     return redirect("actions:index")
 
 

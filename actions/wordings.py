@@ -4,8 +4,13 @@ from django.utils.translation import gettext_lazy as _
 
 from cxplatform import wording
 
+from . import kpis
+
+kpi = wording.choice(kpis.choices)
+
 GOAL_OWNER = wording.define(
-    "actions.goal_owner", _("%(who)s made you the owner of the goal “%(goal)s”."), who=wording.person)
+    "actions.goal_owner", _("%(who)s made you the owner of the goal “%(goal)s”."), who=wording.person,
+    goal=wording.text_or_message)
 ACTION_GIVEN = wording.define(
     "actions.action_given", _("%(who)s gave you an action: “%(action)s”, due %(due)s."), who=wording.person,
     due=wording.day)
@@ -15,3 +20,11 @@ OVERDUE = wording.define(
     "actions.overdue", _("Overdue: “%(action)s” was due %(due)s"), due=wording.day)
 DUE_SOON = wording.define(
     "actions.due_soon", _("Due soon: “%(action)s” is due %(due)s"), due=wording.day)
+
+# Generated goal titles: "NPS at Home delivery from 12 to 30 by 31 March 2027"
+GOAL_TITLE = wording.define(
+    "actions.goal_title", _("%(kpi)s from %(baseline)s to %(target)s by %(deadline)s"), kpi=kpi,
+    deadline=wording.long_day)
+GOAL_TITLE_AT = wording.define(
+    "actions.goal_title_at", _("%(kpi)s at %(place)s from %(baseline)s to %(target)s by %(deadline)s"), kpi=kpi,
+    deadline=wording.long_day)

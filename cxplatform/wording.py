@@ -113,6 +113,19 @@ def moment(value) -> str:
         return plain(value)
 
 
+def long_day(value) -> str:
+    """An ISO date written out ("31 March 2027"), in the reader's language."""
+    try:
+        return formats.date_format(date.fromisoformat(str(value)[:10]), "j F Y")
+    except ValueError:
+        return plain(value)
+
+
+def text_or_message(value) -> str:
+    """A name kept as written, or a stored message (a generated title) rendered."""
+    return text(value) if isinstance(value, Mapping) else plain(value)
+
+
 def messages(value) -> str:
     """A list of stored messages ({"id", "params"}), each rendered, one after another."""
     parts = [text(m) for m in value or [] if isinstance(m, dict)]

@@ -1,7 +1,9 @@
 """Notifications are a platform service (cxplatform.Notification, docs/adr/0015): every existing
-row is copied there — its frozen text kept, read or unread as it was — before the old table goes."""
+row is copied there — its frozen text kept, read or unread as it was — before the old table goes.
+A goal's generated title is kept as a message too (`title_message`), read in the reader's language;
+existing titles stay as they were written."""
 
-from django.db import migrations
+from django.db import migrations, models
 
 BATCH = 1000
 
@@ -44,6 +46,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="goal",
+            name="title_message",
+            field=models.JSONField(blank=True, default=dict),
+        ),
         migrations.RunPython(copy_to_platform, copy_back),
         migrations.DeleteModel(name="Notification"),
     ]
