@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cxplatform import wording
+from cxplatform.selectors import language_of
 
 from . import activity
 from . import wordings as w
@@ -125,16 +126,19 @@ def check(now: datetime | None = None) -> dict:
 
 
 def _notify(item: FeedbackItem, state: str, due: datetime) -> None:
-    """Tell the assignee; a breach also goes to the team lead (the escalation)."""
+    """Tell the assignee; a breach also goes to the team lead (the escalation). Each reads it in
+    their own language (one e-mail per language)."""
     people = [item.assignee] if item.assignee else []
     if state == "breached" and item.team and item.team.lead:
         people.append(item.team.lead)
-    addresses = sorted({p.email for p in people if p and p.email})
-    if not addresses:
-        return
-    with translation.override(item.organization.default_language or settings.LANGUAGE_CODE):
-        subject = (_("Breached: item #%(id)s is past its SLA") if state == "breached"
-                   else _("Item #%(id)s is about to breach its SLA")) % {"id": item.pk}
-        body = _("Item #%(id)s was due %(due)s.\n\n%(text)s") % {"id": item.pk, "due": due.isoformat(),
-                                                                 "text": item.text[:500]}
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, addresses, fail_silently=True)
+    by_language: dict[str, set[str]] = {}
+    for person in people:
+        if person and person.email:
+            by_language.setdefault(language_of(person, item.organization), set()).add(person.email)
+    for language, addresses in sorted(by_language.items()):
+        with translation.override(language):
+            subject = (_("Breached: item #%(id)s is past its SLA") if state == "breached"
+                       else _("Item #%(id)s is about to breach its SLA")) % {"id": item.pk}
+            body = _("Item #%(id)s was due %(due)s.\n\n%(text)s") % {"id": item.pk, "due": due.isoformat(),
+                                                                     "text": item.display_text[:500]}
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, sorted(addresses), fail_silently=True)
