@@ -247,25 +247,22 @@ def save_view(organization, owner, name: str, query: str, *, shared: bool = Fals
 def from_offer_acceptance(acceptance_id: int) -> FeedbackItem | None:
     """A customer took a retention offer instead of leaving: an urgent item for the team to make it
     happen (the `retention.offer_accepted` handler; one item per acceptance)."""
-    from django.utils import translation
 
     from surveys.models import OfferAcceptance
-    from surveys.services import localized
 
     acceptance = OfferAcceptance.objects.select_related("offer", "response__organization", "response__customer") \
         .filter(pk=acceptance_id).first()
     if acceptance is None:
         return None
     response, organization = acceptance.response, acceptance.response.organization
-    with translation.override(organization.default_language or "en"):
-        text = _("Accepted a retention offer instead of leaving: “%(offer)s”. Make it happen and confirm it.") % {
-            "offer": localized(acceptance.offer.text, organization.default_language or "en")}
+    said = wording.message(w.OFFER_ACCEPTED, offer=acceptance.offer.text)
+    text = wording.text(said, language=organization.default_language or "en")  # for search
     item, created = ingest(organization, Voice(
         source=FeedbackItem.Source.SURVEY, source_id=f"offer:{acceptance.pk}", text=text,
         received_at=acceptance.created_at, language=response.language, channel=response.channel,
         touchpoint=response.touchpoint, customer=response.customer))
     if created:
-        FeedbackItem.objects.filter(pk=item.pk).update(priority=FeedbackItem.Priority.URGENT)
+        FeedbackItem.objects.filter(pk=item.pk).update(priority=FeedbackItem.Priority.URGENT, text_message=said)
         item.refresh_from_db()
         sla.start_clock(item)
     return item

@@ -22,11 +22,25 @@ def _sources():
     return FeedbackItem.Source.choices
 
 
+def _in_reader_language(texts) -> str:
+    """A text the organization wrote in several languages ({"en": …, "lv": …}): the reader's."""
+    from django.utils.translation import get_language
+
+    from surveys.services import localized
+
+    return localized(texts if isinstance(texts, dict) else {"en": str(texts or "")}, (get_language() or "en")[:2])
+
+
 status = choice(_statuses)
 priority = choice(_priorities)
 
 # Case texts
 SCORE_NO_COMMENT = wording.define("feedback.score_no_comment", _("Score %(score)s, no comment."))
+
+OFFER_ACCEPTED = wording.define(
+    "feedback.offer_accepted",
+    _("Accepted a retention offer instead of leaving: “%(offer)s”. Make it happen and confirm it."),
+    offer=_in_reader_language)
 
 # Notifications
 MENTION = wording.define("feedback.mention", _("%(who)s mentioned you in a note on item #%(item)s."), who=person)

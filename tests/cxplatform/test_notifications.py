@@ -194,3 +194,19 @@ def test_a_notification_of_actions_follows_the_preference_too(org_a, anna, autho
     NotificationPreference.objects.create(user=anna, kind="assigned", delivery="none")
     actions.create_action(org_a, author, title="Call back", owner=anna, due_date=timezone.now().date())
     assert not Notification.objects.filter(user=anna).exists()
+
+
+def test_the_api_lists_ones_own_notifications_with_their_message_and_text(
+        org_a, org_b, item, anna, author, make_member, client_for, django_capture_on_commit_callbacks):
+    _note(item, author, "@anna", django_capture_on_commit_callbacks)
+    factories.notification(org_b)  # another organization's
+    client = client_for(anna)
+    listed = client.get("/api/v1/notifications/", HTTP_ACCEPT_LANGUAGE="ru").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert len(rows) == 1 and rows[0]["message_id"] == wordings.MENTION
+    assert rows[0]["params"] == {"who": "Boris Petrov", "item": item.pk}
+    assert rows[0]["text"] == f"Boris Petrov упомянул(а) вас в заметке к записи #{item.pk}."
+    assert client_for(author).get("/api/v1/notifications/").json() in ([], {"next": None, "previous": None,
+                                                                             "results": []})
+    assert client.post("/api/v1/notifications/read/", {}, content_type="application/json").json() == {"marked": 1}
+    assert Notification.objects.get(user=anna).read_at is not None

@@ -139,7 +139,7 @@ def test_every_inbox_wording_is_translated(name):
     params = {"score": 3, "who": "Anna", "item": 7, "source": "email", "changes": [], "before": "new",
               "after": "open", "assignee": "Anna", "tags": ["x"], "team": "T", "rule": "R", "priority": 1,
               "people": ["Anna"], "status": "open", "was": "resolved", "root_cause": "P", "to": "a@b.c",
-              "due": "2027-03-09T14:00:00+00:00"}
+              "due": "2027-03-09T14:00:00+00:00", "offer": {"en": "Pause"}}
     texts = {lang: wording.render(message_id, params, language=lang) for lang in ("en", "ru", "lv")}
     assert all(texts.values()) and "%(" not in "".join(texts.values())
     if message_id != w.TRIAGED:  # only its parts have words
@@ -157,3 +157,25 @@ def test_conversation_and_sla_entries_carry_their_message(org_a, anna):
         texts = _texts(item, "en")
     assert "Replied to the customer; status: Waiting on customer." in texts
     assert any(t.startswith("Breached its SLA (it was due") for t in texts)
+
+
+def test_an_accepted_retention_offer_reads_in_the_readers_language(org_a):
+    from surveys.models import OfferAcceptance
+    from tests import factories
+
+    org_a.default_language = "lv"
+    org_a.save()
+    offer = factories.retention_offer(org_a)
+    offer.text = {"en": "Pause for three months", "lv": "Pauze uz trim mēnešiem"}
+    offer.save()
+    acceptance = OfferAcceptance.objects.create(organization=org_a, offer=offer,
+                                                response=factories.response(org_a, score=3))
+    item = services.from_offer_acceptance(acceptance.pk)
+    assert "Pauze uz trim mēnešiem" in item.text  # the organization's language, for search
+    item.refresh_from_db()
+    with translation.override("en"):
+        assert item.display_text == ("Accepted a retention offer instead of leaving: “Pause for three months”. "
+                                     "Make it happen and confirm it.")
+    with translation.override("ru"):  # no Russian offer text: the English one, in a Russian sentence
+        assert item.display_text.startswith("Вместо ухода клиент принял предложение для удержания: "
+                                            "«Pause for three months».")
