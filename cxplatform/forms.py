@@ -52,13 +52,13 @@ class NotificationSettingsForm(forms.Form):
     def __init__(self, *args, **kwargs):
         from django.conf import settings
 
-        from .models import Delivery, NotificationKind
+        from .models import CHOSEN_KINDS, Delivery
 
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [("", gettext_lazy("My organization's language")),
                                            *settings.LANGUAGES]
-        for kind, label in NotificationKind.choices:
-            self.fields[f"kind_{kind}"] = forms.ChoiceField(label=label, choices=Delivery.choices,
+        for kind in CHOSEN_KINDS:
+            self.fields[f"kind_{kind.value}"] = forms.ChoiceField(label=kind.label, choices=Delivery.choices,
                                                             widget=forms.RadioSelect)
 
     def deliveries(self) -> dict[str, str]:

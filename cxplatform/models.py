@@ -288,7 +288,11 @@ class NotificationKind(models.TextChoices):
     ASSIGNED = "assigned", _("I am given a goal or an action")
     COMMENT = "comment", _("Someone comments on my action")
     REMINDER = "reminder", _("My action is due soon or overdue")
-    OTHER = "other", _("Other notices")
+    OTHER = "other", _("Other notices")  # those written before kinds existed; nothing is sent as one
+
+
+# The kinds a person chooses for (the settings page).
+CHOSEN_KINDS = [kind for kind in NotificationKind if kind != NotificationKind.OTHER]
 
 
 class Delivery(models.TextChoices):

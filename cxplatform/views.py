@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from . import customer_import, import_jobs, selectors, services, tabular
 from .celery import app as celery_app
 from .forms import ImportUploadForm, NotificationSettingsForm
-from .models import Capability, CustomerImportJob, Notification, NotificationKind
+from .models import CHOSEN_KINDS, Capability, CustomerImportJob, Notification
 from .permissions import capability_required, member_required
 from .tenancy import SESSION_KEY, get_for_org_or_404, memberships_of, scoped
 
@@ -157,7 +157,7 @@ def notification_settings(request):
             messages.success(request, _("Your notification settings are saved."))
             return redirect("notification_settings")
     else:
-        initial = {f"kind_{kind}": selectors.delivery_for(request.user, kind) for kind in NotificationKind.values}
+        initial = {f"kind_{kind.value}": selectors.delivery_for(request.user, kind) for kind in CHOSEN_KINDS}
         initial["language"] = selectors.own_language(request.user)
         form = NotificationSettingsForm(initial=initial)
     return render(request, "cxplatform/notification_settings.html", {"form": form})

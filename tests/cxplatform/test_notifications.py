@@ -171,10 +171,10 @@ def test_my_notification_settings_page_saves_each_kind_and_the_language(anna, cl
     page = client.get("/notifications/settings/")
     assert page.status_code == 200 and "Someone mentions me in a note" in page.content.decode()
     data = {"kind_mention": "email", "kind_assigned": "none", "kind_comment": "bell", "kind_reminder": "both",
-            "kind_other": "bell", "language": "lv"}
+            "language": "lv"}
     assert client.post("/notifications/settings/", data).status_code == 302
     assert dict(NotificationPreference.objects.filter(user=anna).values_list("kind", "delivery")) == {
-        "mention": "email", "assigned": "none", "comment": "bell", "reminder": "both", "other": "bell"}
+        "mention": "email", "assigned": "none", "comment": "bell", "reminder": "both"}
     assert PersonalSettings.objects.get(user=anna).language == "lv"
     refused = client.post("/notifications/settings/", {**data, "kind_mention": "pigeon"})
     assert refused.status_code == 200
@@ -183,9 +183,9 @@ def test_my_notification_settings_page_saves_each_kind_and_the_language(anna, cl
 
 def test_a_viewer_may_keep_their_own_settings(org_a, make_member, client_for):
     viewer = make_member(org_a, Role.VIEWER)
-    data = {f"kind_{k}": "none" for k in ("mention", "assigned", "comment", "reminder", "other")}
+    data = {f"kind_{k}": "none" for k in ("mention", "assigned", "comment", "reminder")}
     assert client_for(viewer).post("/notifications/settings/", {**data, "language": ""}).status_code == 302
-    assert NotificationPreference.objects.filter(user=viewer, delivery="none").count() == 5
+    assert NotificationPreference.objects.filter(user=viewer, delivery="none").count() == 4
 
 
 def test_a_notification_of_actions_follows_the_preference_too(org_a, anna, author):
