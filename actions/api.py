@@ -68,6 +68,12 @@ class GoalSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     def get_lower_is_better(self, goal) -> bool:
         return kpis.get(goal.kpi).lower_is_better
 
+    def to_representation(self, goal):
+        # A generated title reads in the request's language, with its message id and parameters.
+        data = super().to_representation(goal)
+        data["title"], data["title_message"] = goal.display_title, goal.title_message or None
+        return data
+
 
 class ActionItemSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     goal = OrgPrimaryKey(queryset=Goal.objects.all(), allow_null=True, required=False)

@@ -104,7 +104,9 @@ def prefill(query, organization, user) -> tuple[dict, bool]:
 
 
 def goal_initial(goal) -> dict:
-    return {"version": goal.version, "kpi": goal.kpi, "title": goal.title, "description": goal.description,
+    # A generated title stays generated (in each reader's language) unless someone types one.
+    return {"version": goal.version, "kpi": goal.kpi, "title": "" if goal.title_message else goal.title,
+            "description": goal.description,
             "baseline": goal.baseline,
             "target": goal.target, "start_date": goal.start_date, "deadline": goal.deadline,
             "owner": goal.owner_id, "survey": list(goal.surveys.all()), "touchpoint": list(goal.touchpoints.all()),

@@ -24,6 +24,9 @@ class Goal(Versioned, OrgScopedModel):
     (baseline), where it should be (target) and by when."""
 
     title = models.CharField(_("title"), max_length=200)
+    # A title the platform generated, as a message id with parameters: shown in the reader's
+    # language (`title` keeps the organization's wording for search and history). {} when typed.
+    title_message = models.JSONField(default=dict, blank=True)
     description = models.TextField(_("description"), blank=True)
     kpi = models.CharField(_("KPI"), max_length=30, choices=kpis.choices())
     surveys = models.ManyToManyField("surveys.Survey", blank=True, related_name="+", verbose_name=_("surveys"))
@@ -57,7 +60,13 @@ class Goal(Versioned, OrgScopedModel):
         ]
 
     def __str__(self):
-        return self.title
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        from cxplatform.wording import text
+
+        return text(self.title_message, fallback=self.title) if self.title_message else self.title
 
     @property
     def indicator(self) -> kpis.Kpi:
@@ -175,24 +184,6 @@ class HistoryEntry(OrgScopedModel):
             rows.append((str(field.verbose_name), str(labels.get(before, before) or "—"),
                          str(labels.get(after, after) or "—")))
         return rows
-
-
-class Notification(OrgScopedModel):
-    """An in-app message to one member: a reminder, an action given to them."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cx_notifications")
-    text = models.CharField(_("text"), max_length=300)
-    link = models.CharField(_("link"), max_length=300, blank=True)
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "organization"], name="notification_unread_idx",
-                                condition=models.Q(read_at__isnull=True))]
-
-    def __str__(self):
-        return self.text
 
 
 class ReminderDelivery(models.Model):

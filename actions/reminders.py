@@ -13,10 +13,14 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from . import services
+from cxplatform import selectors, wording
+from cxplatform import services as platform
+from cxplatform.models import NotificationKind
+
+from . import wordings
 from .models import ActionItem, ReminderDelivery
 
 DUE_SOON_DAYS = 3
@@ -43,14 +47,20 @@ def due(today: date | None = None) -> list[tuple[int, str]]:
     return [(a.pk, kind_for(a, today)) for a in candidates]
 
 
+def _message(action: ActionItem, kind: str) -> dict:
+    return wording.message(wordings.OVERDUE if kind == Kind.OVERDUE else wordings.DUE_SOON,
+                           action=action.title, due=action.due_date.isoformat())
+
+
 def _texts(action: ActionItem, kind: str) -> tuple[str, str]:
+    """The e-mail's subject (the notification's words) and body, in the active language."""
+    subject = wording.text(_message(action, kind))
     values = {"action": action.title, "due": formats.date_format(action.due_date, "DATE_FORMAT")}
     if kind == Kind.OVERDUE:
-        return (_("Overdue: “%(action)s” was due %(due)s") % values,
+        return (subject,
                 _("The action “%(action)s” you own was due %(due)s and is not done yet. Mark it done, or move its "
                   "due date, so the plan stays true.") % values)
-    return (_("Due soon: “%(action)s” is due %(due)s") % values,
-            _("The action “%(action)s” you own is due %(due)s.") % values)
+    return subject, _("The action “%(action)s” you own is due %(due)s.") % values
 
 
 def _claim(action: ActionItem, kind: str, day: date):
@@ -59,24 +69,23 @@ def _claim(action: ActionItem, kind: str, day: date):
     try:
         with transaction.atomic():
             claim = ReminderDelivery.objects.create(action_item=action, kind=kind, day=day)
-            with services.org_language(action.organization):
-                text = _texts(action, kind)[0]
-            services.notify(action.owner, action.organization, text, link)
+            platform.notify(user=action.owner, organization=action.organization, kind=NotificationKind.REMINDER,
+                            message=_message(action, kind), link=link, mailed_by_caller=True)
         return claim, True
     except IntegrityError:
         return ReminderDelivery.objects.filter(action_item=action, kind=kind, day=day).first(), False
 
 
 def _mail_once(claim: ReminderDelivery, action: ActionItem, kind: str) -> bool:
-    if not action.owner.email:
+    if not platform.wants_mail(user=action.owner, kind=NotificationKind.REMINDER):
         return False
     if not ReminderDelivery.objects.filter(pk=claim.pk, mailed_at__isnull=True).update(mailed_at=timezone.now()):
         return False  # mailed already, by this task's first run or a duplicate
-    with services.org_language(action.organization):
+    with translation.override(selectors.language_of(action.owner, action.organization)):
         subject, body = _texts(action, kind)
         url = settings.SITE_URL.rstrip("/") + reverse("actions:action_detail", kwargs={"action_item_id": action.pk})
         if action.goal_id:
-            body += "\n\n" + _("It counts for the goal “%(goal)s”.") % {"goal": action.goal.title}
+            body += "\n\n" + _("It counts for the goal “%(goal)s”.") % {"goal": action.goal.display_title}
         body += f"\n\n{url}\n"
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [action.owner.email])

@@ -6,7 +6,7 @@ from django.utils import timezone
 from cxplatform.tenancy import scoped
 from journeys.models import PainPoint
 
-from .models import ActionItem, Goal, HistoryEntry, Notification
+from .models import ActionItem, Goal, HistoryEntry
 
 Status = ActionItem.Status
 
@@ -65,11 +65,3 @@ def goal_history(goal, limit=50):
 
 def action_history(action, limit=50):
     return HistoryEntry.objects.filter(action_item=action).select_related("actor")[:limit]
-
-
-def notifications(user, organization, limit=100):
-    return scoped(Notification, organization).filter(user=user)[:limit]
-
-
-def unread_count(user, organization) -> int:
-    return scoped(Notification, organization).filter(user=user, read_at__isnull=True).count()

@@ -16,15 +16,17 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cxplatform.models import Membership
+from cxplatform import services as platform
+from cxplatform import wording
+from cxplatform.models import Membership, NotificationKind
 from cxplatform.versioning import lock_version
 from metrics.selectors import segments as organization_segments
 
-from . import kpis, progress
-from .models import ActionComment, ActionItem, Goal, HistoryEntry, Notification
+from . import kpis, progress, wordings
+from .models import ActionComment, ActionItem, Goal, HistoryEntry
 
 Status = ActionItem.Status
 Event = HistoryEntry.Event
@@ -92,16 +94,9 @@ def _log(organization, actor, event, *, goal=None, action_item=None, subject="",
         event=event, subject=str(subject)[:200], changes=changes or {})
 
 
-def notify(user, organization, text, link=""):
-    """An in-app notification (the bell in the top bar). Its text is kept in the organization's
-    language, the language its reminders and e-mails speak, whoever's request wrote it."""
-    if user is None:
-        return None
-    return Notification.objects.create(organization=organization, user=user, text=str(text)[:300], link=link)
-
-
-def org_language(organization):
-    return translation.override(organization.default_language or settings.LANGUAGE_CODE)
+def _who(actor) -> str:
+    """The actor as a notification names them ("" reads as "Someone" in the reader's language)."""
+    return _display(actor) if getattr(actor, "is_authenticated", False) else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,16 +142,24 @@ def measured_baseline(organization, kpi: str, today: date | None = None, **scope
     return progress.measure(scope_of(organization, **scope), kpi, today or timezone.now().date())
 
 
-def default_title(kpi_name, baseline, target, deadline, touchpoints=()) -> str:
-    """"NPS at Home delivery from 12 to 30 by 31 March"."""
+def default_title(kpi_name, baseline, target, deadline, touchpoints=()) -> dict:
+    """"NPS at Home delivery from 12 to 30 by 31 March", as a message: read in the reader's language."""
     kpi = kpis.get(kpi_name)
-    values = {"kpi": kpi.label, "baseline": kpi.format(baseline), "target": kpi.format(target),
-              "deadline": formats.date_format(deadline, "j F Y")}
+    values = {"kpi": kpi_name, "baseline": kpi.format(baseline), "target": kpi.format(target),
+              "deadline": deadline.isoformat()}
     places = ", ".join(t.name for t in touchpoints)
     if places:
-        return (_("%(kpi)s at %(place)s from %(baseline)s to %(target)s by %(deadline)s")
-                % {**values, "place": places})[:200]
-    return (_("%(kpi)s from %(baseline)s to %(target)s by %(deadline)s") % values)[:200]
+        return wording.message(wordings.GOAL_TITLE_AT, **values, place=places)
+    return wording.message(wordings.GOAL_TITLE, **values)
+
+
+def _titled(organization, title: str, generated: dict) -> tuple[str, dict]:
+    """(title, title_message): a typed title as it is; else the generated one, its text kept in the
+    organization's language (search, history) and its message for display."""
+    if title:
+        return title, {}
+    return wording.text(generated, language=organization.default_language or settings.LANGUAGE_CODE)[:200], \
+        generated
 
 
 def _clean_goal(organization, data: dict) -> dict:
@@ -228,10 +231,11 @@ def create_goal(organization, actor, *, kpi, target, deadline, owner, start_date
         "channels": list(channels), "segments": segments, "languages": languages})
     data = _with_measured_baseline(organization, data, today)
     _check_direction(data)
-    title = (title or "").strip() or default_title(kpi, data["baseline"], data["target"], data["deadline"],
-                                                   data["touchpoints"])
+    title, title_message = _titled(organization, (title or "").strip(), default_title(
+        kpi, data["baseline"], data["target"], data["deadline"], data["touchpoints"]))
     goal = Goal.objects.create(
-        organization=organization, title=title, description=description.strip(), kpi=kpi,
+        organization=organization, title=title, title_message=title_message, description=description.strip(),
+        kpi=kpi,
         baseline=data["baseline"], baseline_n=data["baseline_n"],
         baseline_margin_of_error=data["baseline_margin_of_error"], target=data["target"],
         start_date=data["start_date"], deadline=data["deadline"], owner=owner, created_by=actor,
@@ -240,10 +244,10 @@ def create_goal(organization, actor, *, kpi, target, deadline, owner, start_date
         getattr(goal, name).set(data[name])
     _log(organization, actor, Event.GOAL_CREATED, goal=goal, subject=goal.title)
     if owner != actor:
-        with org_language(organization):
-            text = _("%(who)s made you the owner of the goal “%(goal)s”.") % {
-                "who": _display(actor) or _("Someone"), "goal": goal.title}
-        notify(owner, organization, text, reverse("actions:goal_detail", kwargs={"goal_id": goal.pk}))
+        platform.notify(user=owner, organization=organization, kind=NotificationKind.ASSIGNED,
+                        message=wording.message(wordings.GOAL_OWNER, who=_who(actor),
+                                                goal=goal.title_message or goal.title),
+                        link=reverse("actions:goal_detail", kwargs={"goal_id": goal.pk}))
     return goal
 
 
@@ -271,8 +275,10 @@ def update_goal(goal, actor, *, version: int | None = None, **fields) -> Goal:
     else:
         data["baseline_n"], data["baseline_margin_of_error"] = goal.baseline_n, goal.baseline_margin_of_error
     _check_direction(data)
-    data["title"] = (data.get("title") or "").strip() or default_title(
-        data["kpi"], data["baseline"], data["target"], data["deadline"], data["touchpoints"])
+    # Left out, a generated title stays generated (and follows the new target, deadline…).
+    typed = fields.get("title", "" if goal.title_message else goal.title)
+    data["title"], goal.title_message = _titled(goal.organization, (typed or "").strip(), default_title(
+        data["kpi"], data["baseline"], data["target"], data["deadline"], data["touchpoints"]))
     data["description"] = (data.get("description") or "").strip()
     for name in (*GOAL_FIELDS, "baseline_n", "baseline_margin_of_error"):
         setattr(goal, name, data[name])
@@ -361,12 +367,10 @@ def create_action(organization, actor, *, title, owner, due_date, goal=None, des
 
 def _tell_new_owner(action, actor):
     if action.owner_id and action.owner != actor:
-        with org_language(action.organization):
-            text = _("%(who)s gave you an action: “%(action)s”, due %(due)s.") % {
-                "who": _display(actor) or _("Someone"), "action": action.title,
-                "due": formats.date_format(action.due_date, "SHORT_DATE_FORMAT")}
-        notify(action.owner, action.organization, text,
-               reverse("actions:action_detail", kwargs={"action_item_id": action.pk}))
+        platform.notify(user=action.owner, organization=action.organization, kind=NotificationKind.ASSIGNED,
+                        message=wording.message(wordings.ACTION_GIVEN, who=_who(actor), action=action.title,
+                                                due=action.due_date.isoformat()),
+                        link=reverse("actions:action_detail", kwargs={"action_item_id": action.pk}))
 
 
 def _action_values(action) -> dict:
@@ -415,14 +419,7 @@ def add_comment(action, actor, text) -> ActionComment:
                                            text=text)
     _log(action.organization, actor, Event.COMMENTED, goal=action.goal, action_item=action, subject=text[:200])
     if action.owner_id and action.owner != actor:
-        with org_language(action.organization):
-            text = _("%(who)s commented on “%(action)s”.") % {"who": _display(actor) or _("Someone"),
-                                                               "action": action.title}
-        notify(action.owner, action.organization, text,
-               reverse("actions:action_detail", kwargs={"action_item_id": action.pk}))
+        platform.notify(user=action.owner, organization=action.organization, kind=NotificationKind.COMMENT,
+                        message=wording.message(wordings.COMMENTED, who=_who(actor), action=action.title),
+                        link=reverse("actions:action_detail", kwargs={"action_item_id": action.pk}))
     return comment
-
-
-def mark_all_read(user, organization) -> int:
-    return Notification.objects.filter(user=user, organization=organization, read_at__isnull=True).update(
-        read_at=timezone.now())

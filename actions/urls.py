@@ -18,6 +18,4 @@ urlpatterns = [
     # Loaded by the journey pages (journeys cannot import actions).
     path("touchpoints/<int:touchpoint_id>/", views.touchpoint_actions, name="touchpoint_actions"),
     path("root-causes/", views.root_cause_analysis, name="root_causes"),
-    path("notifications/", views.notifications, name="notifications"),
-    path("notifications/read/", views.notifications_read, name="notifications_read"),
 ]

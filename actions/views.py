@@ -138,7 +138,7 @@ def goal_delete(request, goal_id):
     goal = _goal(request, goal_id)
     services.delete_goal(goal, request.user)
     messages.success(request, _("The goal “%(goal)s” is deleted; its actions stay, on their own.") % {
-        "goal": goal.title})
+        "goal": goal.display_title})
     return redirect("actions:index")
 
 
@@ -298,7 +298,7 @@ def action_comment(request, action_item_id):
 
 
 # ---------------------------------------------------------------------------------------------
-# Fragments for the journey pages, root causes, notifications
+# Fragments for the journey pages, root causes
 
 
 @member_required
@@ -333,18 +333,3 @@ def root_cause_analysis(request):
         if data["causes"] else None,
         "months_choice": months, "month_choices": MONTH_CHOICES, "kind": kind, "kinds": FeedbackItem.Kind.choices,
     })
-
-
-@member_required
-@require_safe
-def notifications(request):
-    return render(request, "actions/notifications.html", {
-        "notifications": selectors.notifications(request.user, request.organization)})
-
-
-@member_required
-@require_POST
-def notifications_read(request):
-    """Mark one's own notifications read (any member, a viewer too: it is the member's own state)."""
-    services.mark_all_read(request.user, request.organization)
-    return redirect("actions:notifications")

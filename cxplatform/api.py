@@ -1,12 +1,15 @@
-"""REST API of the platform core: customers and the caller's memberships."""
+"""REST API of the platform core: customers, the caller's memberships and notifications."""
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from . import services
 from .api_access import OrgScopedViewSetMixin
-from .models import Capability, Customer, Membership
+from .models import Capability, Customer, Membership, Notification
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -76,7 +79,50 @@ class MembershipViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Membership.objects.filter(user=self.request.user).select_related("organization")
 
 
+class NotificationSerializer(serializers.ModelSerializer):
+    text = serializers.SerializerMethodField(help_text=gettext_lazy("In the request's language."))
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "message_id", "params", "text", "link", "read_at", "created_at"]
+        read_only_fields = fields
+
+    def get_text(self, notification) -> str:
+        return notification.rendered()
+
+
+class MarkReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                help_text=gettext_lazy("The notifications to mark read; all of them when left out."))
+
+
+class NotificationViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's own notifications in this organization (the bell), newest first: each one's
+    message id and parameters, and its text in the request's language."""
+
+    queryset = Notification.objects.all()
+    serializer_class = NotificationSerializer
+    write_capability = Capability.VIEW  # one's own read state, not the organization's data
+    filterset_fields = ["kind"]
+
+    def get_queryset(self):
+        return super().get_queryset().filter(user=self.request.user, in_bell=True)
+
+    @action(detail=False, methods=["post"], serializer_class=MarkReadSerializer)
+    def read(self, request):
+        body = MarkReadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ids = body.validated_data.get("ids")
+        if ids is None:
+            marked = services.mark_read(user=request.user, organization=self.organization)
+        else:
+            marked = sum(services.mark_read(user=request.user, organization=self.organization, notification_id=pk)
+                         for pk in ids)
+        return Response({"marked": marked})
+
+
 ROUTES = [
     ("customers", CustomerViewSet, "customer"),
+    ("notifications", NotificationViewSet, "notification"),
     ("memberships", MembershipViewSet, "membership"),
 ]

@@ -15,3 +15,15 @@ def tenancy(request):
         "can_design": bool(membership and membership.can(Capability.DESIGN)),
         "user_memberships": memberships_of(user),
     }
+
+
+def notifications(request):
+    """The unread count for the bell in the top bar, counted only when a page draws the bar."""
+    from django.utils.functional import SimpleLazyObject
+
+    from .selectors import unread_notifications
+
+    user, organization = getattr(request, "user", None), getattr(request, "organization", None)
+    if user is None or not user.is_authenticated or organization is None:
+        return {}
+    return {"unread_notifications": SimpleLazyObject(lambda: unread_notifications(user, organization))}

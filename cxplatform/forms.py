@@ -77,3 +77,25 @@ class NamesPerLanguageForm(forms.ModelForm):
         self.instance.names = {code: self.cleaned_data[f"name_{code}"].strip() for code in LANGUAGE_CODES
                                if self.cleaned_data.get(f"name_{code}", "").strip()}
         return super().save(commit)
+
+
+class NotificationSettingsForm(forms.Form):
+    """How a person wants to hear of each kind of notification, and in which language e-mails come."""
+
+    language = forms.ChoiceField(label=gettext_lazy("Language of my e-mails"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from django.conf import settings
+
+        from .models import CHOSEN_KINDS, Delivery
+
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", gettext_lazy("My organization's language")),
+                                           *settings.LANGUAGES]
+        for kind in CHOSEN_KINDS:
+            self.fields[f"kind_{kind.value}"] = forms.ChoiceField(label=kind.label, choices=Delivery.choices,
+                                                            widget=forms.RadioSelect)
+
+    def deliveries(self) -> dict[str, str]:
+        return {name.removeprefix("kind_"): value for name, value in self.cleaned_data.items()
+                if name.startswith("kind_")}

@@ -300,3 +300,93 @@ class PipelineProbe(models.Model):
         return self.token
 
 
+# --- Notifications: a platform service any app may use (docs/adr/0015) -------------------------
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification is about; each person chooses per kind how to be told."""
+
+    MENTION = "mention", _("Someone mentions me in a note")
+    ASSIGNED = "assigned", _("I am given a goal or an action")
+    COMMENT = "comment", _("Someone comments on my action")
+    REMINDER = "reminder", _("My action is due soon or overdue")
+    OTHER = "other", _("Other notices")  # those written before kinds existed; nothing is sent as one
+
+
+# The kinds a person chooses for (the settings page).
+CHOSEN_KINDS = [kind for kind in NotificationKind if kind != NotificationKind.OTHER]
+
+
+class Delivery(models.TextChoices):
+    BOTH = "both", _("Bell and e-mail")
+    BELL = "bell", _("Bell only")
+    EMAIL = "email", _("E-mail only")
+    NONE = "none", _("Not at all")
+
+
+# Until a person chooses: what the platform did before preferences existed.
+DEFAULT_DELIVERY = {NotificationKind.MENTION: Delivery.BOTH, NotificationKind.REMINDER: Delivery.BOTH}
+
+
+class Notification(OrgScopedModel):
+    """A message to one member (the bell in the top bar, an e-mail, or both). Its words are a
+    message id with parameters, rendered in the reader's language; rows written before that
+    keep their frozen `text`."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices,
+                            default=NotificationKind.OTHER)
+    message_id = models.CharField(max_length=80, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    text = models.CharField(_("text"), max_length=300, blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    in_bell = models.BooleanField(default=True)
+    mail_wanted = models.BooleanField(default=False)
+    mailed_at = models.DateTimeField(null=True, blank=True)  # the e-mail's claim (conditional update)
+    # What the notice is about ("note:12"), so a redelivered event or a re-run never tells twice.
+    key = models.CharField(max_length=80, blank=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "organization"], name="cx_notification_unread_idx",
+                                condition=models.Q(read_at__isnull=True, in_bell=True))]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], condition=~models.Q(key=""),
+                                               name="one_notification_per_user_key")]
+
+    def __str__(self):
+        return self.rendered()
+
+    def rendered(self, language: str | None = None) -> str:
+        from .wording import render
+
+        return render(self.message_id, self.params, language=language, fallback=self.text) or self.text
+
+
+class NotificationPreference(models.Model):
+    """How one person wants to hear of one kind of notification."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notification_preferences")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    delivery = models.CharField(_("how"), max_length=5, choices=Delivery.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_user_kind")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.kind}: {self.delivery}"
+
+
+class PersonalSettings(models.Model):
+    """A person's own settings, whichever organization they work in: the language the platform
+    writes to them in (e-mails); blank means their organization's language."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_settings")
+    language = models.CharField(_("language of my e-mails"), max_length=5, choices=settings.LANGUAGES, blank=True)
+
+    def __str__(self):
+        return f"{self.user_id}: {self.language or '—'}"

@@ -89,7 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cxplatform.context_processors.tenancy",
-                "actions.context_processors.notifications",
+                "cxplatform.context_processors.notifications",
             ],
         },
     },

@@ -2,7 +2,7 @@ from celery import shared_task
 from django.apps import apps
 from django.db import InterfaceError, OperationalError
 
-from . import events, import_jobs
+from . import events, import_jobs, services
 
 
 @shared_task(
@@ -31,9 +31,16 @@ def run_import_job(job_model: str, job_id: int) -> str | None:
     return job.status if job is not None else None
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(Exception,), retry_backoff=True,
+             max_retries=5)
+def mail_notification(notification_id: int) -> bool:
+    return services.mail_notification(notification_id)
+
+
 @shared_task(acks_late=True)
 def prune_housekeeping() -> dict:
     """Old rate-limit windows and delivered outbox rows are no longer needed; nor are uploads of
     import jobs a day old, and a job whose worker was lost is queued again."""
     return {"delivered_events": events.prune_delivered(),
-            "import_jobs": import_jobs.housekeeping()}
+            "import_jobs": import_jobs.housekeeping(),
+            "notification_mails": services.requeue_unmailed()}

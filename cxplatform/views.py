@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import customer_import, events, import_jobs, selectors, tabular
+from . import customer_import, events, import_jobs, selectors, services, tabular
 from .celery import app as celery_app
-from .forms import ImportUploadForm
-from .models import Capability, CustomerImportJob
+from .forms import ImportUploadForm, NotificationSettingsForm
+from .models import CHOSEN_KINDS, Capability, CustomerImportJob, Notification
 from .permissions import capability_required, member_required
 from .tenancy import SESSION_KEY, get_for_org_or_404, memberships_of, scoped
 
@@ -112,3 +112,54 @@ def favicon(request):
 def customer_import_detail(request, customerimportjob_id):
     job = get_for_org_or_404(CustomerImportJob, request.organization, pk=customerimportjob_id)
     return import_job_page(request, job, "cxplatform/customer_import_job.html")
+
+
+# --- Notifications: the bell's list and one's own settings ------------------------------------
+
+
+@member_required
+@require_safe
+def notification_list(request):
+    return render(request, "cxplatform/notifications.html", {
+        "notifications": selectors.notifications(request.user, request.organization)})
+
+
+@member_required
+@require_POST
+def notification_read(request, notification_id):
+    """Mark one of one's own notifications read and follow its link (any member, a viewer too: it
+    is the member's own state). Another organization's id is a 404 like a missing one; a
+    colleague's changes nothing and leads back to the list."""
+    notification = get_for_org_or_404(Notification, request.organization, pk=notification_id)
+    if notification.user_id != request.user.pk:
+        return redirect("notifications")
+    services.mark_read(user=request.user, organization=request.organization, notification_id=notification.pk)
+    if notification.link and url_has_allowed_host_and_scheme(notification.link, {request.get_host()},
+                                                             request.is_secure()):
+        return redirect(notification.link)
+    return redirect("notifications")
+
+
+@member_required
+@require_POST
+def notifications_read(request):
+    services.mark_read(user=request.user, organization=request.organization)
+    return redirect("notifications")
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def notification_settings(request):
+    """"My notifications": bell, e-mail, both or none per kind, and the language of e-mails."""
+    if request.method == "POST":
+        form = NotificationSettingsForm(request.POST)
+        if form.is_valid():
+            services.save_notification_settings(user=request.user, deliveries=form.deliveries(),
+                                                language=form.cleaned_data["language"])
+            messages.success(request, _("Your notification settings are saved."))
+            return redirect("notification_settings")
+    else:
+        initial = {f"kind_{kind.value}": selectors.delivery_for(request.user, kind) for kind in CHOSEN_KINDS}
+        initial["language"] = selectors.own_language(request.user)
+        form = NotificationSettingsForm(initial=initial)
+    return render(request, "cxplatform/notification_settings.html", {"form": form})

@@ -27,12 +27,13 @@ from cxplatform.tenancy import scoped
 from journeys.api import OrgPrimaryKey
 from journeys.models import Channel, Touchpoint
 
-from . import configuration, conversation, loop, services, webhooks
+from . import activity, configuration, conversation, loop, services, webhooks
 from .forms import agents_of
 from .models import (
     CannedReply,
     CloseLoopRule,
     FeedbackItem,
+    ItemEvent,
     Message,
     Note,
     RootCause,
@@ -112,6 +113,11 @@ class ItemSerializer(serializers.ModelSerializer):
     # `tags` are the tags' own names, as triage and the `tag` filter take them; `tag_names` and
     # `root_cause_name` are what a reader of the request's language sees.
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    # What the platform wrote (a score without a comment) is given as its message id and parameters
+    # too; `text` is in the request's language (docs/adr/0015).
+    text = serializers.CharField(source="display_text", read_only=True)
+    text_message = serializers.JSONField(read_only=True, allow_null=True,
+                                         help_text=_("{id, params} when the platform wrote the text; else {}."))
     tag_names = serializers.SerializerMethodField()
     root_cause_name = serializers.SerializerMethodField()
 
@@ -123,12 +129,25 @@ class ItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FeedbackItem
-        fields = ["id", "source", "source_id", "text", "rating", "language", "sentiment", "received_at", "status",
-                  "priority", "customer", "channel", "touchpoint", "team", "assignee", "tags", "tag_names",
-                  "response", "version", "first_response_due", "resolution_due", "first_responded_at", "resolved_at",
-                  "sla_state", "kind", "loop_rule", "root_cause", "root_cause_name", "resolution_note",
-                  "follow_up_sent_at", "follow_up_score", "recovered", "created_at", "updated_at"]
+        fields = ["id", "source", "source_id", "text", "text_message", "rating", "language", "sentiment",
+                  "received_at", "status", "priority", "customer", "channel", "touchpoint", "team", "assignee", "tags",
+                  "tag_names", "response", "version", "first_response_due", "resolution_due", "first_responded_at",
+                  "resolved_at", "sla_state", "kind", "loop_rule", "root_cause", "root_cause_name",
+                  "resolution_note", "follow_up_sent_at", "follow_up_score", "recovered", "created_at", "updated_at"]
         read_only_fields = fields
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ItemEvent
+        fields = ["id", "at", "actor", "action", "message", "text"]
+        read_only_fields = fields
+
+    def get_text(self, event) -> str:
+        return activity.describe(event)
 
 
 class IncomingSerializer(serializers.Serializer):
@@ -294,6 +313,13 @@ class ItemViewSet(CaseActions, OrgScopedViewSetMixin, mixins.CreateModelMixin, v
         except services.CaseNeedsRootCause as exc:
             raise ValidationError({"status": [str(exc.message)]}) from None
         return ApiResponse(ItemSerializer(item).data)
+
+    @action(detail=True, methods=["get"], serializer_class=ActivitySerializer)
+    def activity(self, request, pk=None):
+        """The item's activity log: each entry's message id and parameters, and its text in the
+        request's language."""
+        item = self.get_object()
+        return ApiResponse(ActivitySerializer(item.events.select_related("actor"), many=True).data)
 
     @action(detail=True, methods=["get", "post"], serializer_class=NoteSerializer)
     def notes(self, request, pk=None):

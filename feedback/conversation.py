@@ -17,8 +17,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import sla
-from .models import CannedReply, FeedbackItem, ItemEvent, Message
+from cxplatform import wording
+
+from . import activity, sla
+from . import wordings as w
+from .models import CannedReply, FeedbackItem, Message
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +78,9 @@ def reply(item: FeedbackItem, author, text: str, *, status: str | None = None, v
         message = Message.objects.create(organization_id=item.organization_id, item=item,
                                          direction=Message.Direction.OUT, author=author, text=text[:MAX_TEXT],
                                          to_address=address, status=Message.Status.QUEUED)
-        ItemEvent.objects.create(item=item, actor=author, action="replied",
-                                 details={"message": message.pk, **({"status": new_status} if new_status else {})})
+        activity.log(item, "replied", wording.message(w.REPLIED_MOVED, status=new_status) if new_status
+                     else wording.message(w.REPLIED), actor=author,
+                     details={"message": message.pk, **({"status": new_status} if new_status else {})})
         transaction.on_commit(lambda: enqueue(message.pk))
     item.refresh_from_db()
     return message
@@ -122,7 +126,7 @@ def send(message_id: int) -> bool:
             status=Message.Status.FAILED if gave_up else Message.Status.QUEUED, claimed_until=None,
             error=repr(exc)[:500])
         if gave_up:
-            ItemEvent.objects.create(item=message.item, action="reply_failed", details={"message": message_id})
+            activity.log(message.item, "reply_failed", wording.message(w.REPLY_FAILED), details={"message": message_id})
             return False
         raise  # the task retries with a back-off
     Message.objects.filter(pk=message_id).update(status=Message.Status.SENT, sent_at=timezone.now(),
@@ -197,10 +201,13 @@ def customer_wrote(item: FeedbackItem, text: str, *, source_id: str = "", receiv
                     **({"resolved_at": None, "sla_state": ""} if reopened else {}))
                 if reopened:
                     sla.restart_resolution(locked, now)
-                ItemEvent.objects.create(item=item, action="reopened" if reopened else "customer_replied",
-                                         details={"message": message.pk, "was": locked.status})
+                activity.log(item, "reopened" if reopened else "customer_replied",
+                             wording.message(w.REOPENED, was=locked.status) if reopened
+                             else wording.message(w.CUSTOMER_REPLIED),
+                             details={"message": message.pk, "was": locked.status})
             else:
-                ItemEvent.objects.create(item=item, action="customer_replied", details={"message": message.pk})
+                activity.log(item, "customer_replied", wording.message(w.CUSTOMER_REPLIED),
+                             details={"message": message.pk})
     except IntegrityError:  # this source id was received before
         return Message.objects.get(organization_id=item.organization_id, source_id=source_id), False
     item.refresh_from_db()

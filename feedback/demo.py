@@ -13,10 +13,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cxplatform import wording
 from cxplatform.textinsight.tokens import search_text
 from surveys.models import SCALES, Response
 
-from . import loop, routing, sla
+from . import activity, loop, routing, sla
+from . import wordings as w
 from .models import (
     CannedReply,
     CloseLoopRule,
@@ -167,7 +169,9 @@ def _work_history(org, demo):
                     messages.append(Message(organization=org, item=item, direction=Message.Direction.OUT,
                                             author=item.assignee, text="…", to_address=item.customer.email,
                                             status=Message.Status.SENT, sent_at=sent))
-            events.append(ItemEvent(item=item, actor=item.assignee, action="triaged", details={"status": item.status}))
+            events.append(activity.entry(item, "triaged", wording.message(w.TRIAGED, changes=activity.change_messages(
+                {"status": FeedbackItem.Status.NEW}, {"status": item.status})), actor=item.assignee,
+                details={"status": item.status}))
         elif age > timedelta(days=1) and rng.random() < 0.5:
             item.status = rng.choice([FeedbackItem.Status.OPEN, FeedbackItem.Status.WAITING])
             item.first_responded_at = item.received_at + timedelta(hours=rng.randint(1, 6))
@@ -231,7 +235,8 @@ def _closed_loop(org, demo):
     reachable = Q(customer__isnull=False) & (~Q(customer__email="") | ~Q(customer__phone=""))
     unreachable = list(unhappy_items.exclude(reachable).values_list("pk", flat=True))
     unhappy_items.filter(pk__in=unreachable).update(loop_state=FeedbackItem.LoopState.UNREACHABLE, loop_rule=unhappy)
-    ItemEvent.objects.bulk_create([ItemEvent(item_id=pk, action="loop_unreachable", details={"rule": unhappy.name})
+    ItemEvent.objects.bulk_create([ItemEvent(item_id=pk, action="loop_unreachable", details={"rule": unhappy.name},
+                                             message=wording.message(w.LOOP_UNREACHABLE))
                                    for pk in unreachable], batch_size=1000)
     cases = list(unhappy_items.filter(reachable).select_related("response__survey"))
     for item in cases:
@@ -269,5 +274,6 @@ def _closed_loop(org, demo):
         "kind", "loop_rule", "priority", "team", "first_response_due", "resolution_due", "first_responded_at",
         "resolved_at", "root_cause", "resolution_note", "follow_up_sent_at", "follow_up_score", "recovered",
         "sla_state"], batch_size=500)
-    ItemEvent.objects.bulk_create([ItemEvent(item=item, action="loop_opened", details={"rule": unhappy.name})
+    opened = wording.message(w.LOOP_OPENED, rule=unhappy.name)
+    ItemEvent.objects.bulk_create([activity.entry(item, "loop_opened", opened, details={"rule": unhappy.name})
                                    for item in cases], batch_size=1000)

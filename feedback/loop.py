@@ -26,10 +26,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cxplatform import wording
 from cxplatform.naming import names_of_message
 
-from . import routing, sla
-from .models import CloseLoopRule, FeedbackItem, ItemEvent, Message, PromoterThanks, RootCause
+from . import activity, routing, sla
+from . import wordings as w
+from .models import CloseLoopRule, FeedbackItem, Message, PromoterThanks, RootCause
 from .services import Voice, ingest
 
 logger = logging.getLogger(__name__)
@@ -179,13 +181,18 @@ def _answer_item(response) -> FeedbackItem:
     """The answer's inbox item (made once, keyed by the answer), its text kept to the answer's: the
     comment, or the score when there is none."""
     organization = response.organization
-    with translation.override(organization.default_language or settings.LANGUAGE_CODE):
-        text = response.comment.strip() or _("Score %(score)s, no comment.") % {"score": response.score}
+    said = {} if response.comment.strip() else wording.message(w.SCORE_NO_COMMENT, score=response.score)
+    # `text` keeps the organization's wording (search, sentiment); pages show `said` in the reader's.
+    text = response.comment.strip() or wording.text(said, language=organization.default_language
+                                                    or settings.LANGUAGE_CODE)
     item, _created = ingest(organization, Voice(
         source=FeedbackItem.Source.SURVEY, source_id=f"response:{response.pk}", text=text,
         received_at=response.given_at, rating=response.score,
         language=response.language, channel=response.channel, touchpoint=response.touchpoint,
         customer=response.customer, response_id=response.pk))
+    if item.text_message != said:  # the customer added (or removed) a comment since
+        FeedbackItem.objects.filter(pk=item.pk).update(text_message=said)
+        item.text_message = said
     return item
 
 
@@ -213,7 +220,7 @@ def open_case(response, rule: CloseLoopRule) -> FeedbackItem:
             if agent is not None:
                 FeedbackItem.objects.filter(pk=item.pk).update(assignee=agent)
         sla.start_clock(item)  # a case's clock is its rule's (sla.due_times)
-        ItemEvent.objects.create(item=item, action="loop_opened", details={
+        activity.log(item, "loop_opened", wording.message(w.LOOP_OPENED, rule=rule.name), details={
             "rule": rule.name, "score": response.score, "band": response.band})
     item.refresh_from_db()
     return item
@@ -232,7 +239,7 @@ def mark_unreachable(response, rule: CloseLoopRule) -> FeedbackItem:
                                            then=Value(FeedbackItem.Status.NEW)), default=F("status")),
                           version=F("version") + 1))
         if marked:
-            ItemEvent.objects.create(item=item, action="loop_unreachable", details={
+            activity.log(item, "loop_unreachable", wording.message(w.LOOP_UNREACHABLE), details={
                 "rule": rule.name, "score": response.score, "band": response.band})
     item.refresh_from_db()
     return item
@@ -253,7 +260,11 @@ def stand_down(item: FeedbackItem, response) -> bool:
             pk=item.pk, loop_state=FeedbackItem.LoopState.UNREACHABLE).update(
             loop_state=FeedbackItem.LoopState.NONE, version=F("version") + 1, updated_at=now)
         if withdrawn or cleared:
-            ItemEvent.objects.create(item=item, action="loop_withdrawn", details={
+            if response.score is None:
+                said = wording.message(w.WITHDRAWN_ANSWER if withdrawn else w.NO_LONGER_UNHAPPY_ANSWER)
+            else:
+                said = wording.message(w.WITHDRAWN if withdrawn else w.NO_LONGER_UNHAPPY, score=response.score)
+            activity.log(item, "loop_withdrawn", said, details={
                 "score": response.score, "band": response.band, "was": "case" if withdrawn else "unreachable"})
     return bool(withdrawn or cleared)
 
@@ -283,25 +294,6 @@ def apply_rule(rule: CloseLoopRule, days: int) -> int:
     return done
 
 
-def describe(event: ItemEvent) -> str:
-    """The loop's activity entries in the reader's language (stored as an action and its details);
-    any other entry reads as its action."""
-    details = event.details or {}
-    score = details.get("score")
-    if event.action == "loop_opened":
-        return _("Call-back case opened (rule “%(rule)s”).") % {"rule": details.get("rule", "")}
-    if event.action == "loop_unreachable":
-        return _("Unhappy answer with nobody to call back: the customer is not known, or left neither an "
-                 "e-mail address nor a phone number. It stays here as feedback.")
-    if event.action == "loop_withdrawn":
-        if details.get("was") == "unreachable":
-            return (_("No longer unhappy: the customer changed the score to %(score)s.") % {"score": score}
-                    if score is not None else _("No longer unhappy: the customer changed the answer."))
-        return (_("Withdrawn: the customer changed the score to %(score)s.") % {"score": score}
-                if score is not None else _("Withdrawn: the customer changed the answer."))
-    return event.action
-
-
 # --- Working a case ------------------------------------------------------------------------------
 
 def log_call(item: FeedbackItem, agent, note: str, *, reached: bool) -> Message:
@@ -320,8 +312,8 @@ def log_call(item: FeedbackItem, agent, note: str, *, reached: bool) -> Message:
                 first_responded_at=Coalesce(F("first_responded_at"), Value(now)), updated_at=now)
             FeedbackItem.objects.filter(pk=item.pk, status=FeedbackItem.Status.NEW).update(
                 status=FeedbackItem.Status.OPEN, version=F("version") + 1)
-        ItemEvent.objects.create(item=item, actor=agent, action="called",
-                                 details={"reached": reached, "message": message.pk})
+        activity.log(item, "called", wording.message(w.CALLED_REACHED if reached else w.CALLED_NO_ANSWER),
+                     actor=agent, details={"reached": reached, "message": message.pk})
     item.refresh_from_db()
     return message
 
@@ -348,8 +340,9 @@ def resolve_case(item: FeedbackItem, actor, version: int, *, root_cause: RootCau
             follow_up_wanted=follow_up and can_follow_up(item), version=F("version") + 1, updated_at=now)
         if not updated:
             raise StaleEdit()
-        ItemEvent.objects.create(item=item, actor=actor, action="loop_closed",
-                                 details={"root_cause": str(root_cause), "follow_up": follow_up})
+        activity.log(item, "loop_closed", wording.message(
+            w.LOOP_CLOSED_FOLLOW_UP if follow_up and can_follow_up(item) else w.LOOP_CLOSED,
+            root_cause=str(root_cause)), actor=actor, details={"root_cause": str(root_cause), "follow_up": follow_up})
         if follow_up and can_follow_up(item):
             transaction.on_commit(lambda: _enqueue("send_follow_up", item.pk))
     item.refresh_from_db()
@@ -409,7 +402,8 @@ def send_follow_up(item_id: int) -> bool:
     except Exception:
         FeedbackItem.objects.filter(pk=item.pk).update(follow_up_sent_at=None)
         raise
-    ItemEvent.objects.create(item=item, action="follow_up_sent", details={"to": customer.email})
+    activity.log(item, "follow_up_sent", wording.message(w.FOLLOW_UP_SENT, to=customer.email),
+                 details={"to": customer.email})
     return True
 
 
@@ -427,8 +421,9 @@ def record_follow_up(response) -> FeedbackItem | None:
         return None
     recovered = item.response.score is not None and response.score > item.response.score
     FeedbackItem.objects.filter(pk=item.pk).update(follow_up_score=response.score, recovered=recovered)
-    ItemEvent.objects.create(item=item, action="follow_up_answered",
-                             details={"score": response.score, "recovered": recovered})
+    activity.log(item, "follow_up_answered", wording.message(
+        w.FOLLOW_UP_RECOVERED if recovered else w.FOLLOW_UP_NOT_RECOVERED, score=response.score),
+        details={"score": response.score, "recovered": recovered})
     item.refresh_from_db()
     return item
 

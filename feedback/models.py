@@ -105,6 +105,9 @@ class FeedbackItem(OrgScopedModel):
     # The text's search forms (textinsight.tokens.search_text), written with the text: the inbox's
     # search reads only this, the same way on PostgreSQL and SQLite (docs/adr/0016).
     search_words = models.TextField(default="", blank=True, editable=False)
+    # When the platform wrote the text (a score without a comment), its message id and parameters:
+    # shown in the reader's language; `text` keeps the organization's wording for search.
+    text_message = models.JSONField(default=dict, blank=True)
     rating = models.SmallIntegerField(_("rating"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=5, blank=True)
     sentiment = models.SmallIntegerField(_("sentiment"), null=True, blank=True)  # −1, 0, +1
@@ -175,16 +178,24 @@ class FeedbackItem(OrgScopedModel):
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "search_words"}
         super().save(*args, **kwargs)
+    @property
+    def display_text(self) -> str:
+        """The text in the reader's language when the platform wrote it, else as the customer wrote it."""
+        from cxplatform.wording import text
+
+        return text(self.text_message, fallback=self.text) if self.text_message else self.text
 
 
 class ItemEvent(models.Model):
-    """The item's activity log: who did what, when."""
+    """The item's activity log: who did what, when. `action` and `details` are for code; `message`
+    ({"id", "params"}) is what it says, rendered in the reader's language (feedback.activity)."""
 
     item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
     action = models.CharField(max_length=40)
     details = models.JSONField(default=dict, blank=True)
+    message = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

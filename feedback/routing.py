@@ -10,10 +10,12 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from cxplatform import wording
 from cxplatform.textinsight.tokens import search_words
 
-from . import sla
-from .models import FeedbackItem, ItemEvent, RoutingRule, Team
+from . import activity, sla
+from . import wordings as w
+from .models import FeedbackItem, RoutingRule, Team
 
 
 def keyword_match(keywords: str, text: str) -> bool:
@@ -79,24 +81,30 @@ def route(item_id: int) -> list[str]:
         for rule in rules:
             if not matches(rule, item):
                 continue
-            changes = {}
+            changes, said = {}, []
             tags = list(rule.add_tags.all())
-            if tags:
-                item.tags.add(*tags)
-                changes["tags"] = sorted(t.name for t in tags)
-            if rule.set_priority is not None:
-                item.priority = rule.set_priority
-                changes["priority"] = rule.set_priority
             if rule.team_id:
                 item.team_id = rule.team_id
                 changes["team"] = rule.team_id
+                said.append(wording.message(w.ROUTED_TO_TEAM, team=activity.name_of(rule.team)))
                 if rule.assign:
                     agent = pick_agent(rule.team, rule.assign)
                     if agent is not None:
                         item.assignee = agent
                         changes["assignee"] = agent.pk
+                        said.append(wording.message(w.ROUTED_TO_AGENT, assignee=activity.name_of(agent)))
+            if rule.set_priority is not None:
+                item.priority = rule.set_priority
+                changes["priority"] = rule.set_priority
+                said.append(wording.message(w.ROUTED_PRIORITY, priority=rule.set_priority))
+            if tags:
+                item.tags.add(*tags)
+                changes["tags"] = sorted(t.name for t in tags)
+                said.append(wording.message(w.ROUTED_TAGS, tags=changes["tags"]))
             item.save(update_fields=["priority", "team", "assignee", "updated_at"])
-            ItemEvent.objects.create(item=item, action="routed", details={"rule": rule.name, **changes})
+            activity.log(item, "routed", wording.message(w.ROUTED, rule=rule.name,
+                                                         changes=said or [wording.message(w.ROUTED_NOTHING)]),
+                         details={"rule": rule.name, **changes})
             applied.append(rule.name)
             if rule.stop:
                 break

@@ -5,17 +5,21 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cxplatform import events
+from cxplatform import events, wording
+from cxplatform import services as platform
+from cxplatform.models import NotificationKind
 from cxplatform.naming import names_of_message
 from cxplatform.services import match_or_create_customer
 from cxplatform.textinsight.sentiment import classify
 from cxplatform.textinsight.tokens import search_text
 
-from . import conversation, sla
-from .models import FeedbackItem, ItemEvent, Tag
+from . import activity, conversation, sla
+from . import wordings as w
+from .models import FeedbackItem, Tag
 
 DEFAULT_TAGS = [_("sales lead"), _("feature request"), _("incident / crisis"), _("technical problem"),
                 _("user-generated content"), _("complaint"), _("praise")]
@@ -83,7 +87,7 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
             FeedbackItem.objects.filter(pk=item.pk).update(text=text, search_words=search_text(text),
                                                            sentiment=fields["sentiment"],
                                                            language=fields["language"], rating=voice.rating)
-            ItemEvent.objects.create(item=item, actor=actor, action="text_updated")
+            activity.log(item, "text_updated", wording.message(w.TEXT_UPDATED), actor=actor)
             item.refresh_from_db()
     else:
         item, created = FeedbackItem.objects.create(organization=organization, source=voice.source, **fields), True
@@ -91,7 +95,8 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
         ensure_default_tags(organization)
         sla.start_clock(item)
         with transaction.atomic():
-            ItemEvent.objects.create(item=item, actor=actor, action="received", details={"source": voice.source})
+            activity.log(item, "received", wording.message(w.RECEIVED, source=voice.source), actor=actor,
+                         details={"source": voice.source})
             events.emit(ITEM_RECEIVED, organization=organization, item_id=item.pk)  # routing, by a worker
     return item, created
 
@@ -163,6 +168,8 @@ def triage(item: FeedbackItem, actor, version: int, tags=None, **changes) -> Fee
         clock["first_responded_at"] = now  # the first time an agent moved the item on
     if changes.get("status") in sla.DONE and item.resolved_at is None:
         clock["resolved_at"] = now
+    before = {"status": item.status, "priority": item.priority, "team": item.team, "assignee": item.assignee,
+              "tags": [t.name for t in item.tags.all()]}
     with transaction.atomic():
         updated = FeedbackItem.objects.filter(pk=item.pk, version=version).update(
             **changes, **clock, version=F("version") + 1, updated_at=now)
@@ -177,12 +184,16 @@ def triage(item: FeedbackItem, actor, version: int, tags=None, **changes) -> Fee
         details = {k: str(getattr(v, "pk", v)) if v is not None else None for k, v in changes.items()}
         if tags is not None:
             details["tags"] = sorted(t.name for t in tags)
-        ItemEvent.objects.create(item=item, actor=actor, action="triaged", details=details)
+        after = {**changes, **({"tags": details["tags"]} if tags is not None else {})}
+        activity.log(item, "triaged", wording.message(w.TRIAGED, changes=activity.change_messages(before, after)),
+                     actor=actor, details=details)
     return item
 
 
 def add_note(item: FeedbackItem, author, text: str):
-    """An internal note; @username mentions of the organization's members are linked."""
+    """An internal note; @username mentions of the organization's members are linked, and each
+    one mentioned is notified (as they chose) — never the author, never anyone of another
+    organization, and once per note whatever re-runs."""
     from django.contrib.auth import get_user_model
 
     from .models import Note
@@ -193,11 +204,20 @@ def add_note(item: FeedbackItem, author, text: str):
     with transaction.atomic():
         note = Note.objects.create(item=item, author=author, text=text[:MAX_TEXT])
         names = set(MENTION.findall(text))
-        if names:
-            members = get_user_model().objects.filter(
-                username__in=names, memberships__organization_id=item.organization_id)
-            note.mentions.set(members)
-        ItemEvent.objects.create(item=item, actor=author, action="noted", details={"note": note.pk})
+        members = list(get_user_model().objects.filter(
+            username__in=names, memberships__organization_id=item.organization_id).order_by("username")) \
+            if names else []
+        note.mentions.set(members)
+        message = (wording.message(w.NOTED_MENTIONING, people=[activity.name_of(m) for m in members]) if members
+                   else wording.message(w.NOTED))
+        activity.log(item, "noted", message, actor=author, details={"note": note.pk})
+        link = reverse("feedback:item_detail", kwargs={"feedback_item_id": item.pk})
+        for member in members:
+            if member == author:
+                continue
+            platform.notify(user=member, organization=item.organization, kind=NotificationKind.MENTION,
+                            message=wording.message(w.MENTION, who=activity.name_of(author), item=item.pk),
+                            link=link, key=f"mention:note:{note.pk}")
     return note
 
 
@@ -244,25 +264,22 @@ def save_view(organization, owner, name: str, query: str, *, shared: bool = Fals
 def from_offer_acceptance(acceptance_id: int) -> FeedbackItem | None:
     """A customer took a retention offer instead of leaving: an urgent item for the team to make it
     happen (the `retention.offer_accepted` handler; one item per acceptance)."""
-    from django.utils import translation
 
     from surveys.models import OfferAcceptance
-    from surveys.services import localized
 
     acceptance = OfferAcceptance.objects.select_related("offer", "response__organization", "response__customer") \
         .filter(pk=acceptance_id).first()
     if acceptance is None:
         return None
     response, organization = acceptance.response, acceptance.response.organization
-    with translation.override(organization.default_language or "en"):
-        text = _("Accepted a retention offer instead of leaving: “%(offer)s”. Make it happen and confirm it.") % {
-            "offer": localized(acceptance.offer.text, organization.default_language or "en")}
+    said = wording.message(w.OFFER_ACCEPTED, offer=acceptance.offer.text)
+    text = wording.text(said, language=organization.default_language or "en")  # for search
     item, created = ingest(organization, Voice(
         source=FeedbackItem.Source.SURVEY, source_id=f"offer:{acceptance.pk}", text=text,
         received_at=acceptance.created_at, language=response.language, channel=response.channel,
         touchpoint=response.touchpoint, customer=response.customer))
     if created:
-        FeedbackItem.objects.filter(pk=item.pk).update(priority=FeedbackItem.Priority.URGENT)
+        FeedbackItem.objects.filter(pk=item.pk).update(priority=FeedbackItem.Priority.URGENT, text_message=said)
         item.refresh_from_db()
         sla.start_clock(item)
     return item

@@ -12,7 +12,12 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import FeedbackItem, ItemEvent, SlaPolicy
+from cxplatform import wording
+from cxplatform.selectors import language_of
+
+from . import activity
+from . import wordings as w
+from .models import FeedbackItem, SlaPolicy
 
 # The two groups of statuses every part of the inbox speaks of: still to work on, and done.
 OPEN = [FeedbackItem.Status.NEW, FeedbackItem.Status.OPEN, FeedbackItem.Status.WAITING]
@@ -112,23 +117,28 @@ def check(now: datetime | None = None) -> dict:
             # Claim the change, so a second check running at once does not notify again.
             if not FeedbackItem.objects.filter(pk=item.pk, sla_state=item.sla_state).update(sla_state=state):
                 continue
-            ItemEvent.objects.create(item=item, action=f"sla_{state}", details={"due": due.isoformat()})
+            activity.log(item, f"sla_{state}", wording.message(
+                w.SLA_BREACHED if state == "breached" else w.SLA_AT_RISK, due=due.isoformat()),
+                details={"due": due.isoformat()})
         _notify(item, state, due)
         changed[state] += 1
     return changed
 
 
 def _notify(item: FeedbackItem, state: str, due: datetime) -> None:
-    """Tell the assignee; a breach also goes to the team lead (the escalation)."""
+    """Tell the assignee; a breach also goes to the team lead (the escalation). Each reads it in
+    their own language (one e-mail per language)."""
     people = [item.assignee] if item.assignee else []
     if state == "breached" and item.team and item.team.lead:
         people.append(item.team.lead)
-    addresses = sorted({p.email for p in people if p and p.email})
-    if not addresses:
-        return
-    with translation.override(item.organization.default_language or settings.LANGUAGE_CODE):
-        subject = (_("Breached: item #%(id)s is past its SLA") if state == "breached"
-                   else _("Item #%(id)s is about to breach its SLA")) % {"id": item.pk}
-        body = _("Item #%(id)s was due %(due)s.\n\n%(text)s") % {"id": item.pk, "due": due.isoformat(),
-                                                                 "text": item.text[:500]}
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, addresses, fail_silently=True)
+    by_language: dict[str, set[str]] = {}
+    for person in people:
+        if person and person.email:
+            by_language.setdefault(language_of(person, item.organization), set()).add(person.email)
+    for language, addresses in sorted(by_language.items()):
+        with translation.override(language):
+            subject = (_("Breached: item #%(id)s is past its SLA") if state == "breached"
+                       else _("Item #%(id)s is about to breach its SLA")) % {"id": item.pk}
+            body = _("Item #%(id)s was due %(due)s.\n\n%(text)s") % {"id": item.pk, "due": due.isoformat(),
+                                                                     "text": item.display_text[:500]}
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, sorted(addresses), fail_silently=True)

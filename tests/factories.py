@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from actions.models import ActionItem, Goal
-from cxplatform.models import Customer, CustomerImportJob, Membership, Role
+from cxplatform.models import Customer, CustomerImportJob, Membership, Notification, Role
 from feedback.models import (
     CannedReply,
     CloseLoopRule,
@@ -214,7 +214,13 @@ def close_loop_rule(org):
     return CloseLoopRule.objects.create(organization=org, name=f"Loop {next(_seq)}", band="unhappy")
 
 
+def notification(org):
+    return Notification.objects.create(organization=org, user=member(org), kind="other", text="Hello",
+                                       link="/inbox/")
+
+
 FACTORIES.update({
+    Notification: notification,
     Tag: tag, FeedbackItem: feedback_item, Team: team, RoutingRule: routing_rule, SlaPolicy: sla_policy,
     CannedReply: canned_reply, WebhookEndpoint: webhook_endpoint, SavedView: saved_view,
     PainPointEvidence: pain_point_evidence, RootCause: root_cause, CloseLoopRule: close_loop_rule,

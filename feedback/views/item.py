@@ -11,7 +11,7 @@ from cxplatform.models import Capability, Customer
 from cxplatform.permissions import capability_required, member_required
 from cxplatform.tenancy import get_for_org_or_404, scoped
 
-from .. import conversation, loop, selectors, services
+from .. import activity, conversation, loop, selectors, services
 from ..forms import CallForm, CloseLoopForm, ManualItemForm, NoteForm, ReplyForm, TriageForm
 from ..models import CannedReply, FeedbackItem
 
@@ -49,7 +49,7 @@ def _case(request, item, call_form=None, loop_form=None) -> dict | None:
 def _activity(item) -> list:
     events = list(item.events.select_related("actor"))
     for event in events:
-        event.text = loop.describe(event)
+        event.text = activity.describe(event)
     return events
 
 

@@ -91,7 +91,7 @@ def rows(items, *, checkboxes: bool = True) -> list[Row]:
         sentiment, sentiment_label = sentiments.get(item.sentiment, ("", ""))
         assignee = item.assignee
         out.append(Row(
-            pk=item.pk, version=item.version, url=f"{url}{item.pk}/", text=_short(item.text),
+            pk=item.pk, version=item.version, url=f"{url}{item.pk}/", text=_short(item.display_text),
             source=sources.get(item.source, item.source), customer=str(item.customer) if item.customer else "",
             touchpoint=item.touchpoint.name if item.touchpoint else "", rating=item.rating, sentiment=sentiment,
             sentiment_label=sentiment_label, tags=[t.shown_name for t in item.tags.all()], priority=item.priority,

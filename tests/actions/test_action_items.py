@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from actions import selectors, services
-from actions.models import ActionItem, Goal, HistoryEntry, Notification
+from actions.models import ActionItem, Goal, HistoryEntry
+from cxplatform.models import Notification
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +70,7 @@ def test_links_to_pain_points_root_causes_and_tags_are_kept_and_logged(org_a, ma
 def test_an_action_given_to_someone_else_and_a_comment_notify_the_owner(org_a, manager, agent):
     action = new_action(org_a, manager, owner=agent)
     notice = Notification.objects.get(user=agent)
-    assert "gave you an action" in notice.text and notice.link == f"/actions/items/{action.pk}/"
+    assert "gave you an action" in notice.rendered() and notice.link == f"/actions/items/{action.pk}/"
     services.add_comment(action, manager, "The courier company agreed.")
     assert Notification.objects.filter(user=agent).count() == 2
     services.add_comment(action, agent, "Thanks!")  # one's own comment notifies nobody

@@ -239,3 +239,31 @@ def test_a_goal_whose_latest_month_has_few_answers_says_so(org_a, manager, nps_l
     assert result.latest.value == Decimal(100) and result.latest.small_sample
     assert result.verdict == "not_enough_data"  # 100 is above the target, but from 5 answers
     assert result.significant is None  # a typed baseline has no margin of error to compare
+
+
+def test_a_generated_title_reads_in_the_readers_language(org_a, manager, delivery, today, client_for):
+    """Generated in a Latvian organization, read by an English and a Russian reader in their own."""
+    from django.utils import translation
+
+    org_a.default_language = "lv"
+    org_a.save()
+    march = date(today.year + 1, 3, 31)
+    goal = services.create_goal(org_a, manager, kpi="nps", baseline=12, target=30, deadline=march, owner=manager,
+                                touchpoints=[delivery])
+    assert goal.title.startswith(f"NPS punktā “{delivery.name}” no 12 līdz 30 līdz 31")  # search, history
+    with translation.override("en"):
+        assert goal.display_title == f"NPS at {delivery.name} from 12 to 30 by 31 March {march.year}"
+    with translation.override("ru"):
+        assert goal.display_title.startswith(f"NPS в точке «{delivery.name}» с 12 до 30 к 31")
+    page = client_for(manager).get(f"/actions/goals/{goal.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"NPS at {delivery.name} from 12 to 30 by 31 March" in page
+    api = client_for(manager).get(f"/api/v1/goals/{goal.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert api["title"].startswith("NPS at") and api["title_message"]["id"] == "actions.goal_title_at"
+    # An edit that leaves the title alone keeps it generated (and follows the new target).
+    goal = services.update_goal(goal, manager, target=40)
+    with translation.override("en"):
+        assert goal.display_title == f"NPS at {delivery.name} from 12 to 40 by 31 March {march.year}"
+    # A typed title is the owner's words, the same for every reader.
+    goal = services.update_goal(goal, manager, title="Fix delivery")
+    with translation.override("ru"):
+        assert goal.display_title == "Fix delivery" and goal.title_message == {}

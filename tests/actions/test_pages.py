@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from actions import services
-from actions.models import ActionItem, Goal, HistoryEntry, Notification
-from cxplatform.models import Role
+from actions.models import ActionItem, Goal, HistoryEntry
+from cxplatform.models import Notification, Role
 from feedback.models import PainPointEvidence
 from tests import factories
 
@@ -308,10 +308,10 @@ def test_notifications_show_in_the_bell_and_are_marked_read(org_a, as_agent, age
                            due_date=timezone.now().date())
     page = as_agent.get("/actions/").content.decode()
     assert 'id="bell"' in page and '<span class="count">1</span>' in page
-    listed = as_agent.get("/actions/notifications/").content.decode()
+    listed = as_agent.get("/notifications/").content.decode()
     assert "gave you an action: “Call the courier”" in listed
-    assert as_agent.post("/actions/notifications/read/").status_code == 302
+    assert as_agent.post("/notifications/read/").status_code == 302
     assert Notification.objects.get(user=agent).read_at is not None
     assert '<span class="count">' not in as_agent.get("/actions/").content.decode()
     # Someone else's notifications are not theirs to see.
-    assert "Call the courier" not in client_for(manager).get("/actions/notifications/").content.decode()
+    assert "Call the courier" not in client_for(manager).get("/notifications/").content.decode()

@@ -12,7 +12,8 @@ from django.core import mail
 from django.db import connection
 
 from actions import reminders, tasks
-from actions.models import ActionItem, Notification, ReminderDelivery
+from actions.models import ActionItem, ReminderDelivery
+from cxplatform.models import Notification
 from tests import factories
 
 MORNING = datetime(2027, 3, 10, 7, 0, tzinfo=UTC)

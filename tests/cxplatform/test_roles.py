@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 # preferences (the weekly digest e-mail, one's notifications read), never the organization's data.
 # A browser's report of a Content-Security-Policy violation is only logged.
 SESSION_ONLY = {"login", "logout", "set_language", "switch_organization",
-                "metrics:digest_subscription", "actions:notifications_read", "csp_report"}
+                "metrics:digest_subscription", "notifications_read", "notification_read", "notification_settings",
+                "csp_report"}
 
 
 def viewer_routes():

@@ -14,6 +14,7 @@ from django.utils import timezone
 from cxplatform import events
 from cxplatform.models import OutboxEvent, Role
 from feedback import loop
+from feedback.activity import describe as describe_entry
 from feedback.models import CloseLoopRule, FeedbackItem, PromoterThanks, RootCause
 from metrics import rollups
 from metrics.models import DailyRollup
@@ -139,7 +140,7 @@ def test_a_case_whose_answer_changed_is_withdrawn_then_opened_again_never_two(
     assert (item.kind, item.status, item.loop_state) == ("voice", "closed", "withdrawn")
     assert (item.first_response_due, item.resolution_due) == (None, None)  # off the clocks
     withdrawn = item.events.get(action="loop_withdrawn")
-    assert loop.describe(withdrawn) == "Withdrawn: the customer changed the score to 10."
+    assert describe_entry(withdrawn) == "Withdrawn: the customer changed the score to 10."
     assert item.text == "Sorted out, thanks"
     assert not _cases(org_a).exists()
     assert figures(scope)["nps"].value == 100.0

@@ -92,3 +92,25 @@ def test_a_resolved_item_is_never_flagged(org_a, make_member):
         assert sla.check() == {"at_risk": 0, "breached": 0}
     item.refresh_from_db()
     assert item.resolved_at == FRIDAY_4PM_RIGA and item.first_responded_at == FRIDAY_4PM_RIGA
+
+
+def test_the_escalation_reaches_each_person_in_their_own_language(org_a, make_member):
+    from cxplatform.models import PersonalSettings
+
+    org_a.default_language = "lv"
+    org_a.save()
+    _policy(org_a, business_hours=False, warn_before_minutes=30)
+    agent, lead = make_member(org_a, Role.AGENT), make_member(org_a, Role.CX_MANAGER)
+    agent.email, lead.email = "agent@example.com", "lead@example.com"
+    agent.save(), lead.save()
+    PersonalSettings.objects.create(user=lead, language="en")  # the agent reads the organization's Latvian
+    team = Team.objects.create(organization=org_a, name="Support", lead=lead)
+    with time_machine.travel(FRIDAY_4PM_RIGA, tick=False):
+        item, _ = services.ingest(org_a, services.Voice(source="email", text="Lietotne nedarbojas"))
+    FeedbackItem.objects.filter(pk=item.pk).update(assignee=agent, team=team)
+    with time_machine.travel(datetime(2026, 11, 27, 18, 5, tzinfo=UTC), tick=False):
+        assert sla.check() == {"at_risk": 0, "breached": 1}
+    subjects = {m.to[0]: m.subject for m in mail.outbox}
+    assert subjects["lead@example.com"] == f"Breached: item #{item.pk} is past its SLA"
+    assert subjects["agent@example.com"] != subjects["lead@example.com"] and f"#{item.pk}" in subjects[
+        "agent@example.com"]
