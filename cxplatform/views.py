@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.db import DatabaseError, connection
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from . import customer_import, import_jobs, selectors, tabular
 from .celery import app as celery_app
-from .forms import ImportUploadForm
+from .forms import ImportUploadForm, LoginForm
 from .models import Capability, CustomerImportJob
 from .permissions import capability_required, member_required
 from .tenancy import SESSION_KEY, get_for_org_or_404, memberships_of, scoped
@@ -50,7 +51,9 @@ def switch_organization(request):
     if membership:
         request.session[SESSION_KEY] = membership.organization_id
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    # A path of this site only: redirect() would take "abc" for a URL name and fail to reverse it.
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                                          request.is_secure()):
         target = "/"
     return redirect(target)
 
@@ -110,3 +113,15 @@ def favicon(request):
 def customer_import_detail(request, customerimportjob_id):
     job = get_for_org_or_404(CustomerImportJob, request.organization, pk=customerimportjob_id)
     return import_job_page(request, job, "cxplatform/customer_import_job.html")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page with the site's rule for forms: refused input answers 400."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response

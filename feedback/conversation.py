@@ -17,6 +17,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from cxplatform.input_checks import int_or_none
+
 from . import sla
 from .models import CannedReply, FeedbackItem, ItemEvent, Message
 
@@ -168,9 +170,9 @@ def item_for_thread(organization, reference: str) -> FeedbackItem | None:
         return found
     marker = reference.strip("<>")
     if marker.startswith("cx-reply-"):
-        pk = marker[len("cx-reply-"):].split("@", 1)[0]
-        if pk.isdigit():
-            return items.filter(messages__pk=int(pk), messages__direction=Message.Direction.OUT).first()
+        pk = int_or_none(marker[len("cx-reply-"):].split("@", 1)[0], low=1)
+        if pk is not None:
+            return items.filter(messages__pk=pk, messages__direction=Message.Direction.OUT).first()
     return items.filter(messages__source_id=reference).first()
 
 

@@ -328,6 +328,8 @@ def library():
 
 
 def load_template(slug) -> dict:
+    if not isinstance(slug, str):
+        raise MapImportError([_("“template” is the name of a template, as text.")])
     if slug not in {entry["slug"] for entry in library()}:
         raise MapImportError([_("There is no template %(slug)s.") % {"slug": json.dumps(slug, ensure_ascii=False)}])
     return json.loads((LIBRARY_DIR / f"{slug}.json").read_text(encoding="utf-8"))
