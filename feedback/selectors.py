@@ -8,6 +8,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from cxplatform.charts import figure_json
+from cxplatform.input_checks import parse_int
 from cxplatform.tenancy import scoped
 
 from . import sla
@@ -103,7 +104,7 @@ def page_after(qs, cursor: str = "") -> tuple[list, str]:
     if cursor:
         try:
             moment, pk = cursor.rsplit("_", 1)
-            moment, pk = datetime.fromisoformat(moment), int(pk)
+            moment, pk = datetime.fromisoformat(moment), parse_int(pk, low=1)
         except ValueError:
             moment = None
         if moment is not None:
