@@ -18,7 +18,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.relations import ManyRelatedField, RelatedField
 from rest_framework.serializers import BaseSerializer, ListSerializer
 
-from .input_checks import first_text_problem
+from .input_checks import find_text_problem
 from .models import Capability, Organization, OrgScopedModel
 from .tenancy import resolve_membership, scoped
 from .versioning import lock_version
@@ -156,26 +156,34 @@ class SafeJSONParser(JSONParser):
 
 
 def _refuse_unstorable_text(data):
-    """NUL and lone surrogates ("\\ud800" in JSON) are refused before any field sees them: a
-    field's error would echo the text, and an answer holding a lone surrogate cannot be encoded."""
-    problem = first_text_problem(data)
-    if problem:
+    """NUL and lone surrogates ("\\ud800" in JSON) are refused before any field sees them (a
+    field's error would echo the text, and an answer holding a lone surrogate cannot be encoded),
+    with the error where the field's own would be: {"answers": {"comment": ["…"]}}."""
+    found = find_text_problem(data)
+    if found is None:
+        return
+    path, problem = found
+    if not path:
         raise ParseError(problem)
+    detail = [problem]
+    for key in reversed(path):
+        detail = {str(key): detail}
+    raise serializers.ValidationError(detail)
 
 
 class SafeFormParser(FormParser):
-    """Form bodies of PUT and PATCH, which Django does not parse (the middleware checks POST)."""
+    """Form bodies, checked like JSON ones (Django's own forms refuse NUL; serializers' choices do not)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         data = super().parse(stream, media_type, parser_context)
-        _refuse_unstorable_text([[key, *data.getlist(key)] for key in data])
+        _refuse_unstorable_text({key: "".join(data.getlist(key)) for key in data})
         return data
 
 
 class SafeMultiPartParser(MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
-        _refuse_unstorable_text([[key, *parsed.data.getlist(key)] for key in parsed.data])
+        _refuse_unstorable_text({key: "".join(parsed.data.getlist(key)) for key in parsed.data})
         return parsed
 
 

@@ -29,20 +29,30 @@ def text_problem(value: str) -> str | None:
 
 
 def first_text_problem(values) -> str | None:
-    """The first problem among the strings of `values` (strings, lists, dicts: keys and values,
-    walked without recursion, so depth costs no stack)."""
-    pending = [values]
+    """The first problem among the strings of `values` (strings, lists, dicts: keys and values)."""
+    found = find_text_problem(values)
+    return found[1] if found else None
+
+
+def find_text_problem(values) -> tuple[tuple, str] | None:
+    """(where, why) of the first string in `values` that cannot be stored: `where` is the path of
+    keys and list indexes to it (to a dict whose key is the bad text). Walked without recursion,
+    so depth costs no stack."""
+    pending = [((), values)]
     while pending:
-        item = pending.pop()
+        path, item = pending.pop()
         if isinstance(item, str):
             problem = text_problem(item)
             if problem:
-                return problem
+                return path, problem
         elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
+            for key, value in item.items():
+                problem = text_problem(key) if isinstance(key, str) else None
+                if problem:
+                    return path, problem
+                pending.append(((*path, key), value))
         elif isinstance(item, list | tuple):
-            pending.extend(item)
+            pending.extend(((*path, index), value) for index, value in enumerate(item))
     return None
 
 
@@ -68,3 +78,14 @@ def int_or_none(value, *, low: int | None = None, high: int | None = None) -> in
         return parse_int(value, low=low, high=high)
     except ValueError:
         return None
+
+
+def local_path(value) -> str | None:
+    """`value` when it is a path of this site ("/inbox/?view=mine") to send a browser back to, else
+    None: never another site ("//evil.example", "/\\evil.example"), never a name redirect() would
+    try to reverse, never a control character in the Location header."""
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value) or text_problem(value):
+        return None
+    return value

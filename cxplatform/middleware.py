@@ -57,20 +57,18 @@ JSON_PATH_PREFIXES = ("/api/", "/hooks/")
 
 
 class RefuseUnstorableTextMiddleware:
-    """A request whose path, query string or form fields hold a NUL character or a lone surrogate
-    is answered 400 with the reason in the reader's language, before any view runs: no view has
-    to remember that PostgreSQL refuses NUL in text (a 500), and no page echoes such text back.
-    Bodies sent to the API are checked by its parsers (api_access.SafeJSONParser and the others)."""
+    """A request whose path or query string holds a NUL character (or a lone surrogate) is
+    answered 400 with the reason in the reader's language, before any view runs: no view has to
+    remember that PostgreSQL refuses NUL in text (a 500), and no page echoes such text back.
+    Bodies are left to what reads them, which says which field is wrong: Django's form fields
+    refuse NUL, the survey page's clean_text too, and the API's parsers check every body
+    (api_access.SafeJSONParser and the others)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         problem = text_problem(request.path_info) or _query_problem(request.GET)
-        if problem is None and request.method == "POST" and not request.path_info.startswith(JSON_PATH_PREFIXES):
-            # Form bodies only (others leave POST empty). The API's own parsers check its bodies:
-            # reading a multipart body here would leave `request.body` unreadable for a webhook.
-            problem = _query_problem(request.POST)
         if problem is not None:
             return _bad_request(request, problem)
         return self.get_response(request)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from . import customer_import, import_jobs, selectors, tabular
 from .celery import app as celery_app
 from .forms import ImportUploadForm, LoginForm
+from .input_checks import local_path, text_problem
 from .models import Capability, CustomerImportJob
 from .permissions import capability_required, member_required
 from .tenancy import SESSION_KEY, get_for_org_or_404, memberships_of, scoped
@@ -47,13 +48,12 @@ def healthz(request):
 def switch_organization(request):
     if not request.user.is_authenticated:
         return redirect("login")
-    membership = memberships_of(request.user).filter(organization__slug=request.POST.get("organization")).first()
+    slug = request.POST.get("organization", "")
+    membership = None if text_problem(slug) else memberships_of(request.user).filter(organization__slug=slug).first()
     if membership:
         request.session[SESSION_KEY] = membership.organization_id
-    target = request.POST.get("next") or "/"
-    # A path of this site only: redirect() would take "abc" for a URL name and fail to reverse it.
-    if not target.startswith("/") or not url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                                          request.is_secure()):
+    target = local_path(request.POST.get("next"))
+    if target is None or not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = "/"
     return redirect(target)
 

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cxplatform.input_checks import int_or_none
+from cxplatform.input_checks import int_or_none, local_path
 from cxplatform.models import Capability
 from cxplatform.permissions import capability_required
 from cxplatform.tenancy import get_for_org_or_404, scoped
@@ -39,8 +39,7 @@ def evidence_delete(request, painpointevidence_id):
     link = get_for_org_or_404(PainPointEvidence, request.organization, pk=painpointevidence_id)
     evidence.unlink(link)
     messages.success(request, _("The link to the pain point is removed."))
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/") and not back.startswith("//") else "feedback:index")
+    return redirect(local_path(request.POST.get("next")) or "feedback:index")
 
 
 @require_http_methods(["GET", "POST"])

@@ -9,7 +9,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.test import Client
 
-from cxplatform.input_checks import int_or_none, parse_int, text_problem
+from cxplatform.input_checks import int_or_none, local_path, parse_int, text_problem
 from cxplatform.models import Role
 from surveys.models import Response
 from tests import factories
@@ -112,7 +112,7 @@ def test_a_lone_surrogate_in_any_choice_field_is_a_400_that_does_not_echo_it(adm
         answer = getattr(admin_client, method)(path, data=json.dumps({field: "\ud800"}),
                                                content_type="application/json", HTTP_ACCEPT_LANGUAGE="ru")
         assert answer.status_code == 400, (path, field, answer.content[:200])
-        assert answer.json() == {"detail": "Текст содержит недопустимые символы."}, (path, field)
+        assert answer.json() == {field: ["Текст содержит недопустимые символы."]}, (path, field)
     _unchanged(before)
 
 
@@ -167,18 +167,34 @@ def test_a_nul_in_the_customer_search_is_a_400_page(admin_client):
     _unchanged(before)
 
 
-def test_a_nul_in_a_form_field_is_refused_before_the_view(org_a, admin_client):
+def test_a_nul_in_a_form_field_is_that_fields_error(org_a, admin_client):
     before = row_counts()
     page = admin_client.post("/journeys/personas/new/", {"name": "a\x00b"})
-    assert page.status_code == 400 and "The text contains a NUL character." in page.content.decode()
+    assert page.status_code == 400 and "Null characters are not allowed." in page.content.decode()
     _unchanged(before)
 
 
-def test_a_nul_in_a_form_body_of_the_api_is_a_400(org_a, admin_client):
+def test_a_nul_in_the_organization_switch_changes_nothing(org_a, admin_client):
+    answer = admin_client.post("/organization/switch/", {"organization": "a\x00b", "next": "a\x00b"})
+    assert answer.status_code == 302 and answer["Location"] == "/"
+
+
+def test_a_nul_in_a_json_field_is_that_fields_error(org_a, admin_client):
+    distribution = factories.distribution(org_a)
+    before = row_counts()
+    answer = admin_client.post("/api/v1/responses/", data=json.dumps({
+        "distribution": distribution.public_id, "answers": {"score": 9, "comment": "a\x00b"}}),
+        content_type="application/json")
+    assert answer.status_code == 400
+    assert answer.json() == {"answers": {"comment": ["The text contains a NUL character."]}}
+    _unchanged(before)
+
+
+def test_a_nul_in_a_form_body_of_the_api_is_that_fields_error(org_a, admin_client):
     persona = factories.persona(org_a)
     answer = admin_client.patch(f"/api/v1/personas/{persona.pk}/", data="name=a%00b",
                                 content_type="application/x-www-form-urlencoded")
-    assert answer.status_code == 400 and answer.json() == {"detail": "The text contains a NUL character."}
+    assert answer.status_code == 400 and answer.json() == {"name": ["The text contains a NUL character."]}
     persona.refresh_from_db()
     assert "\x00" not in persona.name
 
@@ -201,3 +217,10 @@ def test_text_problem_names_nul_and_lone_surrogates_only():
     assert text_problem("Привет, 👋 ok") is None
     assert text_problem("a\x00") == "The text contains a NUL character."
     assert text_problem("\udc80") == "The text contains invalid characters."
+
+
+@pytest.mark.parametrize(("value", "expected"), [("/inbox/?view=mine", "/inbox/?view=mine"), ("//evil.example", None),
+                                                 ("/\\evil.example", None), ("feedback:index", None),
+                                                 ("/a\x00b", None), ("/a\r\nSet-Cookie: x", None), (None, None)])
+def test_local_path_is_a_path_of_this_site_or_nothing(value, expected):
+    assert local_path(value) == expected
