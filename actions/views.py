@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cxplatform.input_checks import int_or_none, local_path
 from cxplatform.models import Capability
 from cxplatform.permissions import capability_required, member_required
 from cxplatform.tenancy import get_for_org_or_404, scoped
@@ -147,7 +148,7 @@ def goal_delete(request, goal_id):
 
 
 def _pk(value):
-    return int(value) if value and str(value).isdigit() else None
+    return int_or_none(value, low=1)
 
 
 def _action_prefill(request):
@@ -257,8 +258,8 @@ def action_edit(request, action_item_id):
 
 def _back(request, action):
     """Back to the page the button was on (the goal's or the action's), never off the site."""
-    back = request.POST.get("next", "")
-    if back.startswith("/") and not back.startswith("//"):
+    back = local_path(request.POST.get("next"))
+    if back:
         return redirect(back)
     return redirect("actions:action_detail", action_item_id=action.pk)
 

@@ -14,10 +14,11 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.relations import ManyRelatedField, RelatedField
 from rest_framework.serializers import BaseSerializer, ListSerializer
 
+from .input_checks import find_text_problem
 from .models import Capability, Organization, OrgScopedModel
 from .tenancy import resolve_membership, scoped
 from .versioning import lock_version
@@ -150,7 +151,40 @@ class SafeJSONParser(JSONParser):
             raise ParseError(_("Malformed JSON: %(error)s") % {"error": exc}) from None
         if _depth(data) > self.max_depth:
             raise ParseError(_("JSON is nested too deeply."))
+        _refuse_unstorable_text(data)
         return data
+
+
+def _refuse_unstorable_text(data):
+    """NUL and lone surrogates ("\\ud800" in JSON) are refused before any field sees them (a
+    field's error would echo the text, and an answer holding a lone surrogate cannot be encoded),
+    with the error where the field's own would be: {"answers": {"comment": ["…"]}}."""
+    found = find_text_problem(data)
+    if found is None:
+        return
+    path, problem = found
+    if not path:
+        raise ParseError(problem)
+    detail = [problem]
+    for key in reversed(path):
+        detail = {str(key): detail}
+    raise serializers.ValidationError(detail)
+
+
+class SafeFormParser(FormParser):
+    """Form bodies, checked like JSON ones (Django's own forms refuse NUL; serializers' choices do not)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        _refuse_unstorable_text({key: "".join(data.getlist(key)) for key in data})
+        return data
+
+
+class SafeMultiPartParser(MultiPartParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        _refuse_unstorable_text({key: "".join(parsed.data.getlist(key)) for key in parsed.data})
+        return parsed
 
 
 def _reject_constant(name):

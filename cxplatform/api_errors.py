@@ -7,6 +7,7 @@ default permission class from there.
 from rest_framework.exceptions import APIException
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .input_checks import UNSTORABLE, first_text_problem
 from .versioning import StaleEdit
 
 
@@ -16,7 +17,21 @@ class EditConflict(APIException):
 
 
 def exception_handler(exc, context):
-    """An edit made on an old version (StaleEdit, from any service) is a 409."""
+    """An edit made on an old version (StaleEdit, from any service) is a 409. An error that echoes
+    the input never carries a lone surrogate or a NUL into the answer (it could not be encoded)."""
     if isinstance(exc, StaleEdit):
         exc = EditConflict(str(exc))
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and first_text_problem(response.data):
+        response.data = _printable(response.data)
+    return response
+
+
+def _printable(data):
+    if isinstance(data, str):
+        return UNSTORABLE.sub("\ufffd", data)
+    if isinstance(data, dict):
+        return {_printable(key): _printable(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_printable(value) for value in data]
+    return data

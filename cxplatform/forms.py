@@ -1,4 +1,6 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -99,3 +101,12 @@ class NotificationSettingsForm(forms.Form):
     def deliveries(self) -> dict[str, str]:
         return {name.removeprefix("kind_"): value for name, value in self.cleaned_data.items()
                 if name.startswith("kind_")}
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form sets the username's max_length after its validators are made, so a
+    longer username went on to authenticate(); here it is refused with the length in words."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].validators.append(MaxLengthValidator(self.fields["username"].max_length))

@@ -1,6 +1,8 @@
-from django.http import HttpResponseForbidden
+from django.http import HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from .input_checks import first_text_problem, text_problem
 from .models import Capability
 from .tenancy import resolve_membership
 
@@ -48,3 +50,37 @@ class ReadOnlyRoleMiddleware:
         ):
             return HttpResponseForbidden(_("Your role can view but not change anything."))
         return None
+
+
+# Answered in JSON rather than with the site's HTML page: the REST API and the webhooks.
+JSON_PATH_PREFIXES = ("/api/", "/hooks/")
+
+
+class RefuseUnstorableTextMiddleware:
+    """A request whose path or query string holds a NUL character (or a lone surrogate) is
+    answered 400 with the reason in the reader's language, before any view runs: no view has to
+    remember that PostgreSQL refuses NUL in text (a 500), and no page echoes such text back.
+    Bodies are left to what reads them, which says which field is wrong: Django's form fields
+    refuse NUL, the survey page's clean_text too, and the API's parsers check every body
+    (api_access.SafeJSONParser and the others)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        problem = text_problem(request.path_info) or _query_problem(request.GET)
+        if problem is not None:
+            return _bad_request(request, problem)
+        return self.get_response(request)
+
+
+def _query_problem(query):
+    return first_text_problem([[key, *query.getlist(key)] for key in query])
+
+
+def _bad_request(request, reason):
+    if request.path_info.startswith(JSON_PATH_PREFIXES):
+        return JsonResponse({"detail": reason}, status=400)
+    # Like Django's own 400 page, rendered without the request (no CSRF token, no forms on it).
+    user = getattr(request, "user", None)
+    return HttpResponseBadRequest(render_to_string("400.html", {"reason": reason, "user": user}))

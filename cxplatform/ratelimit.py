@@ -61,3 +61,16 @@ def client_ip(request) -> str:
             except ValueError:
                 return remote
     return remote
+
+
+# django-axes stores the username tried in a 255-character column (AccessAttempt, AccessLog).
+AXES_USERNAME_MAX_LENGTH = 255
+
+
+def login_username(request, credentials=None) -> str | None:
+    """The username django-axes counts failures under (AXES_USERNAME_CALLABLE), cut to its
+    column's length: any login form (the admin's too) could otherwise send a longer one, and the
+    failure's INSERT would fail — a 500 instead of "wrong username or password"."""
+    source = credentials if credentials else getattr(request, "data", None) or request.POST
+    username = source.get("username")
+    return username[:AXES_USERNAME_MAX_LENGTH] if isinstance(username, str) else username

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the locale (its 400 speaks the reader's language) and before every view.
+    "cxplatform.middleware.RefuseUnstorableTextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -136,6 +138,7 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # One rule for the client's address everywhere (rate limits too): X-Forwarded-For only from TRUSTED_PROXIES,
 # so behind a proxy ten failures lock out that client, not everyone coming through the proxy.
 AXES_CLIENT_IP_CALLABLE = "cxplatform.ratelimit.client_ip"
+AXES_USERNAME_CALLABLE = "cxplatform.ratelimit.login_username"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "metrics:dashboard"
@@ -291,8 +294,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["cxplatform.api_access.IsOrganizationMember"],
     "DEFAULT_PARSER_CLASSES": [
         "cxplatform.api_access.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "cxplatform.api_access.SafeFormParser",
+        "cxplatform.api_access.SafeMultiPartParser",
     ],
     # The browsable API (HTML) is a developer's tool: production answers JSON only.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]

@@ -24,7 +24,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on pages that name no icon (the public survey pages, files).
     path("favicon.ico", views.favicon),
     path("csp-report/", content_policy.csp_report, name="csp_report"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("organization/switch/", views.switch_organization, name="switch_organization"),

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.db import DatabaseError, connection
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -11,7 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from . import customer_import, events, import_jobs, selectors, services, tabular
 from .celery import app as celery_app
-from .forms import ImportUploadForm, NotificationSettingsForm
+from .forms import ImportUploadForm, LoginForm, NotificationSettingsForm
+from .input_checks import local_path, text_problem
 from .models import CHOSEN_KINDS, Capability, CustomerImportJob, Notification
 from .permissions import capability_required, member_required
 from .tenancy import SESSION_KEY, get_for_org_or_404, memberships_of, scoped
@@ -48,11 +50,12 @@ def healthz(request):
 def switch_organization(request):
     if not request.user.is_authenticated:
         return redirect("login")
-    membership = memberships_of(request.user).filter(organization__slug=request.POST.get("organization")).first()
+    slug = request.POST.get("organization", "")
+    membership = None if text_problem(slug) else memberships_of(request.user).filter(organization__slug=slug).first()
     if membership:
         request.session[SESSION_KEY] = membership.organization_id
-    target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    target = local_path(request.POST.get("next"))
+    if target is None or not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = "/"
     return redirect(target)
 
@@ -163,3 +166,15 @@ def notification_settings(request):
         initial["language"] = selectors.own_language(request.user)
         form = NotificationSettingsForm(initial=initial)
     return render(request, "cxplatform/notification_settings.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page with the site's rule for forms: refused input answers 400."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response

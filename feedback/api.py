@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from cxplatform import ratelimit
 from cxplatform.api_access import OrgScopedViewSetMixin, VersionedSerializerMixin, scope_choices
+from cxplatform.input_checks import int_or_none
 from cxplatform.models import Capability
 from cxplatform.naming import clean_names
 from cxplatform.tenancy import scoped
@@ -615,11 +616,9 @@ class CloseLoopRuleViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def apply(self, request, pk=None):
         rule = self.get_object()
-        try:
-            days = int(request.data.get("days"))
-        except (TypeError, ValueError):
-            days = 0
-        if not 1 <= days <= 365:
+        # Any JSON may arrive: a list or a string body has no "days".
+        days = int_or_none(request.data.get("days") if isinstance(request.data, dict) else None, low=1, high=365)
+        if days is None:
             raise ValidationError({"days": [_("Say how many days back to look: from 1 to 365.")]})
         return ApiResponse({"applied": loop.apply_rule(rule, days)})
 

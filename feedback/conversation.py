@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cxplatform import wording
+from cxplatform.input_checks import int_or_none
 
 from . import activity, sla
 from . import wordings as w
@@ -172,9 +173,9 @@ def item_for_thread(organization, reference: str) -> FeedbackItem | None:
         return found
     marker = reference.strip("<>")
     if marker.startswith("cx-reply-"):
-        pk = marker[len("cx-reply-"):].split("@", 1)[0]
-        if pk.isdigit():
-            return items.filter(messages__pk=int(pk), messages__direction=Message.Direction.OUT).first()
+        pk = int_or_none(marker[len("cx-reply-"):].split("@", 1)[0], low=1)
+        if pk is not None:
+            return items.filter(messages__pk=pk, messages__direction=Message.Direction.OUT).first()
     return items.filter(messages__source_id=reference).first()
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cxplatform import dates
 from cxplatform.charts import figure_json
+from cxplatform.input_checks import parse_int
 from cxplatform.tenancy import scoped
 from cxplatform.textinsight.tokens import search_words
 
@@ -112,7 +113,7 @@ def page_after(qs, cursor: str = "") -> tuple[list, str]:
     if cursor:
         try:
             moment, pk = cursor.rsplit("_", 1)
-            moment, pk = datetime.fromisoformat(moment), int(pk)
+            moment, pk = datetime.fromisoformat(moment), parse_int(pk, low=1)
         except ValueError:
             moment = None
         if moment is not None:

@@ -369,6 +369,8 @@ def library(language: str | None = None):
 
 def load_template(slug, language: str | None = None) -> dict:
     """The template `slug` as a map to import, its texts in `language` (the reader's by default)."""
+    if not isinstance(slug, str):
+        raise MapImportError([_("“template” is the name of a template, as text.")])
     if slug not in {path.stem for path in LIBRARY_DIR.glob("*.json")}:
         raise MapImportError([_("There is no template %(slug)s.") % {"slug": json.dumps(slug, ensure_ascii=False)}])
     return _in_language(_read(LIBRARY_DIR / f"{slug}.json"), language)

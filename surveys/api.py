@@ -139,7 +139,11 @@ class ResponseViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
         client_key = (request.headers.get("Idempotency-Key") or data.get("client_key") or "").strip()[:100]
         submitted_at = None
         if data.get("submitted_at"):
-            submitted_at = parse_datetime(data["submitted_at"])
+            try:
+                submitted_at = parse_datetime(data["submitted_at"])
+            except ValueError:  # well-formed, but no such moment: 2026-02-30, 25:00
+                raise ValidationError({"submitted_at": _("There is no such date and time: check the day and the hour.")
+                                       }) from None
             if submitted_at is None or submitted_at.tzinfo is None:
                 raise ValidationError({"submitted_at": _("Use an ISO 8601 date and time with a time zone.")})
         try:

@@ -4,6 +4,8 @@ already answered (a one-click score, a partial save, or a form sent back with er
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from cxplatform.input_checks import int_or_none
+
 from . import texts
 from .models import Question, SurveyType
 from .services import band_for, localized
@@ -52,7 +54,8 @@ def context(visit, token=None, response=None, posted=None, errors=None) -> dict:
         })
     score = values.get("score") or ""
     follow_ups = {band: localized(t, lang, survey.default_language) for band, t in (survey.follow_up or {}).items()}
-    band = band_for(survey.survey_type, int(score)) if str(score).isdigit() else ""
+    number = int_or_none(score, low=low, high=high)  # the posted score is re-shown, even when refused
+    band = band_for(survey.survey_type, number) if number is not None else ""
     # For the page script: which follow-up text each score shows.
     follow_up_by_score = {
         str(n): follow_ups.get(band_for(survey.survey_type, n), "") for n in range(low, high + 1)

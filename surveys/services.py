@@ -12,7 +12,6 @@ answer becomes final and on every later change of a final answer, never for an a
 progress, so a score clicked and then changed never reaches the figures or the loop.
 """
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -23,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cxplatform import events
+from cxplatform.input_checks import parse_int, text_problem
 from cxplatform.versioning import lock_version
 
 from . import comments
@@ -110,25 +110,14 @@ def clean_text(value, max_length: int | None = None) -> str:
         return ""
     if not isinstance(value, str):
         raise ValueError(_("Expected text."))
-    if "\x00" in value:
-        raise ValueError(_("The text contains a NUL character."))
-    if any(unicodedata.category(ch) == "Cs" for ch in value):
-        raise ValueError(_("The text contains invalid characters."))
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(problem)
     value = value.strip()
     if len(value) > max_length:
         raise ValueError(_("Please keep it under %(limit)d characters (you wrote %(length)d).")
                          % {"limit": max_length, "length": len(value)})
     return value
-
-
-def _integer(value, low: int, high: int) -> int:
-    """An integer in [low, high] from a form string or a JSON number; ValueError otherwise."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError
-    number = int(str(value).strip())
-    if not low <= number <= high:
-        raise ValueError
-    return number
 
 
 def _blank(value) -> bool:
@@ -165,7 +154,7 @@ def clean_submission(survey: Survey, data, *, complete: bool, language: str = "e
         if not _blank(raw):
             sub.given.add("score")
             try:
-                sub.score = _integer(raw, low, high)
+                sub.score = parse_int(raw, low=low, high=high)
             except (TypeError, ValueError):
                 errors["score"] = _("Please choose a score from %(low)d to %(high)d.") % {"low": low, "high": high}
         elif complete:
@@ -206,7 +195,7 @@ def _clean_answer(question: Question, data) -> dict | None:
         if _blank(raw):
             return None
         try:
-            number = _integer(raw, 1, 5)
+            number = parse_int(raw, low=1, high=5)
         except (TypeError, ValueError):
             raise ValueError(_("Please choose a rating from 1 to 5.")) from None
         result = {"number": number, "importance": None}
@@ -214,7 +203,7 @@ def _clean_answer(question: Question, data) -> dict | None:
             raw_importance = _get(data, f"{key}__importance")
             if not _blank(raw_importance):
                 try:
-                    result["importance"] = _integer(raw_importance, 1, 5)
+                    result["importance"] = parse_int(raw_importance, low=1, high=5)
                 except (TypeError, ValueError):
                     raise ValueError(_("Please choose an importance from 1 to 5.")) from None
         return result

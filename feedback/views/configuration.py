@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cxplatform.input_checks import int_or_none
 from cxplatform.permissions import member_required
 from cxplatform.tenancy import get_for_org_or_404
 from cxplatform.versioning import StaleEdit
@@ -87,11 +88,8 @@ def loop_rule_apply(request, closelooprule_id):
 
     section = _section(request, "loop")
     rule = get_for_org_or_404(section.model, request.organization, pk=closelooprule_id)
-    try:
-        days = int(request.POST.get("days", ""))
-    except ValueError:
-        days = 0
-    if not 1 <= days <= 365:
+    days = int_or_none(request.POST.get("days"), low=1, high=365)
+    if days is None:
         messages.error(request, _("Say how many days back to look: from 1 to 365."))
     else:
         done = loop.apply_rule(rule, days)

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cxplatform.input_checks import int_or_none, local_path
 from cxplatform.models import Capability
 from cxplatform.permissions import capability_required
 from cxplatform.tenancy import get_for_org_or_404, scoped
@@ -21,7 +22,8 @@ from ..models import FeedbackItem, PainPointEvidence, Tag
 def item_evidence(request, feedback_item_id):
     """This item shows that a pain point is real."""
     item = get_for_org_or_404(FeedbackItem, request.organization, pk=feedback_item_id)
-    pain_point = selectors.open_pain_points(request.organization).filter(pk=request.POST.get("pain_point") or 0).first()
+    chosen = int_or_none(request.POST.get("pain_point"))
+    pain_point = selectors.open_pain_points(request.organization).filter(pk=chosen).first()
     if pain_point is None:
         messages.error(request, _("Choose one of the open pain points of your journey maps."))
     else:
@@ -37,8 +39,7 @@ def evidence_delete(request, painpointevidence_id):
     link = get_for_org_or_404(PainPointEvidence, request.organization, pk=painpointevidence_id)
     evidence.unlink(link)
     messages.success(request, _("The link to the pain point is removed."))
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/") and not back.startswith("//") else "feedback:index")
+    return redirect(local_path(request.POST.get("next")) or "feedback:index")
 
 
 @require_http_methods(["GET", "POST"])
@@ -51,7 +52,7 @@ def pain_point_evidence(request, pain_point_id):
     if request.method == "POST":
         if not can_work:
             raise PermissionDenied
-        tag = scoped(Tag, request.organization).filter(pk=request.POST.get("tag") or 0).first()
+        tag = scoped(Tag, request.organization).filter(pk=int_or_none(request.POST.get("tag"))).first()
         if tag is None:
             error = _("Choose a tag.")
         else:
