@@ -135,3 +135,52 @@ def test_an_answer_marked_during_a_rebuild_is_rebuilt_again(org_a):
     assert sum(r.responses for r in DailyRollup.objects.filter(organization=org_a)) == 2
     before, expected = from_scratch(org_a)
     assert before == expected
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.worker
+def test_a_worker_sigkilled_during_a_batch_rebuild_leaves_rollups_equal_to_a_rebuild(tmp_path, org_a, org_b):
+    """A real `celery worker` rebuilds a batch holding two organizations' marks: it has replaced
+    the first organization's days when it waits for the second's lock (held here), and is killed
+    there (SIGKILL). Nothing of the batch stays: the marks wait, the rollups are what they were,
+    and the next rebuild makes them equal to a from-scratch one."""
+    import time
+
+    from tests.workers import celery_worker, private_redis, using_broker, wait_until
+
+    first, second = factories.distribution(org_a), factories.distribution(org_b)
+    for link in (first, second):  # org A's marks first: the batch reaches org B last
+        for days_ago in (0, 1):
+            when = timezone.now() - timedelta(days=days_ago)
+            rollups.mark_for_response(factories.response(link.survey.organization, link, score=9,
+                                                         started_at=when, submitted_at=when).pk)
+        time.sleep(0.01)
+    assert DirtyDay.objects.count() == 4
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [rollups.LOCK_NAMESPACE, org_b.pk])
+    try:
+        with private_redis() as redis, using_broker(redis.url), \
+                celery_worker(redis.url, tmp_path / "worker.log") as worker:
+            tasks.rebuild_dirty_days.delay()
+
+            def waiting_for_org_b():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                        " AND classid = %s AND objid = %s"
+                        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                        [rollups.LOCK_NAMESPACE, org_b.pk])
+                    return cursor.fetchone()[0] == 1
+
+            assert wait_until(waiting_for_org_b, timeout=60), (tmp_path / "worker.log").read_text()[-3000:]
+            worker.kill()  # SIGKILL, mid-batch: org A's days are replaced inside the open transaction
+            worker.wait(10)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [rollups.LOCK_NAMESPACE, org_b.pk])
+    assert DirtyDay.objects.count() == 4
+    assert not DailyRollup.objects.exists()  # org A's rebuilt rows went with the killed transaction
+    assert rollups.rebuild_dirty() == 4
+    for org in (org_a, org_b):
+        before, expected = from_scratch(org)
+        assert before == expected and sum(r.responses for r in DailyRollup.objects.filter(organization=org)) == 2
