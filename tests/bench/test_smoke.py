@@ -47,6 +47,9 @@ def test_every_benchmark_runs_at_a_small_size(bench_database):
     figures = {name: json.loads(text) for name, text in sections.items()}
     # Each measured something real, not an empty shell.
     assert figures["public_page"]["record_answer"]["n"] == 10
+    assert figures["public_page"]["page_bytes"] > 1000  # the survey page itself, not a redirect to it
+    # The customer's answer commits once (no counter upserts of its own, docs/adr/0018, issue 14).
+    assert figures["public_page"]["one_answer_in_the_web_request"]["commits"] == 1
     assert figures["inbox"] and figures["dashboard"] and figures["sentiment"]["throughput"]["comments"] > 0
     assert all("refused" in case["new"]["outcome"] for name, case in figures["uploads"].items()
                if not name.startswith("plain")), figures["uploads"]
