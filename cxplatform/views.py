@@ -137,10 +137,7 @@ def notification_read(request, notification_id):
     if notification.user_id != request.user.pk:
         return redirect("notifications")
     services.mark_read(user=request.user, organization=request.organization, notification_id=notification.pk)
-    if notification.link and url_has_allowed_host_and_scheme(notification.link, {request.get_host()},
-                                                             request.is_secure()):
-        return redirect(notification.link)
-    return redirect("notifications")
+    return redirect(local_path(notification.link) or "notifications")
 
 
 @member_required

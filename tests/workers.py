@@ -123,13 +123,18 @@ def celery_worker(broker_url, log_path=None, *, queues=None, name=None, **settin
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        _stop(process, log)
+
+
+def _stop(process, log):
+    """Warm shutdown (SIGTERM), killed after 20 s; then the log is closed."""
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
 
 
 def wait_until(predicate, timeout=60.0, interval=0.2):
@@ -165,13 +170,7 @@ def web_server(broker_url, log_path=None, **settings_env):
         _wait_for_port(port, up=True, timeout=60)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        _stop(process, log)
 
 
 @contextlib.contextmanager

@@ -4,24 +4,17 @@ time, shown in the bell as before."""
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import migrate_to
 
 BEFORE = [("actions", "0002_versions"), ("cxplatform", "0013_notifications")]
 AFTER = [("actions", "0003_notifications_move_to_the_platform")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_existing_notifications_are_kept_when_they_move_to_the_platform(org_a, make_member):
     user = make_member(org_a)
-    old_apps = _migrate(BEFORE)
+    old_apps = migrate_to(BEFORE)
     try:
         Old = old_apps.get_model("actions", "Notification")
         written = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
@@ -30,7 +23,7 @@ def test_existing_notifications_are_kept_when_they_move_to_the_platform(org_a, m
         unread = Old.objects.create(organization_id=org_a.pk, user_id=user.pk, text="Ivan gave you an action")
         Old.objects.filter(pk__in=[read.pk, unread.pk]).update(created_at=written)
     finally:
-        new_apps = _migrate(AFTER)
+        new_apps = migrate_to(AFTER)
     New = new_apps.get_model("cxplatform", "Notification")
     rows = {n.text: n for n in New.objects.filter(user_id=user.pk)}
     assert set(rows) == {"Overdue: “Courier SMS”", "Ivan gave you an action"}

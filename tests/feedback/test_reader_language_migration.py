@@ -2,35 +2,27 @@
 get their message, so they too read in the reader's language; a customer's own words are left alone."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import translation
 
 from tests import factories
+from tests.migrating import migrate_to
 
 BEFORE = [("feedback", "0016_feedback_import_jobs")]
 AFTER = [("feedback", "0020_reader_language_texts")]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
 def test_existing_score_only_items_get_their_message(org_a):
     silent = factories.response(org_a, score=2, comment="")
     spoken = factories.response(org_a, score=3, comment="Late again")
-    old_apps = _migrate(BEFORE)
+    old_apps = migrate_to(BEFORE)
     try:
         Item = old_apps.get_model("feedback", "FeedbackItem")
         fields = {"organization_id": org_a.pk, "source": "survey", "received_at": silent.started_at}
         Item.objects.create(response_id=silent.pk, text="Vērtējums 2, bez komentāra.", rating=2, **fields)
         Item.objects.create(response_id=spoken.pk, text="Late again", rating=3, **fields)
     finally:
-        _migrate(AFTER)
+        migrate_to(AFTER)
     from feedback.models import FeedbackItem
 
     by_text = {i.text: i for i in FeedbackItem.objects.filter(organization=org_a)}
