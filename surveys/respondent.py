@@ -42,7 +42,10 @@ class Visit:
 
 def load_distribution(public_id: str) -> Distribution:
     distribution = (
-        Distribution.objects.select_related("survey", "survey__organization", "touchpoint", "channel")
+        # The survey's questions come along: the page shows them and the answer checks against them.
+        Distribution.objects.select_related("survey", "survey__organization__contact_policy", "touchpoint",
+                                            "channel")
+        .prefetch_related("survey__questions")
         .filter(public_id=public_id[:32])
         .first()
     )
@@ -78,6 +81,7 @@ def open_visit(request, public_id: str, signed: str | None = None) -> Visit:
         ).first()
         if customer is None:
             raise RespondentError("invalid_link")
+        customer.organization = distribution.survey.organization  # the same row, already loaded
     language = pick_language(request, distribution.survey, link.language or (customer.language if customer else ""))
     return Visit(distribution, link, signed, customer, language if language in LANGUAGE_CODES else "en")
 
@@ -94,11 +98,14 @@ def parse_token(raw) -> uuid.UUID | None:
 def existing_response(visit: Visit, token) -> Response | None:
     if token is None:
         return None
-    return (
+    response = (
         Response.objects.filter(token=token, distribution=visit.distribution)
         .prefetch_related("answers__question")
         .first()
     )
+    if response is not None and response.survey_id == visit.survey.pk:
+        response.survey = visit.survey  # loaded with its questions: spare the queries
+    return response
 
 
 def check_rate_limits(request, visit: Visit, token=None) -> None:

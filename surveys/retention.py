@@ -25,8 +25,8 @@ def add_offer(survey, *, question, reason: str, text: dict) -> RetentionOffer:
 def offers_for(response, language: str) -> list[dict]:
     """The active offers for the reasons this answer gave, with their text in `language` and
     whether the customer already took each."""
-    if response is None:
-        return []
+    if response is None or not any(q.kind == Question.Kind.SINGLE_CHOICE for q in response.survey.questions.all()):
+        return []  # offers answer a reason chosen from a list: without such a question, none
     chosen = {}
     for answer in Answer.objects.filter(response=response, question__offers__active=True,
                                         question__kind=Question.Kind.SINGLE_CHOICE).distinct():

@@ -279,33 +279,51 @@ def record_response(
         }
         if client_key and token is not None:
             defaults["token"] = token
-        try:
-            with transaction.atomic():
-                response, created = Response.objects.get_or_create(**lookup, defaults=defaults)
-        except IntegrityError:  # a concurrent first submission of the same token won the race
-            response, created = Response.objects.get(**lookup), False
-        response = Response.objects.select_for_update().get(pk=response.pk)
-        if response.survey_id != survey.pk or (
-            distribution is not None and response.distribution_id not in (None, distribution.pk)
-        ):
-            raise SubmissionError({"token": _("This answer belongs to another survey.")})
-
-        response.survey = survey  # already loaded: spare the query
-        comment_before = None if created else response.comment
-        _apply(response, submission, complete=complete, fresh=created)
-        response.language = language or response.language
-        if complete and response.status != Response.Status.COMPLETED:
-            response.status = Response.Status.COMPLETED
-            response.submitted_at = submitted_at or now
-        comment_changed = response.comment != comment_before and (response.comment or comment_before)
-        if comment_changed:
-            comments.read_sentiment(response)
-        response.save()
-        if comment_changed:
-            comments.store_themes(response)
+        # The first answer of a visit (the common case) is one locking lookup and one INSERT, its
+        # row written whole; a later one (a resubmission, the next partial save) updates it.
+        response = Response.objects.select_for_update().filter(**lookup).first()
+        created = False
+        if response is None:
+            response = Response(**{**defaults, **lookup})
+            _apply(response, submission, complete=complete, fresh=True)
+            _settle_status(response, complete=complete, language=language, at=submitted_at or now)
+            if response.comment:
+                comments.read_sentiment(response)
+            try:
+                with transaction.atomic():
+                    response.save(force_insert=True)
+                created = True
+            except IntegrityError:  # a concurrent first submission of the same token won the race
+                response = Response.objects.select_for_update().get(**lookup)
+        if created:
+            _save_answers(response, submission, complete=complete, fresh=True)
+            if response.comment:
+                comments.store_new_themes([response])
+        else:
+            if response.survey_id != survey.pk or (
+                distribution is not None and response.distribution_id not in (None, distribution.pk)
+            ):
+                raise SubmissionError({"token": _("This answer belongs to another survey.")})
+            response.survey = survey  # already loaded: spare the query
+            comment_before = response.comment
+            _apply(response, submission, complete=complete)
+            _settle_status(response, complete=complete, language=language, at=submitted_at or now)
+            comment_changed = response.comment != comment_before and (response.comment or comment_before)
+            if comment_changed:
+                comments.read_sentiment(response)
+            response.save()
+            if comment_changed:
+                comments.store_themes(response)
         if response.is_final:  # an answer in progress tells nobody yet: it counts when final
             events.emit(RESPONSE_RECORDED, organization=survey.organization, response_id=response.pk)
     return response, created
+
+
+def _settle_status(response: Response, *, complete: bool, language: str, at) -> None:
+    response.language = language or response.language
+    if complete and response.status != Response.Status.COMPLETED:
+        response.status = Response.Status.COMPLETED
+        response.submitted_at = at
 
 
 def abandon_unfinished(*, now=None, limit: int = 1000) -> int:
@@ -328,25 +346,50 @@ def abandon_unfinished(*, now=None, limit: int = 1000) -> int:
 
 
 def _apply(response: Response, sub: Submission, *, complete: bool, fresh: bool = False) -> None:
-    """Write the submission's answers. A complete submission is the whole form: what it leaves
-    blank is removed; a partial one only adds or changes what it sends."""
+    """Set the submission's score and comment, and the band they give. A complete submission is
+    the whole form: what it leaves blank is removed; a partial one only adds or changes what it
+    sends. The answers of a response already stored are written here too; a new response's
+    (`fresh`) once its row exists (`_save_answers`)."""
     survey = response.survey
     if "score" in sub.given or complete:
         response.score = sub.score if "score" in sub.given else None
     if "comment" in sub.given or complete:
         response.comment = sub.comment
-    questions = {q.key: q for q in survey.questions.all()}
-    for key, values in sub.answers.items():
-        Answer.objects.update_or_create(
-            response=response, question=questions[key],
-            defaults={"number": None, "importance": None, "text": "", "choices": [], **values},
-        )
-    if complete and not fresh:  # a new response has no earlier answers to drop
-        response.answers.exclude(question__key__in=list(sub.answers)).delete()
+    if not fresh:
+        _save_answers(response, sub, complete=complete)
     if survey.survey_type == SurveyType.CSI:
-        response.band = band_for(survey.survey_type, _csi_mean(response))
+        response.band = band_for(survey.survey_type, _submitted_csi_mean(survey, sub) if fresh else _csi_mean(response))
     else:
         response.band = band_for(survey.survey_type, response.score)
+
+
+def _save_answers(response: Response, sub: Submission, *, complete: bool, fresh: bool = False) -> None:
+    if not sub.answers and (fresh or not complete):
+        return
+    questions = _questions_by_key(response.survey)
+    blank = {"number": None, "importance": None, "text": "", "choices": []}
+    if fresh:  # nothing to update or drop: one INSERT
+        Answer.objects.bulk_create([
+            Answer(response=response, question=questions[key], **{**blank, **values})
+            for key, values in sub.answers.items()
+        ])
+        return
+    for key, values in sub.answers.items():
+        Answer.objects.update_or_create(response=response, question=questions[key], defaults={**blank, **values})
+    if complete:
+        response.answers.exclude(question__key__in=list(sub.answers)).delete()
+
+
+def _questions_by_key(survey: Survey) -> dict:
+    return {q.key: q for q in survey.questions.all()}
+
+
+def _submitted_csi_mean(survey: Survey, sub: Submission) -> float | None:
+    """The CSI mean of a first submission, from what it sends (its answers are not stored yet)."""
+    questions = _questions_by_key(survey)
+    numbers = [values.get("number") for key, values in sub.answers.items()
+               if questions[key].kind == Question.Kind.CSI_ATTRIBUTE and values.get("number") is not None]
+    return sum(numbers) / len(numbers) if numbers else None
 
 
 # --- Funnel and contact policy --------------------------------------------------------------
@@ -354,14 +397,20 @@ def _apply(response: Response, sub: Submission, *, complete: bool, fresh: bool =
 def count_open(distribution: Distribution, *, skipped_by_policy: bool = False) -> None:
     """Atomically count one opening of the link (and whether the policy held the survey back)."""
     day = timezone.now().date()
-    DistributionDay.objects.get_or_create(distribution=distribution, day=day)
     changes = {"opened": F("opened") + 1}
     if skipped_by_policy:
         changes["skipped_by_policy"] = F("skipped_by_policy") + 1
-    DistributionDay.objects.filter(distribution=distribution, day=day).update(**changes)
+    # The day's row exists but for the day's first opening: one UPDATE, most of the time.
+    if not DistributionDay.objects.filter(distribution=distribution, day=day).update(**changes):
+        DistributionDay.objects.get_or_create(distribution=distribution, day=day)
+        DistributionDay.objects.filter(distribution=distribution, day=day).update(**changes)
 
 
 def contact_policy(organization) -> ContactPolicy:
+    # The public page loads the policy with its survey's organization (select_related): no query.
+    descriptor = type(organization).contact_policy
+    if descriptor.is_cached(organization) and descriptor.related.get_cached_value(organization) is not None:
+        return organization.contact_policy
     policy, _ = ContactPolicy.objects.get_or_create(organization=organization)
     return policy
 

@@ -104,11 +104,11 @@ def celery_worker(broker_url, log_path=None, *, queues=None, name=None, **settin
     environment (e.g. OUTBOX_MAX_ATTEMPTS="2")."""
     env = {
         **os.environ,
-        **settings_env,
         "DJANGO_SETTINGS_MODULE": "cxplatform.settings",
         "DATABASE_URL": test_database_url(),
         "CELERY_BROKER_URL": broker_url,
         "CONN_MAX_AGE": "0",
+        **settings_env,
     }
     log = open(log_path or os.devnull, "w")  # noqa: SIM115 — closed below
     process = subprocess.Popen(

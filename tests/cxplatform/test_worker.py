@@ -88,3 +88,28 @@ def test_a_delivery_failing_every_time_goes_dead_on_a_real_worker_and_shows_on_h
     assert "value too long" in delivery.last_error
     assert fine.deliveries.get().status == EventDelivery.Status.DELIVERED
     assert client.get("/healthz").json()["events"]["dead"] == 1
+
+
+def test_a_worker_replaces_a_connection_the_database_dropped_between_tasks(tmp_path):
+    """Web requests skip the connection health check (a round trip each); a worker keeps it: a
+    connection the database dropped while the worker idled is replaced before the next task, so
+    that task runs at its first attempt instead of failing into the back-off."""
+    from django.db import connection
+
+    with private_redis() as redis, using_broker(redis.url), \
+            celery_worker(redis.url, tmp_path / "worker.log", CONN_MAX_AGE="600"):
+        with transaction.atomic():
+            events.emit(events.PING, token="before-drop")
+        assert wait_until(lambda: PipelineProbe.objects.filter(token="before-drop").exists()), \
+            (tmp_path / "worker.log").read_text()[-3000:]
+        with connection.cursor() as cursor:  # every other session of the test database: the worker's
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            assert cursor.fetchall(), "the worker kept no connection open between tasks"
+        with transaction.atomic():
+            event = events.emit(events.PING, token="after-drop")
+        assert wait_until(lambda: PipelineProbe.objects.filter(token="after-drop").exists(), timeout=30), \
+            (tmp_path / "worker.log").read_text()[-3000:]
+    delivery = event.deliveries.get()
+    assert delivery.attempts == 1, delivery.last_error
+    assert "OperationalError" not in (tmp_path / "worker.log").read_text()

@@ -1,0 +1,410 @@
+"""Customers answering through the production-style stack, against PostgreSQL's own rate.
+
+The stack as docker-compose runs it, on loopback: gunicorn (3 sync workers), a Celery worker
+(prefork, concurrency 2) and beat, on Redis and this benchmark's PostgreSQL database. A bounded
+load generator (asyncio, one connection per request as gunicorn's sync workers close them) plays
+N concurrent customers, each: open the personal link (redirect to the visit), load the page, send
+the answer (redirect), load the thank-you page. Interleaved with it, at the same concurrency,
+PostgreSQL's own single-row insert-and-commit rate into the same table (pgbench), so the ratio is
+of the same minute on the same machine.
+
+Event lag is read from the rows the workers leave behind: the answer's rollup (sampled: when the
+rollups first count every answer recorded by a given moment), its case (the case's creation
+time) and its thank-you e-mail (the time it was sent), during and after the web's full rate.
+"""
+
+import asyncio
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .common import BENCH_DB, SMOKE, size
+
+ROOT = Path(__file__).resolve().parent.parent
+LEVELS = (4,) if SMOKE else (10, 50, 100)
+PHASE_SECONDS = size(10, 2)
+ROUNDS = size(2, 1)
+# The raw reference uses one connection per client; PostgreSQL allows 100 in all and the stack
+# holds some of them.
+RAW_MAX_CLIENTS = 80
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+COMMENTS = ["", "", "Fast delivery, thank you", "Courier was late again", "The app keeps crashing",
+            "Всё хорошо", "Kurjers kavējās"]
+HOST = "127.0.0.1"
+
+
+# --- The stack -------------------------------------------------------------------------------
+
+def _stack_env(port):
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cxplatform.settings",
+        "DATABASE_URL": BENCH_DB,
+        "REDIS_URL": REDIS_URL,
+        "DEBUG": "0",
+        "SECRET_KEY": settings.SECRET_KEY,  # the personal links are signed here, read there
+        "ALLOWED_HOSTS": HOST,
+        "SECURE_SSL_REDIRECT": "0",
+        "SITE_URL": f"http://{HOST}:{port}",
+        "RATE_LIMIT_PER_LINK_IP": str(10**9),  # every customer comes from one address here
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "LOG_LEVEL": "WARNING",
+        "AXES_ENABLED": "0",
+    }
+    env.pop("CELERY_BROKER_URL", None)
+    return env
+
+
+@contextmanager
+def _process(args, env, log_dir, name):
+    log = open(Path(log_dir) / f"{name}.log", "w")  # noqa: SIM115 — closed below
+    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _wait_for_http(port, timeout=60.0):
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=2) as reply:  # noqa: S310
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError("gunicorn did not answer /healthz")
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def production_stack(log_dir):
+    """gunicorn + worker + beat as docker-compose runs them; yields the web port."""
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    port = free_port()
+    env = _stack_env(port)
+    python = sys.executable
+    # As the image is built: pages name their static files by the manifest (DEBUG off).
+    subprocess.run([python, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    with ExitStack() as stack:
+        stack.enter_context(_process(
+            [python, "-m", "gunicorn", "cxplatform.wsgi:application", "--bind", f"{HOST}:{port}",
+             "--workers", "3", "--backlog", "2048"], env, log_dir, "web"))
+        stack.enter_context(_process(
+            [python, "-m", "celery", "-A", "cxplatform", "worker", "--loglevel=WARNING", "--concurrency=2",
+             "--without-gossip", "--without-mingle"], env, log_dir, "worker"))
+        stack.enter_context(_process(
+            [python, "-m", "celery", "-A", "cxplatform", "beat", "--loglevel=WARNING",
+             "--schedule", str(Path(log_dir) / "beat-schedule")], env, log_dir, "beat"))
+        _wait_for_http(port)
+        yield port
+
+
+# --- The load generator ----------------------------------------------------------------------
+
+LOCATION = re.compile(rb"\r\nLocation: ([^\r]+)\r\n", re.IGNORECASE)
+
+
+async def _http(port, method, path, body=b""):
+    reader, writer = await asyncio.open_connection(HOST, port)
+    head = f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n"
+    if body:
+        head += f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+    writer.write(head.encode() + b"\r\n" + body)
+    data = await reader.read()
+    writer.close()
+    status = int(data[9:12]) if len(data) >= 12 else 0
+    found = LOCATION.search(data)
+    return status, (found.group(1).decode() if found else ""), data
+
+
+class Customers:
+    """Personal links not yet used (one customer answers once: the contact policy would skip a
+    second invitation)."""
+
+    def __init__(self, paths):
+        self.paths = paths
+        self.next = 0
+
+    def take(self):
+        path = self.paths[self.next]
+        self.next += 1
+        return path
+
+
+async def _customer(port, link_path, timings, errors):
+    from urllib.parse import parse_qs, urlencode
+
+    start = time.perf_counter()
+    status, visit, _ = await _http(port, "GET", link_path)
+    if status != 302:
+        errors.append(f"link {status}")
+        return
+    status, _, page = await _http(port, "GET", visit)
+    if status != 200 or b"<form" not in page:
+        errors.append(f"page {status}")
+        return
+    shown = time.perf_counter()
+    query = parse_qs(urlsplit(visit).query)
+    body = urlencode({"token": query["t"][0], "c": query.get("c", [""])[0], "score": random.randint(0, 10),
+                      "comment": random.choice(COMMENTS)}).encode()
+    status, thanks, _ = await _http(port, "POST", urlsplit(visit).path, body)
+    answered = time.perf_counter()
+    if status != 302 or "/thanks/" not in thanks:
+        errors.append(f"answer {status}")
+        return
+    status, _, _ = await _http(port, "GET", thanks)
+    if status != 200:
+        errors.append(f"thanks {status}")
+        return
+    done = time.perf_counter()
+    timings.append((shown - start, answered - shown, done - start))
+
+
+async def _web_phase(port, customers, concurrency, seconds):
+    timings, errors = [], []
+    deadline = time.perf_counter() + seconds
+
+    async def one_client():
+        while time.perf_counter() < deadline:
+            try:
+                await _customer(port, customers.take(), timings, errors)
+            except (OSError, asyncio.IncompleteReadError) as exc:
+                errors.append(type(exc).__name__)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client() for _ in range(concurrency)))
+    return timings, errors, time.perf_counter() - started
+
+
+def web_phase(port, customers, concurrency, seconds):
+    return asyncio.run(_web_phase(port, customers, concurrency, seconds))
+
+
+# --- PostgreSQL's own rate -------------------------------------------------------------------
+
+def raw_phase(script, concurrency, seconds):
+    """pgbench: `concurrency` clients each inserting one response row and committing, for
+    `seconds`; returns rows/s (excluding connection time) and the clients actually used."""
+    import environ
+
+    db = environ.Env.db_url_config(BENCH_DB)
+    clients = min(concurrency, RAW_MAX_CLIENTS)
+    pgbench = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
+    out = subprocess.run(
+        [pgbench, "-n", "-f", script, "-c", str(clients), "-j", "2", "-T", str(seconds),
+         "-h", db["HOST"] or HOST, "-p", str(db["PORT"] or 5432), "-U", db["USER"] or "postgres", db["NAME"]],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1)), clients
+
+
+# --- Lag -------------------------------------------------------------------------------------
+
+class Sampler(threading.Thread):
+    """Every half second: answers recorded so far, and answers the rollups count."""
+
+    def __init__(self, survey_id):
+        super().__init__(daemon=True)
+        self.survey_id = survey_id
+        self.samples = []
+        self.stopping = threading.Event()
+
+    def run(self):
+        import psycopg2
+
+        connection = psycopg2.connect(BENCH_DB)
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            while not self.stopping.is_set():
+                cursor.execute(
+                    "SELECT (SELECT count(*) FROM surveys_response WHERE survey_id = %s AND score IS NOT NULL "
+                    "        AND status <> 'started'), "
+                    "       (SELECT coalesce(sum(responses), 0) FROM metrics_dailyrollup WHERE survey_id = %s)",
+                    [self.survey_id, self.survey_id])
+                recorded, counted = cursor.fetchone()
+                self.samples.append((time.monotonic(), recorded, counted))
+                self.stopping.wait(0.5)
+        connection.close()
+
+    def lags(self):
+        """For each sample, how long until the rollups counted what had been recorded by then."""
+        lags = []
+        for i, (t, recorded, _counted) in enumerate(self.samples):
+            for t2, _r, counted in self.samples[i:]:
+                if counted >= recorded:
+                    lags.append(t2 - t)
+                    break
+            else:
+                lags.append(None)  # never caught up while sampled
+        return lags
+
+
+def _quantiles(values):
+    if not values:
+        return {"n": 0}
+    ordered = sorted(values)
+
+    def q(p):
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+    return {"n": len(ordered), "p50": round(q(0.50), 3), "p95": round(q(0.95), 3), "p99": round(q(0.99), 3),
+            "max": round(ordered[-1], 3)}
+
+
+def _ms(values):
+    found = _quantiles([v * 1000 for v in values])
+    return {k: (round(v, 1) if k != "n" else v) for k, v in found.items()}
+
+
+def worker_lags(survey_id):
+    """Seconds from each answer to its case and to its thank-you e-mail."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT extract(epoch FROM i.created_at - r.submitted_at) FROM feedback_feedbackitem i "
+            "JOIN surveys_response r ON r.id = i.response_id WHERE r.survey_id = %s AND i.kind = 'case'",
+            [survey_id])
+        cases = [float(v) for (v,) in cursor.fetchall()]
+        cursor.execute(
+            "SELECT extract(epoch FROM t.sent_at - r.submitted_at) FROM feedback_promoterthanks t "
+            "JOIN surveys_response r ON r.id = t.response_id WHERE r.survey_id = %s AND t.sent_at IS NOT NULL",
+            [survey_id])
+        thanks = [float(v) for (v,) in cursor.fetchall()]
+    return {"case": _quantiles(cases), "thank_you_email": _quantiles(thanks)}
+
+
+# --- The run ---------------------------------------------------------------------------------
+
+def _setup(customer_count):
+    from cxplatform.models import Customer, Organization
+    from feedback.models import CloseLoopRule
+    from journeys.models import Touchpoint
+    from surveys import links
+    from surveys.models import Distribution, Survey
+    from surveys.services import save_survey
+
+    stamp = uuid.uuid4().hex[:8]
+    org = Organization.objects.create(slug=f"bench-load-{stamp}", name=f"Bench load {stamp}")
+    survey = save_survey(Survey(organization=org, name="Bench NPS", survey_type="nps", status="active"), {},
+                         fill_defaults=True)
+    raw_survey = save_survey(Survey(organization=org, name="Raw reference", survey_type="nps", status="active"),
+                             {}, fill_defaults=True)
+    touchpoint = Touchpoint.objects.create(organization=org, name="Delivery")
+    link = Distribution.objects.create(organization=org, survey=survey, name="Invitation", touchpoint=touchpoint)
+    raw_link = Distribution.objects.create(organization=org, survey=raw_survey, name="Raw", touchpoint=touchpoint)
+    CloseLoopRule.objects.create(organization=org, name="Call back detractors", band="unhappy")
+    CloseLoopRule.objects.create(organization=org, name="Thank promoters", position=1, band="promoter",
+                                 action=CloseLoopRule.Action.THANK)
+    people = Customer.objects.bulk_create(
+        [Customer(organization=org, external_id=f"c{n}", email=f"c{n}@example.com", language="en")
+         for n in range(customer_count)], batch_size=5000)
+    paths = [f"/s/{link.public_id}/?c={links.sign(link, customer)}" for customer in people]
+    return org, survey, raw_survey, raw_link, touchpoint, paths
+
+
+def _pgbench_script(directory, org, raw_survey, raw_link, touchpoint):
+    script = Path(directory) / "insert_answer.sql"
+    script.write_text(
+        "INSERT INTO surveys_response (organization_id, survey_id, distribution_id, touchpoint_id, token, "
+        "client_key, language, score, band, comment, hidden_fields, status, source, started_at, submitted_at, "
+        f"updated_at) VALUES ({org.pk}, {raw_survey.pk}, {raw_link.pk}, {touchpoint.pk}, gen_random_uuid(), '', "
+        "'en', 7, 'passive', 'ok', '{}', 'completed', 'web', now(), now(), now());\n")
+    return str(script)
+
+
+def run():
+    from django.db import connection
+
+    from surveys.models import Response
+
+    expected_rate = 400 if not SMOKE else 50  # customers/s, only to make enough personal links
+    customer_count = expected_rate * PHASE_SECONDS * ROUNDS * len(LEVELS) * 2 + 1000
+    org, survey, raw_survey, raw_link, touchpoint, paths = _setup(customer_count)
+    customers = Customers(paths)
+    levels = {}
+    with tempfile.TemporaryDirectory() as log_dir:
+        script = _pgbench_script(log_dir, org, raw_survey, raw_link, touchpoint)
+        with production_stack(log_dir) as port:
+            web_phase(port, customers, 2, 1)  # warm every gunicorn worker up
+            sampler = Sampler(survey.pk)
+            sampler.start()
+            for concurrency in LEVELS:
+                raw_rates, web_rates, timings, errors, raw_clients = [], [], [], [], 0
+                for _round in range(ROUNDS):
+                    rate, raw_clients = raw_phase(script, concurrency, PHASE_SECONDS)
+                    raw_rates.append(rate)
+                    t, e, elapsed = web_phase(port, customers, concurrency, PHASE_SECONDS)
+                    timings += t
+                    errors += e
+                    web_rates.append(len(t) / elapsed)
+                web, raw = statistics.mean(web_rates), statistics.mean(raw_rates)
+                levels[concurrency] = {
+                    "customers_per_s": round(web, 1),
+                    "raw_inserts_per_s": round(raw, 1),
+                    "raw_clients": raw_clients,
+                    "ratio_to_raw": round(web / raw, 4),
+                    "page_ms": _ms([t[0] for t in timings]),
+                    "answer_ms": _ms([t[1] for t in timings]),
+                    "customer_ms": _ms([t[2] for t in timings]),
+                    "errors": len(errors),
+                    "error_kinds": sorted(set(errors))[:5],
+                }
+            load_ended = time.monotonic()
+            # Let the workers drain: the rollups catch up with every answer recorded.
+            recorded = Response.objects.filter(survey=survey, score__isnull=False).count()
+            drain_deadline = time.monotonic() + (15 if SMOKE else 180)
+            while time.monotonic() < drain_deadline:
+                if sampler.samples and sampler.samples[-1][2] >= recorded:
+                    break
+                time.sleep(0.5)
+            drained = time.monotonic() - load_ended
+            time.sleep(1)
+            sampler.stopping.set()
+            sampler.join()
+            lags = [lag for lag in sampler.lags() if lag is not None]
+            caught_up = sampler.samples[-1][2] >= recorded if sampler.samples else False
+    result = {
+        "levels": levels,
+        "event_lag_s": {
+            "rollup": {**_quantiles(lags), "caught_up": caught_up},
+            **worker_lags(survey.pk),
+            "drain_after_load_s": round(drained, 1),
+        },
+        "answers": recorded,
+    }
+    with connection.cursor() as cursor:  # the raw reference rows have served
+        cursor.execute("DELETE FROM surveys_response WHERE survey_id = %s", [raw_survey.pk])
+    return result
