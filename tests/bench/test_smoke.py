@@ -53,3 +53,10 @@ def test_every_benchmark_runs_at_a_small_size(bench_database):
     assert figures["inbox"] and figures["dashboard"] and figures["sentiment"]["throughput"]["comments"] > 0
     assert all("refused" in case["new"]["outcome"] for name, case in figures["uploads"].items()
                if not name.startswith("plain")), figures["uploads"]
+    # The load run served real customers through gunicorn and workers, none refused, and the
+    # workers caught up: every answer in the rollups, detractors' cases opened.
+    load = figures["load"]
+    level = next(iter(load["levels"].values()))
+    assert level["customers_per_s"] > 0 and level["errors"] == 0, level
+    assert level["raw_inserts_per_s"] > 0 and level["answer_ms"]["n"] > 0
+    assert load["event_lag_s"]["rollup"]["caught_up"] and load["event_lag_s"]["case"]["n"] > 0, load
