@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -23,19 +24,45 @@ CACHE = "ratelimit"
 
 def hit(key: str, limit: int, window_seconds: int, now: datetime | None = None) -> bool:
     """Count one request for `key`; True while the window's count is within `limit`."""
+    return hit_all([(key, limit)], window_seconds, now)
+
+
+def hit_all(limits: list[tuple[str, int]], window_seconds: int, now: datetime | None = None) -> bool:
+    """Count one request against each (key, limit) at once; True while every count is within
+    its limit."""
     window = int((now or timezone.now()).timestamp()) // window_seconds
-    digest = hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()
-    counter = f"rl:{window_seconds}:{window}:{digest}"
-    store = caches[CACHE]
+    counters = [
+        (f"rl:{window_seconds}:{window}:{hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()}", limit)
+        for key, limit in limits
+    ]
     try:
-        store.add(counter, 0, timeout=window_seconds + 5)
-        count = store.incr(counter)
-    except ValueError:  # expired between add and incr: this is the window's first request
-        return True
+        counts = _count(caches[CACHE], [counter for counter, _limit in counters], timeout=window_seconds + 5)
     except Exception:
-        logger.warning("rate-limit counters unavailable; letting %s through", key, exc_info=True)
+        logger.warning("rate-limit counters unavailable; letting %s through", limits, exc_info=True)
         return True
-    return count <= limit
+    return all(count <= limit for count, (_counter, limit) in zip(counts, counters, strict=True))
+
+
+def _count(store, counters: list[str], *, timeout: int) -> list[int]:
+    """Add one to each counter, made with `timeout` if new; the new counts."""
+    if isinstance(store, RedisCache):
+        # One round trip for all of them (Django's cache API would take three per counter:
+        # add, then incr's existence check and the INCR itself).
+        client = store._cache.get_client(write=True)
+        with client.pipeline(transaction=True) as pipe:
+            for counter in counters:
+                key = store.make_and_validate_key(counter)
+                pipe.incr(key)
+                pipe.expire(key, timeout)
+            return pipe.execute()[::2]
+    counts = []
+    for counter in counters:
+        store.add(counter, 0, timeout=timeout)
+        try:
+            counts.append(store.incr(counter))
+        except ValueError:  # expired between add and incr: this is the window's first request
+            counts.append(1)
+    return counts
 
 
 def client_ip(request) -> str:

@@ -395,6 +395,8 @@ LOGGING = {
 RATE_LIMIT_PER_LINK_IP = env.int("RATE_LIMIT_PER_LINK_IP", default=600)  # requests per 10 minutes
 # Per respondent (response token): stops one respondent's script, never anyone else.
 RATE_LIMIT_PER_RESPONDENT = env.int("RATE_LIMIT_PER_RESPONDENT", default=30)  # requests per 10 minutes
+# How long a process keeps a survey link it has read (surveys/respondent.py); 0 reads it every time.
+PUBLIC_LINK_CACHE_SECONDS = env.float("PUBLIC_LINK_CACHE_SECONDS", default=2.0)
 RATE_LIMIT_WINDOW_SECONDS = 600
 # Signed personal links stop working after this many days.
 SURVEY_LINK_MAX_AGE_DAYS = env.int("SURVEY_LINK_MAX_AGE_DAYS", default=180)

@@ -2,6 +2,7 @@
 came by, who they are (only from the signed link), which language they read, and whether the
 rate limits let them through."""
 
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -40,18 +41,42 @@ class Visit:
         return self.distribution.survey
 
 
+# The link with its survey (and questions), organization (and contact policy), touchpoint and
+# channel is one wide join that costs a request more than the rest of its queries together
+# (mostly PostgreSQL planning it). Each process keeps it for PUBLIC_LINK_CACHE_SECONDS, so a
+# campaign's burst of customers on one link pays it about once a second. An edit saved in this
+# process drops them at once (signals, surveys/apps.py); in another, it shows within those
+# seconds. The cached rows are shared by the requests that read them: never changed in place.
+_links: dict[str, tuple[float, Distribution]] = {}
+LINKS_KEPT = 5000
+
+
 def load_distribution(public_id: str) -> Distribution:
+    public_id = public_id[:32]
+    keep_for = settings.PUBLIC_LINK_CACHE_SECONDS
+    kept = _links.get(public_id) if keep_for else None
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
     distribution = (
         # The survey's questions come along: the page shows them and the answer checks against them.
         Distribution.objects.select_related("survey", "survey__organization__contact_policy", "touchpoint",
                                             "channel")
         .prefetch_related("survey__questions")
-        .filter(public_id=public_id[:32])
+        .filter(public_id=public_id)
         .first()
     )
     if distribution is None:
         raise RespondentError("not_found")
+    if keep_for:
+        if len(_links) >= LINKS_KEPT:
+            _links.clear()
+        _links[public_id] = (time.monotonic() + keep_for, distribution)
     return distribution
+
+
+def forget_links(**_signal) -> None:
+    """Drop every kept link: something they carry was saved or deleted."""
+    _links.clear()
 
 
 def pick_language(request, survey, link_language: str = "") -> str:
@@ -112,8 +137,9 @@ def check_rate_limits(request, visit: Visit, token=None) -> None:
     """Per link and client address (a high ceiling, so kiosks and QR posters keep working)
     and per respondent token (low): one respondent's flood never blocks anyone else."""
     window = settings.RATE_LIMIT_WINDOW_SECONDS
-    link_key = f"survey:{visit.distribution.public_id}:ip:{ratelimit.client_ip(request)}"
-    if not ratelimit.hit(link_key, settings.RATE_LIMIT_PER_LINK_IP, window):
-        raise RespondentError("rate_limited")
-    if token is not None and not ratelimit.hit(f"survey:token:{token}", settings.RATE_LIMIT_PER_RESPONDENT, window):
+    limits = [(f"survey:{visit.distribution.public_id}:ip:{ratelimit.client_ip(request)}",
+               settings.RATE_LIMIT_PER_LINK_IP)]
+    if token is not None:
+        limits.append((f"survey:token:{token}", settings.RATE_LIMIT_PER_RESPONDENT))
+    if not ratelimit.hit_all(limits, window):
         raise RespondentError("rate_limited")

@@ -25,6 +25,14 @@ def fresh_rate_limits():
     caches["ratelimit"].clear()
 
 
+@pytest.fixture(autouse=True)
+def no_links_kept():
+    """Each test reads its survey links afresh (a process keeps them a moment, surveys/respondent.py)."""
+    from surveys.respondent import forget_links
+
+    forget_links()
+
+
 @pytest.fixture
 def make_member(django_user_model):
     """A user with `role` in `organization` (created on the fly)."""

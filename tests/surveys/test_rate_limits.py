@@ -134,3 +134,29 @@ def test_counters_in_redis_are_shared_and_a_redis_that_is_down_or_hung_fails_ope
     # Down: the same.
     assert ratelimit.hit("test:shared", 2, 600) is True
     assert Response.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_redis_concurrent_hits_count_exactly_and_every_counter_expires(settings):
+    """Through Redis each request is one round trip for all its counters (INCR and EXPIRE in one
+    MULTI): twenty at once against a limit of three still let exactly three through, and no
+    counter is left without its expiry."""
+    import redis as redis_client
+    from django.core.cache import caches
+
+    from tests.workers import private_redis
+
+    with private_redis() as redis:
+        settings.CACHES = {**settings.CACHES, "ratelimit": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis.url}}
+        with concurrent.futures.ThreadPoolExecutor(CONCURRENT) as pool:
+            results = list(pool.map(lambda _i: _hit_in_thread("test:redis", 3), range(CONCURRENT)))
+        assert results.count(True) == 3
+        # Two limits at once: the second one full stops the request, the first still counts it.
+        assert ratelimit.hit_all([("test:other", 5), ("test:redis", 3)], 600) is False
+        assert ratelimit.hit_all([("test:other", 5)], 600) is True
+        raw = redis_client.Redis.from_url(redis.url)
+        keys = raw.keys("*rl:600:*")
+        assert len(keys) == 2 and all(0 < raw.ttl(key) <= 605 for key in keys)
+        assert sorted(int(raw.get(key)) for key in keys) == [2, CONCURRENT + 1]
+        caches["ratelimit"].close()
