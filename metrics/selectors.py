@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from operator import itemgetter
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, Q, Sum, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
@@ -193,7 +193,8 @@ def grouped_sets(scope: Scope, *sets: tuple[str, ...]) -> list[list[dict]]:
     if connection.vendor != "postgresql":
         return [grouped(scope, *columns) for columns in sets]
     qs = rollups(scope)
-    where, params = qs.query.get_compiler(connection=connection).compile(qs.query.where)
+    database = connections[qs.db]  # the replica when the view reads from it (cxplatform/replica.py)
+    where, params = qs.query.get_compiler(connection=database).compile(qs.query.where)
     rollup, survey = DailyRollup._meta.db_table, Survey._meta.db_table
     expressions = {"day": f'"{rollup}"."day"', "week": f"date_trunc('week', \"{rollup}\".\"day\")::date",
                    "month": f"date_trunc('month', \"{rollup}\".\"day\")::date",
@@ -211,7 +212,7 @@ def grouped_sets(scope: Scope, *sets: tuple[str, ...]) -> list[list[dict]]:
         + f" WHERE {where} GROUP BY GROUPING SETS ({grouping_sets})"
     )
     results: list[list[dict]] = [[] for _ in sets]
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=database.alias), database.cursor() as cursor:
         # Two years of rollups are tens of thousands of rows: within PostgreSQL's default 4 MB the
         # grouping sets sort twice, on disk (220 ms); with room it hashes them in one pass (65 ms).
         cursor.execute("SET LOCAL work_mem = '32MB'")

@@ -115,7 +115,11 @@ out = {}
 with CaptureQueriesContext(connections["replica"]) as on_replica:
     export = client.get(f"/surveys/{survey.pk}/responses/export.csv")
     out["export_rows"] = len(b"".join(export.streaming_content).decode().strip().splitlines()) - 1
-    out["dashboard"] = client.get("/").status_code
+    with CaptureQueriesContext(connections["default"]) as on_primary:
+        out["dashboard"] = client.get("/").status_code
+        summary = client.get("/api/v1/metrics/summary/").json()
+    out["api_responses"] = summary["metrics"]["responses"]["value"]
+    out["api_rollup_reads_on_primary"] = sum("metrics_dailyrollup" in q["sql"] for q in on_primary.captured_queries)
 out["replica_queries"] = len(on_replica.captured_queries)
 out["primary_answers"] = Response.objects.count()
 # A write from a page while reads go to the replica: it lands on the primary.
@@ -141,5 +145,7 @@ def test_dashboards_and_exports_read_the_replica_and_writes_go_to_the_primary(pr
     assert out["primary_answers"] == 5
     assert out["export_rows"] == 3  # the replica's copy: replay paused before the last two answers
     assert out["dashboard"] == 200 and out["replica_queries"] > 0
+    # The API's figures too; every rollup query of both on the replica (grouping sets in raw SQL too).
+    assert out["api_responses"] == 3 and out["api_rollup_reads_on_primary"] == 0
     assert out["digest_post"] in (200, 302)  # the replica is read-only: this write went to the primary
     assert out["export_rows_after"] == 5  # replay resumed: the replica caught up
