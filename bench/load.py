@@ -345,6 +345,12 @@ def _pgbench_script(directory, org, raw_survey, raw_link, touchpoint):
     return str(script)
 
 
+def _pending(org) -> int:
+    from cxplatform.models import EventDelivery
+
+    return EventDelivery.objects.filter(event__organization=org, status=EventDelivery.Status.PENDING).count()
+
+
 def run():
     from django.db import connection
 
@@ -383,11 +389,12 @@ def run():
                     "error_kinds": sorted(set(errors))[:5],
                 }
             load_ended = time.monotonic()
-            # Let the workers drain: the rollups catch up with every answer recorded.
+            # Let the workers drain: every delivery of the answers' events done, and the rollups
+            # counting every answer recorded.
             recorded = Response.objects.filter(survey=survey, score__isnull=False).count()
-            drain_deadline = time.monotonic() + (15 if SMOKE else 180)
+            drain_deadline = time.monotonic() + (30 if SMOKE else 300)
             while time.monotonic() < drain_deadline:
-                if sampler.samples and sampler.samples[-1][2] >= recorded:
+                if sampler.samples and sampler.samples[-1][2] >= recorded and not _pending(org):
                     break
                 time.sleep(0.5)
             drained = time.monotonic() - load_ended
@@ -402,6 +409,7 @@ def run():
             "rollup": {**_quantiles(lags), "caught_up": caught_up},
             **worker_lags(survey.pk),
             "drain_after_load_s": round(drained, 1),
+            "deliveries_pending_at_the_end": _pending(org),
         },
         "answers": recorded,
     }
