@@ -106,29 +106,41 @@ def free_port():
         return s.getsockname()[1]
 
 
+_static_collected = []
+
+
 @contextmanager
-def production_stack(log_dir):
-    """gunicorn + worker + beat as docker-compose runs them; yields the web port."""
+def production_stack(log_dir, *, broker_url=None, webs=1, web_workers=3, workers=1, worker_concurrency=2):
+    """gunicorn + worker + beat as docker-compose runs them (Redis), or `webs` gunicorn and
+    `workers` Celery processes on another broker; yields the web ports."""
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    port = free_port()
-    env = _stack_env(port)
+    ports = [free_port() for _ in range(webs)]
+    env = _stack_env(ports[0])
+    if broker_url:
+        env["CELERY_BROKER_URL"] = broker_url
     python = sys.executable
-    # As the image is built: pages name their static files by the manifest (DEBUG off).
-    subprocess.run([python, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    if not _static_collected:  # as the image is built: pages name their static files by the manifest
+        subprocess.run([python, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+                       check=True)
+        _static_collected.append(True)
     with ExitStack() as stack:
-        stack.enter_context(_process(
-            [python, "-m", "gunicorn", "cxplatform.wsgi:application", "--bind", f"{HOST}:{port}",
-             "--workers", "3", "--backlog", "2048"], env, log_dir, "web"))
-        stack.enter_context(_process(
-            [python, "-m", "celery", "-A", "cxplatform", "worker", "--loglevel=WARNING", "--concurrency=2",
-             "--without-gossip", "--without-mingle"], env, log_dir, "worker"))
+        for n, port in enumerate(ports):
+            stack.enter_context(_process(
+                [python, "-m", "gunicorn", "cxplatform.wsgi:application", "--bind", f"{HOST}:{port}",
+                 "--workers", str(web_workers), "--backlog", "2048"], env, log_dir, f"web{n}"))
+        for n in range(workers):
+            stack.enter_context(_process(
+                [python, "-m", "celery", "-A", "cxplatform", "worker", "--loglevel=WARNING",
+                 f"--concurrency={worker_concurrency}", "--without-gossip", "--without-mingle",
+                 "-n", f"bench{n}@%h"], env, log_dir, f"worker{n}"))
         stack.enter_context(_process(
             [python, "-m", "celery", "-A", "cxplatform", "beat", "--loglevel=WARNING",
              "--schedule", str(Path(log_dir) / "beat-schedule")], env, log_dir, "beat"))
-        _wait_for_http(port)
-        yield port
+        for port in ports:
+            _wait_for_http(port)
+        yield ports
 
 
 # --- The load generator ----------------------------------------------------------------------
@@ -192,11 +204,11 @@ async def _customer(port, link_path, timings, errors):
     timings.append((shown - start, answered - shown, done - start))
 
 
-async def _web_phase(port, customers, concurrency, seconds):
+async def _web_phase(ports, customers, concurrency, seconds):
     timings, errors = [], []
     deadline = time.perf_counter() + seconds
 
-    async def one_client():
+    async def one_client(port):
         while time.perf_counter() < deadline:
             try:
                 await _customer(port, customers.take(), timings, errors)
@@ -204,12 +216,12 @@ async def _web_phase(port, customers, concurrency, seconds):
                 errors.append(type(exc).__name__)
 
     started = time.perf_counter()
-    await asyncio.gather(*(one_client() for _ in range(concurrency)))
+    await asyncio.gather(*(one_client(ports[n % len(ports)]) for n in range(concurrency)))
     return timings, errors, time.perf_counter() - started
 
 
-def web_phase(port, customers, concurrency, seconds):
-    return asyncio.run(_web_phase(port, customers, concurrency, seconds))
+def web_phase(ports, customers, concurrency, seconds):
+    return asyncio.run(_web_phase(ports, customers, concurrency, seconds))
 
 
 # --- PostgreSQL's own rate -------------------------------------------------------------------
@@ -363,8 +375,8 @@ def run():
     levels = {}
     with tempfile.TemporaryDirectory() as log_dir:
         script = _pgbench_script(log_dir, org, raw_survey, raw_link, touchpoint)
-        with production_stack(log_dir) as port:
-            web_phase(port, customers, 2, 1)  # warm every gunicorn worker up
+        with production_stack(log_dir) as ports:
+            web_phase(ports, customers, 2, 1)  # warm every gunicorn worker up
             sampler = Sampler(survey.pk)
             sampler.start()
             for concurrency in LEVELS:
@@ -372,7 +384,7 @@ def run():
                 for _round in range(ROUNDS):
                     rate, raw_clients = raw_phase(script, concurrency, PHASE_SECONDS)
                     raw_rates.append(rate)
-                    t, e, elapsed = web_phase(port, customers, concurrency, PHASE_SECONDS)
+                    t, e, elapsed = web_phase(ports, customers, concurrency, PHASE_SECONDS)
                     timings += t
                     errors += e
                     web_rates.append(len(t) / elapsed)
@@ -415,4 +427,82 @@ def run():
     }
     with connection.cursor() as cursor:  # the raw reference rows have served
         cursor.execute("DELETE FROM surveys_response WHERE survey_id = %s", [raw_survey.pk])
+    result["scale_out_on_rabbitmq"] = scale_out()
     return result
+
+
+@contextmanager
+def _rabbitmq_vhost():
+    name = f"cx-bench-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True)
+    try:
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+                       check=True, capture_output=True)
+        yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True)
+
+
+def _rollup_rows(survey):
+    from metrics.models import DailyRollup
+
+    fields = [f.name for f in DailyRollup._meta.concrete_fields if f.name not in ("id", "updated_at")]
+    return sorted(tuple(str(v) for v in row) for row in DailyRollup.objects.filter(survey=survey).values_list(*fields))
+
+
+def scale_out(concurrency=None, seconds=None):
+    """Two gunicorn processes and two Celery workers on RabbitMQ against one database, at the
+    web's full rate: answers counted once, cases opened once, figures equal to a rebuild."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from feedback.models import FeedbackItem
+    from metrics import rollups
+    from metrics.models import DailyRollup
+    from surveys.models import Response
+
+    concurrency = concurrency or (4 if SMOKE else 50)
+    seconds = seconds or PHASE_SECONDS
+    org, survey, _raw_survey, _raw_link, _touchpoint, paths = _setup(size(400, 50) * seconds + 500)
+    customers = Customers(paths)
+    with tempfile.TemporaryDirectory() as log_dir, _rabbitmq_vhost() as amqp, \
+            production_stack(log_dir, broker_url=amqp, webs=2, web_workers=2, workers=2,
+                             worker_concurrency=1) as ports:
+        web_phase(ports, customers, 2, 1)
+        timings, errors, elapsed = web_phase(ports, customers, concurrency, seconds)
+        ended = time.monotonic()
+        served = customers.next
+        deadline = time.monotonic() + (30 if SMOKE else 300)
+        while time.monotonic() < deadline and (_pending(org) or not _rollups_count_all(survey)):
+            time.sleep(0.5)
+        drained = time.monotonic() - ended
+    answers = Response.objects.filter(survey=survey)
+    unhappy = answers.filter(score__lte=6).count()
+    cases = FeedbackItem.objects.filter(organization=org, kind=FeedbackItem.Kind.CASE)
+    counted = _rollup_rows(survey)
+    DailyRollup.objects.filter(survey=survey).delete()
+    today = timezone.now().date()
+    rollups.rebuild(org, today - timedelta(days=2), today + timedelta(days=2))
+    return {
+        "customers_per_s": round(len(timings) / elapsed, 1),
+        "customers_served": served,
+        "answers_recorded": answers.count(),
+        "errors": len(errors),
+        "unhappy_answers": unhappy,
+        "cases": cases.count(),
+        "answers_with_a_case": cases.values("response").distinct().count(),
+        "rollups_equal_a_rebuild": counted == _rollup_rows(survey),
+        "drain_after_load_s": round(drained, 1),
+        "event_lag_s": worker_lags(survey.pk),
+    }
+
+
+def _rollups_count_all(survey) -> bool:
+    from django.db.models import Sum
+
+    from metrics.models import DailyRollup
+    from surveys.models import Response
+
+    counted = DailyRollup.objects.filter(survey=survey).aggregate(n=Sum("responses"))["n"] or 0
+    return counted >= Response.objects.filter(survey=survey, score__isnull=False).exclude(status="started").count()

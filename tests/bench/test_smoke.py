@@ -60,3 +60,9 @@ def test_every_benchmark_runs_at_a_small_size(bench_database):
     assert level["customers_per_s"] > 0 and level["errors"] == 0, level
     assert level["raw_inserts_per_s"] > 0 and level["answer_ms"]["n"] > 0
     assert load["event_lag_s"]["rollup"]["caught_up"] and load["event_lag_s"]["case"]["n"] > 0, load
+    # Two web processes and two workers on RabbitMQ: each answer once, each unhappy one's case
+    # once, the rollups equal to a rebuild.
+    scale = load["scale_out_on_rabbitmq"]
+    assert scale["errors"] == 0 and scale["answers_recorded"] == scale["customers_served"] > 0, scale
+    assert scale["cases"] == scale["answers_with_a_case"] == scale["unhappy_answers"] > 0, scale
+    assert scale["rollups_equal_a_rebuild"], scale
