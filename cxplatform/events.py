@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db.models import Case, Exists, F, Min, OuterRef, Q, Value, When
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ def _claim(event_id: int) -> list:
         if ids:
             EventDelivery.objects.filter(pk__in=ids).update(
                 claimed_until=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS), queued_at=None)
-    return list(EventDelivery.objects.filter(pk__in=ids).order_by("pk")) if ids else []
+    return list(EventDelivery.objects.filter(pk__in=ids).select_related("event").order_by("pk")) if ids else []
 
 
 def backoff(attempts: int) -> timedelta:
@@ -163,7 +163,7 @@ def deliver(event_id: int) -> int:
     claimed = _claim(event_id)
     if not claimed:
         return 0
-    event = OutboxEvent.objects.get(pk=event_id)
+    event: OutboxEvent = claimed[0].event
     done = 0
     for delivery in claimed:
         try:
@@ -173,6 +173,10 @@ def deliver(event_id: int) -> int:
             payload = event_type(event.name).current(event.payload, event.version)
             with transaction.atomic():
                 handler(**payload)
+                # Marked in the handler's own transaction: its work and "delivered" commit together.
+                EventDelivery.objects.filter(pk=delivery.pk).update(
+                    status=EventDelivery.Status.DELIVERED, delivered_at=timezone.now(), claimed_until=None,
+                    attempts=F("attempts") + 1, last_error="")
         except Exception as exc:
             attempts = delivery.attempts + 1
             dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS
@@ -183,23 +187,23 @@ def deliver(event_id: int) -> int:
                 status=EventDelivery.Status.DEAD if dead else EventDelivery.Status.PENDING,
                 next_attempt_at=timezone.now() + backoff(attempts))
             continue
-        EventDelivery.objects.filter(pk=delivery.pk).update(
-            status=EventDelivery.Status.DELIVERED, delivered_at=timezone.now(), claimed_until=None,
-            attempts=F("attempts") + 1, last_error="")
         done += 1
     _settle_event(event_id)
     return done
 
 
 def _settle_event(event_id: int) -> None:
-    """The event's own status follows its deliveries: pending while any is, dead if any died."""
+    """The event's own status follows its deliveries: pending while any is, dead if any died
+    (one UPDATE that finds out both)."""
     from .models import EventDelivery, OutboxEvent
 
-    statuses = set(EventDelivery.objects.filter(event_id=event_id).values_list("status", flat=True))
-    if EventDelivery.Status.PENDING in statuses:
-        return
-    status = OutboxEvent.Status.DEAD if EventDelivery.Status.DEAD in statuses else OutboxEvent.Status.DELIVERED
-    OutboxEvent.objects.filter(pk=event_id).update(status=status, delivered_at=timezone.now())
+    deliveries = EventDelivery.objects.filter(event_id=OuterRef("pk"))
+    (OutboxEvent.objects.filter(pk=event_id)
+     .exclude(Exists(deliveries.filter(status=EventDelivery.Status.PENDING)))
+     .update(status=Case(When(Exists(deliveries.filter(status=EventDelivery.Status.DEAD)),
+                              then=Value(OutboxEvent.Status.DEAD)),
+                         default=Value(OutboxEvent.Status.DELIVERED)),
+             delivered_at=timezone.now()))
 
 
 def _materialise_legacy(written_before) -> None:
