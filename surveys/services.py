@@ -3,7 +3,8 @@
 `record_response()` is the one door every answer comes in by (survey page, one-click e-mail
 score, API, import): it validates, writes the response in one transaction, idempotent on the
 response token or the caller's key, and emits `response.recorded` through the outbox so the
-follow-up work (metrics, inbox, closed loop) can never be lost by a broker outage.
+follow-up work (metrics, inbox, closed loop) can never be lost by a broker outage. A changed
+comment is only marked unread here; a worker reads its sentiment and themes (`comments`).
 
 An answer counts once it is final (docs/adr/0011): completed, or left unfinished and unchanged for
 `settings.ANSWER_ABANDON_AFTER` — then `abandon_unfinished()` (a beat task) makes it final as its
@@ -298,11 +299,11 @@ def record_response(
             response.status = Response.Status.COMPLETED
             response.submitted_at = submitted_at or now
         comment_changed = response.comment != comment_before and (response.comment or comment_before)
-        if comment_changed:
-            comments.read_sentiment(response)
+        if comment_changed:  # read by a worker, never in the customer's request (docs/adr/0021)
+            comments.mark_unread(response)
         response.save()
         if comment_changed:
-            comments.store_themes(response)
+            comments.comment_written(response, organization=survey.organization, fresh=created)
         if response.is_final:  # an answer in progress tells nobody yet: it counts when final
             events.emit(RESPONSE_RECORDED, organization=survey.organization, response_id=response.pk)
     return response, created
