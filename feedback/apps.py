@@ -8,6 +8,7 @@ class FeedbackConfig(AppConfig):
 
     def ready(self):
         from cxplatform import events, import_jobs
+        from surveys.comments import COMMENT_READ
         from surveys.retention import OFFER_ACCEPTED
         from surveys.services import RESPONSE_RECORDED
 
@@ -19,5 +20,6 @@ class FeedbackConfig(AppConfig):
         import_jobs.register(FeedbackImportJob, InboxImporter)
         events.subscribe(RESPONSE_RECORDED, "feedback.inbox_item", handlers.response_recorded)
         events.subscribe(RESPONSE_RECORDED, "feedback.close_loop", handlers.close_loop)
+        events.subscribe(COMMENT_READ, "feedback.comment_read", handlers.comment_read)
         events.subscribe(ITEM_RECEIVED, "feedback.routing", handlers.item_received)
         events.subscribe(OFFER_ACCEPTED, "feedback.offer_accepted", handlers.offer_accepted)

@@ -15,6 +15,10 @@ def close_loop(*, response_id: int, **_ids) -> None:
     loop.on_response(response_id)
 
 
+def comment_read(*, response_id: int, **_ids) -> None:
+    loop.on_comment_read(response_id)
+
+
 def item_received(*, item_id: int, **_ids) -> None:
     routing.route(item_id)
 

@@ -11,7 +11,9 @@ or one given longer ago than the rule's call-back time — feeds figures only (d
 Changing a rule later touches no old answer unless someone applies it to past days on purpose
 (`apply_rule`). A case is the answer's inbox item promoted to kind "case" with a conditional
 UPDATE, so however often the event is delivered there is at most one case per answer. E-mails
-(follow-up, thanks) are claimed by a row or a timestamp first and sent after the commit.
+(follow-up, thanks) are claimed by a row or a timestamp first and sent after the commit. A comment's
+sentiment is read by a worker after the answer (docs/adr/0021): rules that ask for a negative
+comment settle the answer when `surveys.comment_read` comes, in whichever order the two arrive.
 """
 
 import logging
@@ -121,10 +123,21 @@ def reachable(response) -> bool:
     return bool(customer is not None and (customer.email or customer.phone))
 
 
+def _active_rules(response) -> list[CloseLoopRule]:
+    return list(CloseLoopRule.objects.filter(organization_id=response.organization_id, active=True)
+                .prefetch_related("tags"))
+
+
+def _reads_sentiment(rules) -> bool:
+    return any(rule.negative_comment for rule in rules)
+
+
 def on_response(response_id: int) -> None:
     """The `response.recorded` handler: a follow-up answer updates its case; any other final answer
     is settled against the organization's rules in order (the first case rule that matches decides
-    the case). An answer still in progress, and an imported one, sets off nothing."""
+    the case). An answer still in progress, and an imported one, sets off nothing. While its comment
+    waits for its reading and a rule asks for a negative comment, the answer waits too: the
+    `surveys.comment_read` event settles it (`on_comment_read`), whichever comes first."""
     with transaction.atomic():
         response = _response(response_id, lock=True)
         if response is None or not response.is_final or is_imported(response):
@@ -132,7 +145,25 @@ def on_response(response_id: int) -> None:
         if (response.hidden_fields or {}).get(FOLLOW_UP_FIELD):
             record_follow_up(response)
             return
-        run_rules(response)
+        rules = _active_rules(response)
+        if not response.comment_read and _reads_sentiment(rules):
+            return  # settled as "not negative" now, it would withdraw a case the reading reopens
+        run_rules(response, rules)
+
+
+def on_comment_read(response_id: int) -> None:
+    """The `surveys.comment_read` handler: the final answer's comment has its sentiment now, so the
+    rules that ask for a negative comment settle it (after, or instead of, `on_response`: a case
+    opened by either is the same one). Nothing to do when no rule reads the sentiment, or when the
+    comment changed again since (its own reading comes)."""
+    with transaction.atomic():
+        response = _response(response_id, lock=True)
+        if response is None or not response.is_final or is_imported(response) or not response.comment_read \
+                or (response.hidden_fields or {}).get(FOLLOW_UP_FIELD):
+            return
+        rules = _active_rules(response)
+        if _reads_sentiment(rules):
+            run_rules(response, rules)
 
 
 def run_rules(response, rules=None, now=None) -> FeedbackItem | None:

@@ -8,8 +8,10 @@ class MetricsConfig(AppConfig):
 
     def ready(self):
         from cxplatform import events
+        from surveys.comments import COMMENT_READ
         from surveys.services import RESPONSE_RECORDED
 
         from . import handlers
 
         events.subscribe(RESPONSE_RECORDED, "metrics.rollup", handlers.response_recorded)
+        events.subscribe(COMMENT_READ, "metrics.comment_read", handlers.comment_read)

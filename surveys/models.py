@@ -191,6 +191,10 @@ class Response(OrgScopedModel):
     # Of the comment, by cxplatform.textinsight: −1 negative, 0 neutral, +1 positive; null without one.
     sentiment = models.SmallIntegerField(_("sentiment"), null=True, blank=True)
     sentiment_score = models.SmallIntegerField(null=True, blank=True)  # P(positive) − P(negative), in %
+    # False from the moment a comment is written until a worker has read it (surveys.comments):
+    # "no sentiment yet" and "nothing to judge" (a comment of "…") are both a null sentiment,
+    # and the closed loop must tell them apart. The database default covers rows written by SQL.
+    comment_read = models.BooleanField(default=True, db_default=True)
     hidden_fields = models.JSONField(_("hidden fields"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.STARTED)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.WEB)

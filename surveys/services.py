@@ -3,7 +3,8 @@
 `record_response()` is the one door every answer comes in by (survey page, one-click e-mail
 score, API, import): it validates, writes the response in one transaction, idempotent on the
 response token or the caller's key, and emits `response.recorded` through the outbox so the
-follow-up work (metrics, inbox, closed loop) can never be lost by a broker outage.
+follow-up work (metrics, inbox, closed loop) can never be lost by a broker outage. A changed
+comment is only marked unread here; a worker reads its sentiment and themes (`comments`).
 
 An answer counts once it is final (docs/adr/0011): completed, or left unfinished and unchanged for
 `settings.ANSWER_ABANDON_AFTER` — then `abandon_unfinished()` (a beat task) makes it final as its
@@ -287,8 +288,7 @@ def record_response(
             response = Response(**{**defaults, **lookup})
             _apply(response, submission, complete=complete, fresh=True)
             _settle_status(response, complete=complete, language=language, at=submitted_at or now)
-            if response.comment:
-                comments.read_sentiment(response)
+            comments.mark_unread(response)  # read by a worker, never in the customer's request (docs/adr/0021)
             try:
                 with transaction.atomic():
                     response.save(force_insert=True)
@@ -298,7 +298,7 @@ def record_response(
         if created:
             _save_answers(response, submission, complete=complete, fresh=True)
             if response.comment:
-                comments.store_new_themes([response])
+                comments.comment_written(response, organization=survey.organization, fresh=True)
         else:
             if response.survey_id != survey.pk or (
                 distribution is not None and response.distribution_id not in (None, distribution.pk)
@@ -310,10 +310,10 @@ def record_response(
             _settle_status(response, complete=complete, language=language, at=submitted_at or now)
             comment_changed = response.comment != comment_before and (response.comment or comment_before)
             if comment_changed:
-                comments.read_sentiment(response)
+                comments.mark_unread(response)
             response.save()
             if comment_changed:
-                comments.store_themes(response)
+                comments.comment_written(response, organization=survey.organization, fresh=False)
         if response.is_final:  # an answer in progress tells nobody yet: it counts when final
             events.emit(RESPONSE_RECORDED, organization=survey.organization, response_id=response.pk)
     return response, created

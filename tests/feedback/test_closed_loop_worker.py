@@ -92,3 +92,35 @@ def test_a_score_left_unfinished_opens_its_case_once_the_sweep_abandons_it(tmp_p
     case = FeedbackItem.objects.get(organization=org_a)
     assert case.kind == "case" and case.customer == customer and case.text == "Score 3, no comment."
     assert case.events.filter(action="loop_opened").count() == 1
+
+
+def test_a_negative_comment_is_read_by_the_worker_and_opens_its_case(tmp_path, org_a):
+    """The web process cannot read comments at all here (its classifier raises): the worker reads
+    the comment, the "negative comment" rule opens one case, and the day's rollup counts it."""
+    from unittest import mock
+
+    from metrics.models import DailyRollup
+    from surveys import comments
+
+    CloseLoopRule.objects.create(organization=org_a, name="Angry words", negative_comment=True)
+    link = factories.distribution(org_a, factories.survey(org_a, "nps"))
+    customer = factories.customer(org_a)
+    log = tmp_path / "worker.log"
+    broken = mock.Mock(side_effect=AssertionError("read in the customer's request"))
+
+    with private_redis() as redis, using_broker(redis.url), celery_worker(redis.url, log), \
+            mock.patch.object(comments, "classify", broken), mock.patch.object(comments, "themes", broken):
+        token = str(uuid.uuid4())
+        answer = Client().post(links.survey_url(link), {
+            "token": token, "score": "8", "comment": "Ужасный сервис, курьер нагрубил",
+            "c": links.sign(link, customer)})
+        assert answer.status_code == 302
+        counted = wait_until(lambda: DailyRollup.objects.filter(organization=org_a, negative_comments=1).exists()
+                             and FeedbackItem.objects.filter(kind="case", response__token=token).exists(), timeout=30)
+        assert counted, log.read_text()[-3000:]
+    assert broken.call_count == 0
+    response = Response.objects.get(token=token)
+    assert (response.sentiment, response.comment_read) == (-1, True)
+    assert response.themes.filter(phrase="курьер").exists()
+    case = FeedbackItem.objects.get(response=response)
+    assert case.kind == "case" and case.events.filter(action="loop_opened").count() == 1

@@ -5,6 +5,7 @@ theme drills down to exactly the comments that mention it."""
 import uuid
 
 import pytest
+from django.test import TestCase
 
 from cxplatform.models import Role
 from metrics import selectors
@@ -26,9 +27,13 @@ COMMENTS = [
 
 
 def _record(link, score, comment, token=None, language="ru"):
+    """An answer with its events delivered on commit, as the embedded default does: the comment
+    is read by its subscriber right after the answer's transaction."""
     sub = services.clean_submission(link.survey, {"score": score, "comment": comment}, complete=True)
-    response, _ = services.record_response(survey=link.survey, submission=sub, complete=True, language=language,
-                                           distribution=link, token=token or uuid.uuid4())
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response, _ = services.record_response(survey=link.survey, submission=sub, complete=True,
+                                               language=language, distribution=link, token=token or uuid.uuid4())
+    response.refresh_from_db()
     return response
 
 

@@ -9,8 +9,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from cxplatform import events
+from cxplatform.models import OutboxEvent
 from metrics import rollups, tasks
 from metrics.models import DailyRollup, DirtyDay
+from surveys.comments import COMMENT_READ, COMMENT_WRITTEN
+from surveys.services import RESPONSE_RECORDED
 from tests import factories
 from tests.metrics.test_rollups import from_scratch, record, snapshot
 
@@ -35,6 +39,38 @@ def test_a_busy_day_is_marked_once_and_rebuilt_once(org_a, django_capture_on_com
         assert replaced.call_count == 1
     assert not DirtyDay.objects.exists()
     assert sum(r.responses for r in DailyRollup.objects.filter(organization=org_a)) == 5
+    before, expected = from_scratch(org_a)
+    assert before == expected
+
+
+def _deliver(name, response):
+    for pk in OutboxEvent.objects.filter(name=name, payload__response_id=response.pk, status="pending").values_list(
+            "pk", flat=True):
+        events.deliver(pk)
+
+
+def _sentiment_counts(org):
+    rows = DailyRollup.objects.filter(organization=org)
+    return tuple(sum(getattr(r, f"{kind}_comments") for r in rows) for kind in ("positive", "neutral", "negative"))
+
+
+def test_a_comment_read_after_its_answer_marks_its_day_again(org_a):
+    """The worker reads the comment after the answer was counted: the day is marked again and its
+    sentiment counts follow, equal to a rebuild. Until then the comment counts in no sentiment —
+    unread is not neutral."""
+    link = factories.distribution(org_a)
+    response = record(link, 2, comment="Ужасный сервис, курьер опоздал", language="ru")
+    _deliver(RESPONSE_RECORDED, response)
+    assert rollups.rebuild_dirty() == 1
+    assert sum(r.comments for r in DailyRollup.objects.filter(organization=org_a)) == 1
+    assert _sentiment_counts(org_a) == (0, 0, 0)
+
+    _deliver(COMMENT_WRITTEN, response)
+    assert not DirtyDay.objects.exists()  # reading marks nothing itself: its event tells metrics
+    _deliver(COMMENT_READ, response)
+    assert DirtyDay.objects.filter(survey=link.survey).count() == 1
+    assert rollups.rebuild_dirty() == 1
+    assert _sentiment_counts(org_a) == (0, 0, 1)
     before, expected = from_scratch(org_a)
     assert before == expected
 

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 
 def snapshot(org):
     fields = ["survey_id", "touchpoint_id", "channel_id", "segment", "language", "day", "responses", "skipped",
-              "completed", "comments", "score_sum", "attributes", *[f"c{i}" for i in range(11)]]
+              "completed", "comments", "positive_comments", "neutral_comments", "negative_comments", "score_sum",
+              "attributes", *[f"c{i}" for i in range(11)]]
     return sorted(map(repr, DailyRollup.objects.filter(organization=org).values_list(*fields)))
 
 
