@@ -6,8 +6,11 @@ inert, in both formats.
 """
 
 import csv
+import io
 import json
 import tempfile
+from collections.abc import Callable
+from itertools import islice
 
 from django.db import connections
 from django.db.models import CharField, F, Func
@@ -17,10 +20,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from cxplatform.personal_data import pseudonym
+from cxplatform.personal_data import pseudonym_of
 
 from . import selectors
-from .models import Question
+from .models import Answer, Question
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 2000
@@ -86,54 +89,95 @@ def _flat(value):
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _answer_value(question: Question, answer):
-    if answer is None:
-        return None
-    if question.kind in (Question.Kind.CSI_ATTRIBUTE, Question.Kind.RATING):
-        return answer.number
-    if question.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE):
-        return "|".join(str(c) for c in answer.choices or [])
-    return answer.text
-
-
-def row(response, questions, hidden: list[str], *, personal: bool = True) -> list:
-    customer = response.customer
-    who = ([customer.external_id, customer.email] if customer else [None, None]) if personal else \
-        [pseudonym(customer) or None]
-    fields = response.hidden_fields if isinstance(response.hidden_fields, dict) else {}
-    answers = {a.question_id: a for a in response.answers.all()}
-    cells = [
-        str(response.token),
-        response.submitted_at.isoformat() if response.submitted_at else None,
-        response.status,
-        response.score,
-        response.band,
-        response.comment,
-        response.language,
-        response.touchpoint.name if response.touchpoint else None,
-        response.channel.name if response.channel else None,
-        response.distribution.name if response.distribution else None,
-        *who,
-        response.source,
-        *(_flat(fields.get(key)) for key in hidden),
-    ]
+def _answer_cells(questions, answers: dict) -> list:
+    """A response's answer columns; `answers` maps a question's id to its
+    (number, importance, text, choices), as `_answers_of` reads them."""
+    cells = []
     for question in questions:
         answer = answers.get(question.pk)
-        cells.append(_answer_value(question, answer))
+        if answer is None:
+            cells.append(None)
+        elif question.kind in _NUMBER_KINDS:
+            cells.append(answer[0])
+        elif question.kind in _CHOICE_KINDS:
+            cells.append(neutralise("|".join(str(c) for c in answer[3] or [])))
+        else:
+            cells.append(neutralise(answer[2]))
         if question.ask_importance:
-            cells.append(answer.importance if answer else None)
-    return [neutralise(c) for c in cells]
+            cells.append(answer[1] if answer else None)
+    return cells
+
+
+_NUMBER_KINDS = (Question.Kind.CSI_ATTRIBUTE, Question.Kind.RATING)
+_CHOICE_KINDS = (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE)
+# One export row's fields, read as tuples (no model instances: the export of a million rows
+# spends its time here). Index 0 is the id the answers are fetched by.
+_FIELDS = (
+    "id", "token", "submitted_at", "status", "score", "band", "comment", "language", "touchpoint__name",
+    "channel__name", "distribution__name", "customer_id", "customer__organization_id", "customer__external_id",
+    "customer__email", "source", "hidden_fields",
+)
+
+
+def _answers_of(response_ids: list[int]) -> dict[int, dict[int, tuple]]:
+    answers: dict[int, dict[int, tuple]] = {}
+    rows = Answer.objects.filter(response_id__in=response_ids).values_list(
+        "response_id", "question_id", "number", "importance", "text", "choices")
+    for response_id, question_id, *values in rows.iterator(chunk_size=CHUNK_SIZE * 4):
+        answers.setdefault(response_id, {})[question_id] = values
+    return answers
+
+
+def _row(values: tuple, questions, hidden: list[str], answers: dict, personal: bool, pseudonyms: dict) -> list:
+    (_id, token, submitted_at, status, score, band, comment, language, touchpoint, channel, distribution,
+     customer_id, customer_org, external_id, email, source, fields) = values
+    if personal:
+        who = [neutralise(external_id), neutralise(email)]
+    else:
+        if customer_id not in pseudonyms:
+            pseudonyms[customer_id] = pseudonym_of(customer_org, customer_id) if customer_id else None
+        who = [pseudonyms[customer_id]]
+    fields = fields if isinstance(fields, dict) else {}
+    # Only text that people typed can start like a formula: ids, dates, codes and numbers cannot.
+    return [
+        str(token),
+        submitted_at.isoformat() if submitted_at else None,
+        status,
+        score,
+        band,
+        neutralise(comment),
+        language,
+        neutralise(touchpoint),
+        neutralise(channel),
+        neutralise(distribution),
+        *who,
+        source,
+        *(neutralise(_flat(fields.get(key))) for key in hidden),
+        *_answer_cells(questions, answers),
+    ]
+
+
+def row_chunks(survey, queryset, *, personal: bool = True, chunk_size: int = CHUNK_SIZE):
+    """The header (a chunk of one row), then the rows of `queryset` (from `selectors.responses`)
+    in lists of up to `chunk_size`, read through a server-side cursor so that memory stays the
+    same whatever the number of rows. Without `personal`, customers appear by pseudonym only.
+    The one implementation of the export's columns: the streamed files and the export jobs'."""
+    questions = selectors.questions(survey)
+    hidden = hidden_keys(queryset)
+    yield [header(questions, hidden, personal=personal)]
+    tuples = queryset.prefetch_related(None).values_list(*_FIELDS).iterator(chunk_size=chunk_size)
+    pseudonyms: dict = {}
+    while chunk := list(islice(tuples, chunk_size)):
+        answers = _answers_of([values[0] for values in chunk]) if questions else {}
+        yield [_row(values, questions, hidden, answers.get(values[0], {}), personal, pseudonyms) for values in chunk]
+        if len(pseudonyms) > chunk_size:
+            pseudonyms.clear()
 
 
 def table(survey, queryset, *, personal: bool = True):
-    """The header, then one row per response of `queryset` (from `selectors.responses`), read
-    from the database in chunks so a large export never sits in memory at once. Without
-    `personal`, customers appear by pseudonym only."""
-    questions = selectors.questions(survey)
-    hidden = hidden_keys(queryset)
-    yield header(questions, hidden, personal=personal)
-    for response in queryset.iterator(chunk_size=CHUNK_SIZE):
-        yield row(response, questions, hidden, personal=personal)
+    """The header, then one row per response of `queryset`: `row_chunks`, row by row."""
+    for chunk in row_chunks(survey, queryset, personal=personal):
+        yield from chunk
 
 
 # --- Files ----------------------------------------------------------------------------------
@@ -142,25 +186,37 @@ def filename(survey, extension: str) -> str:
     return f"survey-{survey.pk}-responses-{timezone.now():%Y%m%d-%H%M}.{extension}"
 
 
-class _Echo:
-    """A file-like object whose write() hands the line back, so csv.writer can feed a stream."""
-
-    def write(self, value):
-        return value
+def _csv_text(rows: list[list]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
 
 
 def csv_response(survey, queryset, *, personal: bool = True) -> StreamingHttpResponse:
     """UTF-8 with a byte-order mark, so Excel opens Cyrillic and Latvian text correctly."""
-    writer = csv.writer(_Echo())
 
     def lines():
         yield "\ufeff"
-        for cells in table(survey, queryset, personal=personal):
-            yield writer.writerow(cells)
+        for chunk in row_chunks(survey, queryset, personal=personal):
+            yield _csv_text(chunk)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename(survey, "csv")}"'
     return response
+
+
+def write_csv(survey, queryset, file, *, personal: bool = True, on_chunk: Callable[[int], None] | None = None) -> int:
+    """The CSV (as `csv_response` streams it) written to the binary `file` chunk by chunk; returns
+    the rows written besides the header. `on_chunk(rows so far)` runs after each chunk."""
+    written = 0
+    file.write("\ufeff".encode())
+    for number, chunk in enumerate(row_chunks(survey, queryset, personal=personal)):
+        file.write(_csv_text(chunk).encode())
+        if number:
+            written += len(chunk)
+            if on_chunk is not None:
+                on_chunk(written)
+    return written
 
 
 def _xlsx_cell(sheet, value):
@@ -174,12 +230,21 @@ def _xlsx_cell(sheet, value):
     return cell
 
 
-def write_xlsx(survey, queryset, file, *, personal: bool = True) -> None:
+def write_xlsx(survey, queryset, file, *, personal: bool = True,
+               on_chunk: Callable[[int], None] | None = None) -> int:
+    """The workbook written to `file`; returns the rows written besides the header."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="Responses")
-    for cells in table(survey, queryset, personal=personal):
-        sheet.append([_xlsx_cell(sheet, value) for value in cells])
+    written = 0
+    for number, chunk in enumerate(row_chunks(survey, queryset, personal=personal)):
+        for cells in chunk:
+            sheet.append([_xlsx_cell(sheet, value) for value in cells])
+        if number:
+            written += len(chunk)
+            if on_chunk is not None:
+                on_chunk(written)
     workbook.save(file)
+    return written
 
 
 def xlsx_response(survey, queryset, *, personal: bool = True) -> FileResponse:
