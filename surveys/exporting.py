@@ -123,7 +123,7 @@ def _answers_of(response_ids: list[int]) -> dict[int, dict[int, tuple]]:
     answers: dict[int, dict[int, tuple]] = {}
     rows = Answer.objects.filter(response_id__in=response_ids).values_list(
         "response_id", "question_id", "number", "importance", "text", "choices")
-    for response_id, question_id, *values in rows.iterator(chunk_size=CHUNK_SIZE * 4):
+    for response_id, question_id, *values in rows:
         answers.setdefault(response_id, {})[question_id] = values
     return answers
 
@@ -157,11 +157,12 @@ def _row(values: tuple, questions, hidden: list[str], answers: dict, personal: b
     ]
 
 
-def row_chunks(survey, queryset, *, personal: bool = True, chunk_size: int = CHUNK_SIZE):
+def row_chunks(survey, queryset, *, personal: bool = True, chunk_size: int | None = None):
     """The header (a chunk of one row), then the rows of `queryset` (from `selectors.responses`)
     in lists of up to `chunk_size`, read through a server-side cursor so that memory stays the
     same whatever the number of rows. Without `personal`, customers appear by pseudonym only.
     The one implementation of the export's columns: the streamed files and the export jobs'."""
+    chunk_size = chunk_size or CHUNK_SIZE
     questions = selectors.questions(survey)
     hidden = hidden_keys(queryset)
     yield [header(questions, hidden, personal=personal)]
