@@ -13,7 +13,8 @@ from collections.abc import Callable
 from itertools import islice
 
 from django.db import connections
-from django.db.models import CharField, F, Func
+from django.db.models import CharField, F, FilteredRelation, Func, Q, TextField
+from django.db.models.functions import Cast
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
@@ -23,7 +24,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from cxplatform.personal_data import pseudonym_of
 
 from . import selectors
-from .models import Answer, Question
+from .models import Question
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 2000
@@ -89,72 +90,78 @@ def _flat(value):
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _answer_cells(questions, answers: dict) -> list:
-    """A response's answer columns; `answers` maps a question's id to its
-    (number, importance, text, choices), as `_answers_of` reads them."""
-    cells = []
+# How each answer column's value becomes a cell: as it is (a number), text, or a list of choices.
+_AS_IS, _TEXT, _CHOICES = 0, 1, 2
+_BASE = ("token_text", "submitted_at", "status", "score", "band", "comment", "language", "touchpoint__name",
+         "channel__name", "distribution__name")
+_WHO = {True: ("customer__external_id", "customer__email"), False: ("customer_id", "customer__organization_id")}
+
+
+def _tuples(queryset, questions, hidden: list[str], personal: bool):
+    """`queryset` as one tuple per row holding exactly the export's values, answers included: each
+    question's answer is a join of its own (as PostgreSQL's COPY of the same columns would read
+    them), so a row costs no model, no second query and no JSON it does not need. Returns the
+    queryset and how each answer column becomes a cell."""
+    postgresql = connections[queryset.db].vendor == "postgresql"
+    # On PostgreSQL the id and the hidden fields come as the driver's text: no UUID or dict per row
+    # only to print it (other databases store them differently and keep Django's conversion).
+    qs = queryset.prefetch_related(None).annotate(
+        token_text=Cast("token", CharField()) if postgresql else F("token"),
+        hidden_text=Cast("hidden_fields", TextField()) if postgresql else F("hidden_fields"),
+    )
+    fields, kinds = [*_BASE, *_WHO[personal], "source", *(["hidden_text"] if hidden else [])], []
     for question in questions:
-        answer = answers.get(question.pk)
-        if answer is None:
-            cells.append(None)
-        elif question.kind in _NUMBER_KINDS:
-            cells.append(answer[0])
+        alias = f"answer_{question.pk}"
+        qs = qs.annotate(**{alias: FilteredRelation("answers", condition=Q(answers__question=question.pk))})
+        if question.kind in _NUMBER_KINDS:
+            fields.append(f"{alias}__number")
+            kinds.append(_AS_IS)
         elif question.kind in _CHOICE_KINDS:
-            cells.append(neutralise("|".join(str(c) for c in answer[3] or [])))
+            fields.append(f"{alias}__choices")
+            kinds.append(_CHOICES)
         else:
-            cells.append(neutralise(answer[2]))
+            fields.append(f"{alias}__text")
+            kinds.append(_TEXT)
         if question.ask_importance:
-            cells.append(answer[1] if answer else None)
-    return cells
+            fields.append(f"{alias}__importance")
+            kinds.append(_AS_IS)
+    return qs.values_list(*fields), kinds
 
 
 _NUMBER_KINDS = (Question.Kind.CSI_ATTRIBUTE, Question.Kind.RATING)
 _CHOICE_KINDS = (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE)
-# One export row's fields, read as tuples (no model instances: the export of a million rows
-# spends its time here). Index 0 is the id the answers are fetched by.
-_FIELDS = (
-    "id", "token", "submitted_at", "status", "score", "band", "comment", "language", "touchpoint__name",
-    "channel__name", "distribution__name", "customer_id", "customer__organization_id", "customer__external_id",
-    "customer__email", "source", "hidden_fields",
-)
+_ANSWERS_AT = len(_BASE) + 3  # the two customer columns and the source
 
 
-def _answers_of(response_ids: list[int]) -> dict[int, dict[int, tuple]]:
-    answers: dict[int, dict[int, tuple]] = {}
-    rows = Answer.objects.filter(response_id__in=response_ids).values_list(
-        "response_id", "question_id", "number", "importance", "text", "choices")
-    for response_id, question_id, *values in rows:
-        answers.setdefault(response_id, {})[question_id] = values
-    return answers
-
-
-def _row(values: tuple, questions, hidden: list[str], answers: dict, personal: bool, pseudonyms: dict) -> list:
-    (_id, token, submitted_at, status, score, band, comment, language, touchpoint, channel, distribution,
-     customer_id, customer_org, external_id, email, source, fields) = values
+def _row(values: tuple, hidden: list[str], kinds: list[int], personal: bool, pseudonyms: dict) -> list:
+    (token, submitted_at, status, score, band, comment, language, touchpoint, channel, distribution,
+     first, second, source) = values[:_ANSWERS_AT]
     if personal:
-        who = [neutralise(external_id), neutralise(email)]
+        who = [neutralise(first), neutralise(second)]  # the external id and the e-mail
     else:
-        if customer_id not in pseudonyms:
-            pseudonyms[customer_id] = pseudonym_of(customer_org, customer_id) if customer_id else None
-        who = [pseudonyms[customer_id]]
-    fields = fields if isinstance(fields, dict) else {}
+        if first not in pseudonyms:  # the customer's id and organization
+            pseudonyms[first] = pseudonym_of(second, first) if first else None
+        who = [pseudonyms[first]]
     # Only text that people typed can start like a formula: ids, dates, codes and numbers cannot.
-    return [
-        str(token),
-        submitted_at.isoformat() if submitted_at else None,
-        status,
-        score,
-        band,
-        neutralise(comment),
-        language,
-        neutralise(touchpoint),
-        neutralise(channel),
-        neutralise(distribution),
-        *who,
-        source,
-        *(neutralise(_flat(fields.get(key))) for key in hidden),
-        *_answer_cells(questions, answers),
+    cells = [
+        str(token), submitted_at.isoformat() if submitted_at else None, status, score, band, neutralise(comment),
+        language, neutralise(touchpoint), neutralise(channel), neutralise(distribution), *who, source,
     ]
+    answers = values[_ANSWERS_AT:]
+    if hidden:
+        fields = answers[0]
+        if isinstance(fields, str):
+            fields = json.loads(fields)
+        fields = fields if isinstance(fields, dict) else {}
+        cells.extend(neutralise(_flat(fields.get(key))) for key in hidden)
+        answers = answers[1:]
+    for kind, value in zip(kinds, answers, strict=True):
+        if kind == _TEXT:
+            value = neutralise(value)
+        elif kind == _CHOICES and value is not None:
+            value = neutralise("|".join(str(c) for c in value))
+        cells.append(value)
+    return cells
 
 
 def row_chunks(survey, queryset, *, personal: bool = True, chunk_size: int | None = None):
@@ -166,11 +173,11 @@ def row_chunks(survey, queryset, *, personal: bool = True, chunk_size: int | Non
     questions = selectors.questions(survey)
     hidden = hidden_keys(queryset)
     yield [header(questions, hidden, personal=personal)]
-    tuples = queryset.prefetch_related(None).values_list(*_FIELDS).iterator(chunk_size=chunk_size)
+    qs, kinds = _tuples(queryset, questions, hidden, personal)
+    tuples = qs.iterator(chunk_size=chunk_size)
     pseudonyms: dict = {}
     while chunk := list(islice(tuples, chunk_size)):
-        answers = _answers_of([values[0] for values in chunk]) if questions else {}
-        yield [_row(values, questions, hidden, answers.get(values[0], {}), personal, pseudonyms) for values in chunk]
+        yield [_row(values, hidden, kinds, personal, pseudonyms) for values in chunk]
         if len(pseudonyms) > chunk_size:
             pseudonyms.clear()
 
