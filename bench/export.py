@@ -73,7 +73,8 @@ def _populate(org, survey, touchpoint, channel, count: int) -> None:
                 customer_id, token, client_key, language, score, band, comment, hidden_fields, status, source,
                 started_at, submitted_at, updated_at)
             SELECT %(org)s, %(survey)s, %(link)s, %(tp)s, %(ch)s, cu.ids[1 + (g %% array_length(cu.ids, 1))],
-                   md5(g::text || ':' || %(survey)s || ':export')::uuid, '', (ARRAY['ru','en','lv'])[1 + (g %% 3)], g %% 11,
+                   md5(g::text || ':' || %(survey)s || ':export')::uuid, '',
+                   (ARRAY['ru','en','lv'])[1 + (g %% 3)], g %% 11,
                    CASE WHEN g %% 11 >= 9 THEN 'promoter' WHEN g %% 11 >= 7 THEN 'passive' ELSE 'detractor' END,
                    CASE WHEN g %% 5 = 0 THEN '=HYPERLINK("http://x") ' || g ELSE 'Курьер опоздал, но вежлив ' || g END,
                    jsonb_build_object('order', 'A-' || g), 'completed', 'web',

@@ -7,10 +7,11 @@ Mirrors `cxplatform.import_jobs` where it fits:
   downloadable is reused, so reloading the export link does not queue the same work twice.
 - `run_job` claims the job with a conditional UPDATE (queued, or running but stale → running,
   attempts + 1), so a second delivery of the same task does nothing. The rows are read from a
-  server-side cursor in chunks and written to a local temporary file (constant memory); each
-  chunk moves `written_rows` (and the heartbeat) only while the claim is still ours. Only when
-  every row is written is the file stored and the job marked done — in one conditional UPDATE,
-  with the row count — so a killed worker or an error never leaves a file offered as complete.
+  server-side cursor in chunks and written to default_storage, chunk by chunk, under a random
+  name no job points to yet (constant memory); each chunk moves `written_rows` (and the
+  heartbeat) only while the claim is still ours. Only when every row is written does the job
+  name the file and become done — one conditional UPDATE, with the row count — so a killed
+  worker or an error never leaves a file offered as complete.
 - Housekeeping (a beat task) starts a stale running job again from scratch, at most
   `MAX_ATTEMPTS` times (then it fails and says why), queues again a job whose message was lost,
   deletes the files of expired jobs and any stored file no job names (a worker killed between
@@ -18,14 +19,13 @@ Mirrors `cxplatform.import_jobs` where it fits:
 """
 
 import logging
-import tempfile
 import uuid
 from datetime import datetime, timedelta
 from functools import partial
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import F, Q, Value
@@ -182,17 +182,25 @@ def _write(job: ExportJob) -> ExportJob | None:
         if not _mine(job).update(written_rows=written, heartbeat_at=timezone.now()):
             raise _ClaimLost
 
-    with replica.reads(), tempfile.TemporaryFile() as local:
+    with replica.reads():
         expected = queryset.count()
-        if not _mine(job).update(expected_rows=expected, heartbeat_at=timezone.now()):
-            raise _ClaimLost
-        written = write(job.survey, queryset, local, personal=job.personal, on_chunk=heartbeat)
-        local.seek(0)
-        # A random name: the file holds customers' answers and must not be guessable.
-        name = default_storage.save(f"{FOLDER}/{uuid.uuid4().hex}.{job.format}", File(local))
+    if not _mine(job).update(expected_rows=expected, heartbeat_at=timezone.now()):
+        raise _ClaimLost
+    # A random name, reserved empty: the file holds customers' answers and must not be guessable,
+    # and no job names it until every row is in it (a killed worker's half file is a stray).
+    name = default_storage.save(f"{FOLDER}/{uuid.uuid4().hex}.{job.format}", ContentFile(b""))
+    if not _mine(job).update(partial_name=name):
+        default_storage.delete(name)
+        raise _ClaimLost
+    try:
+        with replica.reads(), default_storage.open(name, "wb") as file:
+            written = write(job.survey, queryset, file, personal=job.personal, on_chunk=heartbeat)
+    except BaseException:
+        default_storage.delete(name)
+        raise
     now = timezone.now()
     done = _mine(job).update(
-        status=Status.DONE, file=name, written_rows=written, finished_at=now, heartbeat_at=now,
+        status=Status.DONE, file=name, partial_name="", written_rows=written, finished_at=now, heartbeat_at=now,
         expires_at=now + timedelta(hours=settings.EXPORT_RETENTION_HOURS),
     )
     if not done:  # taken over while the file was stored: the other attempt writes its own
@@ -253,19 +261,21 @@ def _delete_file(job: ExportJob) -> bool:
 
 
 def _delete_strays(now: datetime) -> int:
-    """Files stored by an attempt that never marked its job done (killed in between): no job names them."""
+    """Files of attempts that never finished (a killed worker, taken over): no job names them."""
     try:
         _folders, files = default_storage.listdir(FOLDER)
     except (FileNotFoundError, NotImplementedError):
         return 0
     named = set(ExportJob.objects.exclude(file="").values_list("file", flat=True))
+    named |= set(ExportJob.objects.filter(status=Status.RUNNING).exclude(partial_name="")
+                 .values_list("partial_name", flat=True))
     deleted = 0
     for base in files:
         name = f"{FOLDER}/{base}"
         if name in named:
             continue
         try:
-            # Old enough that no attempt is between storing it and marking its job done.
+            # Old enough that it is not an attempt's file between its reservation and its job's claim.
             if default_storage.get_modified_time(name) < now - STALE_AFTER:
                 default_storage.delete(name)
                 deleted += 1

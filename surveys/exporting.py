@@ -27,7 +27,7 @@ from . import selectors
 from .models import Question
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-CHUNK_SIZE = 2000
+CHUNK_SIZE = 5000
 # Where the database cannot list JSON keys itself, the hidden-field columns come from this many rows.
 HIDDEN_KEYS_SAMPLE = 1000
 

@@ -320,6 +320,8 @@ class ExportJob(OrgScopedModel):
     written_rows = models.PositiveIntegerField(default=0)
     # Named only when the job is done: a file half written is never offered.
     file = models.FileField(upload_to="exports/", blank=True, max_length=200)
+    # The file an attempt is writing, not offered: housekeeping leaves it alone while the job runs.
+    partial_name = models.CharField(max_length=200, blank=True)
     failure = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)  # claims: a lost worker's job starts again
     created_at = models.DateTimeField(auto_now_add=True)

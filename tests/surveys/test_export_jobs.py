@@ -288,8 +288,13 @@ def test_expiry_deletes_the_file(limit_two, manager, exported, django_capture_on
 def test_a_file_no_job_names_is_deleted(org_a):
     kept = factories.export_job(org_a).file.name
     stray = default_storage.save("exports/left-by-a-killed-worker.csv", io.BytesIO(b"partial"))
+    # A workbook being written for an hour (openpyxl writes the file only at the end) is not a stray.
+    being_written = default_storage.save("exports/being-written.xlsx", io.BytesIO(b""))
+    factories.export_job(org_a, file="", status=ExportJob.Status.RUNNING, partial_name=being_written,
+                         heartbeat_at=timezone.now() + timedelta(minutes=55))
     assert export_jobs.housekeeping(now=timezone.now() + timedelta(hours=1))["strays_deleted"] == 1
-    assert default_storage.exists(kept) and not default_storage.exists(stray)
+    assert default_storage.exists(kept) and default_storage.exists(being_written)
+    assert not default_storage.exists(stray)
 
 
 def test_a_queued_job_whose_message_was_lost_is_sent_again(limit_two, manager, exported):
