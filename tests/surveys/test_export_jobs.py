@@ -3,7 +3,7 @@ downloaded only once every row is in the file (docs/adr/0022)."""
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pytest
@@ -11,11 +11,11 @@ from django.core.files.storage import default_storage
 from django.utils import timezone, translation
 
 from cxplatform.models import Role
-from surveys import export_jobs, exporting
+from surveys import export_jobs, exporting, selectors
 from surveys.models import ExportJob
 from tests import factories
 from tests.surveys import test_responses as streamed
-from tests.surveys.test_responses import EXPECTED_COLUMNS, INJECTIONS
+from tests.surveys.test_responses import EXPECTED_COLUMNS, INJECTIONS, answer
 
 # The streamed exports' fixtures: the same responses, the same roles.
 csi, exported, manager, viewer = streamed.csi, streamed.exported, streamed.manager, streamed.viewer
@@ -206,16 +206,16 @@ def test_a_job_whose_worker_dies_midway_is_never_offered_and_starts_again(
         limit_two, manager, exported, monkeypatch):
     monkeypatch.setattr(exporting, "CHUNK_SIZE", 1)
     job = ask(manager, exported["survey"])
-    real = exporting._csv_text
+    real = exporting._Plan.rows
     calls = []
 
-    def dies_on_the_second_chunk(rows):
-        calls.append(rows)
-        if len(calls) == 3:  # the header, one chunk of rows, then the worker is gone
+    def dies_on_the_second_chunk(plan, chunk):
+        calls.append(chunk)
+        if len(calls) == 2:  # one chunk of rows written, then the worker is gone
             raise WorkerKilled
-        return real(rows)
+        return real(plan, chunk)
 
-    monkeypatch.setattr(exporting, "_csv_text", dies_on_the_second_chunk)
+    monkeypatch.setattr(exporting._Plan, "rows", dies_on_the_second_chunk)
     with pytest.raises(WorkerKilled):
         export_jobs.run_job(job_id=job.pk)
     job.refresh_from_db()
@@ -226,7 +226,7 @@ def test_a_job_whose_worker_dies_midway_is_never_offered_and_starts_again(
     # The task delivered again while the claim is fresh does nothing: the job is someone's.
     assert export_jobs.run_job(job_id=job.pk) is None
 
-    monkeypatch.setattr(exporting, "_csv_text", real)
+    monkeypatch.setattr(exporting._Plan, "rows", real)
     later = timezone.now() + export_jobs.STALE_AFTER + timedelta(minutes=1)
     monkeypatch.setattr(export_jobs.timezone, "now", lambda: later)
     # Housekeeping starts it from scratch (the eager task runs it here, as a worker would).
@@ -252,10 +252,10 @@ def test_a_job_lost_too_often_fails_and_says_why(limit_two, manager, exported, m
 def test_an_error_fails_the_job_and_stores_nothing(limit_two, manager, exported, monkeypatch):
     job = ask(manager, exported["survey"])
 
-    def broken(rows):
+    def broken(plan, chunk):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(exporting, "_csv_text", broken)
+    monkeypatch.setattr(exporting._Plan, "rows", broken)
     finished = export_jobs.run_job(job_id=job.pk)
     assert finished.status == ExportJob.Status.FAILED
     assert finished.failure == str(export_jobs.FAILED) and not finished.file
@@ -303,3 +303,13 @@ def test_a_queued_job_whose_message_was_lost_is_sent_again(limit_two, manager, e
     assert export_jobs.housekeeping()["requeued"] == 1
     job.refresh_from_db()
     assert job.status == ExportJob.Status.DONE and job.written_rows == 3
+
+
+@pytest.mark.parametrize("at", [datetime(2025, 3, 5, 12, 0, 7, tzinfo=UTC),
+                                datetime(2025, 3, 5, 12, 0, 7, 120, tzinfo=UTC),
+                                datetime(999, 1, 2, 3, 4, 5, 600000, tzinfo=UTC)])
+def test_submitted_at_is_written_as_python_writes_it(org_a, csi, at):
+    """PostgreSQL formats the timestamp (a million isoformat() calls cost a second): the same text."""
+    response = answer(csi, {"speed": "3"}, at=at)
+    rows = list(exporting.table(csi, selectors.responses(org_a, csi)))
+    assert rows[1][rows[0].index("submitted_at")] == response.submitted_at.isoformat() == at.isoformat()
