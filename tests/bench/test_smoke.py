@@ -53,3 +53,6 @@ def test_every_benchmark_runs_at_a_small_size(bench_database):
     assert figures["inbox"] and figures["dashboard"] and figures["sentiment"]["throughput"]["comments"] > 0
     assert all("refused" in case["new"]["outcome"] for name, case in figures["uploads"].items()
                if not name.startswith("plain")), figures["uploads"]
+    # The export job's writer and COPY wrote the same rows, at both sizes.
+    assert [size["writer"]["rows"] for size in figures["export"].values()] == [2_000, 5_000]
+    assert all(size["copy"]["rows"] == size["writer"]["rows"] for size in figures["export"].values())
