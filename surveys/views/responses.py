@@ -40,6 +40,7 @@ def _list_page(request, survey, filterset, status=200):
         "form": filterset.form,
         "page": page,
         "funnel": selectors.survey_funnel(survey),
+        "exports": selectors.recent_exports(request.organization, survey, request.user),
     }, status=status)
 
 

@@ -161,6 +161,14 @@ def test_the_progress_fragment_polls_while_the_job_runs(limit_two, manager, expo
     assert manager.get(f"/surveys/{job.survey_id}/exports/{job.pk}/download").status_code == 404
 
 
+def test_the_responses_list_leads_back_to_the_askers_exports(limit_two, manager, viewer, exported):
+    job = ask(manager, exported["survey"])
+    listed = manager.get(f"/surveys/{exported['survey'].pk}/responses/").content.decode()
+    assert 'id="recent-exports"' in listed and job.get_absolute_url() in listed
+    # Another member's list shows only their own.
+    assert job.get_absolute_url() not in viewer.get(f"/surveys/{exported['survey'].pk}/responses/").content.decode()
+
+
 def test_another_organizations_job_is_404(org_b, manager):
     theirs = factories.export_job(org_b)
     for url in (theirs.get_absolute_url(), f"/surveys/{theirs.survey_id}/exports/{theirs.pk}/download"):
