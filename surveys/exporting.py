@@ -1,4 +1,5 @@
-"""A survey's responses as a spreadsheet: CSV (streamed) and XLSX, with the same columns.
+"""A survey's responses as a spreadsheet: CSV and XLSX with the same columns, streamed in the
+web request when small, or written to a file by an export job (`surveys.export_jobs`) when not.
 
 Respondents type what they like, and a spreadsheet runs a cell that starts with "=" (or "+",
 "-", "@", a tab or a carriage return) as a formula: `neutralise()` makes every exported cell
