@@ -200,7 +200,7 @@ CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 # One queue per kind of work, so a mail backlog never delays a case nor a rollup: a plain
 # `celery worker` consumes them all; `-Q mail` (etc.) gives one kind its own workers.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue(name) for name in ("events", "rollups", "mail", "imports", "default")]
+CELERY_TASK_QUEUES = [Queue(name) for name in ("events", "rollups", "mail", "imports", "exports", "default")]
 CELERY_TASK_ROUTES = {
     "cxplatform.tasks.deliver_event": {"queue": "events"},  # the inbox, the closed loop, rollup marks
     "cxplatform.tasks.redeliver_pending_events": {"queue": "events"},
@@ -212,6 +212,7 @@ CELERY_TASK_ROUTES = {
     "actions.tasks.send_*": {"queue": "mail"},
     "cxplatform.tasks.run_import_job": {"queue": "imports"},
     "surveys.tasks.run_import": {"queue": "imports"},
+    "surveys.tasks.run_export": {"queue": "exports"},  # minutes of one worker: never ahead of an import
 }
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
@@ -278,6 +279,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cxplatform.tasks.prune_housekeeping",
         "schedule": 3600.0,
     },
+    "export-housekeeping": {  # expired export files; an export whose worker was lost starts again
+        "task": "surveys.tasks.export_housekeeping",
+        "schedule": 600.0,
+    },
 }
 CELERY_TIMEZONE = "UTC"
 # An event written by the previous release (no delivery rows yet) older than this gets its deliveries.
@@ -289,6 +294,14 @@ OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=15)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 # A message handed to the broker this long ago and still not taken by a worker was lost.
 OUTBOX_LOST_AFTER_SECONDS = env.int("OUTBOX_LOST_AFTER_SECONDS", default=600)
+
+# A responses export larger than this is written by a worker (an export job) rather than in the
+# web request, whose worker a slow client or a long query would let the 30 s timeout kill mid-file
+# (docs/adr/0022). An XLSX is built whole before its first byte is sent: its limit is lower.
+EXPORT_STREAM_MAX_ROWS = env.int("EXPORT_STREAM_MAX_ROWS", default=20_000)
+EXPORT_XLSX_STREAM_MAX_ROWS = env.int("EXPORT_XLSX_STREAM_MAX_ROWS", default=5_000)
+# An export job's file is deleted this long after it was written.
+EXPORT_RETENTION_HOURS = env.int("EXPORT_RETENTION_HOURS", default=72)
 
 # --- REST API
 REST_FRAMEWORK = {

@@ -296,6 +296,69 @@ class ImportJob(ImportJobBase):
         return reverse("surveys:import_detail", kwargs={"survey_id": self.survey_id, "importjob_id": self.pk})
 
 
+class ExportJob(OrgScopedModel):
+    """A responses export too large to stream in a web request, written to a file by a worker
+    (`surveys.export_jobs`). The file is offered only once every row is in it (status done)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel (XLSX)"
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="export_jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    query = models.TextField(blank=True)  # the responses list's filter, as its query string
+    format = models.CharField(max_length=4, choices=Format.choices)
+    # Whether customers' e-mails and ids may be in the file: the asker's right when asking (and
+    # again at every download).
+    personal = models.BooleanField(default=False)
+    language = models.CharField(max_length=10, blank=True)  # the asker's: a failure is written in it
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    expected_rows = models.PositiveIntegerField(default=0)
+    written_rows = models.PositiveIntegerField(default=0)
+    # Named only when the job is done: a file half written is never offered.
+    file = models.FileField(upload_to="exports/", blank=True, max_length=200)
+    # The file an attempt is writing, not offered: housekeeping leaves it alone while the job runs.
+    partial_name = models.CharField(max_length=200, blank=True)
+    failure = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)  # claims: a lost worker's job starts again
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # the last chunk written
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)  # the file is deleted then
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self):
+        return f"{self.survey} · {self.format}"
+
+    def get_absolute_url(self):
+        return reverse("surveys:export_detail", kwargs={"survey_id": self.survey_id, "exportjob_id": self.pk})
+
+    @property
+    def running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def downloadable(self) -> bool:
+        return self.status == self.Status.DONE and bool(self.file)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, int(100 * self.written_rows / max(self.expected_rows, 1)))
+
+
 class RetentionOffer(OrgScopedModel):
     """A counter-offer for a reason to leave: when a customer gives `reason` to the cancellation
     survey's `question`, the thank-you page offers this instead (pause instead of cancel, swap

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cxplatform.tenancy import scoped
 
-from .models import Answer, Distribution, DistributionDay, Question, Response, Survey
+from .models import Answer, Distribution, DistributionDay, ExportJob, Question, Response, Survey
 from .services import localized
 
 # A response not completed yet has no submission time: it is dated by when it was started.
@@ -35,6 +35,11 @@ def responses(organization, survey, filters: Mapping | None = None):
         .order_by("-answered_at", "-id")
     )
     return filter_responses(qs, filters or {})
+
+
+def recent_exports(organization, survey, user, limit: int = 5) -> list[ExportJob]:
+    """The export jobs `user` asked for of `survey`, newest first: the way back to a file."""
+    return list(scoped(ExportJob, organization).filter(survey=survey, created_by=user)[:limit])
 
 
 def _day_start(day: date) -> datetime:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import imports, manage, responses, touchpoints
+from .views import exports, imports, manage, responses, touchpoints
 
 app_name = "surveys"
 
@@ -27,6 +27,8 @@ urlpatterns = [
     path("touchpoints/<int:touchpoint_id>/surveys/", touchpoints.touchpoint_surveys, name="touchpoint_surveys"),
     # Responses list, detail and export (views/responses.py)
     *responses.urlpatterns,
+    # Exports too large for a web request, written by a worker (views/exports.py)
+    *exports.urlpatterns,
     # Import of past responses (views/imports.py)
     *imports.urlpatterns,
 ]

@@ -27,7 +27,7 @@ from feedback.models import (
     WebhookEndpoint,
 )
 from journeys.models import ActivityEntry, Channel, JourneyMap, Opportunity, PainPoint, Persona, Stage, Touchpoint
-from surveys.models import Distribution, ImportJob, Question, Response, RetentionOffer, Survey
+from surveys.models import Distribution, ExportJob, ImportJob, Question, Response, RetentionOffer, Survey
 from surveys.services import band_for, save_survey
 
 _seq = itertools.count(1)
@@ -84,6 +84,24 @@ def import_job(org, survey_obj=None, **fields):
     fields.setdefault("file", "imports/test/responses.csv")
     fields.setdefault("original_name", "responses.csv")
     return ImportJob.objects.create(organization=org, survey=survey_obj or survey(org), **fields)
+
+
+def export_job(org, survey_obj=None, **fields):
+    """A finished export with its file stored (a small CSV), so its download answers."""
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    fields.setdefault("format", ExportJob.Format.CSV)
+    fields.setdefault("status", ExportJob.Status.DONE)
+    fields.setdefault("expected_rows", 1)
+    fields.setdefault("written_rows", 1)
+    fields.setdefault("expires_at", timezone.now() + timedelta(days=1))
+    if "file" not in fields:
+        fields["file"] = default_storage.save(f"exports/test-{next(_seq)}.csv",
+                                              ContentFile(b"\xef\xbb\xbfresponse_id\r\nx\r\n"))
+    return ExportJob.objects.create(organization=org, survey=survey_obj or survey(org), **fields)
 
 
 def customer_import_job(org, **fields):
@@ -143,6 +161,7 @@ FACTORIES = {
     Distribution: distribution,
     Response: response,
     ImportJob: import_job,
+    ExportJob: export_job,
     CustomerImportJob: customer_import_job,
     RetentionOffer: retention_offer,
     Persona: persona,

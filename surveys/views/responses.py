@@ -2,7 +2,7 @@
 response in full, and the same filtered list exported to CSV or Excel."""
 
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
@@ -12,9 +12,9 @@ from cxplatform.permissions import member_required
 from cxplatform.replica import reads_from_replica
 from cxplatform.tenancy import get_for_org_or_404
 
-from .. import exporting, selectors
+from .. import export_jobs, exporting, selectors
 from ..filters import ResponseFilter
-from ..models import Survey, SurveyType
+from ..models import ExportJob, Survey, SurveyType
 from ..services import localized
 
 PER_PAGE = 50
@@ -40,6 +40,7 @@ def _list_page(request, survey, filterset, status=200):
         "form": filterset.form,
         "page": page,
         "funnel": selectors.survey_funnel(survey),
+        "exports": selectors.recent_exports(request.organization, survey, request.user),
     }, status=status)
 
 
@@ -51,26 +52,33 @@ def response_list(request, survey_id):
     return _list_page(request, survey, _filter(request, survey))
 
 
-def _export(request, survey_id, write):
+def _export(request, survey_id, write, format):
     survey = _survey(request, survey_id)
     filterset = _filter(request, survey)
     if not filterset.is_valid():
         return _list_page(request, survey, filterset, status=400)
-    return write(survey, filterset.qs, personal=request.membership.can(Capability.PERSONAL_DATA))
+    personal = request.membership.can(Capability.PERSONAL_DATA)
+    if export_jobs.too_large_to_stream(queryset=filterset.qs, format=format):
+        # Streamed, it could outlast the web worker's timeout and end short with a 200: a worker
+        # writes it instead, and its page offers it when every row is in.
+        job = export_jobs.create_job(organization=request.organization, survey=survey, user=request.user,
+                                     query=request.GET.urlencode(), format=format, personal=personal)
+        return redirect(job.get_absolute_url())
+    return write(survey, filterset.qs, personal=personal)
 
 
 @member_required
 @require_safe
 @reads_from_replica
 def response_export_csv(request, survey_id):
-    return _export(request, survey_id, exporting.csv_response)
+    return _export(request, survey_id, exporting.csv_response, ExportJob.Format.CSV)
 
 
 @member_required
 @require_safe
 @reads_from_replica
 def response_export_xlsx(request, survey_id):
-    return _export(request, survey_id, exporting.xlsx_response)
+    return _export(request, survey_id, exporting.xlsx_response, ExportJob.Format.XLSX)
 
 
 @member_required

@@ -66,3 +66,6 @@ def test_every_benchmark_runs_at_a_small_size(bench_database):
     assert scale["errors"] == 0 and scale["answers_recorded"] == scale["customers_served"] > 0, scale
     assert scale["cases"] == scale["answers_with_a_case"] == scale["unhappy_answers"] > 0, scale
     assert scale["rollups_equal_a_rebuild"], scale
+    # The export job's writer and COPY wrote the same rows, at both sizes.
+    assert [size["writer"]["rows"] for size in figures["export"].values()] == [2_000, 5_000]
+    assert all(size["copy"]["rows"] == size["writer"]["rows"] for size in figures["export"].values())
