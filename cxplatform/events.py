@@ -155,7 +155,7 @@ def _claim(event_id: int) -> list:
     at = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {deliveries} SET claimed_until = %s, queued_at = NULL WHERE id IN ("  # noqa: S608 — names from _meta, values bound
+            f"UPDATE {deliveries} SET claimed_until = %s, queued_at = NULL WHERE id IN ("  # noqa: S608  # nosec B608 — names from _meta, values bound
             f"SELECT id FROM {deliveries} WHERE event_id = %s AND status = %s AND next_attempt_at <= %s "
             f"AND (claimed_until IS NULL OR claimed_until < %s){lock}) RETURNING id, subscriber, attempts",
             [at(until), event_id, EventDelivery.Status.PENDING, at(now), at(now)])
@@ -173,7 +173,7 @@ def _mark_delivered(delivery_id: int) -> None:
     deliveries, _events = _tables()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {deliveries} SET status = %s, delivered_at = %s, claimed_until = NULL, "  # noqa: S608
+            f"UPDATE {deliveries} SET status = %s, delivered_at = %s, claimed_until = NULL, "  # noqa: S608  # nosec B608
             "attempts = attempts + 1, last_error = '' WHERE id = %s",
             [EventDelivery.Status.DELIVERED, connection.ops.adapt_datetimefield_value(timezone.now()), delivery_id])
 
@@ -231,7 +231,7 @@ def _settle_event(event_id: int) -> None:
     deliveries, events_table = _tables()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {events_table} SET delivered_at = %s, status = CASE WHEN EXISTS ("  # noqa: S608
+            f"UPDATE {events_table} SET delivered_at = %s, status = CASE WHEN EXISTS ("  # noqa: S608  # nosec B608
             f"SELECT 1 FROM {deliveries} WHERE event_id = %s AND status = %s) THEN %s ELSE %s END "
             f"WHERE id = %s AND NOT EXISTS (SELECT 1 FROM {deliveries} WHERE event_id = %s AND status = %s)",
             [connection.ops.adapt_datetimefield_value(timezone.now()), event_id, EventDelivery.Status.DEAD,
