@@ -14,6 +14,7 @@ time) and its thank-you e-mail (the time it was sent), during and after the web'
 """
 
 import asyncio
+import glob
 import os
 import random
 import re
@@ -233,7 +234,8 @@ def raw_phase(script, concurrency, seconds):
 
     db = environ.Env.db_url_config(BENCH_DB)
     clients = min(concurrency, RAW_MAX_CLIENTS)
-    pgbench = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
+    # Debian keeps it beside the server, off the PATH.
+    pgbench = shutil.which("pgbench") or sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))[-1]
     out = subprocess.run(
         [pgbench, "-n", "-f", script, "-c", str(clients), "-j", "2", "-T", str(seconds),
          "-h", db["HOST"] or HOST, "-p", str(db["PORT"] or 5432), "-U", db["USER"] or "postgres", db["NAME"]],
