@@ -33,9 +33,11 @@ from urllib.parse import urlsplit
 from .common import BENCH_DB, SMOKE, size
 
 ROOT = Path(__file__).resolve().parent.parent
-LEVELS = (4,) if SMOKE else (10, 50, 100)
+LEVELS = (4,) if SMOKE else tuple(int(n) for n in os.environ.get("BENCH_LOAD_LEVELS", "10,50,100").split(","))
 PHASE_SECONDS = size(10, 2)
-ROUNDS = size(2, 1)
+ROUNDS = size(int(os.environ.get("BENCH_LOAD_ROUNDS", "2")), 1)
+# gunicorn's sync workers per web process: docker-compose runs 3.
+WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "3"))
 # The raw reference uses one connection per client; PostgreSQL allows 100 in all and the stack
 # holds some of them.
 RAW_MAX_CLIENTS = 80
@@ -111,7 +113,7 @@ _static_collected = []
 
 
 @contextmanager
-def production_stack(log_dir, *, broker_url=None, webs=1, web_workers=3, workers=1, worker_concurrency=2):
+def production_stack(log_dir, *, broker_url=None, webs=1, web_workers=WEB_WORKERS, workers=1, worker_concurrency=2):
     """gunicorn + worker + beat as docker-compose runs them (Redis), or `webs` gunicorn and
     `workers` Celery processes on another broker; yields the web ports."""
     import redis
