@@ -95,8 +95,7 @@ def _response(response_id: int, *, lock: bool = False):
     other and the later one reads the later state: the last word is always the answer's latest."""
     from surveys.models import Response
 
-    answers = Response.objects.select_related("organization", "survey", "customer", "distribution", "touchpoint",
-                                              "channel")
+    answers = Response.objects.select_related("organization", "survey", "customer", "distribution")
     if lock:
         answers = answers.select_for_update(of=("self",))
     return answers.filter(pk=response_id).first()
