@@ -10,7 +10,7 @@ import time
 from django.db import connection
 from django.test import Client
 
-from .common import size, summary, timed
+from .common import SMOKE, size, summary, timed
 
 ITEMS = int(os.environ.get("BENCH_ITEMS", size(1_000_000, 3_000)))
 DAYS = 730
@@ -147,7 +147,9 @@ def run():
     ]
     for params in filters:  # warm-up, and a check that every page renders with rows
         answer = client.get("/inbox/", params)
-        assert answer.status_code == 200 and b"data-item=" in answer.content, params
+        # At the smoke size a narrow filter may match nothing at some hours (the items' ages
+        # follow the clock): there the page must render; at full size it must show rows.
+        assert answer.status_code == 200 and (SMOKE or b"data-item=" in answer.content), params
     samples, by_filter = [], {}
     for _round in range(5):
         for params in filters:
