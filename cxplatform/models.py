@@ -22,6 +22,8 @@ class Organization(models.Model):
     segment_attribute = models.CharField(_("segment attribute"), max_length=50, default="segment")
     # ISO 4217: the currency of imported revenue, so money (CLV) is never shown as a bare number.
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    # IANA name: "send at 9:00" and recurring campaigns mean the team's 9:00.
+    time_zone = models.CharField(_("time zone"), max_length=60, default="UTC")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

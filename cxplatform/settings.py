@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "feedback",
     "metrics",
     "actions",
+    "invitations",
 ]
 
 MIDDLEWARE = [
@@ -200,7 +201,8 @@ CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 # One queue per kind of work, so a mail backlog never delays a case nor a rollup: a plain
 # `celery worker` consumes them all; `-Q mail` (etc.) gives one kind its own workers.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue(name) for name in ("events", "rollups", "mail", "imports", "exports", "default")]
+CELERY_TASK_QUEUES = [Queue(name) for name in ("events", "rollups", "mail", "imports", "exports", "invitations",
+                                                   "default")]
 CELERY_TASK_ROUTES = {
     "cxplatform.tasks.deliver_event": {"queue": "events"},  # the inbox, the closed loop, rollup marks
     "cxplatform.tasks.redeliver_pending_events": {"queue": "events"},
@@ -213,6 +215,7 @@ CELERY_TASK_ROUTES = {
     "cxplatform.tasks.run_import_job": {"queue": "imports"},
     "surveys.tasks.run_import": {"queue": "imports"},
     "surveys.tasks.run_export": {"queue": "exports"},  # minutes of one worker: never ahead of an import
+    "invitations.tasks.*": {"queue": "invitations"},  # a blast never holds the inbox's mail back
 }
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
@@ -239,6 +242,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.1,
 }
 CELERY_BEAT_SCHEDULE = {
+    "send-due-invitations": {  # triggers' delays, reminders, scheduled campaigns, lost claims
+        "task": "invitations.tasks.send_due",
+        "schedule": 15.0,
+    },
+    "start-due-campaigns": {
+        "task": "invitations.tasks.start_due_campaigns",
+        "schedule": 30.0,
+    },
     "redeliver-pending-events": {
         "task": "cxplatform.tasks.redeliver_pending_events",
         "schedule": 15.0,
@@ -347,6 +358,26 @@ SPECTACULAR_SETTINGS = {
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# EMAIL_URL (django-environ's form: smtp://user:pass@host:25, smtp+tls://…, consolemail://) wins
+# over EMAIL_BACKEND: one variable says where mail goes.
+if env("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# Text messages (SMS) go through a backend like Django's e-mail ones (cxplatform/sms.py):
+# console (development), file (SMS_FILE_PATH), locmem (tests) or http (POSTs JSON to SMS_HTTP_URL,
+# signed with SMS_HTTP_SECRET).
+SMS_BACKEND = env("SMS_BACKEND", default="cxplatform.sms.ConsoleBackend")
+SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(BASE_DIR / "sms-messages"))
+SMS_HTTP_URL = env("SMS_HTTP_URL", default="")
+SMS_HTTP_SECRET = env("SMS_HTTP_SECRET", default="")
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
+SMS_SENDER = env("SMS_SENDER", default="")
+# Bounces and complaints come back signed with this secret (HMAC-SHA256 of the body).
+BOUNCE_WEBHOOK_SECRET = env("BOUNCE_WEBHOOK_SECRET", default="")
+# Invitations a sender claims at once, and how long a claim holds before another worker may
+# take the row over (a killed worker's invitations are sent by the next one).
+INVITATION_BATCH = env.int("INVITATION_BATCH", default=200)
+INVITATION_CLAIM_SECONDS = env.int("INVITATION_CLAIM_SECONDS", default=120)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cx@localhost")
 # Where customers' answers to inbox replies should go (the mailbox the e-mail connector reads).
 INBOX_REPLY_TO = env("INBOX_REPLY_TO", default="")

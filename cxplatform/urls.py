@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from actions import api as actions_api
 from feedback import api as feedback_api
+from invitations.views import public as invitation_views
 from journeys import api as journeys_api
 from metrics import api as metrics_api
 from surveys import api as surveys_api
@@ -41,6 +42,8 @@ urlpatterns = [
     path("journeys/", include("journeys.urls")),
     path("inbox/", include("feedback.urls")),
     path("hooks/feedback/<str:token>/", feedback_api.WebhookReceiver.as_view(), name="feedback-webhook"),
+    path("hooks/invitations/reports/", invitation_views.delivery_reports, name="invitation-reports"),
+    path("invite/", include("invitations.public_urls")),
     path("actions/", include("actions.urls")),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),

@@ -12,24 +12,26 @@ must be within five minutes of ours) nor within those minutes (each delivery id 
 Items are idempotent on their `source_id` like every other source.
 """
 
-import hashlib
-import hmac
 import secrets
-from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from cxplatform.signatures import (  # noqa: F401  (the scheme's names, as callers know them)
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    TOLERANCE,
+    delivery_id_ok,
+    fresh,
+    matches,
+    sign,
+)
+
 from .models import WebhookDelivery, WebhookEndpoint
 
-SIGNATURE_HEADER = "X-CX-Signature"
-TIMESTAMP_HEADER = "X-CX-Timestamp"
-DELIVERY_HEADER = "X-CX-Delivery"
 MAX_ITEMS_PER_REQUEST = 100
-# How far a sender's clock may be from ours; a delivery id is remembered for twice as long.
-TOLERANCE = timedelta(minutes=5)
-MAX_DELIVERY_ID = 100
 
 
 def create_endpoint(organization, name: str, source: str, *, signed: bool = True) -> WebhookEndpoint:
@@ -44,31 +46,10 @@ def endpoint_for(key: str) -> WebhookEndpoint | None:
     return WebhookEndpoint.objects.select_related("organization").filter(key=key, active=True).first()
 
 
-def sign(secret: str, body: bytes, *, timestamp: str, delivery: str) -> str:
-    signed = f"{timestamp}.{delivery}.".encode() + body
-    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-
-
 def signature_ok(endpoint: WebhookEndpoint, body: bytes, *, signature: str, timestamp: str, delivery: str) -> bool:
     if not endpoint.secret:
         return True
-    if not timestamp or not delivery:
-        return False
-    # Bytes, not str: compare_digest raises TypeError on a non-ASCII str, and a header can hold anything.
-    expected = sign(endpoint.secret, body, timestamp=timestamp, delivery=delivery).encode()
-    return hmac.compare_digest(expected, (signature or "").strip().encode("utf-8", "replace"))
-
-
-def fresh(timestamp: str, now=None) -> bool:
-    """The sender's clock says it sent the request within TOLERANCE of now (either way)."""
-    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
-        return False
-    now = now or timezone.now()
-    return abs(now.timestamp() - int(timestamp)) <= TOLERANCE.total_seconds()
-
-
-def delivery_id_ok(delivery: str) -> bool:
-    return bool(delivery) and len(delivery) <= MAX_DELIVERY_ID and delivery.isprintable() and delivery.isascii()
+    return matches(endpoint.secret, body, signature=signature, timestamp=timestamp, delivery=delivery)
 
 
 def take_delivery(endpoint: WebhookEndpoint, delivery: str) -> bool:

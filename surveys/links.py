@@ -27,14 +27,17 @@ class LinkContext:
     customer_id: int | None = None
     hidden: dict = field(default_factory=dict)
     language: str = ""
+    invitation: int | None = None  # the invitation the platform sent this link in
 
 
 def _salt(distribution):
     return f"surveys.link.{distribution.public_id}"
 
 
-def sign(distribution, customer=None, hidden=None, language="") -> str:
+def sign(distribution, customer=None, hidden=None, language="", invitation: int | None = None) -> str:
     payload = {}
+    if invitation is not None:
+        payload["i"] = int(invitation)
     if customer is not None:
         payload["c"] = customer.pk
     if hidden:
@@ -58,7 +61,9 @@ def read(distribution, signed: str | None) -> LinkContext:
         raise LinkError() from exc
     if not isinstance(payload, dict):
         raise LinkError()
-    return LinkContext(customer_id=payload.get("c"), hidden=payload.get("h") or {}, language=payload.get("l", ""))
+    invitation = payload.get("i")
+    return LinkContext(customer_id=payload.get("c"), hidden=payload.get("h") or {}, language=payload.get("l", ""),
+                       invitation=invitation if isinstance(invitation, int) else None)
 
 
 def survey_url(distribution, signed: str = "", language: str = "") -> str:

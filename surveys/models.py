@@ -273,6 +273,9 @@ class ContactPolicy(Versioned, models.Model):
     )
     enabled = models.BooleanField(_("enabled"), default=True)
     min_days_between_surveys = models.PositiveSmallIntegerField(_("ask at most once per (days)"), default=30)
+    # Invitations the platform sends: at most this many per person in `cap_days` (0: no cap).
+    max_invitations = models.PositiveSmallIntegerField(_("at most this many invitations"), default=0)
+    cap_days = models.PositiveSmallIntegerField(_("per period (days)"), default=90)
 
     def __str__(self):
         return f"{self.organization}: {self.min_days_between_surveys} days"

@@ -40,6 +40,17 @@ class Visit:
     def survey(self):
         return self.distribution.survey
 
+    @property
+    def invitation(self) -> int | None:
+        return self.link.invitation
+
+    @property
+    def hidden(self) -> dict:
+        """The link's hidden fields, with the invitation it came in (the team sees which)."""
+        if self.link.invitation is None:
+            return self.link.hidden
+        return {**self.link.hidden, "invitation": str(self.link.invitation)}
+
 
 # The link with its survey (and questions), organization (and contact policy), touchpoint and
 # channel is one wide join that costs a request more than the rest of its queries together

@@ -41,6 +41,10 @@ from .models import (
 
 # The event of an answer that counts (payload: response_id); see the module's docstring.
 RESPONSE_RECORDED = events.declare("response.recorded", fields={"response_id"})
+# A link from an invitation the platform sent was opened, or answered (in part or whole): the
+# invitations app keeps its funnel and stops reminders. Only invited visits emit them.
+INVITATION_OPENED = events.declare("invitation.opened", fields={"invitation_id"})
+INVITATION_ANSWERED = events.declare("invitation.answered", fields={"invitation_id", "response_id"})
 
 
 class SubmissionError(Exception):
@@ -254,6 +258,7 @@ def record_response(
     touchpoint=None,
     channel=None,
     submitted_at=None,
+    invitation: int | None = None,
 ) -> tuple[Response, bool]:
     """Create or update the response identified by `token` (or `client_key`). Returns
     (response, created). Resubmitting updates the same response: never a duplicate."""
@@ -316,6 +321,9 @@ def record_response(
                 comments.comment_written(response, organization=survey.organization, fresh=False)
         if response.is_final:  # an answer in progress tells nobody yet: it counts when final
             events.emit(RESPONSE_RECORDED, organization=survey.organization, response_id=response.pk)
+        if invitation is not None and (created or response.is_final):
+            events.emit(INVITATION_ANSWERED, organization=survey.organization, invitation_id=invitation,
+                        response_id=response.pk)
     return response, created
 
 
@@ -394,8 +402,19 @@ def _submitted_csi_mean(survey: Survey, sub: Submission) -> float | None:
 
 # --- Funnel and contact policy --------------------------------------------------------------
 
-def count_open(distribution: Distribution, *, skipped_by_policy: bool = False) -> None:
-    """Atomically count one opening of the link (and whether the policy held the survey back)."""
+def count_open(distribution: Distribution, *, skipped_by_policy: bool = False,
+               invitation: int | None = None) -> None:
+    """Atomically count one opening of the link (and whether the policy held the survey back);
+    the opening of an invitation's link also tells its funnel."""
+    if invitation is not None:
+        with transaction.atomic():
+            events.emit(INVITATION_OPENED, organization=distribution.survey.organization, invitation_id=invitation)
+            _count_open(distribution, skipped_by_policy)
+        return
+    _count_open(distribution, skipped_by_policy)
+
+
+def _count_open(distribution: Distribution, skipped_by_policy: bool) -> None:
     day = timezone.now().date()
     changes = {"opened": F("opened") + 1}
     if skipped_by_policy:

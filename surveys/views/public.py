@@ -61,14 +61,16 @@ def respond(request, public_id):
     token = parse_token(request.GET.get("t"))
     check_rate_limits(request, visit, token)
     response = existing_response(visit, token)
-    if not services.may_ask(visit.customer, resuming_token=response.token if response else None):
+    # An invitation the platform sent passed the contact policy when it was sent (docs/adr/0024).
+    if visit.invitation is None and not services.may_ask(
+            visit.customer, resuming_token=response.token if response else None):
         services.count_open(visit.distribution, skipped_by_policy=True)
         with translation.override(visit.language):
             return render(request, "surveys/public/already_asked.html", page.context(visit))
     if token is None:
         # A new visit gets its answer's token in the page's address, so Back, a reload or a second
         # "Send" from this page all reuse it: one visit, one answer (docs/adr/0011).
-        services.count_open(visit.distribution)
+        services.count_open(visit.distribution, invitation=visit.invitation)
         page_url = reverse("respond:page", kwargs={"public_id": visit.distribution.public_id})
         return redirect(f"{page_url}?{_with_token(request.GET, uuid.uuid4())}")
     with translation.override(visit.language):
@@ -93,7 +95,8 @@ def _submit(request, visit):
         submission = services.clean_submission(survey, request.POST, complete=True, language=visit.language)
         services.record_response(
             survey=survey, submission=submission, complete=True, language=visit.language,
-            distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.link.hidden,
+            distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.hidden,
+            invitation=visit.invitation,
         )
     except services.SubmissionError as exc:
         return render(
@@ -118,7 +121,8 @@ def save_partial(request, public_id):
         submission = services.clean_submission(visit.survey, request.POST, complete=False)
         services.record_response(
             survey=visit.survey, submission=submission, complete=False, language=visit.language,
-            distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.link.hidden,
+            distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.hidden,
+            invitation=visit.invitation,
         )
     except services.SubmissionError as exc:
         return JsonResponse({"errors": exc.errors}, status=400)
@@ -145,17 +149,18 @@ def one_click(request, public_id, score):
         earlier = (
             Response.objects.filter(distribution=visit.distribution, customer=visit.customer,
                                     status__in=[Response.Status.STARTED, Response.Status.ABANDONED],
-                                    source=Response.Source.ONE_CLICK, hidden_fields=visit.link.hidden)
+                                    source=Response.Source.ONE_CLICK, hidden_fields=visit.hidden)
             .order_by("-started_at").first()
         )
     token = earlier.token if earlier else uuid.uuid4()
     services.record_response(
         survey=visit.survey, submission=submission, complete=False, language=visit.language,
-        distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.link.hidden,
+        distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.hidden,
+            invitation=visit.invitation,
         source=Response.Source.ONE_CLICK,
     )
     if earlier is None:
-        services.count_open(visit.distribution)
+        services.count_open(visit.distribution, invitation=visit.invitation)
     page_url = reverse("respond:page", kwargs={"public_id": public_id})
     return redirect(f"{page_url}?{_query(visit, t=str(token), lang=visit.language)}")
 

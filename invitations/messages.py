@@ -1,0 +1,110 @@
+"""The invitation as the customer receives it: an e-mail with the survey's first question inside
+(one-click score buttons), a personal signed link, the organization's name as sender, a one-click
+unsubscribe (RFC 8058 headers and a link); or a short text message with the link."""
+
+from dataclasses import dataclass
+from email.utils import formataddr
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from cxplatform import sms
+from surveys import links
+from surveys.models import SurveyType
+
+from .models import Invitation, SendingProfile
+
+SCORED = {SurveyType.NPS, SurveyType.CSAT, SurveyType.CES}
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    survey_url: str
+    unsubscribe_url: str
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def message_id(invitation: Invitation, number: int) -> str:
+    """Stable per send (the invitation: 0, its reminders: 1, 2…), so a send repeated after a
+    worker died mid-way carries the same id and a provider or mail client can tell."""
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<invitation-{invitation.pk}-{number}@{host}>"
+
+
+def _fill(template: str, *, customer, organization) -> str:
+    # Only these two names: a manager's stray brace must never break a send.
+    return (template or "").replace("{name}", customer.name or "").replace("{organization}", organization.name)
+
+
+def render(*, source, distribution, customer, organization, language: str, invitation: Invitation | None,
+           reminder: bool = False) -> Rendered:
+    """The words of `source` (a campaign or a trigger rule) for one person in `language`;
+    `invitation` None renders a test send (no personal link, no unsubscribe)."""
+    survey = distribution.survey
+    signed = links.sign(distribution, customer if invitation else None, language=language,
+                        invitation=invitation.pk if invitation else None)
+    survey_url = absolute(links.survey_url(distribution, signed, language))
+    unsubscribe_url = absolute(reverse("invite:unsubscribe", args=[_token(invitation)])) if invitation else ""
+    scores = []
+    if survey.survey_type in SCORED:
+        low, high = survey.scale
+        scores = [(n, absolute(links.one_click_url(distribution, n, signed))) for n in range(low, high + 1)]
+    with translation.override(language):
+        subject = _fill((source.subject or {}).get(language, ""), customer=customer, organization=organization)
+        body = _fill((source.body or {}).get(language, ""), customer=customer, organization=organization)
+        context = {
+            "subject": subject, "body": body, "paragraphs": [p for p in body.split("\n\n") if p.strip()],
+            "organization": organization, "question": (survey.score_question or {}).get(language, ""),
+            "scores": scores, "low": scores[0][0] if scores else None, "high": scores[-1][0] if scores else None,
+            "survey_url": survey_url, "unsubscribe_url": unsubscribe_url, "reminder": reminder,
+            "test": invitation is None, "language": language,
+        }
+        text = render_to_string("invitations/email.txt", context)
+        html = render_to_string("invitations/email.html", context)
+        if source.medium == "sms":
+            text = render_to_string("invitations/sms.txt", context).strip()
+    return Rendered(subject, text, html, survey_url, unsubscribe_url)
+
+
+def _token(invitation):
+    from .services import unsubscribe_token
+
+    return unsubscribe_token(invitation)
+
+
+def sender(organization) -> str:
+    profile = SendingProfile.objects.filter(organization=organization).first()
+    name = (profile.from_name if profile and profile.from_name else organization.name)
+    return formataddr((name, settings.DEFAULT_FROM_EMAIL))
+
+
+def email(rendered: Rendered, *, to: str, organization, invitation: Invitation | None,
+          number: int = 0) -> EmailMultiAlternatives:
+    headers = {}
+    if invitation is not None:
+        headers = {
+            "Message-ID": message_id(invitation, number),
+            "List-Unsubscribe": f"<{rendered.unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+        }
+    profile = SendingProfile.objects.filter(organization=organization).first()
+    message = EmailMultiAlternatives(rendered.subject, rendered.text, sender(organization), [to], headers=headers,
+                                     reply_to=[profile.reply_to] if profile and profile.reply_to else None)
+    message.attach_alternative(rendered.html, "text/html")
+    return message
+
+
+def text_message(rendered: Rendered, *, to: str, invitation: Invitation | None, number: int = 0) -> sms.TextMessage:
+    reference = f"invitation-{invitation.pk}-{number}" if invitation else "test"
+    return sms.TextMessage(to=to, text=rendered.text, reference=reference)
