@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from actions import api as actions_api
 from feedback import api as feedback_api
+from invitations import api as invitations_api
 from invitations.views import public as invitation_views
 from journeys import api as journeys_api
 from metrics import api as metrics_api
@@ -14,7 +15,8 @@ from surveys import api as surveys_api
 from . import api, content_policy, views
 
 # Each app lists its API routes; wiring them here is the one expected upward import.
-API_ROUTES = [*api.ROUTES, *journeys_api.ROUTES, *surveys_api.ROUTES, *feedback_api.ROUTES, *metrics_api.ROUTES,
+API_ROUTES = [*api.ROUTES, *journeys_api.ROUTES, *surveys_api.ROUTES, *feedback_api.ROUTES, *invitations_api.ROUTES,
+              *metrics_api.ROUTES,
               *actions_api.ROUTES]
 router = DefaultRouter()
 for prefix, viewset, basename in API_ROUTES:
@@ -41,6 +43,7 @@ urlpatterns = [
     path("s/", include("surveys.public_urls")),
     path("journeys/", include("journeys.urls")),
     path("inbox/", include("feedback.urls")),
+    path("invitations/", include("invitations.urls")),
     path("hooks/feedback/<str:token>/", feedback_api.WebhookReceiver.as_view(), name="feedback-webhook"),
     path("hooks/invitations/reports/", invitation_views.delivery_reports, name="invitation-reports"),
     path("invite/", include("invitations.public_urls")),

@@ -290,3 +290,59 @@ def action_item(org, **fields):
 
 
 FACTORIES.update({RootCause: root_cause, Goal: goal, ActionItem: action_item})
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+def audience(org, **fields):
+    from invitations.models import Audience
+
+    fields.setdefault("criteria", {})
+    return Audience.objects.create(organization=org, name=f"Audience {next(_seq)}", **fields)
+
+
+def campaign(org, **fields):
+    from invitations.models import Campaign
+
+    fields.setdefault("distribution", distribution(org))
+    fields.setdefault("audience", audience(org))
+    fields.setdefault("subject", {"en": "How did we do?"})
+    fields.setdefault("body", {"en": "Tell us, {name}."})
+    return Campaign.objects.create(organization=org, name=f"Campaign {next(_seq)}", **fields)
+
+
+def trigger_rule(org, **fields):
+    from invitations.models import TriggerRule
+
+    fields.setdefault("distribution", distribution(org))
+    fields.setdefault("subject", {"en": "Was it easy?"})
+    fields.setdefault("body", {"en": "Tell us."})
+    fields.setdefault("event", f"event_{next(_seq)}")
+    return TriggerRule.objects.create(organization=org, name=f"Rule {next(_seq)}", **fields)
+
+
+def suppression(org):
+    from invitations.models import Suppression
+
+    return Suppression.objects.create(organization=org, address=f"gone{next(_seq)}@x.example",
+                                      reason=Suppression.Reason.ADDED, source="team")
+
+
+def invitation(org, **fields):
+    from invitations.models import Invitation
+
+    fields.setdefault("campaign", campaign(org))
+    fields.setdefault("distribution", fields["campaign"].distribution)
+    person = fields.pop("customer", None) or customer(org)
+    return Invitation.objects.create(organization=org, customer=person, address=person.email.lower(),
+                                     language="en", send_after=timezone.now(), created_at=timezone.now(), **fields)
+
+
+def _invitation_factories():
+    from invitations.models import Audience, Campaign, Invitation, Suppression, TriggerRule
+
+    return {Audience: audience, Campaign: campaign, TriggerRule: trigger_rule, Suppression: suppression,
+            Invitation: invitation}
+
+
+FACTORIES.update(_invitation_factories())

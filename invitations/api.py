@@ -1,0 +1,3 @@
+"""REST API of invitations: triggers from other systems (and, in time, campaigns)."""
+
+ROUTES: list = []
