@@ -182,3 +182,27 @@ def test_a_trigger_sends_once_per_idempotency_key_after_its_delay(org_a, link):
     assert sending.send_due(now=now + timedelta(minutes=121)) == 1
     assert mail.outbox[0].to == ["rider@example.com"]
     assert Customer.objects.get(email__iexact="rider@example.com").attributes["model"] == "X2"
+
+
+def test_the_funnel_counts_each_step_and_the_skips_by_reason(org_a, link, django_capture_on_commit_callbacks):
+    from invitations import selectors
+
+    people = [factories.customer(org_a) for _ in range(3)]
+    nobody = Customer.objects.create(organization=org_a, name="No address")
+    campaign = make_campaign(org_a, link, list_audience(org_a, [*people, nobody]))
+    services.schedule(campaign=campaign, send_at=None)
+    services.start_run(campaign_id=campaign.pk)
+    sending.send_due()
+    rows = {inv.customer_id: inv for inv in Invitation.objects.filter(campaign=campaign)}
+    services.mark_opened(invitation_id=rows[people[0].pk].pk)
+    answer = factories.response(org_a, link, customer=people[1])
+    services.mark_answered(invitation_id=rows[people[1].pk].pk, response_id=answer.pk)
+    services.record_delivery_report(services.ReportedEvent(kind="bounce", address=people[2].email))
+
+    result = selectors.funnel(Invitation.objects.filter(campaign=campaign))
+
+    assert (result.sent, result.bounced, result.delivered) == (3, 1, 2)
+    assert (result.opened, result.started, result.completed) == (2, 1, 1)
+    assert result.response_rate == 50.0
+    assert result.skipped == {"no_address": 1}
+    assert Suppression.objects.get(address=people[2].email.lower()).reason == "bounced"
