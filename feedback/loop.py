@@ -95,7 +95,8 @@ def _response(response_id: int, *, lock: bool = False):
     other and the later one reads the later state: the last word is always the answer's latest."""
     from surveys.models import Response
 
-    answers = Response.objects.select_related("organization", "survey", "customer", "distribution")
+    answers = Response.objects.select_related("organization", "survey", "customer", "distribution", "touchpoint",
+                                              "channel")
     if lock:
         answers = answers.select_for_update(of=("self",))
     return answers.filter(pk=response_id).first()

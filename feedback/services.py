@@ -124,7 +124,8 @@ def from_survey_response(response_id: int) -> FeedbackItem | None:
     with transaction.atomic():
         # The answer's row is held while its item is written, so of two quick changes the later
         # one's text is the one kept (the loop's settlement takes the same lock).
-        response = (Response.objects.select_for_update(of=("self",)).select_related("organization")
+        response = (Response.objects.select_for_update(of=("self",))
+                    .select_related("organization", "touchpoint", "channel", "customer")
                     .filter(pk=response_id).first())
         if response is None or not response.is_final or response.source == Response.Source.IMPORT \
                 or not response.comment.strip():
