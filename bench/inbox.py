@@ -10,7 +10,7 @@ import time
 from django.db import connection
 from django.test import Client
 
-from .common import SMOKE, size, summary, timed
+from .common import size, summary, timed
 
 ITEMS = int(os.environ.get("BENCH_ITEMS", size(1_000_000, 3_000)))
 DAYS = 730
@@ -93,9 +93,11 @@ def _populate(org, agents, tags, teams, touchpoints):
         cursor.execute(
             f"""
             INSERT INTO {through} (feedbackitem_id, tag_id)
-            SELECT i.id, (%(tags)s::bigint[])[1 + ((i.id / 10) %% %(k)s)] FROM {table} i
-            WHERE i.organization_id = %(org)s AND i.id %% 10 = 0
-            """,  # noqa: S608 — our own tables
+            SELECT i.id, (%(tags)s::bigint[])[1 + ((g / 10) %% %(k)s)]
+            FROM (SELECT id, substr(source_id, 2)::int AS g FROM {table} WHERE organization_id = %(org)s) i
+            WHERE g %% 10 = 0
+            """,  # noqa: S608 — our own tables. By the row number g, not the id: the same items get the
+            # same tags whatever the id sequence stands at, so every filter finds the same rows each run.
             {"org": org.pk, "tags": ids(tags), "k": len(tags)},
         )
         cursor.execute(f"ANALYZE {table}")
@@ -141,15 +143,13 @@ def run():
         {"view": "all", "q": "доставка"},  # a common word, in another form than the text's
         {"view": "all", "q": "refund"},  # a rarer one
         {"status": "closed", "q": "battery", "priority": 2},
-        {"tag": tags[3].name, "q": "самокат"},
+        {"tag": tags[2].name, "q": "самокат"},  # open items of tag 2 mention it at every size (smoke too)
         {"view": "all", "team": teams[1].pk, "sentiment": -1, "q": "kurjers"},
         {"view": "unassigned", "touchpoint": touchpoints[2].pk},
     ]
     for params in filters:  # warm-up, and a check that every page renders with rows
         answer = client.get("/inbox/", params)
-        # At the smoke size a narrow filter may match nothing at some hours (the items' ages
-        # follow the clock): there the page must render; at full size it must show rows.
-        assert answer.status_code == 200 and (SMOKE or b"data-item=" in answer.content), params
+        assert answer.status_code == 200 and b"data-item=" in answer.content, params
     samples, by_filter = [], {}
     for _round in range(5):
         for params in filters:

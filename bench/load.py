@@ -435,18 +435,6 @@ def run():
     return result
 
 
-@contextmanager
-def _rabbitmq_vhost():
-    name = f"cx-bench-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True)
-    try:
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
-                       check=True, capture_output=True)
-        yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
-    finally:
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True)
-
-
 def _rollup_rows(survey):
     from metrics.models import DailyRollup
 
@@ -465,12 +453,13 @@ def scale_out(concurrency=None, seconds=None):
     from metrics import rollups
     from metrics.models import DailyRollup
     from surveys.models import Response
+    from tests.workers import rabbitmq_vhost  # the one helper that makes (and removes) a vhost
 
     concurrency = concurrency or (4 if SMOKE else 50)
     seconds = seconds or PHASE_SECONDS
     org, survey, _raw_survey, _raw_link, _touchpoint, paths = _setup(size(400, 50) * seconds + 500)
     customers = Customers(paths)
-    with tempfile.TemporaryDirectory() as log_dir, _rabbitmq_vhost() as amqp, \
+    with tempfile.TemporaryDirectory() as log_dir, rabbitmq_vhost() as amqp, \
             production_stack(log_dir, broker_url=amqp, webs=2, web_workers=2, workers=2,
                              worker_concurrency=1) as ports:
         web_phase(ports, customers, 2, 1)
