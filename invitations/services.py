@@ -328,6 +328,7 @@ def _insert_run(campaign: Campaign, *, run: int, now) -> RunCounts:
                 FROM ({base_sql}) b
             ) a
         ) c
+        WHERE 1 = 1  -- SQLite reads "c ON" as a join without a WHERE before ON CONFLICT
         ON CONFLICT DO NOTHING
     """  # noqa: S608  # nosec B608
     params = [
