@@ -5,10 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.migrating import migrate_to
+from tests.migrating import migrate_to, migrate_to_latest
 
 BEFORE = [("actions", "0002_versions"), ("cxplatform", "0013_notifications")]
-AFTER = [("actions", "0003_notifications_move_to_the_platform")]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -23,7 +22,7 @@ def test_existing_notifications_are_kept_when_they_move_to_the_platform(org_a, m
         unread = Old.objects.create(organization_id=org_a.pk, user_id=user.pk, text="Ivan gave you an action")
         Old.objects.filter(pk__in=[read.pk, unread.pk]).update(created_at=written)
     finally:
-        new_apps = migrate_to(AFTER)
+        new_apps = migrate_to_latest()
     New = new_apps.get_model("cxplatform", "Notification")
     rows = {n.text: n for n in New.objects.filter(user_id=user.pk)}
     assert set(rows) == {"Overdue: “Courier SMS”", "Ivan gave you an action"}
