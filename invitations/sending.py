@@ -183,6 +183,8 @@ def deliver(batch: list[Invitation], *, now=None) -> int:
     connection = None
     try:
         for invitation in batch:
+            if not _still_ours(invitation, now=now):
+                continue  # the lease ran out while earlier rows of the batch went: another sender has it
             if invitation.medium == Medium.EMAIL and connection is None:
                 connection = get_connection()
                 connection.open()
@@ -202,6 +204,15 @@ def deliver(batch: list[Invitation], *, now=None) -> int:
         if connection is not None:
             connection.close()
     return sent
+
+
+def _still_ours(invitation: Invitation, *, now=None) -> bool:
+    """Renew this row's lease just before sending it, if the claim is still this sender's (the
+    attempt it claimed). A batch slower than the lease would otherwise be sent again, row by
+    row, by whoever took the expired rows over."""
+    lease = (now or timezone.now()) + timedelta(seconds=settings.INVITATION_CLAIM_SECONDS)
+    return Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING,
+                                     attempts=invitation.attempts).update(claimed_until=lease) == 1
 
 
 def _send_one(invitation: Invitation, connection, *, now=None) -> None:
