@@ -185,10 +185,10 @@ def deliver(batch: list[Invitation], *, now=None) -> int:
         for invitation in batch:
             if not _still_ours(invitation, now=now):
                 continue  # the lease ran out while earlier rows of the batch went: another sender has it
-            if invitation.medium == Medium.EMAIL and connection is None:
-                connection = get_connection()
-                connection.open()
             try:
+                if invitation.medium == Medium.EMAIL and connection is None:
+                    connection = get_connection()
+                    connection.open()  # inside the try: a mail server that is down fails this row, retried later
                 _send_one(invitation, connection, now=now)
             except (smtplib.SMTPRecipientsRefused, sms.SmsError) as exc:
                 permanent = isinstance(exc, smtplib.SMTPRecipientsRefused) or exc.permanent

@@ -167,3 +167,28 @@ def test_a_sender_whose_lease_ran_out_mid_batch_sends_nothing_the_next_one_took(
     assert sending.deliver(taken_over, now=later) == 3
     assert len(mail.outbox) == 4 and len({m.to[0] for m in mail.outbox}) == 4
     assert set(Invitation.objects.filter(campaign=campaign).values_list("status", flat=True)) == {"sent"}
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_mail_server_that_is_down_delays_the_invitations_and_loses_none(org_a, settings):
+    """The SMTP server refuses connections: each row is put back with its error (the task does not
+    crash and leave them claimed), and goes once the server is back."""
+    port = free_port()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
+    people = [factories.customer(org_a) for _ in range(3)]
+    campaign = campaign_to(org_a, people)
+    services.schedule(campaign=campaign, send_at=None)
+    services.start_run(campaign_id=campaign.pk)
+
+    assert sending.send_due() == 0
+
+    rows = Invitation.objects.filter(campaign=campaign)
+    assert set(rows.values_list("status", "attempts")) == {("sending", 1)}
+    assert all(row.last_error and row.claimed_until > timezone.now() for row in rows)
+    server = SlowMailServer(delay=0)
+    server.controller.port = port
+    with server:
+        assert sending.send_due(now=timezone.now() + sending.RETRY_AFTER + timedelta(seconds=1)) == 3
+    assert sorted(rcpt for rcpt, _id in server.received) == sorted(p.email for p in people)
+    assert set(rows.values_list("status", flat=True)) == {"sent"}
