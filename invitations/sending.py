@@ -5,7 +5,9 @@ budget (messages per minute) and the contact policy are decided there, across ev
 Each claimed row is marked `sending` with a lease, sent on its own, and marked `sent` at once,
 so a worker killed mid-batch leaves only its unsent rows (and at most the one in flight) for
 the next sender after the lease; nobody else is sent twice, nobody is skipped. A send repeated
-after such a death carries the same Message-ID (messages.message_id)."""
+after such a death carries the same Message-ID (messages.message_id). Just before its send each
+row's lease is renewed if the claim is still this sender's, so a batch slower than the lease
+loses its remaining rows to the next sender instead of sending them twice."""
 
 import logging
 import smtplib
