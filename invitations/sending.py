@@ -5,7 +5,9 @@ budget (messages per minute) and the contact policy are decided there, across ev
 Each claimed row is marked `sending` with a lease, sent on its own, and marked `sent` at once,
 so a worker killed mid-batch leaves only its unsent rows (and at most the one in flight) for
 the next sender after the lease; nobody else is sent twice, nobody is skipped. A send repeated
-after such a death carries the same Message-ID (messages.message_id)."""
+after such a death carries the same Message-ID (messages.message_id). Just before its send each
+row's lease is renewed if the claim is still this sender's, so a batch slower than the lease
+loses its remaining rows to the next sender instead of sending them twice."""
 
 import logging
 import smtplib
@@ -183,10 +185,12 @@ def deliver(batch: list[Invitation], *, now=None) -> int:
     connection = None
     try:
         for invitation in batch:
-            if invitation.medium == Medium.EMAIL and connection is None:
-                connection = get_connection()
-                connection.open()
+            if not _still_ours(invitation, now=now):
+                continue  # the lease ran out while earlier rows of the batch went: another sender has it
             try:
+                if invitation.medium == Medium.EMAIL and connection is None:
+                    connection = get_connection()
+                    connection.open()  # inside the try: a mail server that is down fails this row, retried later
                 _send_one(invitation, connection, now=now)
             except (smtplib.SMTPRecipientsRefused, sms.SmsError) as exc:
                 permanent = isinstance(exc, smtplib.SMTPRecipientsRefused) or exc.permanent
@@ -202,6 +206,15 @@ def deliver(batch: list[Invitation], *, now=None) -> int:
         if connection is not None:
             connection.close()
     return sent
+
+
+def _still_ours(invitation: Invitation, *, now=None) -> bool:
+    """Renew this row's lease just before sending it, if the claim is still this sender's (the
+    attempt it claimed). A batch slower than the lease would otherwise be sent again, row by
+    row, by whoever took the expired rows over."""
+    lease = (now or timezone.now()) + timedelta(seconds=settings.INVITATION_CLAIM_SECONDS)
+    return Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING,
+                                     attempts=invitation.attempts).update(claimed_until=lease) == 1
 
 
 def _send_one(invitation: Invitation, connection, *, now=None) -> None:

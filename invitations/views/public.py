@@ -63,9 +63,12 @@ def delivery_reports(request):
     parsed = []
     for number, report in enumerate(reports):
         kind = report.get("type") if isinstance(report, dict) else None
-        if kind not in ("bounce", "complaint") or not (report.get("address") or report.get("message_id")):
+        # "permanent": "false" must not read as true: only a JSON boolean is taken.
+        if (kind not in ("bounce", "complaint") or not (report.get("address") or report.get("message_id"))
+                or not isinstance(report.get("permanent", True), bool)):
             return JsonResponse({"detail": f"Report {number}: needs a type (bounce or complaint) and an "
-                                           "address or a message_id."}, status=400)
+                                           "address or a message_id (and permanent, if given, true or false)."},
+                                status=400)
         parsed.append(services.ReportedEvent(kind=kind, address=str(report.get("address") or "")[:254],
                                              message_id=str(report.get("message_id") or "")[:300],
                                              permanent=bool(report.get("permanent", True))))
