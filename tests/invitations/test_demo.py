@@ -123,3 +123,16 @@ def test_the_suppression_list_has_every_reason(voltride):
     assert entries.filter(created_at__lt=timezone.now() - timedelta(days=30)).exists()
     assert entries.filter(reason="bounced", invitation__bounced_at__isnull=False).exists()
     assert entries.filter(reason="unsubscribed", invitation__unsubscribed_at__isnull=False).exists()
+
+
+def test_the_dashboard_shows_the_demo_links_response_rates(voltride, client):
+    from cxplatform.models import Membership, Role
+
+    org, _counts = voltride
+    client.force_login(Membership.objects.filter(organization=org, role=Role.CX_MANAGER).first().user)
+    html = client.get("/metrics/response-rates/").content.decode()
+    for rule_or_campaign in (Campaign.objects.for_org(org).get(name=demo.CAMPAIGN_NAME),
+                             TriggerRule.objects.for_org(org).get(event="repair_closed"),
+                             TriggerRule.objects.for_org(org).get(event="inbox_item_resolved")):
+        row = html.split(f'id="response-rate-{rule_or_campaign.distribution_id}"')[1].split("</tr>")[0]
+        assert "%" in row and rule_or_campaign.distribution.name in row
