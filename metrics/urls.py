@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import touchpoint_views, views
+from . import invitation_views, touchpoint_views, views
 
 app_name = "metrics"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("metrics/responses/", views.responses, name="responses"),
     path("metrics/drivers/", views.key_drivers, name="drivers"),
     path("metrics/themes/", views.themes, name="themes"),
+    path("metrics/response-rates/", invitation_views.response_rates, name="response_rates"),
     path("metrics/compare/", views.compare, name="compare"),
     path("metrics/journey-maps/<int:journey_map_id>/figures/", views.journey_map_figures, name="journey_map_figures"),
     path("metrics/touchpoints/<int:touchpoint_id>/comments/", touchpoint_views.touchpoint_comments,

@@ -69,3 +69,18 @@ def test_every_benchmark_runs_at_a_small_size(bench_database):
     # The export job's writer and COPY wrote the same rows, at both sizes.
     assert [size["writer"]["rows"] for size in figures["export"].values()] == [2_000, 5_000]
     assert all(size["copy"]["rows"] == size["writer"]["rows"] for size in figures["export"].values())
+    # A campaign prepared whole (each contact once, queued or skipped with its reason) in a
+    # process of its own, sent through the SMTP backend to the loopback sink (every message
+    # arrived), with the raw references measured beside it and the pages answered meanwhile.
+    invitations = figures["invitations"]
+    for contacts in (200, 1_000):
+        prepared = invitations["prepare"][str(contacts)]
+        assert prepared["invitations"] == contacts and prepared["queued"] > 0, prepared
+        assert set(prepared["skipped"]) == {"no_address", "suppressed", "policy"}, prepared
+        assert invitations["raw_insert"][str(contacts)]["plain"]["rows"] == contacts
+    send = invitations["send"]
+    assert send["django_smtp_backend"]["sent"] == send["arrived_at_sink"] == invitations["prepare"]["200"]["queued"]
+    assert send["raw_smtplib"]["sent"] == send["arrived_at_sink"]
+    web = invitations["web"]
+    assert web["sender_beside_the_web"]["sent"] == web["sender_beside_the_web"]["arrived_at_sink"] > 0, web
+    assert all(web[phase][page]["n"] > 0 for phase in ("idle", "while_sending") for page in web["idle"])

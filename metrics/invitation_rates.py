@@ -1,0 +1,74 @@
+"""The response rate of the invitations the platform sent, per survey link: the dashboard's
+"Response rate by survey link" fragment. Counted from the invitation rows (one grouped query);
+what a step means is the invitations funnel's (invitations.selectors.Funnel), so the dashboard
+and a campaign's page never disagree."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+
+from django.db.models import Count, Q
+
+from invitations.models import Invitation
+from invitations.selectors import Funnel
+
+from .definitions import SMALL_SAMPLE
+from .selectors import Scope
+
+
+@dataclass
+class LinkRate:
+    distribution_id: int
+    survey: str
+    link: str
+    funnel: Funnel
+
+    @property
+    def sent(self) -> int:
+        return self.funnel.sent
+
+    @property
+    def completed(self) -> int:
+        return self.funnel.completed
+
+    @property
+    def rate(self) -> float | None:
+        return self.funnel.response_rate
+
+    @property
+    def small_sample(self) -> bool:
+        return self.funnel.delivered < SMALL_SAMPLE
+
+
+def _moment(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def response_rates(scope: Scope) -> list[LinkRate]:
+    """Each survey link with invitations sent in the scope's period [start, end): sent, completed
+    and the response rate (completed per delivered), most sent first. Only the scope's
+    organization; its survey, touchpoint, channel, language and segment filters apply."""
+    organization = scope.organization
+    rows = Invitation.objects.filter(organization=organization, sent_at__gte=_moment(scope.start),
+                                     sent_at__lt=_moment(scope.end))
+    if scope.surveys:
+        rows = rows.filter(distribution__survey_id__in=scope.surveys)
+    if scope.touchpoints:
+        rows = rows.filter(distribution__touchpoint_id__in=scope.touchpoints)
+    if scope.channels:
+        rows = rows.filter(distribution__channel_id__in=scope.channels)
+    if scope.languages:
+        rows = rows.filter(language__in=scope.languages)
+    if scope.segments:
+        attribute = organization.segment_attribute or "segment"
+        rows = rows.filter(**{f"customer__attributes__{attribute}__in": scope.segments})
+    grouped = (rows.values("distribution_id", "distribution__name", "distribution__survey__name")
+               .annotate(sent=Count("id"),
+                         bounced=Count("id", filter=Q(bounced_at__isnull=False)),
+                         opened=Count("id", filter=Q(opened_at__isnull=False)),
+                         started=Count("id", filter=Q(started_at__isnull=False)),
+                         completed=Count("id", filter=Q(completed_at__isnull=False)))
+               .order_by("-sent", "distribution__survey__name", "distribution__name"))
+    return [LinkRate(row["distribution_id"], row["distribution__survey__name"], row["distribution__name"],
+                     Funnel(sent=row["sent"], bounced=row["bounced"], opened=row["opened"],
+                            started=row["started"], completed=row["completed"]))
+            for row in grouped]
