@@ -69,10 +69,11 @@ def render(*, source, distribution, customer, organization, language: str, invit
             "survey_url": survey_url, "unsubscribe_url": unsubscribe_url, "reminder": reminder,
             "test": invitation is None, "language": language,
         }
-        text = render_to_string("invitations/email.txt", context)
-        html = render_to_string("invitations/email.html", context)
         if source.medium == "sms":
-            text = render_to_string("invitations/sms.txt", context).strip()
+            text, html = render_to_string("invitations/sms.txt", context).strip(), ""
+        else:
+            text = render_to_string("invitations/email.txt", context)
+            html = render_to_string("invitations/email.html", context)
     return Rendered(subject, text, html, survey_url, unsubscribe_url)
 
 
@@ -82,14 +83,19 @@ def _token(invitation):
     return unsubscribe_token(invitation)
 
 
-def sender(organization) -> str:
-    profile = SendingProfile.objects.filter(organization=organization).first()
-    name = (profile.from_name if profile and profile.from_name else organization.name)
-    return formataddr((name, settings.DEFAULT_FROM_EMAIL))
+def profile_of(organization) -> SendingProfile:
+    """The organization's sending profile (unsaved defaults when it has none): read once per batch."""
+    return SendingProfile.objects.filter(organization=organization).first() or SendingProfile(
+        organization=organization)
 
 
-def email(rendered: Rendered, *, to: str, organization, invitation: Invitation | None,
-          number: int = 0) -> EmailMultiAlternatives:
+def sender(organization, profile: SendingProfile | None = None) -> str:
+    profile = profile or profile_of(organization)
+    return formataddr((profile.from_name or organization.name, settings.DEFAULT_FROM_EMAIL))
+
+
+def email(rendered: Rendered, *, to: str, organization, invitation: Invitation | None, number: int = 0,
+          profile: SendingProfile | None = None) -> EmailMultiAlternatives:
     headers = {}
     if invitation is not None:
         headers = {
@@ -98,9 +104,9 @@ def email(rendered: Rendered, *, to: str, organization, invitation: Invitation |
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",
         }
-    profile = SendingProfile.objects.filter(organization=organization).first()
-    message = EmailMultiAlternatives(rendered.subject, rendered.text, sender(organization), [to], headers=headers,
-                                     reply_to=[profile.reply_to] if profile and profile.reply_to else None)
+    profile = profile or profile_of(organization)
+    message = EmailMultiAlternatives(rendered.subject, rendered.text, sender(organization, profile), [to],
+                                     headers=headers, reply_to=[profile.reply_to] if profile.reply_to else None)
     message.attach_alternative(rendered.html, "text/html")
     return message
 

@@ -11,6 +11,7 @@ loses its remaining rows to the next sender instead of sending them twice."""
 
 import logging
 import smtplib
+import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -183,15 +184,19 @@ def deliver(batch: list[Invitation], *, now=None) -> int:
     """Send each claimed invitation and mark it at once (never inside a transaction)."""
     sent = 0
     connection = None
+    lease = _Lease(batch, now=now)
+    profiles = {}
     try:
         for invitation in batch:
-            if not _still_ours(invitation, now=now):
+            if not lease.holds(invitation):
                 continue  # the lease ran out while earlier rows of the batch went: another sender has it
+            if invitation.organization_id not in profiles:
+                profiles[invitation.organization_id] = messages.profile_of(invitation.organization)
             try:
                 if invitation.medium == Medium.EMAIL and connection is None:
                     connection = get_connection()
                     connection.open()  # inside the try: a mail server that is down fails this row, retried later
-                _send_one(invitation, connection, now=now)
+                _send_one(invitation, connection, now=now, profile=profiles[invitation.organization_id])
             except (smtplib.SMTPRecipientsRefused, sms.SmsError) as exc:
                 permanent = isinstance(exc, smtplib.SMTPRecipientsRefused) or exc.permanent
                 _failed(invitation, exc, permanent=permanent)
@@ -208,16 +213,37 @@ def deliver(batch: list[Invitation], *, now=None) -> int:
     return sent
 
 
-def _still_ours(invitation: Invitation, *, now=None) -> bool:
-    """Renew this row's lease just before sending it, if the claim is still this sender's (the
-    attempt it claimed). A batch slower than the lease would otherwise be sent again, row by
-    row, by whoever took the expired rows over."""
-    lease = (now or timezone.now()) + timedelta(seconds=settings.INVITATION_CLAIM_SECONDS)
-    return Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING,
-                                     attempts=invitation.attempts).update(claimed_until=lease) == 1
+class _Lease:
+    """A sender's hold on its batch. Renewed for the rows still its own (the attempt it claimed)
+    before the first send and again whenever a third of the lease has gone by, so a batch slower
+    than the lease keeps its rows, and a row another sender took over after a stall is dropped,
+    never sent twice. One locked read and one UPDATE per renewal, not per message."""
+
+    def __init__(self, batch: list[Invitation], *, now=None):
+        self.claimed = {invitation.pk: invitation.attempts for invitation in batch}
+        self.ours: set[int] = set()
+        self.fixed_now = now  # tests pass the sender's clock
+        self.renewed_at: float | None = None
+
+    def holds(self, invitation: Invitation) -> bool:
+        seconds = settings.INVITATION_CLAIM_SECONDS
+        if self.renewed_at is None or time.monotonic() - self.renewed_at > seconds / 3:
+            self._renew(seconds)
+        return invitation.pk in self.ours
+
+    def _renew(self, seconds: int) -> None:
+        pending = self.claimed  # rows already sent are no longer `sending`: the renewal leaves them
+        until = (self.fixed_now or timezone.now()) + timedelta(seconds=seconds)
+        with transaction.atomic():
+            rows = (Invitation.objects.select_for_update().filter(pk__in=list(pending),
+                                                                  status=Invitation.Status.SENDING)
+                    .values_list("pk", "attempts"))
+            self.ours = {pk for pk, attempts in rows if pending[pk] == attempts}
+            Invitation.objects.filter(pk__in=self.ours).update(claimed_until=until)
+        self.renewed_at = time.monotonic()
 
 
-def _send_one(invitation: Invitation, connection, *, now=None) -> None:
+def _send_one(invitation: Invitation, connection, *, now=None, profile=None) -> None:
     source = invitation.campaign or invitation.trigger_rule
     reminder = invitation.sent_at is not None
     number = invitation.reminders_sent + 1 if reminder else 0
@@ -228,7 +254,7 @@ def _send_one(invitation: Invitation, connection, *, now=None) -> None:
         sms.send(messages.text_message(rendered, to=invitation.address, invitation=invitation, number=number))
     else:
         message = messages.email(rendered, to=invitation.address, organization=invitation.organization,
-                                 invitation=invitation, number=number)
+                                 invitation=invitation, number=number, profile=profile)
         connection.send_messages([message])
     _mark_sent(invitation, source=source, reminder=reminder, now=now)
 
