@@ -103,7 +103,7 @@ class TriggerRuleForm(LocalizedFieldsMixin, VersionedModelForm):
             part = part.strip()
             if not part:
                 continue
-            if not part.isdigit() or not 1 <= int(part) <= MAX_REMINDER_DAY:
+            if not (part.isascii() and part.isdigit()) or not 1 <= int(part) <= MAX_REMINDER_DAY:
                 raise forms.ValidationError(
                     _("Write whole numbers of days from 1 to %(limit)d, separated by commas.")
                     % {"limit": MAX_REMINDER_DAY})
