@@ -261,3 +261,73 @@ def test_members_who_do_not_design_surveys_read_but_cannot_change_rules(org_a, l
     assert client.post(reverse("invitations:trigger_edit", args=[rule.pk]),
                        form_data(link, name="x", version="1")).status_code == 403
     assert TriggerRule.objects.get().name == "CES after a repair"
+
+
+# --- In the browser ------------------------------------------------------------------------------
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_manager_writes_a_rule_another_system_calls_it_and_the_history_shows_it(
+        live_server, browser, org_a, make_member, artifact):
+    import json
+    import urllib.request
+
+    from rest_framework.authtoken.models import Token
+
+    link = factories.distribution(org_a)
+    manager = make_member(org_a, Role.CX_MANAGER, username="cx-lead")
+    manager.set_password("lead-pass-123")
+    manager.save()
+    desk = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = desk.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "cx-lead")
+    page.fill("#id_password", "lead-pass-123")
+    page.click("button[type=submit]")
+
+    page.goto(f"{live_server.url}{reverse('invitations:trigger_create')}")
+    page.fill("#id_name", "CES after a repair")
+    page.fill("#id_event", "repair_closed")
+    page.select_option("#id_distribution", str(link.pk))
+    page.fill("#id_delay", "2")
+    page.select_option("#id_delay_unit", "hours")
+    page.fill("#id_reminders", "3")
+    page.screenshot(path=artifact("trigger-form.png"), full_page=True)
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r".*/invitations/triggers/\d+/$"))
+    rule = TriggerRule.objects.get()
+    assert (rule.event, rule.delay_minutes, rule.reminder_days) == ("repair_closed", 120, [3])
+    assert "/api/v1/triggers/" in page.locator("#trigger-curl").input_value()
+
+    # Another system calls the API as the page says, 26 times (two pages of history).
+    token = Token.objects.create(user=manager).key
+    for n in range(26):
+        call = urllib.request.Request(
+            f"{live_server.url}/api/v1/triggers/", method="POST",
+            data=json.dumps({"event": "repair_closed", "customer": {"external_id": f"R-{n}", "name": f"Rider {n}",
+                                                                   "email": f"rider{n}@x.example"}}).encode(),
+            headers={"Authorization": f"Token {token}", "Content-Type": "application/json",
+                     "Idempotency-Key": f"repair-{n}"})
+        with urllib.request.urlopen(call) as answer:  # noqa: S310 (the test's own live server)
+            assert answer.status == 201
+    page.reload()
+    history = page.locator("#trigger-history-rows")
+    assert "Rider 25" in history.inner_text() and "Queued until" in history.inner_text()
+    assert page.locator("#trigger-funnel").inner_text().count("26") == 1  # waiting
+    page.screenshot(path=artifact("trigger-detail.png"), full_page=True)
+    history.get_by_role("link", name="Next").click()
+    page.wait_for_url("**?page=2")
+    assert "Rider 0" in history.inner_text() and "Rider 25" not in history.inner_text()
+    assert page.locator("#trigger-how-to").count() == 1  # only the history was swapped
+    desk.close()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    small = phone.new_page()
+    small.goto(f"{live_server.url}/login/")
+    small.fill("#id_username", "cx-lead")
+    small.fill("#id_password", "lead-pass-123")
+    small.click("button[type=submit]")
+    small.goto(f"{live_server.url}{reverse('invitations:trigger_list')}")
+    assert "CES after a repair" in small.locator("table").inner_text()
+    small.screenshot(path=artifact("trigger-list-phone.png"), full_page=True)
+    phone.close()
