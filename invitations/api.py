@@ -37,6 +37,10 @@ class TriggerCustomerSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=LANGUAGE_CODES, required=False, allow_blank=True)
     attributes = serializers.DictField(required=False, help_text="Segment attributes to set on the customer.")
 
+    def validate_name(self, value):
+        # The name goes into the e-mail's subject ({name}): a line break there would refuse the send.
+        return " ".join(value.split())
+
     def validate_phone(self, value):
         phone = normalise_phone(value)
         if value.strip() and len(phone.lstrip("+")) < 5:

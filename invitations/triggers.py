@@ -118,8 +118,10 @@ class TriggerRuleForm(LocalizedFieldsMixin, VersionedModelForm):
                 self.add_error("delay", _("At most 90 days after the event."))
             data["delay_minutes"] = minutes
         medium = data.get("medium")
-        body = self.localized_value("body")
-        subject = self.localized_value("subject")
+        # Browsers send a textarea's lines as CRLF; the e-mail splits paragraphs on blank lines.
+        body = {code: text.replace("\r\n", "\n") for code, text in self.localized_value("body").items()}
+        # A line break in a subject would be a header injection (the send would be refused forever).
+        subject = {code: " ".join(text.split()) for code, text in self.localized_value("subject").items()}
         if medium == Medium.SMS:
             # The e-mail's default wording is too long for a text: the short one replaces it.
             _subjects, sms_bodies = texts.defaults(medium=Medium.SMS)

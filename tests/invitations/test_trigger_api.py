@@ -92,6 +92,17 @@ def test_the_same_key_twice_is_one_event_one_invitation_one_email(manager, org_a
 
 
 @pytest.mark.django_db
+@pytest.mark.django_db
+def test_a_line_break_in_the_name_never_reaches_the_subject(manager, org_a, link):
+    make_rule(org_a, link, subject={"en": "How was it, {name}?"}, body={"en": "Tell us."})
+    person = {"external_id": "SHOP-2", "email": "b@x.example", "name": "Eve\r\nBcc: all@x.example"}
+    assert post(manager, body(customer=person)).status_code == 201
+    mail.outbox.clear()
+    assert sending.send_due() == 1
+    assert mail.outbox[0].subject == "How was it, Eve Bcc: all@x.example?"
+
+
+@pytest.mark.django_db
 def test_the_key_may_come_in_the_body_and_the_header_wins(manager, org_a, link):
     make_rule(org_a, link)
     assert post(manager, body(idempotency_key="in-body"), key=None).status_code == 201

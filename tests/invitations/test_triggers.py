@@ -147,13 +147,14 @@ def test_the_form_offers_the_organizations_links_and_events_with_the_default_wor
 
 
 def test_a_manager_creates_a_rule(manager, org_a, link):
-    answer = manager.post(reverse("invitations:trigger_create"), form_data(link))
+    answer = manager.post(reverse("invitations:trigger_create"), form_data(
+        link, body_en="Hello {name},\r\n\r\nTell us.", subject_ru="Было ли\r\nпросто?"))
     rule = TriggerRule.objects.get()
     assert answer.status_code == 302 and answer["Location"] == reverse("invitations:trigger_detail", args=[rule.pk])
     assert (rule.organization, rule.event, rule.delay_minutes, rule.reminder_days, rule.active) == (
         org_a, "repair_closed", 120, [3, 7], True)
-    assert rule.subject == {"en": "Was it easy?", "ru": "Было ли просто?"}
-    assert rule.body == {"en": "Tell us, {name}.", "ru": "Расскажите нам."}
+    assert rule.subject == {"en": "Was it easy?", "ru": "Было ли просто?"}  # no line break in a header
+    assert rule.body == {"en": "Hello {name},\n\nTell us.", "ru": "Расскажите нам."}
 
 
 @pytest.mark.parametrize(("change", "field"), [
