@@ -13,4 +13,5 @@ urlpatterns += [
     path("triggers/new/", trigger_views.trigger_create, name="trigger_create"),
     path("triggers/<int:trigger_rule_id>/", trigger_views.trigger_detail, name="trigger_detail"),
     path("triggers/<int:trigger_rule_id>/edit/", trigger_views.trigger_edit, name="trigger_edit"),
+    path("triggers/<int:trigger_rule_id>/test/", trigger_views.trigger_send_test, name="trigger_send_test"),
 ]

@@ -1,19 +1,24 @@
 """The manager's pages of trigger rules: the list with each rule's funnel, the form, and a rule's
 page with its funnel, the history of the events it heard and how another system calls it."""
 
+import logging
+import smtplib
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from cxplatform.models import Capability
 from cxplatform.permissions import capability_required, member_required
 from cxplatform.tenancy import get_for_org_or_404
 from cxplatform.versioning import StaleEdit
 
-from .. import triggers
-from ..models import TriggerRule
+from .. import sending, triggers
+from ..models import Medium, TriggerRule
 
+logger = logging.getLogger(__name__)
 design_required = capability_required(Capability.DESIGN)
 HISTORY_PER_PAGE = 25
 
@@ -77,3 +82,29 @@ def trigger_detail(request, trigger_rule_id):
         "built_in": rule.event in triggers.BUILT_IN_EVENTS,
         "link_open": triggers.links_for(request.organization).filter(pk=rule.distribution_id).exists(),
     })
+
+
+@design_required
+@require_POST
+def trigger_send_test(request, trigger_rule_id):
+    """The rule's e-mail, as a customer would get it, to the manager's own address."""
+    rule = _rule(request, trigger_rule_id)
+    language = request.POST.get("language", "")
+    if language not in rule.languages:
+        language = rule.languages[0] if rule.languages else ""
+    if rule.medium != Medium.EMAIL:
+        messages.error(request, _("A test send is for e-mail rules."))
+    elif not request.user.email:
+        messages.error(request, _("Your account has no e-mail address, so the test has nowhere to go."))
+    elif not language:
+        messages.error(request, _("Write the message in at least one language."))
+    else:
+        try:
+            sending.send_test(source=rule, to=request.user.email, language=language,
+                              user_name=request.user.get_full_name())
+        except (smtplib.SMTPException, OSError) as exc:
+            logger.warning("test of trigger rule %s not sent: %s", rule.pk, exc)
+            messages.error(request, _("The test could not be sent now. Try again in a moment."))
+        else:
+            messages.success(request, _("A test was sent to %(address)s.") % {"address": request.user.email})
+    return redirect("invitations:trigger_detail", trigger_rule_id=rule.pk)

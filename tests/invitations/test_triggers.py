@@ -225,6 +225,26 @@ def test_the_rule_page_shows_its_funnel_history_and_how_to_call_it(manager, org_
                                                                          waiting.pk: "90 minutes later"}
 
 
+def test_a_test_send_goes_to_the_manager_in_the_chosen_language_and_invites_nobody(
+        org_a, link, make_member, client_for):
+    rule = make_rule(org_a, link, subject={"en": "Was it easy?", "ru": "Было ли просто?"},
+                     body={"en": "Tell us.", "ru": "Расскажите нам."})
+    manager = make_member(org_a, Role.CX_MANAGER)
+    manager.email = "lead@alpha.example"
+    manager.save()
+    client = client_for(manager)
+    url = reverse("invitations:trigger_send_test", args=[rule.pk])
+    mail.outbox.clear()
+    page = client.post(url, {"language": "ru"}, follow=True)
+    assert [(m.to, m.subject) for m in mail.outbox] == [(["lead@alpha.example"], "Было ли просто?")]
+    assert "A test was sent to lead@alpha.example." in page.content.decode()
+    assert not TriggerEvent.objects.exists() and not Invitation.objects.exists()
+
+    nobody = client_for(make_member(org_a, Role.CX_MANAGER))  # no e-mail address
+    page = nobody.post(url, {"language": "xx"}, follow=True)
+    assert len(mail.outbox) == 1 and "has no e-mail address" in page.content.decode()
+
+
 def test_the_history_pages_come_as_a_fragment_for_htmx(manager, org_a, link):
     rule = make_rule(org_a, link, active=False)
     for n in range(30):
