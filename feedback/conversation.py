@@ -69,6 +69,10 @@ def reply(item: FeedbackItem, author, text: str, *, status: str | None = None, v
             moved = _move(item, status, now, version=version, **clock)
             if not moved:
                 raise StaleItem()
+            if status in sla.DONE and item.status not in sla.DONE:
+                from .services import item_resolved
+
+                item_resolved(item)
         else:
             # A first reply takes a new item on (unless a colleague has just moved it elsewhere).
             moved = item.status == FeedbackItem.Status.NEW and _move(item, FeedbackItem.Status.OPEN, now,

@@ -372,6 +372,10 @@ def resolve_case(item: FeedbackItem, actor, version: int, *, root_cause: RootCau
             follow_up_wanted=follow_up and can_follow_up(item), version=F("version") + 1, updated_at=now)
         if not updated:
             raise StaleEdit()
+        if item.status not in sla.DONE:
+            from .services import item_resolved
+
+            item_resolved(item)
         activity.log(item, "loop_closed", wording.message(
             w.LOOP_CLOSED_FOLLOW_UP if follow_up and can_follow_up(item) else w.LOOP_CLOSED,
             root_cause=str(root_cause)), actor=actor, details={"root_cause": str(root_cause), "follow_up": follow_up})

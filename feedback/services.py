@@ -16,6 +16,8 @@ from cxplatform.naming import names_of_message
 from cxplatform.services import match_or_create_customer
 from cxplatform.textinsight.sentiment import classify
 from cxplatform.textinsight.tokens import search_text
+from invitations import services as invitations
+from invitations.models import TriggerRule
 
 from . import activity, conversation, sla
 from . import wordings as w
@@ -188,7 +190,29 @@ def triage(item: FeedbackItem, actor, version: int, tags=None, **changes) -> Fee
         after = {**changes, **({"tags": details["tags"]} if tags is not None else {})}
         activity.log(item, "triaged", wording.message(w.TRIAGED, changes=activity.change_messages(before, after)),
                      actor=actor, details=details)
+        if before["status"] not in sla.DONE and item.status in sla.DONE:
+            item_resolved(item)
     return item
+
+
+ITEM_RESOLVED_EVENT = "inbox_item_resolved"  # one of invitations.services.BUILT_IN_EVENTS
+
+
+def item_resolved(item: FeedbackItem) -> None:
+    """The built-in trigger: a rule such as "CSAT 1 hour after an inbox item is resolved" asks the
+    item's customer, once per item however often it is reopened and resolved again (the key).
+    Called in the resolving transaction, so a rolled-back resolve asks nobody; costs one indexed
+    query when no rule listens, so resolving stays fast."""
+    if item.customer_id is None or not TriggerRule.objects.filter(
+            organization_id=item.organization_id, event=ITEM_RESOLVED_EVENT, active=True).exists():
+        return
+    customer = item.customer
+    if not (customer.external_id or customer.email or customer.phone):
+        return  # nobody to ask
+    invitations.receive_trigger(
+        organization=item.organization, event=ITEM_RESOLVED_EVENT, idempotency_key=f"inbox-item-{item.pk}-resolved",
+        external_id=customer.external_id, email=customer.email, phone=customer.phone,
+        touchpoint_id=item.touchpoint_id, payload={"inbox_item": item.pk})
 
 
 def add_note(item: FeedbackItem, author, text: str):

@@ -190,6 +190,8 @@ class TriggerEvent(OrgScopedModel):
         ordering = ["-received_at"]
         constraints = [models.UniqueConstraint(fields=["organization", "idempotency_key"],
                                                name="one_trigger_per_key")]
+        # A rule's history and the API's list filtered by event, newest first, at any size.
+        indexes = [models.Index(fields=["organization", "event", "id"], name="trigger_event_history")]
 
     def __str__(self):
         return f"{self.event} ({self.idempotency_key})"

@@ -346,3 +346,20 @@ def _invitation_factories():
 
 
 FACTORIES.update(_invitation_factories())
+
+
+def trigger_event(org):
+    from invitations.models import TriggerEvent
+
+    n = next(_seq)
+    return TriggerEvent.objects.create(organization=org, event=f"event_{n}", idempotency_key=f"key-{n}",
+                                       customer=customer(org), payload={"order": f"A-{n}"})
+
+
+def _trigger_event_factory():
+    from invitations.models import TriggerEvent
+
+    return {TriggerEvent: trigger_event}
+
+
+FACTORIES.update(_trigger_event_factory())
