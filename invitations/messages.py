@@ -60,7 +60,10 @@ def render(*, source, distribution, customer, organization, language: str, invit
         low, high = survey.scale
         scores = [(n, absolute(links.one_click_url(distribution, n, signed))) for n in range(low, high + 1)]
     with translation.override(language):
-        subject = _fill((source.subject or {}).get(language, ""), customer=customer, organization=organization)
+        # One line whatever a name holds (an imported one may carry a line break): the Subject header
+        # refuses a break, and the send would fail.
+        subject = " ".join(_fill((source.subject or {}).get(language, ""), customer=customer,
+                                 organization=organization).split())
         body = _fill((source.body or {}).get(language, ""), customer=customer, organization=organization)
         context = {
             "subject": subject, "body": body, "paragraphs": [p for p in body.split("\n\n") if p.strip()],

@@ -200,6 +200,8 @@ def deliver(batch: list[Invitation], *, now=None) -> int:
             except (smtplib.SMTPRecipientsRefused, sms.SmsError) as exc:
                 permanent = isinstance(exc, smtplib.SMTPRecipientsRefused) or exc.permanent
                 _failed(invitation, exc, permanent=permanent)
+            except ValueError as exc:  # a message that cannot be written (a bad address or header)
+                _failed(invitation, exc, permanent=True)
             except (TimeoutError, smtplib.SMTPException, OSError) as exc:
                 _failed(invitation, exc, permanent=False)
                 if connection is not None:

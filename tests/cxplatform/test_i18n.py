@@ -12,7 +12,7 @@ from django.utils import translation
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ["ru", "lv"]
-SOURCE_DIRS = ["cxplatform", "journeys", "surveys", "feedback", "metrics", "actions", "templates"]
+SOURCE_DIRS = ["cxplatform", "journeys", "surveys", "invitations", "feedback", "metrics", "actions", "templates"]
 
 
 def catalog(lang):

@@ -206,3 +206,15 @@ def test_the_funnel_counts_each_step_and_the_skips_by_reason(org_a, link, django
     assert result.response_rate == 50.0
     assert result.skipped == {"no_address": 1}
     assert Suppression.objects.get(address=people[2].email.lower()).reason == "bounced"
+
+
+def test_a_name_with_a_line_break_never_breaks_the_subject(org_a, link):
+    person = factories.customer(org_a)
+    Customer.objects.filter(pk=person.pk).update(name="Anna\r\nBerzina")
+    campaign = make_campaign(org_a, link, list_audience(org_a, [person]))
+    services.schedule(campaign=campaign, send_at=None)
+    services.start_run(campaign_id=campaign.pk)
+    mail.outbox.clear()
+    assert sending.send_due() == 1
+    assert mail.outbox[0].subject == "How did we do, Anna Berzina?"
+    mail.outbox[0].message()  # the headers serialise (a break in Subject raises BadHeaderError)
