@@ -84,8 +84,13 @@ class AudienceForm(forms.Form):
         # A segment saved earlier stays choosable even when no customer has it now.
         segments += [s for s in criteria.get("segments", []) if s not in segments]
         self.fields["segments"].choices = [(s, s) for s in segments]
+        self.fields["segments"].help_text = (
+            _("Pick one or more (Ctrl or ⌘ and click).") if segments else
+            _("No customer has a segment yet: it is their “%(attribute)s” attribute.")
+            % {"attribute": organization.segment_attribute})
         self.fields["touchpoints"].queryset = touchpoints(organization)
         self.fields["touchpoints"].label_from_instance = str
+        self.fields["touchpoints"].help_text = _("Customers who answered a survey at any of them.")
         if audience is not None:
             self.fields["version"].required = True
 
@@ -206,6 +211,8 @@ class CampaignForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         when, send_at = cleaned.get("when"), cleaned.get("send_at")
+        if when == self.WHEN_NOW:
+            cleaned["recurrence"] = Campaign.Recurrence.ONCE  # repeating needs its first date and time
         recurrence = cleaned.get("recurrence")
         if when == self.WHEN_AT or recurrence not in (None, Campaign.Recurrence.ONCE):
             if send_at is None:

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
@@ -282,7 +283,7 @@ def audience_upload(request):
                                              upload=upload, file_name=upload.name, user=request.user)
             except tabular.ImportFileError as exc:
                 form.add_error("file", str(exc))
-    context = {"form": form, "report": report, "max_rows": uploads.MAX_ROWS}
+    context = {"form": form, "report": report, "max_rows": number_format(uploads.MAX_ROWS, force_grouping=True)}
     return render(request, "invitations/audience_upload.html", context, status=400 if form.errors else 200)
 
 

@@ -58,7 +58,8 @@ def text_of(message) -> str:
 
 
 def shoot(page, artifact, name):
-    for label, size in (("390", PHONE), ("1280", DESK)):
+    # The wide one first: Chromium may leave a full-page shot half painted just after a resize.
+    for label, size in (("1280", DESK), ("390", PHONE)):
         page.set_viewport_size(size)
         page.screenshot(path=artifact(f"invitations-{name}-{label}.png"), full_page=True)
     page.set_viewport_size(DESK)

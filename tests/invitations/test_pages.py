@@ -78,7 +78,8 @@ def test_a_campaign_is_created_previewed_tested_and_sent(org_a, client, manager,
     assert answer.status_code == 302
     campaign = Campaign.objects.get(organization=org_a)
     assert campaign.status == "draft" and campaign.reminder_days == [3, 7]
-    assert campaign.subject == {"en": "How did we do?", "ru": "Как мы справились?"} and campaign.languages == ["en", "ru"]
+    assert campaign.subject == {"en": "How did we do?", "ru": "Как мы справились?"}
+    assert campaign.languages == ["en", "ru"]
 
     detail = client.get(answer.url).content.decode()
     assert "?lang=ru" in detail and "manager@alpha.example" in detail
