@@ -409,3 +409,19 @@ def test_cancel_holds_back_what_is_queued(org_a, client):
     campaign.refresh_from_db()
     assert campaign.status == "cancelled"
     assert Invitation.objects.get(campaign=campaign).status == "skipped"
+
+
+def test_the_contact_policy_page_sets_the_invitation_cap(org_a, client):
+    from surveys.models import ContactPolicy
+    from surveys.services import contact_policy
+
+    version = contact_policy(org_a).version
+    saved = client.post("/surveys/contact-policy/", {"enabled": "on", "min_days_between_surveys": "14",
+                                                     "max_invitations": "2", "cap_days": "90", "version": version})
+    assert saved.status_code == 302
+    policy = ContactPolicy.objects.get(organization=org_a)
+    assert (policy.max_invitations, policy.cap_days) == (2, 90)
+    bad = client.post("/surveys/contact-policy/", {"enabled": "on", "min_days_between_surveys": "14",
+                                                   "max_invitations": "2", "cap_days": "0",
+                                                   "version": policy.version})
+    assert bad.status_code == 400 and "the period the limit counts over" in bad.content.decode()
