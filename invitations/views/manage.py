@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
@@ -205,8 +206,9 @@ def campaign_cancel(request, campaign_id):
         messages.error(request, _("This campaign has ended; there is nothing to cancel."))
     else:
         held = services.cancel(campaign=campaign)
-        messages.success(request, _("Campaign cancelled; %(count)d invitations not yet sent were held back.")
-                         % {"count": held})
+        messages.success(request, ngettext("Campaign cancelled; %(count)d invitation not yet sent was held back.",
+                                           "Campaign cancelled; %(count)d invitations not yet sent were held back.",
+                                           held) % {"count": held})
     return redirect("invitations:campaign_detail", campaign_id=campaign.pk)
 
 
