@@ -1,6 +1,9 @@
 """The CX manager's pages for survey invitations: campaigns and their funnel, audiences (a filter
 sized live, or an uploaded list), the suppression list and the sending settings."""
 
+from functools import wraps
+
+from csp.constants import SELF
 from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
@@ -8,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -113,7 +117,7 @@ def campaign_detail(request, campaign_id):
         "runs": runs, "run": run, "reason": reason, "reason_label": SkipReason(reason).label if skipped_page else "",
         "skipped_page": skipped_page, "editable": campaign.status in editing.EDITABLE,
         "languages": [(code, LANGUAGE_NAMES[code]) for code in campaign.languages],
-        "sms_previews": _sms_previews(request, campaign),
+        "previews": _previews(request, campaign) if campaign.status in editing.EDITABLE else [],
         "size": audiences.size(campaign.audience) if campaign.status in editing.EDITABLE else None,
         "user_email": request.user.email,
     }
@@ -127,10 +131,12 @@ def _example_customer(request, campaign, language):
                     name=request.user.get_full_name() or request.user.get_username())
 
 
-def _sms_previews(request, campaign):
-    if campaign.medium != "sms":
-        return []
-    return [(code, LANGUAGE_NAMES[code], _render(request, campaign, code).text) for code in campaign.languages]
+def _previews(request, campaign):
+    """(code, language name, the SMS text) per language of the message; an e-mail is shown from
+    its preview URL in a frame."""
+    sms = campaign.medium == "sms"
+    return [(code, LANGUAGE_NAMES[code], _render(request, campaign, code).text if sms else "")
+            for code in campaign.languages]
 
 
 def _render(request, campaign, language):
@@ -139,12 +145,29 @@ def _render(request, campaign, language):
                                       organization=campaign.organization, language=language, invitation=None)
 
 
+def framed_by_our_pages(view):
+    """The e-mail preview is shown in a frame on the campaign page: a browser asking for it as a
+    frame (`Sec-Fetch-Dest: iframe`) may show it inside our own pages; any other request gets the
+    site's policy (framed by nobody)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.headers.get("Sec-Fetch-Dest") != "iframe":
+            response = view(request, *args, **kwargs)
+        else:
+            response = csp_replace({"frame-ancestors": [SELF]})(xframe_options_sameorigin(view))(
+                request, *args, **kwargs)
+        patch_vary_headers(response, ["Sec-Fetch-Dest"])
+        return response
+
+    return wrapped
+
+
 @member_required
 @require_safe
-@xframe_options_sameorigin
-@csp_replace({"frame-ancestors": ["'self'"]})
+@framed_by_our_pages
 def campaign_preview(request, campaign_id):
-    """The e-mail exactly as it is rendered for sending (a test send's links), for the page's iframe."""
+    """The e-mail exactly as it is rendered for sending (a test send's links, no unsubscribe)."""
     campaign = _campaign(request, campaign_id)
     language = request.GET.get("lang", "")
     if language not in campaign.languages:

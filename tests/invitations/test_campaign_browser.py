@@ -122,10 +122,12 @@ def test_a_manager_sends_a_campaign_and_sees_the_answer_in_its_funnel(
 
     # The preview: the e-mail as it is sent, per language.
     english = page.frame_locator("iframe.email-preview").first
-    assert "Tell Alpha Scooters how the ride went." in english.locator("body").inner_text()
+    english.get_by_text("Tell Alpha Scooters how the ride went.").wait_for()  # the frame's document loaded
+    assert english.locator("a[href*='/score/10/']").count() == 1  # the one-click scores are in it
     page.locator("details.preview").nth(1).locator("summary").click()
     russian = page.frame_locator("iframe.email-preview").nth(1)
-    assert "Расскажите, как прошла поездка." in russian.locator("body").inner_text()
+    russian.get_by_text("Расскажите, как прошла поездка.").wait_for()
+    assert "Здравствуйте, cx-lead!" in russian.locator("body").inner_text()
     shoot(page, artifact, "campaign-draft")
 
     # A test to the manager, in Russian.

@@ -85,8 +85,11 @@ def test_a_campaign_is_created_previewed_tested_and_sent(org_a, client, manager,
     assert "?lang=ru" in detail and "manager@alpha.example" in detail
     preview = client.get(reverse("invitations:campaign_preview", args=[campaign.pk]) + "?lang=ru")
     assert "Здравствуйте" in preview.content.decode() and "/score/10/" in preview.content.decode()
-    assert preview.headers["X-Frame-Options"] == "SAMEORIGIN"
-    assert "frame-ancestors 'self'" in preview.headers["Content-Security-Policy"]
+    assert preview.headers["X-Frame-Options"] == "DENY"  # opened on its own: framed by nobody
+    framed = client.get(reverse("invitations:campaign_preview", args=[campaign.pk]) + "?lang=en",
+                        HTTP_SEC_FETCH_DEST="iframe")
+    assert framed.headers["X-Frame-Options"] == "SAMEORIGIN"  # in the campaign page's frame: our pages only
+    assert "frame-ancestors 'self'" in framed.headers["Content-Security-Policy"]
 
     mail.outbox.clear()
     client.post(reverse("invitations:campaign_test", args=[campaign.pk]), {"language": "ru"})
