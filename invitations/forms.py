@@ -201,7 +201,7 @@ class CampaignForm(forms.Form):
             part = part.strip()
             if not part:
                 continue
-            if not part.isdigit() or not 1 <= int(part) <= 365:
+            if not (part.isascii() and part.isdigit()) or not 1 <= int(part) <= 365:  # not "²" nor "٣"
                 raise forms.ValidationError(_("Write the days as whole numbers from 1 to 365, e.g. 3, 7."))
             days.append(int(part))
         if len(days) > 5:

@@ -48,9 +48,10 @@ def _audience(request, audience_id):
 @member_required
 @require_safe
 def campaign_list(request):
-    campaigns = list(scoped(Campaign, request.organization).select_related("distribution__survey", "audience"))
-    rows = [(c, selectors.funnel(c.invitations.all())) for c in campaigns]
-    return render(request, "invitations/campaign_list.html", {"rows": rows})
+    campaigns = scoped(Campaign, request.organization).select_related("distribution__survey", "audience")
+    page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(c, selectors.funnel(c.invitations.all())) for c in page]  # one funnel per campaign shown
+    return render(request, "invitations/campaign_list.html", {"rows": rows, "page": page})
 
 
 @design_required
@@ -96,7 +97,7 @@ def campaign_detail(request, campaign_id):
     invitations = campaign.invitations.all()
     runs = list(range(campaign.runs, 0, -1))
     run = request.GET.get("run", "")
-    if run.isdigit() and int(run) in runs:
+    if run.isascii() and run.isdigit() and int(run) in runs:
         invitations = invitations.filter(run=int(run))
         run = int(run)
     else:

@@ -148,6 +148,7 @@ def test_a_campaign_at_a_time_is_read_in_the_organizations_time_zone(org_a, clie
     ({"body_en": "", "body_ru": "", "subject_en": "", "subject_ru": ""}, "at least one language"),
     ({"subject_ru": ""}, "subject in every language"),
     ({"reminder_days": "3, soon"}, "whole numbers"),
+    ({"reminder_days": "²٣"}, "whole numbers"),
 ])
 def test_bad_campaign_input_is_refused_with_a_reason_and_nothing_saved(org_a, client, change, message):
     link, audience = factories.distribution(org_a), factories.audience(org_a)
@@ -428,3 +429,20 @@ def test_the_contact_policy_page_sets_the_invitation_cap(org_a, client):
                                                    "max_invitations": "2", "cap_days": "0",
                                                    "version": policy.version})
     assert bad.status_code == 400 and "the period the limit counts over" in bad.content.decode()
+
+
+def test_a_recurring_campaign_shows_its_funnel_per_run(org_a, client):
+    audience = Audience.objects.create(organization=org_a, name="L", kind=Audience.Kind.LIST)
+    AudienceMember.objects.bulk_create([AudienceMember(audience=audience, customer=factories.customer(org_a))
+                                        for _ in range(2)])
+    first_run = timezone.now() + timedelta(hours=1)
+    campaign = factories.campaign(org_a, audience=audience, recurrence="weekly")
+    services.schedule(campaign=campaign, send_at=first_run)
+    services.start_run(campaign_id=campaign.pk, now=first_run)
+    AudienceMember.objects.create(audience=audience, customer=factories.customer(org_a))
+    services.start_run(campaign_id=campaign.pk, now=first_run + timedelta(days=7))
+    url = reverse("invitations:campaign_detail", args=[campaign.pk])
+    page = client.get(url)
+    assert "?run=2" in page.content.decode() and page.context["funnel"].queued == 5
+    assert client.get(url + "?run=1").context["funnel"].queued == 2
+    assert client.get(url + "?run=2").context["funnel"].queued == 3
