@@ -62,6 +62,8 @@ def shoot(page, artifact, name):
     for label, size in (("1280", DESK), ("390", PHONE)):
         page.set_viewport_size(size)
         page.screenshot(path=artifact(f"invitations-{name}-{label}.png"), full_page=True)
+        width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= inner, f"{name} is wider than a {label}px screen: {width}px"
     page.set_viewport_size(DESK)
 
 
