@@ -163,18 +163,19 @@ class CampaignForm(forms.Form):
             }
         else:
             subject, body = texts.defaults(medium="email")
-            _sms_subject, sms_body = texts.defaults(medium="sms")
-            initial = {**{f"sms_{code}": text for code, text in sms_body.items()}, **initial}
         for code, _name in LANGS:
             initial.setdefault(f"subject_{code}", subject.get(code, ""))
             initial.setdefault(f"body_{code}", body.get(code, ""))
         super().__init__(*args, initial=initial, **kwargs)
+        email_body, sms_body = texts.defaults(medium="email")[1], texts.defaults(medium="sms")[1]
         for code, lang_name in LANGS:
             self.fields[f"subject_{code}"] = forms.CharField(
                 label=_("Subject (%(language)s)") % {"language": lang_name}, required=False, max_length=200)
+            # The default wording of each medium, so the page can swap an untouched text (campaign.js).
             self.fields[f"body_{code}"] = forms.CharField(
                 label=_("Message (%(language)s)") % {"language": lang_name}, required=False, max_length=5000,
-                widget=forms.Textarea(attrs={"rows": 6}))
+                widget=forms.Textarea(attrs={"rows": 6, "data-default-email": email_body.get(code, ""),
+                                             "data-default-sms": sms_body.get(code, "")}))
         self.fields["distribution"].queryset = (
             Distribution.objects.filter(organization=organization, active=True, survey__status=Survey.Status.ACTIVE)
             .select_related("survey").order_by("survey__name", "name"))

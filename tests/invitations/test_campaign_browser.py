@@ -10,6 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from cxplatform.models import Role
+from invitations import texts
 from invitations.models import Campaign
 from tests import factories
 
@@ -109,6 +110,13 @@ def test_a_manager_sends_a_campaign_and_sees_the_answer_in_its_funnel(
     page.fill("#id_name", "Gold NPS")
     page.select_option("#id_distribution", str(link.pk))
     page.select_option("#id_audience", label="Gold riders")
+    # An SMS hides the subjects and starts from the SMS wording; back to e-mail, the e-mail's.
+    page.select_option("#id_medium", "sms")
+    assert not page.locator("#id_subject_en").is_visible()
+    assert page.input_value("#id_body_en") == texts.SMS_BODY["en"]
+    page.select_option("#id_medium", "email")
+    assert page.locator("#id_subject_en").is_visible() and page.input_value("#id_body_en") == texts.BODY["en"]
+    assert not page.locator("#id_send_at").is_visible()  # "now": no date to choose
     page.fill("#id_subject_en", "{name}, how was your ride?")
     page.fill("#id_body_en", "Hello {name},\n\nTell {organization} how the ride went.")
     page.fill("#id_subject_ru", "{name}, как прошла поездка?")
