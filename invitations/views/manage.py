@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -210,6 +211,10 @@ def campaign_test(request, campaign_id):
 @require_POST
 def campaign_schedule(request, campaign_id):
     campaign = _campaign(request, campaign_id)
+    if campaign.send_at and campaign.send_at <= timezone.now() and campaign.status == Campaign.Status.DRAFT:
+        # A draft's time went by while it waited: sending it at once would surprise.
+        messages.error(request, _("The time chosen for this campaign has passed: edit it and choose another."))
+        return redirect("invitations:campaign_detail", campaign_id=campaign.pk)
     try:
         campaign = services.schedule(campaign=campaign, send_at=campaign.send_at, user=request.user)
     except services.CampaignError as exc:

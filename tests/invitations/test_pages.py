@@ -446,3 +446,11 @@ def test_a_recurring_campaign_shows_its_funnel_per_run(org_a, client):
     assert "?run=2" in page.content.decode() and page.context["funnel"].queued == 5
     assert client.get(url + "?run=1").context["funnel"].queued == 2
     assert client.get(url + "?run=2").context["funnel"].queued == 3
+
+
+def test_a_draft_whose_time_went_by_is_not_sent_at_once(org_a, client):
+    campaign = factories.campaign(org_a, send_at=timezone.now() - timedelta(hours=1))
+    page = client.post(reverse("invitations:campaign_schedule", args=[campaign.pk]), follow=True)
+    assert "has passed" in page.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == "draft" and not Invitation.objects.exists()
