@@ -191,7 +191,22 @@ class PersonalLinkForm(forms.Form):
 class ContactPolicyForm(VersionedModelForm):
     class Meta:
         model = ContactPolicy
-        fields = ["enabled", "min_days_between_surveys"]
+        fields = ["enabled", "min_days_between_surveys", "max_invitations", "cap_days"]
+        help_texts = {"max_invitations": _("Invitations the platform sends to one customer; 0: no limit.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A form that does not send the cap (an older page, an API client) keeps it as it is.
+        self.fields["max_invitations"].required = self.fields["cap_days"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("max_invitations", "cap_days"):
+            if cleaned.get(name) is None and name not in self.errors:
+                cleaned[name] = getattr(self.instance, name)
+        if cleaned.get("max_invitations") and not cleaned.get("cap_days"):
+            self.add_error("cap_days", _("Give the period the limit counts over, in days."))
+        return cleaned
 
 
 class RetentionOfferForm(forms.Form):

@@ -1,0 +1,75 @@
+"""The manager's edits of invitations, each one transaction: an audience's filter, a campaign
+(only while a draft or scheduled, never over a later version), deleting an audience no campaign
+uses, the suppression list by hand, and the sending settings."""
+
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
+
+from cxplatform.versioning import lock_version
+
+from . import services
+from .models import Audience, Campaign, SendingProfile, Suppression
+
+EDITABLE = (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
+
+
+def save_audience(*, audience: Audience, name: str, criteria: dict, version: int | None, user=None) -> Audience:
+    """Create (no pk) or change a filter audience; StaleEdit when it changed since `version`."""
+    with transaction.atomic():
+        if audience.pk:
+            lock_version(audience, version)
+        else:
+            audience.created_by = user
+        audience.name = name
+        if audience.kind == Audience.Kind.FILTER:
+            audience.criteria = criteria
+        audience.save()
+    return audience
+
+
+def delete_audience(*, audience: Audience) -> bool:
+    """False (nothing deleted) while a campaign uses it."""
+    if audience.campaigns.exists():
+        return False
+    try:
+        with transaction.atomic():
+            audience.delete()
+    except ProtectedError:
+        return False
+    return True
+
+
+def save_campaign(*, campaign: Campaign, version: int | None, apply, user=None) -> Campaign:
+    """Create (no pk) or change a campaign: `apply(campaign)` sets the form's values. A campaign
+    under way, sent or cancelled is not changed (CampaignError); an old version is refused
+    (StaleEdit). A scheduled campaign edited goes back to draft: it is scheduled again on purpose."""
+    with transaction.atomic():
+        if campaign.pk:
+            lock_version(campaign, version)
+            status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).get()
+            if status not in EDITABLE:
+                raise services.CampaignError(_("Only a draft or scheduled campaign can be changed."))
+            campaign.status = Campaign.Status.DRAFT
+        else:
+            campaign.created_by = user
+            campaign.status = Campaign.Status.DRAFT
+        apply(campaign)
+        campaign.save()
+    return campaign
+
+
+def add_suppression(*, organization, address: str, user) -> bool:
+    """The team adds an address by hand; False when it was on the list already."""
+    _entry, created = services.suppress(organization=organization, address=address,
+                                        reason=Suppression.Reason.ADDED, source="team", user=user)
+    return created
+
+
+def save_sending_settings(*, organization, profile: SendingProfile, time_zone: str) -> None:
+    with transaction.atomic():
+        profile.organization = organization
+        profile.save()
+        if organization.time_zone != time_zone:
+            organization.time_zone = time_zone
+            organization.save(update_fields=["time_zone"])
