@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from cxplatform.customer_import import MAX_ATTRIBUTE_LENGTH, MAX_ATTRIBUTES
 from cxplatform.models import Customer
 from cxplatform.services import find_customer, identity_taken, match_or_create_customer, normalise_phone
-from cxplatform.tabular import ImportFileError, blank_row, cell_text, header, open_table
+from cxplatform.tabular import ImportFileError, Limits, blank_row, cell_text, header, open_table
 
 from .models import Audience, AudienceMember
 
@@ -48,7 +48,7 @@ class ContactList:
     customer_ids: list[int] = field(default_factory=list)  # in the file's order, each once
     created: int = 0
     updated: int = 0
-    duplicates: list[int] = field(default_factory=list)  # lines naming someone an earlier line named
+    duplicates: list[tuple[int, int]] = field(default_factory=list)  # (line, the earlier line naming them)
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
 
 
@@ -123,10 +123,11 @@ def parse_row(line: int, values: list, known: dict, attributes: dict) -> Contact
                    language=language, name=texts["name"], attributes=found_attributes)
 
 
-def read(fileobj, name: str) -> tuple[list[Contact], list[tuple[int, str]]]:
-    """Every good row and every bad one (line, reason); ImportFileError for a file refused whole."""
+def read(fileobj, name: str, *, limits: Limits | None = None) -> tuple[list[Contact], list[tuple[int, str]]]:
+    """Every good row and every bad one (line, reason); ImportFileError for a file refused whole
+    (also one beyond `limits`: the page reads in the request, so it allows fewer rows)."""
     contacts, errors = [], []
-    with open_table(fileobj, name) as table:
+    with open_table(fileobj, name, limits=limits) as table:
         known, attributes = read_columns(header(table))
         for line, values in table.records():
             if line == 1 or blank_row(values):
@@ -143,7 +144,7 @@ def read(fileobj, name: str) -> tuple[list[Contact], list[tuple[int, str]]]:
 def upsert(*, organization, contacts: list[Contact], result: ContactList | None = None) -> ContactList:
     """Match or create each contact's customer and update it from the row; one transaction."""
     result = result or ContactList()
-    seen: set[int] = set()
+    seen: dict[int, int] = {}  # customer -> the line that named them first
     with transaction.atomic():
         for contact in contacts:
             customer, created, problem = _customer_for(organization, contact)
@@ -151,9 +152,9 @@ def upsert(*, organization, contacts: list[Contact], result: ContactList | None 
                 result.errors.append((contact.line, problem))
                 continue
             if customer.pk in seen:
-                result.duplicates.append(contact.line)
+                result.duplicates.append((contact.line, seen[customer.pk]))
                 continue
-            seen.add(customer.pk)
+            seen[customer.pk] = contact.line
             result.customer_ids.append(customer.pk)
             if created:
                 result.created += 1
