@@ -58,7 +58,7 @@ def render(*, source, distribution, customer, organization, language: str, invit
     scores = []
     if survey.survey_type in SCORED:
         low, high = survey.scale
-        scores = [(n, absolute(links.one_click_url(distribution, n, signed))) for n in range(low, high + 1)]
+        scores = [(n, absolute(url)) for n, url in links.one_click_urls(distribution, range(low, high + 1), signed)]
     with translation.override(language):
         # One line whatever a name holds (an imported one may carry a line break): the Subject header
         # refuses a break, and the send would fail.

@@ -75,3 +75,12 @@ def survey_url(distribution, signed: str = "", language: str = "") -> str:
 def one_click_url(distribution, score: int, signed: str = "") -> str:
     path = reverse("respond:one_click", kwargs={"public_id": distribution.public_id, "score": score})
     return f"{path}?{urlencode({'c': signed})}" if signed else path
+
+
+def one_click_urls(distribution, scores, signed: str = "") -> list[tuple[int, str]]:
+    """(score, its one-click link) for each score, reversed once (an e-mail carries up to eleven:
+    a blast renders millions)."""
+    path = reverse("respond:one_click", kwargs={"public_id": distribution.public_id, "score": 0})
+    prefix = path[: -len("0/")]  # the pattern ends with <int:score>/
+    query = f"?{urlencode({'c': signed})}" if signed else ""
+    return [(score, f"{prefix}{score}/{query}") for score in scores]

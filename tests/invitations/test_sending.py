@@ -218,3 +218,12 @@ def test_a_name_with_a_line_break_never_breaks_the_subject(org_a, link):
     assert sending.send_due() == 1
     assert mail.outbox[0].subject == "How did we do, Anna Berzina?"
     mail.outbox[0].message()  # the headers serialise (a break in Subject raises BadHeaderError)
+
+
+def test_the_one_click_links_of_an_e_mail_are_the_links_one_by_one(org_a, link):
+    from surveys import links
+
+    signed = links.sign(link, factories.customer(org_a), invitation=7)
+    assert links.one_click_urls(link, range(0, 11), signed) == [
+        (n, links.one_click_url(link, n, signed)) for n in range(0, 11)]
+    assert links.one_click_urls(link, [3]) == [(3, links.one_click_url(link, 3))]
