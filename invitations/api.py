@@ -7,6 +7,7 @@ again answers 200 with what the first call did and sends nothing more."""
 
 import json
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -18,7 +19,6 @@ from cxplatform.models import Capability
 from cxplatform.personal_data import pseudonym
 from cxplatform.services import normalise_phone
 from journeys.models import Touchpoint
-from surveys.models import LANGUAGE_CODES
 
 from . import services
 from .models import Invitation, TriggerEvent
@@ -34,7 +34,7 @@ class TriggerCustomerSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    language = serializers.ChoiceField(choices=LANGUAGE_CODES, required=False, allow_blank=True)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, allow_blank=True)
     attributes = serializers.DictField(required=False, help_text="Segment attributes to set on the customer.")
 
     def validate_name(self, value):
