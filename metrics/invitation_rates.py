@@ -6,10 +6,8 @@ and a campaign's page never disagree."""
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
-from django.db.models import Count, Q
-
 from invitations.models import Invitation
-from invitations.selectors import Funnel
+from invitations.selectors import Funnel, funnel_counts, funnel_of
 
 from .definitions import SMALL_SAMPLE
 from .selectors import Scope
@@ -62,13 +60,8 @@ def response_rates(scope: Scope) -> list[LinkRate]:
         attribute = organization.segment_attribute or "segment"
         rows = rows.filter(**{f"customer__attributes__{attribute}__in": scope.segments})
     grouped = (rows.values("distribution_id", "distribution__name", "distribution__survey__name")
-               .annotate(sent=Count("id"),
-                         bounced=Count("id", filter=Q(bounced_at__isnull=False)),
-                         opened=Count("id", filter=Q(opened_at__isnull=False)),
-                         started=Count("id", filter=Q(started_at__isnull=False)),
-                         completed=Count("id", filter=Q(completed_at__isnull=False)))
+               .annotate(**funnel_counts())
                .order_by("-sent", "distribution__survey__name", "distribution__name"))
     return [LinkRate(row["distribution_id"], row["distribution__survey__name"], row["distribution__name"],
-                     Funnel(sent=row["sent"], bounced=row["bounced"], opened=row["opened"],
-                            started=row["started"], completed=row["completed"]))
+                     funnel_of(row))
             for row in grouped]

@@ -51,7 +51,8 @@ def _audience(request, audience_id):
 def campaign_list(request):
     campaigns = scoped(Campaign, request.organization).select_related("distribution__survey", "audience")
     page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(c, selectors.funnel(c.invitations.all())) for c in page]  # one funnel per campaign shown
+    funnels = selectors.campaign_funnels(list(page))
+    rows = [(c, funnels.get(c.pk, selectors.Funnel())) for c in page]
     return render(request, "invitations/campaign_list.html", {"rows": rows, "page": page})
 
 

@@ -454,3 +454,22 @@ def test_a_draft_whose_time_went_by_is_not_sent_at_once(org_a, client):
     assert "has passed" in page.content.decode()
     campaign.refresh_from_db()
     assert campaign.status == "draft" and not Invitation.objects.exists()
+
+
+def test_the_campaign_list_shows_each_funnel_in_queries_that_do_not_grow_with_the_campaigns(
+        org_a, client, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = factories.campaign(org_a)
+    factories.invitation(org_a, campaign=first, status=Invitation.Status.SENT, sent_at=timezone.now(),
+                         completed_at=timezone.now())
+    factories.invitation(org_a, campaign=first, status=Invitation.Status.SKIPPED, skip_reason="policy")
+    with CaptureQueriesContext(connection) as one:
+        page = client.get(reverse("invitations:campaign_list"))
+    assert ">100.0 %</td>" in page.content.decode()  # one sent, one completed (the skip is no send)
+    for _ in range(4):
+        factories.invitation(org_a, campaign=factories.campaign(org_a), status=Invitation.Status.SENT,
+                             sent_at=timezone.now())
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        client.get(reverse("invitations:campaign_list"))
