@@ -55,3 +55,15 @@ def summary(durations):
     ordered = sorted(durations)
     p95 = ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
     return {"median_ms": round(statistics.median(ordered), 3), "p95_ms": round(p95, 3), "n": len(ordered)}
+
+
+def peak_mb() -> float:
+    """The process's resident high-water mark, in MB. Not ru_maxrss: Linux carries that over from
+    the parent across fork and exec, so a child would start at the bench runner's own peak."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

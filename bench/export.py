@@ -21,7 +21,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from .common import size
+from .common import peak_mb, size
 
 ROOT = Path(__file__).resolve().parent.parent
 SLUG = "bench-export"
@@ -137,7 +137,7 @@ def _write(survey_id: int) -> dict:
 
     survey = Survey.objects.select_related("organization").get(pk=survey_id)
     queryset = selectors.responses(survey.organization, survey)
-    before = _peak_mb()
+    before = peak_mb()
     with tempfile.TemporaryFile() as file:
         started, cpu = time.perf_counter(), time.process_time()
         rows = exporting.write_csv(survey, queryset, file, personal=True)
@@ -145,18 +145,7 @@ def _write(survey_id: int) -> dict:
         file_mb = file.tell() / MiB
     return {"rows": rows, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
             "rows_per_s": round(rows / seconds), "file_mb": round(file_mb, 1),
-            "process_before_mb": round(before, 1), "peak_above_before_mb": round(_peak_mb() - before, 1)}
-
-
-def _peak_mb() -> float:
-    """The process's resident high-water mark (VmHWM: ru_maxrss would carry the parent's over)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            "process_before_mb": round(before, 1), "peak_above_before_mb": round(peak_mb() - before, 1)}
 
 
 def _write_in_child(survey) -> dict:

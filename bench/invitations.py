@@ -31,7 +31,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from .common import size, summary
+from .common import peak_mb, size, summary
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = {"small": int(os.environ.get("BENCH_INVITATIONS_SMALL", size(10_000, 200))),
@@ -138,25 +138,14 @@ def _prepare(organization_id: int) -> dict:
         distribution=Distribution.objects.get(organization_id=organization_id, name="Delivery e-mail"),
         audience=Audience.objects.get(organization_id=organization_id, name="Everyone"),
         subject=subject, body=body)
-    before = _peak_mb()
+    before = peak_mb()
     started, cpu = time.perf_counter(), time.process_time()
     counts = services.start_run(campaign_id=campaign.pk)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {"campaign": campaign.pk, "invitations": counts.total, "queued": counts.queued,
             "skipped": dict(sorted(counts.skipped.items())), "seconds": round(seconds, 2),
             "cpu_seconds": round(cpu, 2), "invitations_per_s": round(counts.total / seconds),
-            "process_before_mb": round(before, 1), "peak_above_before_mb": round(_peak_mb() - before, 1)}
-
-
-def _peak_mb() -> float:
-    """The process's resident high-water mark (VmHWM: ru_maxrss would carry the parent's over)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            "process_before_mb": round(before, 1), "peak_above_before_mb": round(peak_mb() - before, 1)}
 
 
 def _child(*args) -> dict:

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import SMOKE, size
+from .common import SMOKE, peak_mb, size
 
 ROOT = Path(__file__).resolve().parent.parent
 MiB = 1 << 20
@@ -91,18 +91,6 @@ def _measure(mode: str, path: Path) -> dict:
 
 # --- In the measuring process ------------------------------------------------------------------
 
-def _peak_mb() -> float:
-    """The process's resident high-water mark. Not ru_maxrss: Linux carries that over from the
-    parent across fork and exec, so a child would start at the bench runner's own peak."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _new(path: Path) -> str:
     """What an upload goes through now: the up-front check (the job reads no further if it fails)."""
     from cxplatform import tabular
@@ -146,12 +134,12 @@ def _main(mode: str, path: str) -> None:
 
     from cxplatform import tabular  # noqa: F401
 
-    before = _peak_mb()
+    before = peak_mb()
     started, cpu = time.perf_counter(), time.process_time()
     outcome = (_new if mode == "new" else _old)(Path(path))
     print(json.dumps({"seconds": round(time.perf_counter() - started, 3),
                       "cpu_seconds": round(time.process_time() - cpu, 3),
-                      "peak_mb": round(_peak_mb() - before, 1), "process_before_mb": round(before, 1),
+                      "peak_mb": round(peak_mb() - before, 1), "process_before_mb": round(before, 1),
                       "outcome": outcome[:140]}, ensure_ascii=False))
 
 
