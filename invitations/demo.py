@@ -144,9 +144,10 @@ def _earlier_suppressions(org, customers, rng, now, manager) -> list[Suppression
     reasons = ([Suppression.Reason.UNSUBSCRIBED] * 4 + [Suppression.Reason.BOUNCED] * 3
                + [Suppression.Reason.COMPLAINED] * 2 + [Suppression.Reason.ERASED] * 2
                + [Suppression.Reason.ADDED] * 3)
-    sources = {Suppression.Reason.UNSUBSCRIBED: "link", Suppression.Reason.BOUNCED: "webhook",
-               Suppression.Reason.COMPLAINED: "webhook", Suppression.Reason.ERASED: "erasure request",
-               Suppression.Reason.ADDED: "team"}
+    sources = {Suppression.Reason.UNSUBSCRIBED: Suppression.Source.LINK,
+               Suppression.Reason.BOUNCED: Suppression.Source.WEBHOOK,
+               Suppression.Reason.COMPLAINED: Suppression.Source.WEBHOOK,
+               Suppression.Reason.ERASED: Suppression.Source.ERASURE, Suppression.Reason.ADDED: Suppression.Source.TEAM}
     entries = []
     for customer, reason in zip(picked, reasons, strict=True):
         entries.append(Suppression(

@@ -62,7 +62,7 @@ def save_campaign(*, campaign: Campaign, version: int | None, apply, user=None) 
 def add_suppression(*, organization, address: str, user) -> bool:
     """The team adds an address by hand; False when it was on the list already."""
     _entry, created = services.suppress(organization=organization, address=address,
-                                        reason=Suppression.Reason.ADDED, source="team", user=user)
+                                        reason=Suppression.Reason.ADDED, source=Suppression.Source.TEAM, user=user)
     return created
 
 

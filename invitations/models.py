@@ -41,9 +41,16 @@ class Suppression(OrgScopedModel):
         ERASED = "erased", _("Personal data erased")
         ADDED = "added", _("Added by the team")
 
+    class Source(models.TextChoices):  # how it came: shown in the reader's language
+        LINK = "link", _("Unsubscribe link in the message")
+        HEADER = "one-click header", _("One-click unsubscribe of the mail client")
+        WEBHOOK = "webhook", _("Report from the mail provider")
+        TEAM = "team", _("Added by the team")
+        ERASURE = "erasure request", _("Erasure request")
+
     address = models.CharField(_("address"), max_length=254)  # lower-case e-mail or normalised phone
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
-    source = models.CharField(_("source"), max_length=40, blank=True)  # link, header, webhook, team…
+    source = models.CharField(_("source"), max_length=40, blank=True, choices=Source.choices)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     invitation = models.ForeignKey("Invitation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

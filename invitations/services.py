@@ -153,7 +153,7 @@ def record_delivery_report(event: ReportedEvent) -> int:
             if event.kind == "complaint" or event.permanent:
                 reason = Suppression.Reason.COMPLAINED if event.kind == "complaint" else Suppression.Reason.BOUNCED
                 suppress(organization=invitation.organization, address=invitation.address, reason=reason,
-                         source="webhook", customer=invitation.customer, invitation=invitation)
+                         source=Suppression.Source.WEBHOOK, customer=invitation.customer, invitation=invitation)
     return len(matched)
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cxplatform import signatures
 
 from .. import services
+from ..models import Suppression
 
 MAX_REPORTS = 500
 
@@ -31,7 +32,8 @@ def unsubscribe(request, token):
         if request.method == "POST":
             # The mail client's one-click sends `List-Unsubscribe=One-Click`; a person presses the button.
             one_click = request.POST.get("List-Unsubscribe") == "One-Click"
-            services.unsubscribe(invitation=invitation, source="one-click header" if one_click else "link")
+            source = Suppression.Source.HEADER if one_click else Suppression.Source.LINK
+            services.unsubscribe(invitation=invitation, source=source)
             if one_click:
                 return HttpResponse(status=204)
             return render(request, "invitations/public/unsubscribe.html",
