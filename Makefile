@@ -9,7 +9,7 @@ TEST_DATABASE_URL := $(or $(DATABASE_URL),$(PG_URL))
 .PHONY: run test lint bench messages install worker beat audit
 
 # The code that ships (tests and benchmarks are not served); every finding left is explained inline.
-BANDIT_PATHS := cxplatform journeys surveys invitations feedback metrics actions scripts
+BANDIT_PATHS := cxplatform journeys surveys invitations feedback metrics actions integrations privacy scripts
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }

@@ -392,3 +392,60 @@ class PersonalSettings(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.language or '—'}"
+
+
+class AuditEntryQuerySet(OrgScopedQuerySet):
+    """The audit log is append-only: nothing in the platform edits or deletes an entry, except the
+    retention purge (`cxplatform.audit.purge_expired`), which PostgreSQL's trigger lets through."""
+
+    def update(self, **kwargs):
+        raise PermissionError("audit log entries are append-only")
+
+    def delete(self):
+        raise PermissionError("audit log entries are append-only")
+
+
+class AuditEntry(models.Model):
+    """Who did what that matters, when and from where (docs/adr/0025).
+
+    Who and what are also kept as text, so an entry still reads right after the person, the token
+    or the object is gone; no foreign key constraint ties an entry to a row that may be deleted.
+    """
+
+    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.DO_NOTHING,
+                                     db_constraint=False, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+                              db_constraint=False, related_name="+")
+    actor_label = models.CharField(_("who"), max_length=200, blank=True)
+    token_id = models.PositiveIntegerField(null=True, blank=True)  # the API token it acted through
+    action = models.CharField(_("what"), max_length=60)
+    target_type = models.CharField(max_length=60, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(_("on what"), max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("from"), null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="audit_org_time"),
+            models.Index(fields=["organization", "action", "-created_at"], name="audit_org_action_time"),
+            models.Index(fields=["created_at"], name="audit_time"),  # the retention purge
+        ]
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("audit log entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit log entries are append-only")

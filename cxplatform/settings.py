@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "metrics",
     "actions",
     "invitations",
+    "integrations",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -378,6 +380,8 @@ BOUNCE_WEBHOOK_SECRET = env("BOUNCE_WEBHOOK_SECRET", default="")
 # take the row over (a killed worker's invitations are sent by the next one).
 INVITATION_BATCH = env.int("INVITATION_BATCH", default=200)
 INVITATION_CLAIM_SECONDS = env.int("INVITATION_CLAIM_SECONDS", default=120)
+# The audit log keeps entries this long (two years by default), then a beat task purges them.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=730)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cx@localhost")
 # Where customers' answers to inbox replies should go (the mailbox the e-mail connector reads).
 INBOX_REPLY_TO = env("INBOX_REPLY_TO", default="")
