@@ -37,7 +37,7 @@ def memberships_of(user):
 
     if not user.is_authenticated:
         return Membership.objects.none()
-    return Membership.objects.filter(user=user).select_related("organization")
+    return Membership.objects.filter(user=user, is_active=True).select_related("organization")
 
 
 def resolve_membership(request, user):

@@ -12,7 +12,7 @@ from journeys import api as journeys_api
 from metrics import api as metrics_api
 from surveys import api as surveys_api
 
-from . import api, content_policy, views
+from . import api, content_policy, settings_home, views
 
 # Each app lists its API routes; wiring them here is the one expected upward import.
 API_ROUTES = [*api.ROUTES, *journeys_api.ROUTES, *surveys_api.ROUTES, *feedback_api.ROUTES, *invitations_api.ROUTES,
@@ -35,6 +35,13 @@ urlpatterns = [
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("notifications/<int:notification_id>/read/", views.notification_read, name="notification_read"),
     path("notifications/settings/", views.notification_settings, name="notification_settings"),
+    path("", include("cxplatform.signin.urls")),
+    path("settings/", settings_home.settings_home, name="settings_home"),
+    path("settings/members/", include("cxplatform.team.urls")),
+    path("settings/tokens/", include("cxplatform.tokens.urls")),
+    path("settings/audit/", include("cxplatform.audit_urls")),
+    path("settings/webhooks/", include("integrations.urls")),
+    path("settings/privacy/", include("privacy.urls")),
     path("customers/", views.customer_list, name="customer_list"),
     path("customers/import/", views.customer_import_view, name="customer_import"),
     path("customers/import/<int:customerimportjob_id>/", views.customer_import_detail, name="customer_import_detail"),

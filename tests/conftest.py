@@ -187,3 +187,16 @@ def artifact():
     """A path under test-artifacts/ for screenshots a person looks at after the run."""
     ARTIFACTS.mkdir(exist_ok=True)
     return lambda name: str(ARTIFACTS / name)
+
+
+@pytest.fixture
+def api_headers():
+    """Headers that authenticate an API call as `user` acting for `organization` (Django test
+    client keyword form). The one place tests make API credentials: the token scheme lives here."""
+    from rest_framework.authtoken.models import Token
+
+    def make(user, organization, **_scopes):
+        token, _ = Token.objects.get_or_create(user=user)
+        return {"HTTP_AUTHORIZATION": f"Token {token.key}", "HTTP_X_ORGANIZATION": organization.slug}
+
+    return make

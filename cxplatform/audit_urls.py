@@ -1,0 +1,4 @@
+"""The audit log: /settings/audit/."""
+
+app_name = "audit"
+urlpatterns = []

@@ -1,0 +1,4 @@
+"""Members of the organization: /settings/members/."""
+
+app_name = "team"
+urlpatterns = []

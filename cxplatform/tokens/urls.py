@@ -1,0 +1,4 @@
+"""API tokens: /settings/tokens/."""
+
+app_name = "tokens"
+urlpatterns = []

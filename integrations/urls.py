@@ -1,0 +1,4 @@
+"""Outgoing webhooks: /settings/webhooks/."""
+
+app_name = "integrations"
+urlpatterns = []

@@ -1,0 +1,4 @@
+"""Data-subject requests and retention: /settings/privacy/."""
+
+app_name = "privacy"
+urlpatterns = []
