@@ -186,6 +186,7 @@ def deliver(batch: list[Invitation], *, now=None) -> int:
     connection = None
     lease = _Lease(batch, now=now)
     profiles = {}
+    renderer = messages.Renderer()
     try:
         for invitation in batch:
             if not lease.holds(invitation):
@@ -196,7 +197,8 @@ def deliver(batch: list[Invitation], *, now=None) -> int:
                 if invitation.medium == Medium.EMAIL and connection is None:
                     connection = get_connection()
                     connection.open()  # inside the try: a mail server that is down fails this row, retried later
-                _send_one(invitation, connection, now=now, profile=profiles[invitation.organization_id])
+                _send_one(invitation, connection, now=now, profile=profiles[invitation.organization_id],
+                          renderer=renderer)
             except (smtplib.SMTPRecipientsRefused, sms.SmsError) as exc:
                 permanent = isinstance(exc, smtplib.SMTPRecipientsRefused) or exc.permanent
                 _failed(invitation, exc, permanent=permanent)
@@ -245,11 +247,11 @@ class _Lease:
         self.renewed_at = time.monotonic()
 
 
-def _send_one(invitation: Invitation, connection, *, now=None, profile=None) -> None:
+def _send_one(invitation: Invitation, connection, *, now=None, profile=None, renderer: messages.Renderer) -> None:
     source = invitation.campaign or invitation.trigger_rule
     reminder = invitation.sent_at is not None
     number = invitation.reminders_sent + 1 if reminder else 0
-    rendered = messages.render(source=source, distribution=invitation.distribution, customer=invitation.customer,
+    rendered = renderer.render(source=source, distribution=invitation.distribution, customer=invitation.customer,
                                organization=invitation.organization, language=invitation.language,
                                invitation=invitation, reminder=reminder)
     if invitation.medium == Medium.SMS:
