@@ -81,6 +81,8 @@ def test_every_benchmark_runs_at_a_small_size(bench_database):
     send = invitations["send"]
     assert send["django_smtp_backend"]["sent"] == send["arrived_at_sink"] == invitations["prepare"]["200"]["queued"]
     assert send["raw_smtplib"]["sent"] == send["arrived_at_sink"]
+    two = send["two_senders"]
+    assert two["sent"] == two["arrived_at_sink"] == invitations["prepare"]["200"]["queued"], two
     web = invitations["web"]
     assert web["sender_beside_the_web"]["sent"] == web["sender_beside_the_web"]["arrived_at_sink"] > 0, web
     assert all(web[phase][page]["n"] > 0 for phase in ("idle", "while_sending") for page in web["idle"])
