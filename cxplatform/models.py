@@ -315,6 +315,7 @@ class NotificationKind(models.TextChoices):
     ASSIGNED = "assigned", _("I am given a goal or an action")
     COMMENT = "comment", _("Someone comments on my action")
     REMINDER = "reminder", _("My action is due soon or overdue")
+    WEBHOOK_FAILING = "webhook_failing", _("A webhook of my organization stops working")  # admins only
     OTHER = "other", _("Other notices")  # those written before kinds existed; nothing is sent as one
 
 
@@ -330,7 +331,8 @@ class Delivery(models.TextChoices):
 
 
 # Until a person chooses: what the platform did before preferences existed.
-DEFAULT_DELIVERY = {NotificationKind.MENTION: Delivery.BOTH, NotificationKind.REMINDER: Delivery.BOTH}
+DEFAULT_DELIVERY = {NotificationKind.MENTION: Delivery.BOTH, NotificationKind.REMINDER: Delivery.BOTH,
+                    NotificationKind.WEBHOOK_FAILING: Delivery.BOTH}
 
 
 class Notification(OrgScopedModel):
