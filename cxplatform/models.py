@@ -319,8 +319,10 @@ class NotificationKind(models.TextChoices):
     OTHER = "other", _("Other notices")  # those written before kinds existed; nothing is sent as one
 
 
-# The kinds a person chooses for (the settings page).
-CHOSEN_KINDS = [kind for kind in NotificationKind if kind != NotificationKind.OTHER]
+# The kinds a person chooses for (the settings page). A failing webhook reaches only admins, always
+# by bell and e-mail: it is not on everyone's page.
+CHOSEN_KINDS = [kind for kind in NotificationKind
+                if kind not in (NotificationKind.OTHER, NotificationKind.WEBHOOK_FAILING)]
 
 
 class Delivery(models.TextChoices):
