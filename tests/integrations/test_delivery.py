@@ -290,3 +290,22 @@ def test_an_unreachable_receiver_is_an_attempt_that_failed(org_a, subscribe, ans
     assert call.status == WebhookCall.Status.PENDING and call.attempts == 1
     assert "ConnectionError" in call.error
     assert WebhookAttempt.objects.get(call=call).status_code is None
+
+
+def test_resending_a_failed_call_starts_a_new_window_with_the_same_delivery_id(
+        org_a, subscribe, receiver, answer_recorded, django_capture_on_commit_callbacks):
+    subscription = subscribe(org_a, events=[WebhookEvent.RESPONSE_COMPLETED])
+    receiver.answers = [500]
+    answer_recorded(org_a)
+    call = WebhookCall.objects.get(subscription=subscription)
+    WebhookCall.objects.filter(pk=call.pk).update(status=WebhookCall.Status.FAILED)  # its day is over
+    receiver.answers = [200]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.resend(call=call)
+    call.refresh_from_db()
+    assert call.status == WebhookCall.Status.DELIVERED and call.attempts == 2
+    assert call.window_started_at > call.attempt_log.order_by("attempted_at").first().attempted_at
+    assert [r.headers["X-CX-Delivery"] for r in receiver.received] == [str(call.delivery_id)] * 2
+    # While an attempt holds the call, a resend is refused rather than sent twice at once.
+    WebhookCall.objects.filter(pk=call.pk).update(claimed_until=timezone.now() + timedelta(seconds=30))
+    assert not services.resend(call=call)

@@ -137,3 +137,23 @@ def test_campaign_finished(org_a, subscribe, receiver, django_capture_on_commit_
     assert data["id"] == campaign.pk and data["status"] == "sent" and data["runs"] == 1
     assert data["invitations"] == {"queued": 0, "sending": 0, "sent": 1, "skipped": 0, "failed": 0}
     assert data["survey"]["id"] == campaign.distribution.survey_id
+
+
+def test_a_case_resolved_from_the_inbox_triage_is_told_too(org_a, subscribe, receiver, make_member,
+                                                           django_capture_on_commit_callbacks):
+    from feedback import services as inbox
+
+    subscribe(org_a, events=[WebhookEvent.CASE_RESOLVED])
+    agent = make_member(org_a, Role.AGENT)
+    case = loop.open_case(factories.response(org_a, score=1), factories.close_loop_rule(org_a))
+    FeedbackItem.objects.filter(pk=case.pk).update(root_cause=factories.root_cause(org_a))
+    case.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        inbox.triage(case, agent, case.version, status=FeedbackItem.Status.RESOLVED)
+    (body,) = received(receiver, "case.resolved")
+    assert body["data"]["case"]["id"] == case.pk and body["data"]["case"]["status"] == "resolved"
+    # A plain inbox item resolved is no case: nothing is sent.
+    item = factories.feedback_item(org_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        inbox.triage(item, agent, item.version, status=FeedbackItem.Status.RESOLVED)
+    assert len(received(receiver, "case.resolved")) == 1
