@@ -257,6 +257,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.deliver_due_webhooks",
         "schedule": 30.0,
     },
+    "prune-webhook-log": {
+        "task": "integrations.tasks.prune_webhook_log",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "redeliver-pending-events": {
         "task": "cxplatform.tasks.redeliver_pending_events",
         "schedule": 15.0,
@@ -327,6 +331,8 @@ WEBHOOKS_RETRY_HOURS = env.int("WEBHOOKS_RETRY_HOURS", default=24)
 WEBHOOKS_DISABLE_AFTER_DAYS = env.int("WEBHOOKS_DISABLE_AFTER_DAYS", default=3)
 WEBHOOKS_CLAIM_SECONDS = env.int("WEBHOOKS_CLAIM_SECONDS", default=60)  # longer than one attempt can take
 WEBHOOKS_LOST_AFTER_SECONDS = env.int("WEBHOOKS_LOST_AFTER_SECONDS", default=600)
+# The delivery log keeps settled calls this long (a call still waiting is kept).
+WEBHOOKS_LOG_DAYS = env.int("WEBHOOKS_LOG_DAYS", default=30)
 
 # A responses export larger than this is written by a worker (an export job) rather than in the
 # web request, whose worker a slow client or a long query would let the 30 s timeout kill mid-file

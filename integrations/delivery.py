@@ -146,3 +146,12 @@ def enqueue_due(now=None) -> int:
         return 0
     WebhookCall.objects.filter(pk__in=ids).update(queued_at=now)
     return sum(services.enqueue(pk) for pk in ids)
+
+
+def prune_log(now=None) -> int:
+    """Settled calls (and their attempts) older than WEBHOOKS_LOG_DAYS leave the delivery log; a
+    call still waiting stays whatever its age. Returns how many calls went."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOKS_LOG_DAYS)
+    old = WebhookCall.objects.filter(created_at__lt=cutoff).exclude(status=WebhookCall.Status.PENDING)
+    _total, per_model = old.delete()
+    return per_model.get(WebhookCall._meta.label, 0)

@@ -14,3 +14,8 @@ def deliver_webhook(call_id: int) -> str | None:
 @shared_task(acks_late=True)
 def deliver_due_webhooks() -> int:
     return delivery.enqueue_due()
+
+
+@shared_task(acks_late=True)
+def prune_webhook_log() -> int:
+    return delivery.prune_log()

@@ -309,3 +309,19 @@ def test_resending_a_failed_call_starts_a_new_window_with_the_same_delivery_id(
     # While an attempt holds the call, a resend is refused rather than sent twice at once.
     WebhookCall.objects.filter(pk=call.pk).update(claimed_until=timezone.now() + timedelta(seconds=30))
     assert not services.resend(call=call)
+
+
+def test_the_delivery_log_keeps_settled_calls_a_month_and_waiting_ones_always(org_a, settings):
+    from tests import factories
+
+    settings.WEBHOOKS_LOG_DAYS = 30
+    old = timezone.now() - timedelta(days=31)
+    gone = factories.webhook_call(org_a)
+    WebhookAttempt.objects.create(call=gone, attempted_at=old, status_code=500, duration_ms=5)
+    waiting = factories.webhook_call(org_a)
+    recent = factories.webhook_call(org_a)
+    WebhookCall.objects.filter(pk__in=[gone.pk, waiting.pk]).update(created_at=old)
+    WebhookCall.objects.filter(pk=waiting.pk).update(status=WebhookCall.Status.PENDING)
+    assert delivery.prune_log() == 1
+    assert set(WebhookCall.objects.values_list("pk", flat=True)) == {waiting.pk, recent.pk}
+    assert not WebhookAttempt.objects.exists()
