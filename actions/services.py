@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cxplatform import events, wording
 from cxplatform import services as platform
-from cxplatform import wording
 from cxplatform.models import Membership, NotificationKind
 from cxplatform.versioning import lock_version
 from metrics.selectors import segments as organization_segments
@@ -35,6 +35,8 @@ GOAL_FIELDS = ("title", "description", "kpi", "baseline", "target", "start_date"
 GOAL_SCOPE = ("surveys", "touchpoints", "channels")
 ACTION_FIELDS = ("title", "description", "goal", "owner", "due_date", "status")
 ACTION_LINKS = ("pain_points", "root_causes", "tags")
+# Public event (outgoing webhooks subscribe): a goal's fields changed; `changed` names them.
+GOAL_UPDATED = events.declare("goal.updated", fields={"goal_id", "changed"})
 
 
 class ActionsError(ValueError):
@@ -288,6 +290,7 @@ def update_goal(goal, actor, *, version: int | None = None, **fields) -> Goal:
     changes = _changes(before, {**{n: data[n] for n in GOAL_FIELDS}, **{n: data[n] for n in GOAL_SCOPE}})
     if changes:
         _log(goal.organization, actor, Event.GOAL_CHANGED, goal=goal, subject=goal.title, changes=changes)
+        events.emit(GOAL_UPDATED, organization=goal.organization, goal_id=goal.pk, changed=sorted(changes))
     return goal
 
 

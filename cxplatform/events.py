@@ -21,6 +21,7 @@ delivery is at least once.
 
 import logging
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -54,6 +55,14 @@ class EventType:
 
 
 _types: dict[str, EventType] = {}
+# The outbox event whose handler runs now: a subscriber that keys its side effect on the event
+# itself (one webhook call per event and subscription) reads it through current_event().
+_current_event: ContextVar = ContextVar("current_outbox_event", default=None)
+
+
+def current_event():
+    """The OutboxEvent being delivered to the running handler (None outside a delivery)."""
+    return _current_event.get()
 _subscribers: dict[str, dict[str, Callable[..., None]]] = {}
 
 
@@ -199,14 +208,18 @@ def deliver(event_id: int) -> int:
             if handler is None:  # renamed or removed: kept visible until it is dead, never dropped
                 raise UndeclaredEvent(f"no subscriber {delivery.subscriber!r} of {event.name!r} in this release")
             payload = event_type(event.name).current(event.payload, event.version)
-            with transaction.atomic():
-                handler(**payload)
-                # Marked in the handler's own transaction: its work and "delivered" commit together;
-                # after the last one, the event's status too (one commit fewer per event).
-                _mark_delivered(delivery.pk)
-                if delivery is claimed[-1]:
-                    _settle_event(event_id)
-                    settled = True
+            running = _current_event.set(event)
+            try:
+                with transaction.atomic():
+                    handler(**payload)
+                    # Marked in the handler's own transaction: its work and "delivered" commit together;
+                    # after the last one, the event's status too (one commit fewer per event).
+                    _mark_delivered(delivery.pk)
+                    if delivery is claimed[-1]:
+                        _settle_event(event_id)
+                        settled = True
+            finally:
+                _current_event.reset(running)
         except Exception as exc:
             attempts = delivery.attempts + 1
             dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS

@@ -315,11 +315,14 @@ class NotificationKind(models.TextChoices):
     ASSIGNED = "assigned", _("I am given a goal or an action")
     COMMENT = "comment", _("Someone comments on my action")
     REMINDER = "reminder", _("My action is due soon or overdue")
+    WEBHOOK_FAILING = "webhook_failing", _("A webhook of my organization stops working")  # admins only
     OTHER = "other", _("Other notices")  # those written before kinds existed; nothing is sent as one
 
 
-# The kinds a person chooses for (the settings page).
-CHOSEN_KINDS = [kind for kind in NotificationKind if kind != NotificationKind.OTHER]
+# The kinds a person chooses for (the settings page). A failing webhook reaches only admins, always
+# by bell and e-mail: it is not on everyone's page.
+CHOSEN_KINDS = [kind for kind in NotificationKind
+                if kind not in (NotificationKind.OTHER, NotificationKind.WEBHOOK_FAILING)]
 
 
 class Delivery(models.TextChoices):
@@ -330,7 +333,8 @@ class Delivery(models.TextChoices):
 
 
 # Until a person chooses: what the platform did before preferences existed.
-DEFAULT_DELIVERY = {NotificationKind.MENTION: Delivery.BOTH, NotificationKind.REMINDER: Delivery.BOTH}
+DEFAULT_DELIVERY = {NotificationKind.MENTION: Delivery.BOTH, NotificationKind.REMINDER: Delivery.BOTH,
+                    NotificationKind.WEBHOOK_FAILING: Delivery.BOTH}
 
 
 class Notification(OrgScopedModel):

@@ -204,7 +204,7 @@ CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 # `celery worker` consumes them all; `-Q mail` (etc.) gives one kind its own workers.
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue(name) for name in ("events", "rollups", "mail", "imports", "exports", "invitations",
-                                                   "default")]
+                                                   "webhooks", "default")]
 CELERY_TASK_ROUTES = {
     "cxplatform.tasks.deliver_event": {"queue": "events"},  # the inbox, the closed loop, rollup marks
     "cxplatform.tasks.redeliver_pending_events": {"queue": "events"},
@@ -218,6 +218,7 @@ CELERY_TASK_ROUTES = {
     "surveys.tasks.run_import": {"queue": "imports"},
     "surveys.tasks.run_export": {"queue": "exports"},  # minutes of one worker: never ahead of an import
     "invitations.tasks.*": {"queue": "invitations"},  # a blast never holds the inbox's mail back
+    "integrations.tasks.*": {"queue": "webhooks"},  # a slow receiver never holds up events or mail
 }
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
@@ -251,6 +252,14 @@ CELERY_BEAT_SCHEDULE = {
     "start-due-campaigns": {
         "task": "invitations.tasks.start_due_campaigns",
         "schedule": 30.0,
+    },
+    "deliver-due-webhooks": {  # webhook retries, and calls a broker outage kept from the workers
+        "task": "integrations.tasks.deliver_due_webhooks",
+        "schedule": 30.0,
+    },
+    "prune-webhook-log": {
+        "task": "integrations.tasks.prune_webhook_log",
+        "schedule": crontab(hour=3, minute=15),
     },
     "redeliver-pending-events": {
         "task": "cxplatform.tasks.redeliver_pending_events",
@@ -307,6 +316,23 @@ OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=15)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 # A message handed to the broker this long ago and still not taken by a worker was lost.
 OUTBOX_LOST_AFTER_SECONDS = env.int("OUTBOX_LOST_AFTER_SECONDS", default=600)
+
+# Outgoing webhooks (docs/adr/0027). Calls to private, loopback or link-local addresses (SSRF) are
+# refused unless this is on: on by default only with DEBUG (development, tests).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+# A failed call is tried again after 1 min, 2, 4 … (at most an hour) and fails for good once an
+# attempt fails this many hours after its first.
+WEBHOOKS_BACKOFF_SECONDS = env.int("WEBHOOKS_BACKOFF_SECONDS", default=60)
+WEBHOOKS_BACKOFF_MAX_SECONDS = env.int("WEBHOOKS_BACKOFF_MAX_SECONDS", default=3600)
+WEBHOOKS_RETRY_HOURS = env.int("WEBHOOKS_RETRY_HOURS", default=24)
+# A subscription whose attempts have all failed for this many days is turned off, its admins told.
+WEBHOOKS_DISABLE_AFTER_DAYS = env.int("WEBHOOKS_DISABLE_AFTER_DAYS", default=3)
+WEBHOOKS_CLAIM_SECONDS = env.int("WEBHOOKS_CLAIM_SECONDS", default=60)  # longer than one attempt can take
+WEBHOOKS_LOST_AFTER_SECONDS = env.int("WEBHOOKS_LOST_AFTER_SECONDS", default=600)
+# The delivery log keeps settled calls this long (a call still waiting is kept).
+WEBHOOKS_LOG_DAYS = env.int("WEBHOOKS_LOG_DAYS", default=30)
 
 # A responses export larger than this is written by a worker (an export job) rather than in the
 # web request, whose worker a slow client or a long query would let the 30 s timeout kill mid-file

@@ -48,3 +48,22 @@ def verified(request, secret: str) -> bool:
     return bool(secret) and fresh(timestamp) and delivery_id_ok(delivery) and matches(
         secret, request.body, signature=request.headers.get(SIGNATURE_HEADER, ""), timestamp=timestamp,
         delivery=delivery)
+
+
+# --- What we send: outgoing webhooks (integrations, docs/adr/0027) ---------------------------------
+# One header carries both the time and the signature, so a receiver checks the age and the body
+# together: `X-CX-Signature: t=<Unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`.
+
+def outgoing_signature(secret: str, body: bytes, *, timestamp: int) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def outgoing_verified(secret: str, body: bytes, header: str, now=None) -> bool:
+    """What a receiver of our webhooks does (the README's snippet): a fresh `t` and a matching `v1`."""
+    parts = dict(part.split("=", 1) for part in (header or "").split(",") if "=" in part)
+    timestamp, given = parts.get("t", ""), parts.get("v1", "")
+    if not fresh(timestamp, now):
+        return False
+    expected = outgoing_signature(secret, body, timestamp=int(timestamp)).encode()
+    return hmac.compare_digest(expected, f"t={timestamp},v1={given}".encode("utf-8", "replace"))

@@ -28,13 +28,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cxplatform import wording
+from cxplatform import events, wording
 from cxplatform.naming import names_of_message
 
 from . import activity, routing, sla
 from . import wordings as w
 from .models import CloseLoopRule, FeedbackItem, Message, PromoterThanks, RootCause
-from .services import Voice, ingest
+from .services import CASE_OPENED, CASE_RESOLVED, Voice, ingest
 
 logger = logging.getLogger(__name__)
 
@@ -254,6 +254,7 @@ def open_case(response, rule: CloseLoopRule) -> FeedbackItem:
         sla.start_clock(item)  # a case's clock is its rule's (sla.due_times)
         activity.log(item, "loop_opened", wording.message(w.LOOP_OPENED, rule=rule.name), details={
             "rule": rule.name, "score": response.score, "band": response.band})
+        events.emit(CASE_OPENED, organization=item.organization, item_id=item.pk)
     item.refresh_from_db()
     return item
 
@@ -379,6 +380,8 @@ def resolve_case(item: FeedbackItem, actor, version: int, *, root_cause: RootCau
         activity.log(item, "loop_closed", wording.message(
             w.LOOP_CLOSED_FOLLOW_UP if follow_up and can_follow_up(item) else w.LOOP_CLOSED,
             root_cause=str(root_cause)), actor=actor, details={"root_cause": str(root_cause), "follow_up": follow_up})
+        if item.status not in sla.DONE:  # resolved now, not saved again
+            events.emit(CASE_RESOLVED, organization=item.organization, item_id=item.pk)
         if follow_up and can_follow_up(item):
             transaction.on_commit(lambda: _enqueue("send_follow_up", item.pk))
     item.refresh_from_db()

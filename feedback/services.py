@@ -27,6 +27,9 @@ DEFAULT_TAGS = [_("sales lead"), _("feature request"), _("incident / crisis"), _
                 _("user-generated content"), _("complaint"), _("praise")]
 MAX_TEXT = 20_000
 ITEM_RECEIVED = events.declare("feedback.item_received", fields={"item_id"})
+# Public events (outgoing webhooks subscribe): a call-back case opened (loop.open_case), resolved.
+CASE_OPENED = events.declare("case.opened", fields={"item_id"})
+CASE_RESOLVED = events.declare("case.resolved", fields={"item_id"})
 
 
 def ensure_default_tags(organization) -> None:
@@ -192,6 +195,8 @@ def triage(item: FeedbackItem, actor, version: int, tags=None, **changes) -> Fee
                      actor=actor, details=details)
         if before["status"] not in sla.DONE and item.status in sla.DONE:
             item_resolved(item)
+            if item.kind == FeedbackItem.Kind.CASE:
+                events.emit(CASE_RESOLVED, organization=item.organization, item_id=item.pk)
     return item
 
 

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cxplatform import events
 from cxplatform.services import match_or_create_customer, normalise_phone
 from surveys.models import ContactPolicy, Response, Survey
 from surveys.services import contact_policy
@@ -31,6 +32,8 @@ from .models import (
 
 UNSUBSCRIBE_SALT = "invitations.unsubscribe"
 BUILT_IN_EVENTS = {"inbox_item_resolved"}  # sent by the platform itself (an inbox item resolved)
+# Public event (outgoing webhooks subscribe): a one-off campaign has sent everything it queued.
+CAMPAIGN_FINISHED = events.declare("campaign.finished", fields={"campaign_id"})
 
 
 class CampaignError(ValueError):
@@ -362,10 +365,14 @@ def finish_sent_campaigns() -> int:
     pending = Invitation.objects.filter(campaign=F("campaign"), status__in=[Invitation.Status.QUEUED,
                                                                           Invitation.Status.SENDING])
     done = 0
-    for campaign in Campaign.objects.filter(status=Campaign.Status.SENDING):
+    for campaign in Campaign.objects.filter(status=Campaign.Status.SENDING).select_related("organization"):
         if not pending.filter(campaign=campaign).exists():
-            done += Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SENDING).update(
-                status=Campaign.Status.SENT)
+            with transaction.atomic():  # the conditional update makes it finish, and tell, once
+                finished = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SENDING).update(
+                    status=Campaign.Status.SENT)
+                if finished:
+                    events.emit(CAMPAIGN_FINISHED, organization=campaign.organization, campaign_id=campaign.pk)
+            done += finished
     return done
 
 

@@ -363,3 +363,28 @@ def _trigger_event_factory():
 
 
 FACTORIES.update(_trigger_event_factory())
+
+
+# --- integrations (outgoing webhooks) ---------------------------------------------------------
+
+def webhook_subscription(org):
+    from integrations.models import WebhookSubscription
+
+    return WebhookSubscription.objects.create(organization=org, url=f"https://hooks.example.com/{next(_seq)}",
+                                              events=["response.completed"], secret=f"whsec_{uuid.uuid4().hex}")
+
+
+def webhook_call(org):
+    from integrations.models import WebhookCall
+
+    return WebhookCall.objects.create(organization=org, subscription=webhook_subscription(org), event="ping",
+                                      body='{"event":"ping"}', status=WebhookCall.Status.FAILED)
+
+
+def _webhook_factories():
+    from integrations.models import WebhookCall, WebhookSubscription
+
+    return {WebhookSubscription: webhook_subscription, WebhookCall: webhook_call}
+
+
+FACTORIES.update(_webhook_factories())
