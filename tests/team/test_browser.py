@@ -103,3 +103,43 @@ def test_an_admin_invites_a_colleague_who_joins_and_gets_a_role(
         AuditAction.MEMBER_INVITED, AuditAction.INVITATION_ACCEPTED, AuditAction.ROLE_CHANGED]
     desk.close()
     colleague.close()
+
+
+def test_a_forgotten_password_is_reset_from_the_login_page(
+        live_server, browser, settings, smtp_inbox, org_a, make_member, artifact):
+    settings.SITE_URL = live_server.url
+    person = make_member(org_a, Role.AGENT, username="rita")
+    person.email = "rita@alpha.example"
+    person.save()
+    page = browser.new_context(viewport=PHONE).new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.wait_for_url("**/account/password-reset/")
+    page.screenshot(path=artifact("team-password-reset-390.png"), full_page=True)
+    page.fill("#id_email", "rita@alpha.example")
+    page.get_by_role("button", name="Send the link").click()
+    page.wait_for_url("**/account/password-reset/sent/")
+    assert page.locator("h1").inner_text() == "Check your e-mail"
+    page.screenshot(path=artifact("team-password-reset-sent-390.png"), full_page=True)
+
+    [message] = smtp_inbox.to("rita@alpha.example")
+    page.goto(link_in(text_of(message)))
+    page.wait_for_url("**/set-password/")
+    page.fill("#id_new_password1", "Handlebar-sunrise-77")
+    page.fill("#id_new_password2", "Handlebar-sunrise-77")
+    page.screenshot(path=artifact("team-password-choose-390.png"), full_page=True)
+    page.get_by_role("button", name="Set password").click()
+    page.wait_for_url("**/account/password-reset/done/")
+    page.screenshot(path=artifact("team-password-changed-390.png"), full_page=True)
+    page.get_by_role("link", name="Log in").last.click()
+    page.fill("#id_username", "rita")
+    page.fill("#id_password", "Handlebar-sunrise-77")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    assert "rita" in page.locator(".who").inner_text()
+
+    # A spent invitation link says why it cannot be used.
+    page.goto(f"{live_server.url}/account/invitation/spent-or-made-up/")
+    assert page.locator("h1").inner_text() == "This invitation cannot be used"
+    page.screenshot(path=artifact("team-invitation-refused-390.png"), full_page=True)
+    page.context.close()

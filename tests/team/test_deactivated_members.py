@@ -13,9 +13,9 @@ from cxplatform import services as platform
 from cxplatform import wording
 from cxplatform.api_access import choices_for
 from cxplatform.models import Membership, NotificationKind, Role
-from feedback import wordings as feedback_wordings
 from feedback import routing
 from feedback import services as feedback_services
+from feedback import wordings as feedback_wordings
 from feedback.forms import InboxFilterForm, TriageForm, agents_of
 from feedback.models import RoutingRule
 from metrics import digest
