@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -41,8 +42,11 @@ def kind_for(action: ActionItem, today: date) -> str | None:
 def due(today: date | None = None) -> list[tuple[int, str]]:
     """(action id, kind) of every reminder today still owes."""
     today = today or timezone.now().date()
+    # An owner deactivated in the action's organization is not reminded (nor told by the bell).
     candidates = (ActionItem.objects.filter(status__in=ActionItem.OPEN, owner__isnull=False,
-                                            due_date__lte=today + timedelta(days=DUE_SOON_DAYS))
+                                            due_date__lte=today + timedelta(days=DUE_SOON_DAYS),
+                                            owner__memberships__organization=F("organization"),
+                                            owner__memberships__is_active=True)
                   .exclude(reminders__day=today).order_by("due_date", "id"))
     return [(a.pk, kind_for(a, today)) for a in candidates]
 

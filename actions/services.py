@@ -53,15 +53,16 @@ class ActionsError(ValueError):
 
 
 def members(organization):
-    """The people of the organization who may own a goal or an action."""
-    return get_user_model().objects.filter(memberships__organization=organization).order_by(
+    """The people of the organization who may own a goal or an action (deactivated ones no more)."""
+    return get_user_model().objects.filter(memberships__organization=organization,
+                                           memberships__is_active=True).order_by(
         "first_name", "last_name", "username").distinct()
 
 
 def _check_owner(organization, owner, field="owner"):
     if owner is None:
         raise ActionsError(_("Choose who owns it."), field)
-    if not Membership.objects.filter(organization=organization, user=owner).exists():
+    if not Membership.objects.filter(organization=organization, user=owner, is_active=True).exists():
         raise ActionsError(_("The owner must be a member of this organization."), field)
 
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from . import services
 from .api_access import OrgScopedViewSetMixin
 from .models import Capability, Customer, Membership, Notification
+from .tenancy import memberships_of
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -76,7 +77,7 @@ class MembershipViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     pagination_class = None
 
     def get_queryset(self):
-        return Membership.objects.filter(user=self.request.user).select_related("organization")
+        return memberships_of(self.request.user)
 
 
 class NotificationSerializer(serializers.ModelSerializer):

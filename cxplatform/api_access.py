@@ -56,7 +56,8 @@ def choices_for(queryset, organization):
     if issubclass(model, OrgScopedModel):
         return scoped(queryset, organization)
     if model is get_user_model():
-        return queryset.filter(memberships__organization=organization)
+        # In one filter(): the same membership is of this organization and active.
+        return queryset.filter(memberships__organization=organization, memberships__is_active=True)
     if model is Organization:
         return queryset.filter(pk=organization.pk)
     raise ImproperlyConfigured(f"{model.__name__} belongs to no organization: it cannot be offered as a choice")

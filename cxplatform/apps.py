@@ -12,6 +12,7 @@ class CxPlatformConfig(AppConfig):
         from . import events, import_jobs, naming  # noqa: F401  events registers the platform's own handlers
         from .customer_import import CustomerImporter
         from .models import CustomerImportJob, Organization
+        from .team import signals  # noqa: F401  sessions remember their sign-in generation
 
         import_jobs.register(CustomerImportJob, CustomerImporter)
         # A changed default language changes which name a reader without their own sees.

@@ -456,3 +456,7 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit log entries are append-only")
+
+
+# Team administration's models live with its code; imported here so Django sees them in this app.
+from .team.models import MemberInvitation, SessionGeneration  # noqa: E402, F401

@@ -91,7 +91,7 @@ def notify(*, user, organization: Organization, kind: str, message: dict, link: 
     bell, by e-mail after the caller's transaction commits, both, or not at all. Only a member of
     `organization` is told; a `key` ("note:12") makes it once per person whatever re-runs. A caller
     with its own, fuller e-mail (reminders) sends it itself, asking `wants_mail` first."""
-    if user is None or not Membership.objects.filter(user=user, organization=organization).exists():
+    if user is None or not Membership.objects.filter(user=user, organization=organization, is_active=True).exists():
         return None
     delivery = selectors.delivery_for(user, kind)
     if delivery == Delivery.NONE:

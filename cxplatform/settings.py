@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Right after authentication: a deactivated member's older sessions end before anything reads them.
+    "cxplatform.team.middleware.SignOutDeactivatedMiddleware",
     # After the locale (its 400 speaks the reader's language) and before every view.
     "cxplatform.middleware.RefuseUnstorableTextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -413,6 +415,11 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cx@localhost")
 INBOX_REPLY_TO = env("INBOX_REPLY_TO", default="")
 # Where people reach the site, for links in e-mails (digests, notifications).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# An invitation to join an organization stops working after this many days (a resend restarts it).
+MEMBER_INVITATION_DAYS = env.int("MEMBER_INVITATION_DAYS", default=7)
+# Password-reset requests per 10 minutes, per address asked for and per client address.
+PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)
+PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=20)
 
 # Addresses of reverse proxies (CIDR allowed) whose X-Forwarded-For and X-Forwarded-Proto are believed.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])

@@ -45,7 +45,8 @@ class NoteForm(forms.Form):
 def agents_of(organization):
     agents = [role for role, caps in ROLE_CAPABILITIES.items() if Capability.WORK_INBOX in caps]
     return get_user_model().objects.filter(
-        memberships__organization=organization, memberships__role__in=agents).order_by("username")
+        memberships__organization=organization, memberships__role__in=agents,
+        memberships__is_active=True).order_by("username")
 
 
 class InboxFilterForm(forms.Form):

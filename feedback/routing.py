@@ -52,7 +52,9 @@ def pick_agent(team: Team, how: str):
     """The team member who gets the next item: in turn (round robin, fair whatever the order of
     arrival) or the one with the fewest open items (ties to the longest-waiting member)."""
     team = Team.objects.select_for_update().get(pk=team.pk)  # one assignment at a time per team
-    members = list(team.members.order_by("id"))
+    # A deactivated member of the team gets nothing new.
+    active = team.members.filter(memberships__organization=team.organization_id, memberships__is_active=True)
+    members = list(active.order_by("id"))
     if not members:
         return None
     if how == RoutingRule.Assign.ROUND_ROBIN:
@@ -60,7 +62,7 @@ def pick_agent(team: Team, how: str):
         after = ids.index(team.last_assignee_id) + 1 if team.last_assignee_id in ids else 0
         chosen = members[after % len(members)]
     else:
-        load = dict(team.members.annotate(n=Count("assigned_feedback", filter=Q(
+        load = dict(active.annotate(n=Count("assigned_feedback", filter=Q(
             assigned_feedback__status__in=sla.OPEN, assigned_feedback__organization=team.organization_id)))
             .values_list("pk", "n"))
         chosen = min(members, key=lambda m: (load.get(m.pk, 0), m.pk))

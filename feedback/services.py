@@ -235,7 +235,8 @@ def add_note(item: FeedbackItem, author, text: str):
         note = Note.objects.create(item=item, author=author, text=text[:MAX_TEXT])
         names = set(MENTION.findall(text))
         members = list(get_user_model().objects.filter(
-            username__in=names, memberships__organization_id=item.organization_id).order_by("username")) \
+            username__in=names, memberships__organization_id=item.organization_id,
+            memberships__is_active=True).order_by("username")) \
             if names else []
         note.mentions.set(members)
         message = (wording.message(w.NOTED_MENTIONING, people=[activity.name_of(m) for m in members]) if members

@@ -64,7 +64,7 @@ def load(demo):
     rng = random.Random(f"{org.slug}:invitations")  # noqa: S311 — demo data, its own stream  # nosec B311
     now = timezone.now()
     links = {d.name: d for d in Distribution.objects.filter(organization=org).select_related("survey")}
-    manager = (Membership.objects.filter(organization=org, role=Role.CX_MANAGER).select_related("user")
+    manager = (Membership.objects.filter(organization=org, role=Role.CX_MANAGER, is_active=True).select_related("user")
                .order_by("pk").first())
     manager = manager.user if manager else None
     SendingProfile.objects.get_or_create(organization=org, defaults={"messages_per_minute": 300,

@@ -6,10 +6,13 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+
+from cxplatform.models import Membership
 
 from .models import DigestDelivery, DigestSubscription
 from .narrative import executive_summary
@@ -37,6 +40,9 @@ def send(subscription_id: int, week: date) -> bool:
         pk=subscription_id).first()
     if subscription is None or not subscription.user.email:
         return False
+    if not Membership.objects.filter(user=subscription.user_id, organization=subscription.organization_id,
+                                     is_active=True).exists():
+        return False  # deactivated since the task was queued
     try:
         with transaction.atomic():
             claim = DigestDelivery.objects.create(subscription=subscription, week=week)
@@ -67,4 +73,7 @@ def due(today: date | None = None) -> tuple[list[int], date]:
     """The subscriptions that have not had last week's digest yet, and that week's Monday."""
     week, _end = last_week(today or timezone.now().date())
     sent = DigestDelivery.objects.filter(week=week).values("subscription_id")
-    return list(DigestSubscription.objects.exclude(pk__in=sent).values_list("pk", flat=True)), week
+    # A deactivated member no longer receives the organization's figures.
+    subscribed = DigestSubscription.objects.filter(user__memberships__organization=F("organization"),
+                                                  user__memberships__is_active=True)
+    return list(subscribed.exclude(pk__in=sent).values_list("pk", flat=True)), week

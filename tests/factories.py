@@ -388,3 +388,30 @@ def _webhook_factories():
 
 
 FACTORIES.update(_webhook_factories())
+
+
+# --- team administration ------------------------------------------------------------------------
+
+def membership(org):
+    return Membership.objects.get(user=member(org), organization=org)
+
+
+def member_invitation(org, **fields):
+    from cxplatform.team.models import MemberInvitation
+    from cxplatform.team.services import hash_token
+
+    n = next(_seq)
+    fields.setdefault("role", Role.AGENT)
+    fields.setdefault("expires_at", timezone.now() + timedelta(days=7))
+    fields.setdefault("email", f"invitee{n}@x.example")
+    return MemberInvitation.objects.create(organization=org, token_hash=hash_token(f"token-{n}-{uuid.uuid4()}"),
+                                           **fields)
+
+
+def _team_factories():
+    from cxplatform.team.models import MemberInvitation
+
+    return {Membership: membership, MemberInvitation: member_invitation}
+
+
+FACTORIES.update(_team_factories())
