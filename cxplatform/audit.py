@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry
@@ -116,3 +117,101 @@ def purge_expired(now=None) -> int:
             # Called inside a larger transaction, the permission must not outlive the purge.
             cursor.execute("SET LOCAL cxplatform.audit_purge = 'off'")
         return purged
+
+
+# --- Settings changes: what changed, field by field -----------------------------------------
+
+# Never copied into the log: a secret in an entry would outlive its rotation.
+UNLOGGED_FIELDS = {"id", "organization", "version", "key", "secret", "password", "token_hash"}
+
+
+def snapshot(instance) -> dict:
+    """A setting's editable fields as JSON values (related rows by name), to compare before and
+    after a change."""
+    values = {}
+    for field in instance._meta.concrete_fields:
+        if not field.editable or field.primary_key or field.name in UNLOGGED_FIELDS:
+            continue
+        value = getattr(instance, field.name)
+        values[field.name] = value if value is None or isinstance(value, bool | int | str) else str(value)
+    if instance.pk:
+        for field in instance._meta.many_to_many:
+            values[field.name] = sorted(str(related) for related in getattr(instance, field.name).all())
+    return values
+
+
+def record_setting(*, request, organization, instance, change: str, before: dict | None = None,
+                   extra: dict | None = None) -> AuditEntry | None:
+    """SETTINGS_CHANGED for `instance` ("created", "changed" or "deleted"); for a change, each
+    field that moved as [old, new] (`extra` adds changes made beside the row). An edit that
+    changed nothing records nothing. Call before a deletion (the row still has its id)."""
+    changes = {}
+    if change == "changed":
+        after = snapshot(instance)
+        changes = {name: [(before or {}).get(name), value] for name, value in after.items()
+                   if (before or {}).get(name) != value}
+        changes.update(extra or {})
+        if not changes:
+            return None
+    return record(action=AuditAction.SETTINGS_CHANGED, organization=organization, request=request, target=instance,
+                  details={"setting": instance._meta.label_lower, "change": change, "changes": changes})
+
+
+# --- Reading an entry ------------------------------------------------------------------------
+
+CHANGE_LABELS = {"created": _("created"), "changed": _("changed"), "deleted": _("deleted")}
+
+
+def describe(entry: AuditEntry) -> list[str]:
+    """The entry's details as lines a person reads, in the active language: "role: Support agent
+    → Administrator", "Routing rule: created"."""
+    details = entry.details if isinstance(entry.details, dict) else {}
+    model = _model(details.get("setting")) if entry.action == AuditAction.SETTINGS_CHANGED else None
+    lines = []
+    if model is not None:
+        lines.append(f"{capfirst(model._meta.verbose_name)}: {CHANGE_LABELS.get(details.get('change'), '')}")
+    if "from" in details and "to" in details:
+        lines.append(f"{_shown(details['from'])} → {_shown(details['to'])}")
+    changes = details.get("changes") if isinstance(details.get("changes"), dict) else {}
+    for name, pair in changes.items():
+        old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+        field = _field(model, name)
+        label = capfirst(field.verbose_name) if field is not None else name
+        lines.append(f"{label}: {_shown(old, field)} → {_shown(new, field)}")
+    for name, value in details.items():
+        if name not in ("setting", "change", "changes", "from", "to"):
+            lines.append(f"{name}: {_shown(value)}")
+    return lines
+
+
+def _model(label):
+    from django.apps import apps
+
+    try:
+        return apps.get_model(label) if isinstance(label, str) and "." in label else None
+    except LookupError:
+        return None
+
+
+def _field(model, name):
+    from django.core.exceptions import FieldDoesNotExist
+
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _shown(value, field=None) -> str:
+    from .models import Role
+
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    choices = dict(field.flatchoices) if field is not None and field.choices else dict(Role.choices)
+    return str(choices.get(value, value))
