@@ -157,6 +157,31 @@ def record_setting(*, request, organization, instance, change: str, before: dict
                   details={"setting": instance._meta.label_lower, "change": change, "changes": changes})
 
 
+class AuditedSettingsMixin:
+    """For an API viewset of an organization's settings (before `OrgScopedViewSetMixin`): each
+    create, update and delete is recorded as SETTINGS_CHANGED in the change's transaction, as the
+    settings pages record theirs."""
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            super().perform_create(serializer)
+            record_setting(request=self.request, organization=self.organization, instance=serializer.instance,
+                           change="created")
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            instance = serializer.instance
+            before = snapshot(type(instance)._default_manager.get(pk=instance.pk))
+            super().perform_update(serializer)
+            record_setting(request=self.request, organization=self.organization, instance=serializer.instance,
+                           change="changed", before=before)
+
+    def perform_destroy(self, instance):
+        with transaction.atomic():
+            record_setting(request=self.request, organization=self.organization, instance=instance, change="deleted")
+            super().perform_destroy(instance)
+
+
 # --- Reading an entry ------------------------------------------------------------------------
 
 CHANGE_LABELS = {"created": _("created"), "changed": _("changed"), "deleted": _("deleted")}
