@@ -184,6 +184,14 @@ class AuditedSettingsMixin:
 
 # --- Reading an entry ------------------------------------------------------------------------
 
+# What an admin calls each setting (several models have no translated verbose name of their own).
+SETTING_NAMES = {
+    "feedback.team": _("Team"), "feedback.routingrule": _("Routing rule"), "feedback.slapolicy": _("SLA policy"),
+    "feedback.closelooprule": _("Close-loop rule"), "feedback.tag": _("Tag"), "feedback.rootcause": _("Root cause"),
+    "feedback.cannedreply": _("Canned reply"), "feedback.webhookendpoint": _("Incoming webhook"),
+    "surveys.contactpolicy": _("Contact policy"), "invitations.sendingprofile": _("Sending settings"),
+    "invitations.suppression": _("Suppression list"),
+}
 CHANGE_LABELS = {"created": _("created"), "changed": _("changed"), "deleted": _("deleted")}
 
 
@@ -194,7 +202,8 @@ def describe(entry: AuditEntry) -> list[str]:
     model = _model(details.get("setting")) if entry.action == AuditAction.SETTINGS_CHANGED else None
     lines = []
     if model is not None:
-        lines.append(f"{capfirst(model._meta.verbose_name)}: {CHANGE_LABELS.get(details.get('change'), '')}")
+        name = SETTING_NAMES.get(model._meta.label_lower) or capfirst(model._meta.verbose_name)
+        lines.append(f"{name}: {CHANGE_LABELS.get(details.get('change'), '')}")
     if "from" in details and "to" in details:
         lines.append(f"{_shown(details['from'])} → {_shown(details['to'])}")
     changes = details.get("changes") if isinstance(details.get("changes"), dict) else {}
@@ -238,5 +247,7 @@ def _shown(value, field=None) -> str:
         return str(_("yes") if value else _("no"))
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_shown(item)}" for key, item in value.items())
     choices = dict(field.flatchoices) if field is not None and field.choices else dict(Role.choices)
     return str(choices.get(value, value))
