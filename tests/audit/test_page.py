@@ -159,7 +159,7 @@ def test_pages_walk_from_a_cursor_without_counting_the_log(org_a, people, client
     assert cursor is None and len(seen) == 120 == len(set(seen))
     ordered = AuditEntry.objects.filter(organization=org_a, created_at__lt=TEST_DAYS_END).order_by("-created_at", "-id")
     assert seen == list(ordered.values_list("pk", flat=True))
-    assert not [q["sql"] for q in queries.captured_queries 
+    assert not [q["sql"] for q in queries.captured_queries
                 if "COUNT(" in q["sql"].upper() and "cxplatform_auditentry" in q["sql"]]
 
 
