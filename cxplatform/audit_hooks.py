@@ -37,4 +37,4 @@ def sign_in_failed(sender, credentials, request=None, **kwargs):
     organizations = [m.organization for m in memberships_of(person)] if person is not None else []
     for organization in organizations or [None]:
         audit.record(action=audit.AuditAction.SIGN_IN_FAILED, organization=organization, request=request,
-                     actor_label=tried, target=person, target_label=tried, details={"username": tried})
+                     actor_label=tried, target=person, target_label=tried)

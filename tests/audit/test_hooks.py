@@ -46,7 +46,7 @@ def test_a_failed_sign_in_of_a_member_is_recorded_in_each_of_their_organizations
     assert {e.organization for e in failed} == {org_a, org_b}
     for entry in failed:
         assert entry.actor is None and entry.actor_label == "ILZE" and entry.target_id == str(ilze.pk)
-        assert entry.ip_address == "198.51.100.8" and "guess-123" not in str(entry.details)
+        assert entry.ip_address == "198.51.100.8" and entry.details == {}
     assert not entries(AuditAction.SIGNED_IN)
 
 
@@ -65,7 +65,7 @@ def test_the_name_tried_is_cut(db):
     # The login form refuses a long name before authenticating; another backend's caller may not.
     audit_hooks.sign_in_failed(sender=None, credentials={"username": "x" * 5000, "password": "********"})
     [entry] = entries(AuditAction.SIGN_IN_FAILED)
-    assert entry.actor_label == entry.details["username"] == "x" * 150
+    assert entry.actor_label == entry.target_label == "x" * 150
 
 
 def test_a_sign_out_is_recorded(ilze, org_a, org_b, client_for):
