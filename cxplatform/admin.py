@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from . import events
-from .models import Customer, EventDelivery, Membership, Organization, OutboxEvent
+from .models import AuditEntry, Customer, EventDelivery, Membership, Organization, OutboxEvent
 
 
 @admin.register(Organization)
@@ -53,4 +53,25 @@ class EventDeliveryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the log is append-only for operators too (entries without an organization, such
+    as sign-in failures of unknown names, are seen only here)."""
+
+    list_display = ["created_at", "organization", "actor_label", "action", "target_label", "ip_address"]
+    list_filter = ["action"]
+    search_fields = ["actor_label", "target_label"]
+    show_full_result_count = False  # never COUNT(*) over millions of rows
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry
@@ -116,3 +117,137 @@ def purge_expired(now=None) -> int:
             # Called inside a larger transaction, the permission must not outlive the purge.
             cursor.execute("SET LOCAL cxplatform.audit_purge = 'off'")
         return purged
+
+
+# --- Settings changes: what changed, field by field -----------------------------------------
+
+# Never copied into the log: a secret in an entry would outlive its rotation.
+UNLOGGED_FIELDS = {"id", "organization", "version", "key", "secret", "password", "token_hash"}
+
+
+def snapshot(instance) -> dict:
+    """A setting's editable fields as JSON values (related rows by name), to compare before and
+    after a change."""
+    values = {}
+    for field in instance._meta.concrete_fields:
+        if not field.editable or field.primary_key or field.name in UNLOGGED_FIELDS:
+            continue
+        value = getattr(instance, field.name)
+        values[field.name] = value if value is None or isinstance(value, bool | int | str) else str(value)
+    if instance.pk:
+        for field in instance._meta.many_to_many:
+            values[field.name] = sorted(str(related) for related in getattr(instance, field.name).all())
+    return values
+
+
+def record_setting(*, request, organization, instance, change: str, before: dict | None = None,
+                   extra: dict | None = None) -> AuditEntry | None:
+    """SETTINGS_CHANGED for `instance` ("created", "changed" or "deleted"); for a change, each
+    field that moved as [old, new] (`extra` adds changes made beside the row). An edit that
+    changed nothing records nothing. Call before a deletion (the row still has its id)."""
+    changes = {}
+    if change == "changed":
+        after = snapshot(instance)
+        changes = {name: [(before or {}).get(name), value] for name, value in after.items()
+                   if (before or {}).get(name) != value}
+        changes.update(extra or {})
+        if not changes:
+            return None
+    return record(action=AuditAction.SETTINGS_CHANGED, organization=organization, request=request, target=instance,
+                  details={"setting": instance._meta.label_lower, "change": change, "changes": changes})
+
+
+class AuditedSettingsMixin:
+    """For an API viewset of an organization's settings (before `OrgScopedViewSetMixin`): each
+    create, update and delete is recorded as SETTINGS_CHANGED in the change's transaction, as the
+    settings pages record theirs."""
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            super().perform_create(serializer)
+            record_setting(request=self.request, organization=self.organization, instance=serializer.instance,
+                           change="created")
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            instance = serializer.instance
+            before = snapshot(type(instance)._default_manager.get(pk=instance.pk))
+            super().perform_update(serializer)
+            record_setting(request=self.request, organization=self.organization, instance=serializer.instance,
+                           change="changed", before=before)
+
+    def perform_destroy(self, instance):
+        with transaction.atomic():
+            record_setting(request=self.request, organization=self.organization, instance=instance, change="deleted")
+            super().perform_destroy(instance)
+
+
+# --- Reading an entry ------------------------------------------------------------------------
+
+# What an admin calls each setting (several models have no translated verbose name of their own).
+SETTING_NAMES = {
+    "feedback.team": _("Team"), "feedback.routingrule": _("Routing rule"), "feedback.slapolicy": _("SLA policy"),
+    "feedback.closelooprule": _("Close-loop rule"), "feedback.tag": _("Tag"), "feedback.rootcause": _("Root cause"),
+    "feedback.cannedreply": _("Canned reply"), "feedback.webhookendpoint": _("Incoming webhook"),
+    "surveys.contactpolicy": _("Contact policy"), "invitations.sendingprofile": _("Sending settings"),
+    "invitations.suppression": _("Suppression list"),
+}
+CHANGE_LABELS = {"created": _("created"), "changed": _("changed"), "deleted": _("deleted")}
+
+
+def describe(entry: AuditEntry) -> list[str]:
+    """The entry's details as lines a person reads, in the active language: "role: Support agent
+    → Administrator", "Routing rule: created"."""
+    details = entry.details if isinstance(entry.details, dict) else {}
+    model = _model(details.get("setting")) if entry.action == AuditAction.SETTINGS_CHANGED else None
+    lines = []
+    if model is not None:
+        name = SETTING_NAMES.get(model._meta.label_lower) or capfirst(model._meta.verbose_name)
+        lines.append(f"{name}: {CHANGE_LABELS.get(details.get('change'), '')}")
+    if "from" in details and "to" in details:
+        lines.append(f"{_shown(details['from'])} → {_shown(details['to'])}")
+    changes = details.get("changes") if isinstance(details.get("changes"), dict) else {}
+    for name, pair in changes.items():
+        old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+        field = _field(model, name)
+        label = capfirst(field.verbose_name) if field is not None else name
+        lines.append(f"{label}: {_shown(old, field)} → {_shown(new, field)}")
+    for name, value in details.items():
+        if name not in ("setting", "change", "changes", "from", "to"):
+            lines.append(f"{name}: {_shown(value)}")
+    return lines
+
+
+def _model(label):
+    from django.apps import apps
+
+    try:
+        return apps.get_model(label) if isinstance(label, str) and "." in label else None
+    except LookupError:
+        return None
+
+
+def _field(model, name):
+    from django.core.exceptions import FieldDoesNotExist
+
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _shown(value, field=None) -> str:
+    from .models import Role
+
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_shown(item)}" for key, item in value.items())
+    choices = dict(field.flatchoices) if field is not None and field.choices else dict(Role.choices)
+    return str(choices.get(value, value))

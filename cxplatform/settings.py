@@ -307,6 +307,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.export_housekeeping",
         "schedule": 600.0,
     },
+    "purge-audit-log": {  # entries older than AUDIT_RETENTION_DAYS
+        "task": "cxplatform.tasks.purge_audit_log",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 # An event written by the previous release (no delivery rows yet) older than this gets its deliveries.

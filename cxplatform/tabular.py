@@ -105,6 +105,21 @@ def _number(value: int) -> str:
     return number_format(value, force_grouping=True)
 
 
+# --- Writing: every export's cells ------------------------------------------------------------
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_FIRST = frozenset(FORMULA_PREFIXES)  # each prefix is one character
+
+
+def neutralise(value):
+    """`value` made safe for a spreadsheet cell: text that a spreadsheet would read as a formula
+    gets a leading apostrophe, so it shows as typed and never runs. Other values pass unchanged.
+    Every export writes its cells through it (survey responses, the audit log)."""
+    if isinstance(value, str) and value[:1] in FORMULA_FIRST:
+        return "'" + value
+    return value
+
+
 # --- The refusals, in the reader's language ----------------------------------------------------
 
 def too_many_rows(limits: Limits) -> TabularLimitError:

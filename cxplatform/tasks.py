@@ -2,7 +2,7 @@ from celery import shared_task
 from django.apps import apps
 from django.db import InterfaceError, OperationalError
 
-from . import events, import_jobs, services
+from . import audit, events, import_jobs, services
 
 
 @shared_task(
@@ -44,3 +44,9 @@ def prune_housekeeping() -> dict:
     return {"delivered_events": events.prune_delivered(),
             "import_jobs": import_jobs.housekeeping(),
             "notification_mails": services.requeue_unmailed()}
+
+
+@shared_task(acks_late=True)
+def purge_audit_log() -> int:
+    """Entries older than AUDIT_RETENTION_DAYS go; run twice, the second run finds none."""
+    return audit.purge_expired()

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from cxplatform import ratelimit
 from cxplatform.api_access import OrgScopedViewSetMixin, VersionedSerializerMixin, scope_choices
+from cxplatform.audit import AuditedSettingsMixin
 from cxplatform.input_checks import int_or_none
 from cxplatform.models import Capability
 from cxplatform.naming import clean_names
@@ -356,7 +357,7 @@ class ItemViewSet(CaseActions, OrgScopedViewSetMixin, mixins.CreateModelMixin, v
         return ApiResponse(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
-class TagViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class TagViewSet(AuditedSettingsMixin, OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Tag.objects.all()
     serializer_class = TagSerializer
     write_capability = Capability.DESIGN
@@ -384,7 +385,7 @@ class TeamSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
         return attrs
 
 
-class TeamViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+class TeamViewSet(AuditedSettingsMixin, OrgScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = Team.objects.prefetch_related("members", "touchpoints")
     serializer_class = TeamSerializer
     write_capability = Capability.ADMINISTER
@@ -411,7 +412,7 @@ class RoutingRuleSerializer(VersionedSerializerMixin, serializers.ModelSerialize
         return attrs
 
 
-class RoutingRuleViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+class RoutingRuleViewSet(AuditedSettingsMixin, OrgScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = RoutingRule.objects.prefetch_related("add_tags")
     serializer_class = RoutingRuleSerializer
     write_capability = Capability.ADMINISTER
@@ -449,7 +450,7 @@ class SlaPolicySerializer(VersionedSerializerMixin, serializers.ModelSerializer)
         return attrs
 
 
-class SlaPolicyViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+class SlaPolicyViewSet(AuditedSettingsMixin, OrgScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = SlaPolicy.objects.all()
     serializer_class = SlaPolicySerializer
     write_capability = Capability.ADMINISTER
@@ -466,7 +467,7 @@ class CannedReplySerializer(VersionedSerializerMixin, serializers.ModelSerialize
         return attrs
 
 
-class CannedReplyViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+class CannedReplyViewSet(AuditedSettingsMixin, OrgScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = CannedReply.objects.all()
     serializer_class = CannedReplySerializer
     write_capability = Capability.DESIGN
@@ -500,7 +501,7 @@ class WebhookEndpointSerializer(VersionedSerializerMixin, serializers.ModelSeria
         return super().update(instance, validated_data)
 
 
-class WebhookEndpointViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+class WebhookEndpointViewSet(AuditedSettingsMixin, OrgScopedViewSetMixin, viewsets.ModelViewSet):
     """Integrations' addresses; only administrators see them (the key and secret are credentials)."""
 
     queryset = WebhookEndpoint.objects.all()
@@ -575,7 +576,7 @@ class RootCauseSerializer(NamedSerializerMixin, VersionedSerializerMixin, serial
         return attrs
 
 
-class RootCauseViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+class RootCauseViewSet(AuditedSettingsMixin, OrgScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = RootCause.objects.select_related("parent")
     serializer_class = RootCauseSerializer
     write_capability = Capability.DESIGN
@@ -606,7 +607,7 @@ class CloseLoopRuleSerializer(VersionedSerializerMixin, serializers.ModelSeriali
         return attrs
 
 
-class CloseLoopRuleViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+class CloseLoopRuleViewSet(AuditedSettingsMixin, OrgScopedViewSetMixin, viewsets.ModelViewSet):
     """Close-loop rules; `POST …/<id>/apply/ {"days": 30}` runs one over past answers on purpose."""
 
     queryset = CloseLoopRule.objects.prefetch_related("tags")

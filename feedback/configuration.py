@@ -9,9 +9,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from cxplatform import audit
 from cxplatform.forms import NamesPerLanguageForm
 from cxplatform.models import Capability
 from cxplatform.tenancy import scoped
@@ -190,6 +193,26 @@ class WebhookEndpointForm(_OrgForm):
         if not self.cleaned_data["active"]:
             WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False)
         return endpoint
+
+
+def save_setting(*, request: HttpRequest, form: forms.ModelForm):
+    """Save a settings form and record what it changed (field: old → new), in one transaction:
+    the audit entry exists exactly when the change does."""
+    instance = form.instance
+    with transaction.atomic():
+        before = audit.snapshot(type(instance)._default_manager.get(pk=instance.pk)) if instance.pk else None
+        saved = form.save()
+        audit.record_setting(request=request, organization=form.organization, instance=saved,
+                             change="changed" if before is not None else "created", before=before)
+    return saved
+
+
+def delete_setting(*, request: HttpRequest, instance) -> None:
+    """Delete a setting and record it; ProtectedError (still in use) leaves both undone."""
+    with transaction.atomic():
+        audit.record_setting(request=request, organization=instance.organization, instance=instance,
+                             change="deleted")
+        instance.delete()
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ uses, the suppression list by hand, and the sending settings."""
 
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from cxplatform import audit
 from cxplatform.versioning import lock_version
 
 from . import services
@@ -59,17 +61,43 @@ def save_campaign(*, campaign: Campaign, version: int | None, apply, user=None) 
     return campaign
 
 
-def add_suppression(*, organization, address: str, user) -> bool:
+def add_suppression(*, organization, address: str, user, request: HttpRequest | None = None) -> bool:
     """The team adds an address by hand; False when it was on the list already."""
-    _entry, created = services.suppress(organization=organization, address=address,
-                                        reason=Suppression.Reason.ADDED, source=Suppression.Source.TEAM, user=user)
+    with transaction.atomic():
+        entry, created = services.suppress(organization=organization, address=address,
+                                           reason=Suppression.Reason.ADDED, source=Suppression.Source.TEAM, user=user)
+        if created:
+            _record_suppression(request=request, entry=entry, change="created")
     return created
 
 
-def save_sending_settings(*, organization, profile: SendingProfile, time_zone: str) -> None:
+def lift_suppression(*, organization, address: str, request: HttpRequest | None = None) -> bool:
+    """The team removes an address (the customer asked to hear from them again)."""
     with transaction.atomic():
+        entries = list(Suppression.objects.filter(organization=organization,
+                                                  address=services.normalise_address(address)))
+        for entry in entries:
+            _record_suppression(request=request, entry=entry, change="deleted")
+        return services.lift_suppression(organization=organization, address=address)
+
+
+def _record_suppression(*, request, entry: Suppression, change: str) -> None:
+    audit.record(action=audit.AuditAction.SETTINGS_CHANGED, organization=entry.organization, request=request,
+                 target=entry, target_label=entry.address,
+                 details={"setting": Suppression._meta.label_lower, "change": change, "changes": {}})
+
+
+def save_sending_settings(*, organization, profile: SendingProfile, time_zone: str,
+                          request: HttpRequest | None = None) -> None:
+    with transaction.atomic():
+        stored = SendingProfile.objects.filter(pk=profile.pk).first() if profile.pk else None
+        before = audit.snapshot(stored) if stored is not None else {}
         profile.organization = organization
         profile.save()
+        extra = {}
         if organization.time_zone != time_zone:
+            extra["time_zone"] = [organization.time_zone, time_zone]
             organization.time_zone = time_zone
             organization.save(update_fields=["time_zone"])
+        audit.record_setting(request=request, organization=organization, instance=profile, change="changed",
+                             before=before, extra=extra)

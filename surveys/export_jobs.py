@@ -34,7 +34,7 @@ from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
-from cxplatform import replica
+from cxplatform import audit, replica
 
 from . import exporting, selectors
 from .filters import ResponseFilter
@@ -92,7 +92,7 @@ def _filter_query(query: str) -> str:
 
 
 def create_job(*, organization, survey: Survey, user, query: str, format: str, personal: bool,
-               language: str | None = None, enqueue: bool = True) -> ExportJob:
+               language: str | None = None, enqueue: bool = True, request=None) -> ExportJob:
     """A job for the export of `survey`'s responses filtered by `query`, queued after commit (so
     the worker finds it). Raises ExportFilterError for a bad filter, creating nothing."""
     if format not in Format.values:
@@ -109,13 +109,32 @@ def create_job(*, organization, survey: Survey, user, query: str, format: str, p
                            | Q(status=Status.DONE, expires_at__gt=timezone.now()) & ~Q(file="")).first()
     if existing is not None:
         return existing
-    job = ExportJob.objects.create(
-        organization=organization, survey=survey, created_by=user, query=query, format=format, personal=personal,
-        language=(language or translation.get_language() or "")[:10],
-    )
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            organization=organization, survey=survey, created_by=user, query=query, format=format, personal=personal,
+            language=(language or translation.get_language() or "")[:10],
+        )
+        if personal:
+            record_export(request=request, survey=survey, format=format, query=query, job=job)
     if enqueue:
         transaction.on_commit(partial(enqueue_job, job))
     return job
+
+
+def record_export(*, request, survey: Survey, format: str, query: str, job: ExportJob | None = None) -> None:
+    """PERSONAL_DATA_EXPORTED: an export carrying customers' e-mails and ids began (streamed, or
+    as a job's file). A pseudonymous export carries none and is not recorded."""
+    details = {"format": format, "filters": query, **({"job": job.pk} if job is not None else {})}
+    audit.record(action=audit.AuditAction.PERSONAL_DATA_EXPORTED, organization=survey.organization, request=request,
+                 actor=None if request is not None else getattr(job, "created_by", None), target=survey,
+                 details=details)
+
+
+def record_download(*, request, job: ExportJob) -> None:
+    """PERSONAL_DATA_DOWNLOADED: a job's file with customers' personal data left the platform."""
+    if job.personal:
+        audit.record(action=audit.AuditAction.PERSONAL_DATA_DOWNLOADED, organization=job.organization,
+                     request=request, target=job.survey, details={"format": job.format, "job": job.pk})
 
 
 def enqueue_job(job: ExportJob) -> bool:

@@ -24,12 +24,11 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from cxplatform.personal_data import pseudonym_of
+from cxplatform.tabular import FORMULA_FIRST, neutralise
 
 from . import selectors
 from .models import Question
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-FORMULA_FIRST = frozenset(FORMULA_PREFIXES)  # each prefix is one character
 CHUNK_SIZE = 5000
 # Where the database cannot list JSON keys itself, the hidden-field columns come from this many rows.
 HIDDEN_KEYS_SAMPLE = 1000
@@ -41,15 +40,6 @@ BASE_COLUMNS = [
 # Without the right to customers' personal data, one pseudonym stands for both customer columns.
 PSEUDONYMOUS_COLUMNS = [c for c in BASE_COLUMNS if c != "customer_email"]
 PSEUDONYMOUS_COLUMNS[PSEUDONYMOUS_COLUMNS.index("customer_external_id")] = "customer_pseudonym"
-
-
-def neutralise(value):
-    """`value` made safe for a spreadsheet cell: text that a spreadsheet would read as a formula
-    gets a leading apostrophe, so it shows as typed and never runs. Other values pass unchanged.
-    (`_row` makes the same check in place, on the first character, without a call per cell.)"""
-    if isinstance(value, str) and value[:1] in FORMULA_FIRST:
-        return "'" + value
-    return value
 
 
 # --- Rows -----------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cxplatform import events
+from cxplatform import audit, events
 from cxplatform.input_checks import parse_int, text_problem
 from cxplatform.versioning import lock_version
 
@@ -431,6 +431,17 @@ def contact_policy(organization) -> ContactPolicy:
     if descriptor.is_cached(organization) and descriptor.related.get_cached_value(organization) is not None:
         return organization.contact_policy
     policy, _ = ContactPolicy.objects.get_or_create(organization=organization)
+    return policy
+
+
+def save_contact_policy(*, request, form) -> ContactPolicy:
+    """Save the contact policy form (StaleEdit over a later version) and record what changed."""
+    with transaction.atomic():
+        policy = form.instance
+        before = audit.snapshot(ContactPolicy.objects.get(pk=policy.pk)) if policy.pk else {}
+        form.save()
+        audit.record_setting(request=request, organization=policy.organization, instance=policy, change="changed",
+                             before=before)
     return policy
 
 

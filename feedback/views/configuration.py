@@ -13,7 +13,7 @@ from cxplatform.permissions import member_required
 from cxplatform.tenancy import get_for_org_or_404
 from cxplatform.versioning import StaleEdit
 
-from ..configuration import BY_KIND, SECTIONS
+from ..configuration import BY_KIND, SECTIONS, delete_setting, save_setting
 
 
 def _section(request, kind):
@@ -43,7 +43,7 @@ def _edit(request, section, instance=None):
     status = 200
     if form.is_bound and form.is_valid():
         try:
-            saved = form.save()
+            saved = save_setting(request=request, form=form)
         except StaleEdit:
             status = 409
         else:
@@ -72,7 +72,7 @@ def settings_delete(request, kind, **ids):
     section = _section(request, kind)
     obj = get_for_org_or_404(section.model, request.organization, pk=_object_id(ids))
     try:
-        obj.delete()
+        delete_setting(request=request, instance=obj)
     except ProtectedError:
         messages.error(request, _("“%(name)s” is still in use, so it was kept.") % {"name": obj})
     else:

@@ -337,7 +337,8 @@ def suppression_list(request):
     form = SuppressionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         address = form.cleaned_data["address"]
-        if editing.add_suppression(organization=request.organization, address=address, user=request.user):
+        if editing.add_suppression(organization=request.organization, address=address, user=request.user,
+                                   request=request):
             messages.success(request, _("%(address)s will receive no more invitations.") % {"address": address})
         else:
             messages.info(request, _("%(address)s is on the list already.") % {"address": address})
@@ -359,7 +360,7 @@ def suppression_list(request):
 @require_POST
 def suppression_delete(request, suppression_id):
     entry = get_for_org_or_404(Suppression, request.organization, pk=suppression_id)
-    services.lift_suppression(organization=request.organization, address=entry.address)
+    editing.lift_suppression(organization=request.organization, address=entry.address, request=request)
     messages.success(request, _("%(address)s may be invited again.") % {"address": entry.address})
     return redirect("invitations:suppression_list")
 
@@ -373,7 +374,7 @@ def sending_settings(request):
     form = SendingSettingsForm(request.POST or None, instance=profile, organization=request.organization)
     if request.method == "POST" and form.is_valid():
         editing.save_sending_settings(organization=request.organization, profile=form.save(commit=False),
-                                      time_zone=form.cleaned_data["time_zone"])
+                                      time_zone=form.cleaned_data["time_zone"], request=request)
         messages.success(request, _("Sending settings saved."))
         return redirect("invitations:sending_settings")
     return render(request, "invitations/sending_settings.html", {"form": form}, status=400 if form.errors else 200)

@@ -12,7 +12,7 @@ from cxplatform.models import Capability
 from cxplatform.permissions import member_required
 from cxplatform.tenancy import get_for_org_or_404
 
-from .. import exporting
+from .. import export_jobs, exporting
 from ..models import ExportJob, Survey
 
 CONTENT_TYPES = {
@@ -51,6 +51,7 @@ def export_download(request, survey_id, exportjob_id):
         size = default_storage.size(job.file.name)
     except FileNotFoundError:
         raise Http404 from None
+    export_jobs.record_download(request=request, job=job)
     response = FileResponse(file, as_attachment=True, filename=exporting.filename(job.survey, job.format),
                             content_type=CONTENT_TYPES[job.format])
     response["Content-Length"] = str(size)

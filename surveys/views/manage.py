@@ -234,7 +234,7 @@ def contact_policy_edit(request):
     form = ContactPolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
         try:
-            form.save()
+            services.save_contact_policy(request=request, form=form)
         except StaleEdit:
             return render(request, "surveys/contact_policy.html", {"form": form}, status=409)
         messages.success(request, _("Contact policy saved."))

@@ -62,8 +62,11 @@ def _export(request, survey_id, write, format):
         # Streamed, it could outlast the web worker's timeout and end short with a 200: a worker
         # writes it instead, and its page offers it when every row is in.
         job = export_jobs.create_job(organization=request.organization, survey=survey, user=request.user,
-                                     query=request.GET.urlencode(), format=format, personal=personal)
+                                     query=request.GET.urlencode(), format=format, personal=personal,
+                                     request=request)
         return redirect(job.get_absolute_url())
+    if personal:
+        export_jobs.record_export(request=request, survey=survey, format=format, query=request.GET.urlencode())
     return write(survey, filterset.qs, personal=personal)
 
 
