@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cxplatform', '0016_membership_active'),
+        ('cxplatform', '0018_team'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
