@@ -296,6 +296,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.export_housekeeping",
         "schedule": 600.0,
     },
+    "apply-personal-data-retention": {  # privacy: personal data older than each organization's period
+        "task": "privacy.tasks.apply_retention",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 # An event written by the previous release (no delivery rows yet) older than this gets its deliveries.

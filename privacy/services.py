@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from cxplatform.audit import AuditAction, record
 from cxplatform.models import Customer
-from cxplatform.textinsight.tokens import search_text
 from cxplatform.tenancy import scoped
+from cxplatform.textinsight.tokens import search_text
 from feedback.models import FeedbackItem, ItemEvent, Message, Note, PromoterThanks
 from invitations.models import AudienceMember, Invitation, SkipReason, Suppression, TriggerEvent
 from invitations.services import suppress
