@@ -214,7 +214,7 @@ def _erase(subject: Subject, *, suppress_addresses: bool, user=None) -> dict[str
     organization = subject.organization
     pattern = subject.pattern()
     held = selectors.holdings(subject)
-    responses = list(held["responses"].only("pk", "comment", "hidden_fields", "client_key"))
+    responses = list(held["responses"].select_related(None).only("pk", "comment", "hidden_fields", "client_key"))
     items = selectors.items_of(subject, held["responses"])
     item_ids = list(items.values_list("pk", flat=True))
     counts = {"customers": len(subject.customers), "responses": len(responses), "items": len(item_ids)}
