@@ -153,6 +153,9 @@ NOT_SUBJECT_DATA: dict[tuple[str, str], str] = {
     ("auth.User", "email"): "a member of the team, not a customer",
     ("cxplatform.AuditEntry", "ip_address"): "where a member of the team acted from",
     ("invitations.SendingProfile", "reply_to"): "the organization's own address",
+    ("axes.AccessAttempt", "ip_address"): "sign-in attempts to the platform, not customers",
+    ("axes.AccessFailureLog", "ip_address"): "sign-in attempts to the platform, not customers",
+    ("axes.AccessLog", "ip_address"): "sign-ins to the platform, not customers",
 }
 
 # Field names that suggest an e-mail address or a phone number.

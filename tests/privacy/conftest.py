@@ -173,10 +173,10 @@ def plain(value):
     return value
 
 
-def figures(org, client=None) -> dict:
+def figures(org, client=None, start=START) -> dict:
     """What the dashboard, the metrics selectors and the API show for the period."""
-    scope = metric_selectors.Scope(org, START, END)
-    gold = metric_selectors.Scope(org, START, END, segments=("gold",))
+    scope = metric_selectors.Scope(org, start, END)
+    gold = metric_selectors.Scope(org, start, END, segments=("gold",))
     now = datetime.combine(TODAY, datetime.min.time(), UTC) + timedelta(hours=23)
     shown = {
         "dashboards": {t: metric_selectors.dashboard(scope, t) for t in ("nps", "csat", "ces")},
@@ -188,7 +188,7 @@ def figures(org, client=None) -> dict:
         "response_rates": invitation_rates.response_rates(scope),
         "inbox": operations.inbox_figures(scope, now=now),
         "loop": operations.loop_figures(scope, now=now),
-        "customer_value": customer_value(org, START, END, as_of=TODAY),
+        "customer_value": customer_value(org, start, END, as_of=TODAY),
         "drill_down": metric_selectors.responses_behind(scope, "nps").count(),
         "negative_comments": metric_selectors.responses_behind(scope, sentiment=-1).count(),
         "rollups": sorted(DailyRollup.objects.filter(organization=org).values_list(
@@ -196,7 +196,7 @@ def figures(org, client=None) -> dict:
             "completed", "comments", "positive_comments", "neutral_comments", "negative_comments", "score_sum")),
     }
     if client is not None:
-        api = client.get("/api/v1/metrics/summary/", {"from": START.isoformat(), "to": TODAY.isoformat()})
+        api = client.get("/api/v1/metrics/summary/", {"from": start.isoformat(), "to": TODAY.isoformat()})
         assert api.status_code == 200, api.content
         shown["api"] = api.json()
     return plain(shown)

@@ -39,8 +39,8 @@ def test_a_person_is_found_by_each_identifier_with_what_is_held(world, client_fo
 
 
 def test_an_address_without_a_customer_finds_the_items_that_name_it(world, client_for):
-    FeedbackItem.objects.create(organization=world.org, source=FeedbackItem.Source.REVIEW, received_at=world.anna.created_at,
-                                text="Great service says ghost@example.org")
+    FeedbackItem.objects.create(organization=world.org, source=FeedbackItem.Source.REVIEW,
+                                received_at=world.anna.created_at, text="Great service says ghost@example.org")
     page = find(client_for(world.admin), "email", "ghost@example.org")
     assert page.status_code == 200
     assert page.context["subject"].customers == []
