@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.db import transaction
-from django.db.models import Max, Q, TextField
+from django.db.models import Exists, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -331,15 +331,14 @@ def _identified() -> Q:
 
 
 def stale_customers(*, organization, cutoff):
-    """Customers still identified whose last sign of life (created, answered, wrote, invited) is
-    before `cutoff`."""
-    return (scoped(Customer, organization).filter(_identified())
-            .annotate(last_answer=Max("survey_responses__started_at"), last_item=Max("feedback_items__received_at"))
-            .filter(created_at__lt=cutoff)
-            .filter(Q(last_answer__isnull=True) | Q(last_answer__lt=cutoff))
-            .filter(Q(last_item__isnull=True) | Q(last_item__lt=cutoff))
-            .exclude(pk__in=Invitation.objects.filter(organization=organization, created_at__gte=cutoff)
-                     .values("customer_id"))
+    """Customers still identified with no sign of life (added, answered, wrote, invited, an event
+    about them) since `cutoff`."""
+    since = {"customer": OuterRef("pk")}
+    return (scoped(Customer, organization).filter(_identified(), created_at__lt=cutoff)
+            .exclude(Exists(Response.objects.filter(**since, started_at__gte=cutoff)))
+            .exclude(Exists(FeedbackItem.objects.filter(**since, received_at__gte=cutoff)))
+            .exclude(Exists(Invitation.objects.filter(**since, created_at__gte=cutoff)))
+            .exclude(Exists(TriggerEvent.objects.filter(**since, received_at__gte=cutoff)))
             .order_by("id"))
 
 

@@ -35,9 +35,10 @@ def _page(request, *, search=None, erase=None, retention=None, status=200):
 
 
 @capability_required(Capability.ADMINISTER)
-@require_http_methods(["GET", "HEAD"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def index(request):
-    search = SearchForm(request.GET) if "value" in request.GET else None
+    # The search is posted: an e-mail or phone in a URL would stay in logs, history and referrers.
+    search = SearchForm(request.POST) if request.method == "POST" else None
     return _page(request, search=search, status=400 if search is not None and not search.is_valid() else 200)
 
 

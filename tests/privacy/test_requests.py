@@ -20,7 +20,7 @@ PAGE = "/settings/privacy/"
 
 
 def find(client, kind, value):
-    return client.get(PAGE, {"kind": kind, "value": value})
+    return client.post(PAGE, {"kind": kind, "value": value})
 
 
 @pytest.mark.parametrize(("kind", "value"), [("email", EMAIL.upper()), ("phone", PHONE),
@@ -115,6 +115,7 @@ def test_only_admins_open_the_page(world, make_member, client_for, role):
     client = client_for(make_member(world.org, role))
     assert find(client, "email", EMAIL).status_code == 403
     assert client.get(PAGE).status_code == 403
+    assert client.post(f"{PAGE}erase/", {"kind": "email", "value": EMAIL, "confirm": EMAIL}).status_code == 403
     assert client.post(f"{PAGE}export/", {"kind": "email", "value": EMAIL}).status_code == 403
     assert client.post(f"{PAGE}retention/", {"months": "12"}).status_code == 403
 
