@@ -45,6 +45,8 @@ class EraseForm(SearchForm):
     def clean(self):
         data = super().clean()
         value, confirm = data.get("value"), (data.get("confirm") or "").strip()
+        if data.get("kind") == PHONE:  # "+371 2912 3456" confirms "+37129123456"
+            value, confirm = normalise_phone(value or ""), normalise_phone(confirm)
         if value and confirm and confirm.lower() != value.lower():
             self.add_error("confirm", _("This does not match the identifier searched for."))
         return data
