@@ -121,3 +121,11 @@ def test_only_admins_set_the_period(world, make_member, client_for):
     manager = client_for(make_member(world.org, Role.CX_MANAGER))
     assert manager.post("/settings/privacy/retention/", {"months": "1"}).status_code == 403
     assert not RetentionPolicy.objects.exists()
+
+
+def test_retention_is_on_the_daily_beat_schedule():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["apply-personal-data-retention"]
+    assert entry["task"] == tasks.apply_retention.name == "privacy.tasks.apply_retention"
+    assert entry["schedule"].hour == {3} and entry["schedule"].day_of_week == set(range(7))
