@@ -342,10 +342,11 @@ def stale_customers(*, organization, cutoff):
             .order_by("id"))
 
 
-def _erase_old_anonymous(*, organization, cutoff, batch_size: int) -> dict[str, int]:
-    """Answers and inbox items without a customer, older than `cutoff`: their texts go."""
+def _erase_old_texts(*, organization, cutoff, batch_size: int) -> dict[str, int]:
+    """Answers and inbox items older than `cutoff`, whoever gave them (a customer still active
+    keeps who they are, not what they wrote years ago): their texts go."""
     counts = {"responses": 0, "items": 0}
-    old_responses = (scoped(Response, organization).filter(customer__isnull=True, started_at__lt=cutoff)
+    old_responses = (scoped(Response, organization).filter(started_at__lt=cutoff)
                      .exclude(comment="").exclude(comment=ERASED_TEXT).order_by("id"))
     batch = list(old_responses.only("pk", "comment", "hidden_fields")[:batch_size])
     for response in batch:
@@ -353,7 +354,7 @@ def _erase_old_anonymous(*, organization, cutoff, batch_size: int) -> dict[str, 
                                                        hidden_fields=_hidden_fields(response.hidden_fields, None))
         Answer.objects.filter(response_id=response.pk).exclude(text="").update(text=ERASED_TEXT)
     counts["responses"] = len(batch)
-    old_items = (scoped(FeedbackItem, organization).filter(customer__isnull=True, received_at__lt=cutoff)
+    old_items = (scoped(FeedbackItem, organization).filter(received_at__lt=cutoff)
                  .exclude(text=ERASED_TEXT).order_by("id"))
     item_ids = list(old_items.values_list("pk", flat=True)[:batch_size])
     for item in FeedbackItem.objects.filter(pk__in=item_ids).only("pk", "text_message", "resolution_note"):
@@ -369,7 +370,7 @@ def _erase_old_anonymous(*, organization, cutoff, batch_size: int) -> dict[str, 
 
 def apply_retention(*, organization, now=None, batch_size: int = RETENTION_BATCH) -> dict[str, int]:
     """Erase, batch by batch, the personal data of the organization older than its retention
-    period: customers not seen since, and the texts of old answers and items without a customer.
+    period: customers not seen since, and the texts of every older answer and inbox item.
     Idempotent (what is erased is no longer found); one audit entry per run that erased anything.
     Addresses are not put on the suppression list: nobody asked, and keeping them is what
     retention is meant to stop."""
@@ -393,10 +394,10 @@ def apply_retention(*, organization, now=None, batch_size: int = RETENTION_BATCH
                 add(_erase(selectors.subject_of_customer(customer), suppress_addresses=False))
     while True:
         with transaction.atomic():
-            counts = _erase_old_anonymous(organization=organization, cutoff=cutoff, batch_size=batch_size)
+            counts = _erase_old_texts(organization=organization, cutoff=cutoff, batch_size=batch_size)
         if not any(counts.values()):
             break
-        add({f"anonymous_{key}": value for key, value in counts.items()})
+        add({f"old_{key}": value for key, value in counts.items()})
     if any(totals.values()):
         with transaction.atomic():
             RetentionPolicy.objects.filter(pk=policy.pk).update(last_erased_at=timezone.now())

@@ -61,6 +61,11 @@ def test_old_personal_data_is_erased_and_figures_stay(world, client_for):
     stranger = factories.response(world.org, world.nps_link, score=9, comment="Ask Jurgis Kalnins, 555-0199",
                                   sentiment=1, hidden_fields={"mail": "jurgis@example.net", "order_id": "A-7"})
     review = factories.feedback_item(world.org, source=FeedbackItem.Source.REVIEW, text="Jurgis Kalnins loved it")
+    # A customer still active: who they are stays, what they wrote long ago goes.
+    regular = world.others[0]
+    old_comment = Response.objects.filter(customer=regular).exclude(comment="").first()
+    Response.objects.filter(pk=old_comment.pk).update(started_at=old_comment.started_at - LONG_AGO,
+                                                      submitted_at=old_comment.submitted_at - LONG_AGO)
     age_the_person(world)
     RetentionPolicy.objects.create(organization=world.org, personal_data_months=12)
     rebuild_from_scratch(world.org)
@@ -69,7 +74,9 @@ def test_old_personal_data_is_erased_and_figures_stay(world, client_for):
 
     outcome = tasks.apply_retention.apply().get()
     counts = outcome[str(world.org.pk)]
-    assert counts["customers"] == 1 and counts["anonymous_responses"] == 1 and counts["anonymous_items"] == 1
+    assert counts["customers"] == 1 and counts["old_responses"] == 2 and counts["old_items"] == 1
+    assert Response.objects.get(pk=old_comment.pk).comment == ERASED_TEXT
+    assert Customer.objects.get(pk=regular.pk).email == regular.email
     stranger.refresh_from_db()
     assert stranger.comment == ERASED_TEXT and stranger.hidden_fields == {"order_id": "A-7"} and stranger.score == 9
     assert FeedbackItem.objects.get(pk=review.pk).text == ERASED_TEXT
