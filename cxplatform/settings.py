@@ -311,6 +311,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cxplatform.tasks.purge_audit_log",
         "schedule": crontab(hour=3, minute=15),
     },
+    "apply-personal-data-retention": {  # privacy: personal data older than each organization's period
+        "task": "privacy.tasks.apply_retention",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 # An event written by the previous release (no delivery rows yet) older than this gets its deliveries.
