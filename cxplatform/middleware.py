@@ -10,7 +10,9 @@ from .tenancy import resolve_membership
 # Personal settings and marking one's own notifications read change no organization data: a
 # viewer may do them. A viewer's browser reports policy violations like anyone's (csp_report).
 READ_ONLY_ALLOWED_URL_NAMES = {"logout", "set_language", "switch_organization", "login", "digest_subscription",
-                               "notifications_read", "notification_read", "notification_settings", "csp_report"}
+                               "notifications_read", "notification_read", "notification_settings", "csp_report",
+                               # One's own second factor (cxplatform/signin).
+                               "two_factor", "two_factor_verify"}
 
 
 class CurrentOrganizationMiddleware:

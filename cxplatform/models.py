@@ -24,6 +24,8 @@ class Organization(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     # IANA name: "send at 9:00" and recurring campaigns mean the team's 9:00.
     time_zone = models.CharField(_("time zone"), max_length=60, default="UTC")
+    # Every member must sign in with a second factor (docs/adr/0026); SSO sign-ins are exempt.
+    require_two_factor = models.BooleanField(_("require two-factor sign-in"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -452,3 +454,6 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit log entries are append-only")
+
+
+from .signin.models import SSODomain  # noqa: E402,F401  (sign-in's model, part of this app)

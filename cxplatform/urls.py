@@ -36,6 +36,8 @@ urlpatterns = [
     path("notifications/<int:notification_id>/read/", views.notification_read, name="notification_read"),
     path("notifications/settings/", views.notification_settings, name="notification_settings"),
     path("", include("cxplatform.signin.urls")),
+    # Single sign-on (OpenID Connect); the views answer 404 while SSO is not configured.
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("settings/", settings_home.settings_home, name="settings_home"),
     path("settings/members/", include("cxplatform.team.urls")),
     path("settings/tokens/", include("cxplatform.tokens.urls")),
