@@ -172,6 +172,9 @@ OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
 OIDC_RP_SCOPES = "openid email profile"
 OIDC_USE_PKCE = True
 OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+# The provider's TLS certificate is checked against the system's CAs, or this CA bundle (a file
+# path) for a provider with a private CA.
+OIDC_VERIFY_SSL = env("OIDC_CA_BUNDLE", default="") or True
 # How long the discovered endpoints are kept before they are read again.
 OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=3600)
 OIDC_AUTHENTICATE_CLASS = "cxplatform.signin.sso.StartSignInView"

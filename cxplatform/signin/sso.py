@@ -63,10 +63,11 @@ def endpoints() -> dict:
 
 def _discover(issuer: str) -> dict:
     try:
-        response = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=settings.OIDC_TIMEOUT)
+        response = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=settings.OIDC_TIMEOUT,
+                                verify=settings.OIDC_VERIFY_SSL)
         response.raise_for_status()
         document = response.json()
-    except (requests.RequestException, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # requests' errors are OSErrors, as is a missing CA bundle
         raise SSOUnavailable(f"discovery at {issuer} failed: {exc}") from exc
     needed = ("issuer", "authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
     if not isinstance(document, dict) or not all(isinstance(document.get(name), str) for name in needed):
