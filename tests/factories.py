@@ -363,3 +363,18 @@ def _trigger_event_factory():
 
 
 FACTORIES.update(_trigger_event_factory())
+
+
+def sso_domain(org):
+    from cxplatform.signin.models import SSODomain
+
+    return SSODomain.objects.create(organization=org, domain=f"d{next(_seq)}.{org.slug}.example")
+
+
+def _signin_factories():
+    from cxplatform.signin.models import SSODomain
+
+    return {SSODomain: sso_domain}
+
+
+FACTORIES.update(_signin_factories())
