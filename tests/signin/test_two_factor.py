@@ -255,3 +255,21 @@ def test_settings_home_links_both_pages(org_a, make_member, client_for):
     viewer_page = client_for(make_member(org_a, Role.VIEWER)).get("/settings/").content.decode()
     assert "/settings/security/" in admin_page and "/account/two-factor/" in admin_page
     assert "/settings/security/" not in viewer_page and "/account/two-factor/" in viewer_page
+
+
+def test_the_code_step_keeps_only_a_safe_next_address(org_a, make_member, client_for, traveller):
+    user = make_member(org_a)
+    turn_on(client_for(user), user)
+    traveller.shift(timedelta(seconds=60))
+    client = Client()
+    sign_in_with_password(client, user, next_url="https://evil.example/")
+    done = client.post("/account/two-factor/verify/", {"code": code_for(services.confirmed_device(user))})
+    assert done.status_code == 302 and done.url == "/"
+
+
+def test_the_code_page_without_a_password_first_goes_to_the_login(db):
+    client = Client()
+    assert client.get("/account/two-factor/verify/").url == "/login/"
+    answer = client.post("/account/two-factor/verify/", {"code": "123456"})
+    assert answer.status_code == 302 and answer.url == "/login/"
+    assert not AuditEntry.objects.exists()
