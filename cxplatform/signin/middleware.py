@@ -17,7 +17,7 @@ from . import services, sso
 
 # Pages a person must still reach while they owe a code: signing in and out, the language.
 ALWAYS_ALLOWED = {"login", "logout", "set_language", "csp_report", "healthz", "signin:two_factor_verify",
-                  "oidc_authentication_init", "oidc_authentication_callback", "oidc_logout"}
+                  "oidc_authentication_init", "oidc_authentication_callback"}
 # And, while their organization waits for them to set up two-factor: the set-up page, and moving to
 # another organization that may not require it.
 ALLOWED_DURING_SETUP = ALWAYS_ALLOWED | {"signin:two_factor", "switch_organization"}
