@@ -27,7 +27,9 @@ def _setup_context(request, device, form):
         "state": "setup", "form": form,
         "qr_code": segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2),
         "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
-        "required": bool(request.organization and request.organization.require_two_factor),
+        # SSO sessions are exempt from the organization's rule (the provider checks the person).
+        "required": bool(request.organization and request.organization.require_two_factor
+                         and not sso.signed_in_by_sso(request)),
     }
 
 
@@ -63,8 +65,7 @@ def two_factor(request):
             context = _setup_context(request, services.pending_device(user=user), form)
         return render(request, "signin/two_factor.html", context, status=400)
     if enabled:
-        context = {"state": "enabled", "form": CodeForm(), "codes_left": services.recovery_codes_left(user),
-                   "sso_session": sso.signed_in_by_sso(request)}
+        context = {"state": "enabled", "form": CodeForm(), "codes_left": services.recovery_codes_left(user)}
     else:
         context = _setup_context(request, services.pending_device(user=user), CodeForm())
     return render(request, "signin/two_factor.html", context)
