@@ -160,6 +160,9 @@ def count_failed_code(*, user, request) -> bool:
 def set_require_two_factor(*, organization: Organization, required: bool, request) -> None:
     if organization.require_two_factor == required:
         return
+    # As on GitHub: whoever requires it of everyone uses it first (and learns what members will see).
+    if required and not has_two_factor(request.user):
+        raise TwoFactorError(_("Turn on two-factor sign-in for yourself first; then you can require it of everyone."))
     with transaction.atomic():
         organization.require_two_factor = required
         organization.save(update_fields=["require_two_factor"])

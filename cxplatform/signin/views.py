@@ -128,7 +128,7 @@ def organization_security(request):
     organization = request.organization
     rule_form = RequireTwoFactorForm(initial={"require_two_factor": organization.require_two_factor})
     domain_form = SSODomainForm()
-    status = 200
+    status, page_error = 200, None
     if request.method == "POST":
         status = 400
         if request.POST.get("action") == "add_domain":
@@ -139,14 +139,19 @@ def organization_security(request):
                     return redirect("signin:organization_security")
                 except services.TwoFactorError as error:
                     domain_form.add_error("domain", error.message)
-        else:
+        elif request.POST.get("action") == "two_factor":
             rule_form = RequireTwoFactorForm(request.POST)
             if rule_form.is_valid():
-                services.set_require_two_factor(organization=organization, request=request,
-                                                required=rule_form.cleaned_data["require_two_factor"])
-                return redirect("signin:organization_security")
+                try:
+                    services.set_require_two_factor(organization=organization, request=request,
+                                                    required=rule_form.cleaned_data["require_two_factor"])
+                    return redirect("signin:organization_security")
+                except services.TwoFactorError as error:
+                    rule_form.add_error("require_two_factor", error.message)
+        else:
+            page_error = _("The page was out of date. Please try again.")
     return render(request, "signin/security.html", {
-        "rule_form": rule_form, "domain_form": domain_form,
+        "rule_form": rule_form, "domain_form": domain_form, "page_error": page_error,
         "domains": SSODomain.objects.for_org(organization),
         "sso_enabled": sso.enabled(), "has_two_factor": services.has_two_factor(request.user),
     }, status=status)

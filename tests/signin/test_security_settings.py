@@ -60,3 +60,21 @@ def test_only_admins_open_the_security_settings(role, org_a, make_member, client
     assert client.post("/settings/security/", {"action": "two_factor", "require_two_factor": "on"}).status_code == 403
     org_a.refresh_from_db()
     assert not org_a.require_two_factor
+
+
+def test_an_admin_without_two_factor_cannot_require_it_of_everyone(org_a, make_member, client_for):
+    client = client_for(make_member(org_a, Role.ADMIN))
+    answer = client.post("/settings/security/", {"action": "two_factor", "require_two_factor": "on"})
+    assert answer.status_code == 400
+    assert "Turn on two-factor sign-in for yourself first" in answer.content.decode()
+    org_a.refresh_from_db()
+    assert not org_a.require_two_factor and not AuditEntry.objects.exists()
+
+
+def test_a_form_without_a_known_action_changes_nothing(org_a, make_member, client_for):
+    client = client_for(make_member(org_a, Role.ADMIN))
+    answer = client.post("/settings/security/", {"action": "other", "require_two_factor": "on",
+                                                 "domain": "alpha.example", "role": Role.VIEWER})
+    assert answer.status_code == 400
+    org_a.refresh_from_db()
+    assert not org_a.require_two_factor and not SSODomain.objects.exists()
