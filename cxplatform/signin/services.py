@@ -27,7 +27,9 @@ RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 TOTP_CODE = re.compile(r"^\d{6}$")
 
 
-class TwoFactorError(Exception):
+class SignInError(Exception):
+    """A sign-in setting or code refused; `message` says why, in the reader's language."""
+
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
@@ -82,9 +84,9 @@ def new_recovery_codes() -> list[str]:
 def enable_two_factor(*, user, device: TOTPDevice, code: str, request) -> list[str]:
     """Confirm the authenticator with a code it shows; returns the recovery codes (shown once)."""
     if device.user_id != user.pk or device.confirmed:
-        raise TwoFactorError(_("Start setting up two-factor sign-in again."))
+        raise SignInError(_("Start setting up two-factor sign-in again."))
     if not TOTP_CODE.match(normalized_code(code)) or not device.verify_token(normalized_code(code)):
-        raise TwoFactorError(_("That code is not right. Enter the 6 digits your app shows now."))
+        raise SignInError(_("That code is not right. Enter the 6 digits your app shows now."))
     codes = new_recovery_codes()
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
@@ -100,7 +102,7 @@ def enable_two_factor(*, user, device: TOTPDevice, code: str, request) -> list[s
 def verify_second_factor(*, user, code: str):
     """The device that accepts `code` (6 digits from the app, or an unused recovery code), or None.
 
-    Raises TwoFactorError while the device still makes the person wait after wrong codes."""
+    Raises SignInError while the device still makes the person wait after wrong codes."""
     token = normalized_code(code)
     if TOTP_CODE.match(token):
         device = confirmed_device(user)
@@ -108,9 +110,9 @@ def verify_second_factor(*, user, code: str):
         device = StaticDevice.objects.filter(user=user, confirmed=True).first()
     if device is None or not token:
         return None
-    allowed, why = device.verify_is_allowed()
+    allowed, _detail = device.verify_is_allowed()
     if not allowed:
-        raise TwoFactorError(_("Too many wrong codes. Wait a minute and try again."))
+        raise SignInError(_("Too many wrong codes. Wait a minute and try again."))
     with transaction.atomic():
         return device if device.verify_token(token) else None
 
@@ -118,7 +120,7 @@ def verify_second_factor(*, user, code: str):
 def disable_two_factor(*, user, code: str, request) -> None:
     """Turn two-factor sign-in off; a current code (or a recovery code) proves it is the person."""
     if verify_second_factor(user=user, code=code) is None:
-        raise TwoFactorError(_("That code is not right. Enter the 6 digits your app shows now, or a recovery code."))
+        raise SignInError(_("That code is not right. Enter the 6 digits your app shows now, or a recovery code."))
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
@@ -162,7 +164,7 @@ def set_require_two_factor(*, organization: Organization, required: bool, reques
         return
     # As on GitHub: whoever requires it of everyone uses it first (and learns what members will see).
     if required and not has_two_factor(request.user):
-        raise TwoFactorError(_("Turn on two-factor sign-in for yourself first; then you can require it of everyone."))
+        raise SignInError(_("Turn on two-factor sign-in for yourself first; then you can require it of everyone."))
     with transaction.atomic():
         organization.require_two_factor = required
         organization.save(update_fields=["require_two_factor"])
@@ -176,16 +178,16 @@ DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\
 def add_sso_domain(*, organization: Organization, domain: str, role: str, request) -> SSODomain:
     domain = domain.strip().lower().lstrip("@")
     if not DOMAIN_PATTERN.match(domain):
-        raise TwoFactorError(_("Enter an e-mail domain such as example.com."))
+        raise SignInError(_("Enter an e-mail domain such as example.com."))
     if SSODomain.objects.filter(domain__iexact=domain).exists():
-        raise TwoFactorError(_("This domain is already listed by an organization."))
+        raise SignInError(_("This domain is already listed by an organization."))
     try:
         with transaction.atomic():
             rule = SSODomain.objects.create(organization=organization, domain=domain, role=role)
             record(action=AuditAction.SETTINGS_CHANGED, organization=organization, request=request, target=rule,
                    details={"section": "security", "sso_domain_added": domain, "role": role})
     except IntegrityError as exc:  # listed at the same moment by someone else
-        raise TwoFactorError(_("This domain is already listed by an organization.")) from exc
+        raise SignInError(_("This domain is already listed by an organization.")) from exc
     return rule
 
 

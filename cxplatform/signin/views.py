@@ -56,7 +56,7 @@ def two_factor(request):
                     # Shown in this answer only: nothing keeps them in a readable form.
                     return render(request, "signin/two_factor.html", {"state": "codes", "codes": codes})
                 form.add_error(None, _("The page was out of date. Please try again."))
-            except services.TwoFactorError as error:
+            except services.SignInError as error:
                 form.add_error("code", error.message)
         enabled = services.has_two_factor(user)
         if enabled:
@@ -93,7 +93,7 @@ def verify(request):
         if form.is_valid():
             try:
                 device = services.verify_second_factor(user=user, code=form.cleaned_data["code"])
-            except services.TwoFactorError as error:
+            except services.SignInError as error:
                 form.add_error("code", error.message)
             else:
                 if device is not None:
@@ -137,7 +137,7 @@ def organization_security(request):
                 try:
                     services.add_sso_domain(organization=organization, request=request, **domain_form.cleaned_data)
                     return redirect("signin:organization_security")
-                except services.TwoFactorError as error:
+                except services.SignInError as error:
                     domain_form.add_error("domain", error.message)
         elif request.POST.get("action") == "two_factor":
             rule_form = RequireTwoFactorForm(request.POST)
@@ -146,7 +146,7 @@ def organization_security(request):
                     services.set_require_two_factor(organization=organization, request=request,
                                                     required=rule_form.cleaned_data["require_two_factor"])
                     return redirect("signin:organization_security")
-                except services.TwoFactorError as error:
+                except services.SignInError as error:
                     rule_form.add_error("require_two_factor", error.message)
         else:
             page_error = _("The page was out of date. Please try again.")
