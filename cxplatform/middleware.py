@@ -12,7 +12,9 @@ from .tenancy import resolve_membership
 READ_ONLY_ALLOWED_URL_NAMES = {"logout", "set_language", "switch_organization", "login", "digest_subscription",
                                "notifications_read", "notification_read", "notification_settings", "csp_report",
                                # Joining another organization creates the person's own membership.
-                               "invitation_accept"}
+                               "invitation_accept",
+                               # One's own second factor (cxplatform/signin).
+                               "two_factor", "two_factor_verify"}
 
 
 class CurrentOrganizationMiddleware:

@@ -24,6 +24,8 @@ class Organization(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     # IANA name: "send at 9:00" and recurring campaigns mean the team's 9:00.
     time_zone = models.CharField(_("time zone"), max_length=60, default="UTC")
+    # Every member must sign in with a second factor (docs/adr/0026); SSO sign-ins are exempt.
+    require_two_factor = models.BooleanField(_("require two-factor sign-in"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -460,5 +462,6 @@ class AuditEntry(models.Model):
         raise PermissionError("audit log entries are append-only")
 
 
-# Team administration's models live with its code; imported here so Django sees them in this app.
+# Team administration's and sign-in's models live with their code; imported here so Django sees them.
+from .signin.models import SSODomain  # noqa: E402, F401
 from .team.models import MemberInvitation, SessionGeneration  # noqa: E402, F401

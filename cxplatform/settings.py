@@ -47,6 +47,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    # Two-factor sign-in (docs/adr/0026): TOTP devices and one-time recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "cxplatform",
     "journeys",
     "surveys",
@@ -71,12 +75,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Right after authentication: a deactivated member's older sessions end before anything reads them.
     "cxplatform.team.middleware.SignOutDeactivatedMiddleware",
+
+    # request.user.is_verified(): the session passed a second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     # After the locale (its 400 speaks the reader's language) and before every view.
     "cxplatform.middleware.RefuseUnstorableTextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "cxplatform.middleware.CurrentOrganizationMiddleware",
+    # After the organization is known: its "two-factor for everyone" rule needs it.
+    "cxplatform.signin.middleware.SignInRulesMiddleware",
     "cxplatform.middleware.ReadOnlyRoleMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -138,6 +147,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on (docs/adr/0026); answers nothing while SSO is not configured.
+    "cxplatform.signin.sso.SingleSignOnBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = 0.25  # hours: a locked-out user may try again after 15 minutes
@@ -147,6 +158,39 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # so behind a proxy ten failures lock out that client, not everyone coming through the proxy.
 AXES_CLIENT_IP_CALLABLE = "cxplatform.ratelimit.client_ip"
 AXES_USERNAME_CALLABLE = "cxplatform.ratelimit.login_username"
+
+# --- Single sign-on with OpenID Connect (docs/adr/0026). SSO is on when a client id is set. The
+# provider's endpoints come from <OIDC_ISSUER>/.well-known/openid-configuration, fetched on the
+# first sign-in and cached (never at start-up: a provider that is down must not stop the site);
+# OIDC_OP_* variables, when set, are used instead of discovery.
+OIDC_ISSUER = env("OIDC_ISSUER", default="").rstrip("/")
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
+SSO_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+# The provider's TLS certificate is checked against the system's CAs, or this CA bundle (a file
+# path) for a provider with a private CA.
+OIDC_VERIFY_SSL = env("OIDC_CA_BUNDLE", default="") or True
+# How long the discovered endpoints are kept before they are read again.
+OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=3600)
+OIDC_AUTHENTICATE_CLASS = "cxplatform.signin.sso.StartSignInView"
+OIDC_CALLBACK_CLASS = "cxplatform.signin.sso.CallbackView"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+
+# --- Two-factor sign-in: a wrong code is counted per person; this many in the window end the
+# half-done sign-in (the password must be given again).
+TWO_FACTOR_MAX_FAILURES = env.int("TWO_FACTOR_MAX_FAILURES", default=5)
+TWO_FACTOR_FAILURE_WINDOW_SECONDS = 900
+# Time between the password and the code before the half-done sign-in lapses.
+TWO_FACTOR_PENDING_SECONDS = 300
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="CX Platform")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "metrics:dashboard"

@@ -37,6 +37,9 @@ urlpatterns = [
     path("notifications/settings/", views.notification_settings, name="notification_settings"),
     path("", include("cxplatform.signin.urls")),
     path("account/", include("cxplatform.team.account_urls")),
+
+    # Single sign-on (OpenID Connect); the views answer 404 while SSO is not configured.
+    path("oidc/", include("cxplatform.signin.oidc_urls")),
     path("settings/", settings_home.settings_home, name="settings_home"),
     path("settings/members/", include("cxplatform.team.urls")),
     path("settings/tokens/", include("cxplatform.tokens.urls")),

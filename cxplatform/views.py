@@ -16,6 +16,8 @@ from .forms import ImportUploadForm, LoginForm, NotificationSettingsForm
 from .input_checks import local_path, text_problem
 from .models import CHOSEN_KINDS, Capability, CustomerImportJob, Notification
 from .permissions import capability_required, member_required
+from .signin import pending as signin_pending
+from .signin import sso
 from .tenancy import SESSION_KEY, get_for_org_or_404, memberships_of, scoped
 
 
@@ -170,6 +172,17 @@ class LoginView(auth_views.LoginView):
 
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if signin_pending.needs_second_factor(user):
+            # Not signed in yet: the code comes first (cxplatform/signin/pending.py).
+            signin_pending.begin(self.request, user=user, backend=user.backend, next_url=self.get_redirect_url())
+            return redirect("signin:two_factor_verify")
+        return super().form_valid(form)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "sso_enabled": sso.enabled()}
 
     def form_invalid(self, form):
         response = super().form_invalid(form)

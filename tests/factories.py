@@ -415,3 +415,18 @@ def _team_factories():
 
 
 FACTORIES.update(_team_factories())
+
+
+def sso_domain(org):
+    from cxplatform.signin.models import SSODomain
+
+    return SSODomain.objects.create(organization=org, domain=f"d{next(_seq)}.{org.slug}.example")
+
+
+def _signin_factories():
+    from cxplatform.signin.models import SSODomain
+
+    return {SSODomain: sso_domain}
+
+
+FACTORIES.update(_signin_factories())

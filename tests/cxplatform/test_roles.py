@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 # A browser's report of a Content-Security-Policy violation is only logged.
 SESSION_ONLY = {"login", "logout", "set_language", "switch_organization",
                 "metrics:digest_subscription", "notifications_read", "notification_read", "notification_settings",
-                "csp_report"}
+                "csp_report",
+                # One's own second factor: set up, turned off, given at sign-in (cxplatform/signin).
+                "signin:two_factor", "signin:two_factor_verify"}
 
 
 def viewer_routes():
