@@ -228,7 +228,9 @@ def admit_by_sso(*, email: str, email_verified: bool, first_name: str, last_name
         rule = SSODomain.objects.select_related("organization").filter(domain__iexact=domain).first()
         user = users[0] if users else None
         if user is None:
-            if rule is None:
+            # An open invitation to this address also lets the account be made: the person then
+            # joins on the invitation's page, with the role the admin chose.
+            if rule is None and not _invited(email):
                 raise SSORefused(_("No organization here lets people from %(domain)s join by single sign-on, "
                                    "and no account uses %(email)s. Ask an administrator to invite you.")
                                  % {"domain": domain, "email": email})
@@ -245,6 +247,15 @@ def admit_by_sso(*, email: str, email_verified: bool, first_name: str, last_name
                    actor=user, target=membership, target_label=email,
                    details={"domain": domain, "role": rule.role})
     return user
+
+
+def _invited(email: str) -> bool:
+    from django.utils import timezone
+
+    from cxplatform.team.models import MemberInvitation
+
+    return MemberInvitation.objects.filter(email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True,
+                                           expires_at__gt=timezone.now()).exists()
 
 
 def record_sso_sign_in(*, request, user) -> None:

@@ -179,3 +179,25 @@ def test_without_a_client_id_there_is_no_button_and_no_route(db):
     assert "single sign-on" not in client.get("/login/").content.decode()
     assert client.get("/oidc/authenticate/").status_code == 404
     assert client.get("/oidc/callback/?code=x&state=y").status_code == 404
+
+
+def test_an_invited_person_from_an_unlisted_domain_signs_in_by_sso_and_joins_with_the_invited_role(
+        provider, org_a, make_member):
+    from cxplatform.team import selectors as team_selectors
+    from cxplatform.team import services as team
+
+    admin = make_member(org_a, Role.ADMIN)
+    team.invite_member(organization=org_a, email="carol@nowhere.example", role=Role.CX_MANAGER, invited_by=admin)
+    invitation = team_selectors.open_invitations(org_a).get()
+    token = "carol-token"  # the mailed secret is not kept: give the invitation one the test knows
+    type(invitation).objects.filter(pk=invitation.pk).update(token_hash=team.hash_token(token))
+    accept = f"/account/invitation/{token}/"
+
+    client = Client()
+    answer = single_sign_on(client, provider, "carol", next_url=accept)
+    assert answer.status_code == 302 and answer.url == accept
+    carol = get_user_model().objects.get(email__iexact="carol@nowhere.example")
+    assert not Membership.objects.filter(user=carol).exists()  # the invitation's page makes it
+    assert client.post(accept).status_code == 302
+    membership = Membership.objects.get(user=carol)
+    assert (membership.organization, membership.role) == (org_a, Role.CX_MANAGER)
