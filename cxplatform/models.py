@@ -452,3 +452,7 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit log entries are append-only")
+
+
+# Models of cxplatform's sub-packages, so Django finds them in this app.
+from .tokens.models import ApiToken  # noqa: E402, F401
