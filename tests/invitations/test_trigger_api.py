@@ -15,9 +15,9 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone, translation
 from django.utils.translation import gettext
-from rest_framework.authtoken.models import Token
 
 from cxplatform.models import Customer, Role
+from cxplatform.tokens.services import create_token
 from invitations import sending
 from invitations.models import Invitation, TriggerEvent, TriggerRule
 from tests import factories
@@ -38,9 +38,15 @@ def make_rule(org, link, **fields):
     return TriggerRule.objects.create(organization=org, name="CSAT after delivery", distribution=link, **fields)
 
 
+def bearer(user) -> str:
+    """An Authorization header with a new read-and-write token of `user` for their organization."""
+    _token, raw = create_token(user=user, organization=user.memberships.get().organization, name="Shop",
+                               scopes=["read", "write"])
+    return f"Bearer {raw}"
+
+
 def token_client(user, **headers) -> Client:
-    token = Token.objects.create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}", **headers)
+    return Client(HTTP_AUTHORIZATION=bearer(user), **headers)
 
 
 @pytest.fixture
@@ -140,7 +146,7 @@ def test_the_same_key_from_two_threads_at_once_sends_one_email(org_a, link, make
     smtp = Controller(Sink(), hostname="127.0.0.1", port=settings.EMAIL_PORT)
     smtp.start()
     try:
-        auth = f"Token {Token.objects.create(user=user).key}"
+        auth = bearer(user)
         start = threading.Barrier(2)
         answers = []
 
@@ -195,7 +201,7 @@ def test_nothing_is_sent_before_the_rules_delay_and_it_is_sent_after(manager, or
 def test_no_token_is_401_a_viewer_or_an_agent_403_and_nothing_is_written(org_a, link, make_member):
     make_rule(org_a, link)
     assert post(Client(), body()).status_code == 401
-    assert post(Client(HTTP_AUTHORIZATION="Token not-a-token"), body()).status_code == 401
+    assert post(Client(HTTP_AUTHORIZATION="Bearer not-a-token"), body()).status_code == 401
     viewer = token_client(make_member(org_a, Role.VIEWER))
     agent = token_client(make_member(org_a, Role.AGENT))
     assert post(viewer, body()).status_code == 403
