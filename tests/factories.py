@@ -363,3 +363,12 @@ def _trigger_event_factory():
 
 
 FACTORIES.update(_trigger_event_factory())
+
+
+def api_token(org):
+    from cxplatform.tokens.services import create_token
+
+    return create_token(user=member(org), organization=org, name=f"Token {next(_seq)}", scopes=["read"])[0]
+
+
+FACTORIES[ApiToken] = api_token
