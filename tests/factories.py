@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from actions.models import ActionItem, Goal
-from cxplatform.models import Customer, CustomerImportJob, Membership, Notification, Role
+from cxplatform.models import ApiToken, Customer, CustomerImportJob, Membership, Notification, Role
 from feedback.models import (
     CannedReply,
     CloseLoopRule,

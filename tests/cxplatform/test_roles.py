@@ -4,6 +4,7 @@ import pytest
 
 from cxplatform.models import Role
 from tests import factories
+from tests.apierrors import error_fields
 from tests.cxplatform.test_tenancy import org_rows
 from tests.urlwalk import NON_OBJECT_KWARGS, routes, url_for_org
 
@@ -58,7 +59,7 @@ def test_agent_may_create_customers_but_viewer_may_not(org_a, make_member, clien
     # The same external id twice is a clear 400, not a duplicate or a 500.
     again = agent.post("/api/v1/customers/", payload, content_type="application/json")
     assert again.status_code == 400
-    assert "external_id" in again.json()
+    assert "external_id" in error_fields(again)
 
 
 def test_user_without_membership_gets_a_clear_page(db, django_user_model, client_for):
