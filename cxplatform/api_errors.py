@@ -82,7 +82,10 @@ def _shaped(exc, status_code: int, data) -> dict:
     message = data.get("detail") if isinstance(data, dict) else data
     if isinstance(message, list):
         message = " ".join(str(part) for part in message)
-    return error_body(code=code, message=str(message if message is not None else ""))
+    if not isinstance(message, str) or not message:
+        # A detail that is no text (a dict) still leaves a person something to read.
+        message = getattr(exc, "default_detail", "") or _("The request was refused.")
+    return error_body(code=code, message=str(message))
 
 
 def _validation_body(data) -> dict:

@@ -17,18 +17,6 @@ class Scope(models.TextChoices):
     WRITE = "write", _("Read and write")
 
 
-class ApiTokenQuerySet(models.QuerySet):
-    def for_org(self, organization):
-        if organization is None:
-            return self.none()
-        return self.filter(organization=organization)
-
-    def usable(self, now=None):
-        now = now or timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
-
-
 class ApiToken(OrgScopedModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=100)
@@ -42,8 +30,6 @@ class ApiToken(OrgScopedModel):
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
-
-    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
