@@ -12,10 +12,11 @@ pytestmark = pytest.mark.django_db
 
 # These change only the member's own session (language, organization, login state) or own
 # preferences (the weekly digest e-mail, one's notifications read), never the organization's data.
-# A browser's report of a Content-Security-Policy violation is only logged.
+# A browser's report of a Content-Security-Policy violation is only logged. A viewer's own API
+# tokens are their own credentials (a token acts within its owner's role: read-only here).
 SESSION_ONLY = {"login", "logout", "set_language", "switch_organization",
                 "metrics:digest_subscription", "notifications_read", "notification_read", "notification_settings",
-                "csp_report"}
+                "csp_report", "tokens:list", "tokens:revoke"}
 
 
 def viewer_routes():
