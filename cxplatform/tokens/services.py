@@ -16,7 +16,7 @@ from cxplatform.models import Capability, Membership, Organization
 
 from .models import ApiToken, Scope
 
-TOKEN_PREFIX = "cxp"  # noqa: S105 — the marker every token string starts with, not a secret
+TOKEN_PREFIX = "cxp"  # noqa: S105  # nosec B105 — the marker every token string starts with, not a secret
 # last_used_at is written at most this often per token: a busy integration would otherwise turn
 # every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
