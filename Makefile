@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/cxplatform
 TEST_DATABASE_URL := $(or $(DATABASE_URL),$(PG_URL))
 
-.PHONY: run test lint bench messages install worker beat audit
+.PHONY: run test lint bench messages install worker beat audit schema
 
 # The code that ships (tests and benchmarks are not served); every finding left is explained inline.
 BANDIT_PATHS := cxplatform journeys surveys invitations feedback metrics actions integrations privacy scripts
@@ -56,3 +56,8 @@ worker: install
 
 beat: install
 	$(VENV)/bin/celery -A cxplatform beat --loglevel=INFO
+
+# The committed OpenAPI schema (docs/api/openapi.yaml); tests/api/test_schema_drift.py fails when
+# the code's schema differs from it, so a change to the API is a change to this file too.
+schema: install
+	$(PY) manage.py spectacular --file docs/api/openapi.yaml --validate

@@ -19,8 +19,9 @@ from rest_framework.relations import ManyRelatedField, RelatedField
 from rest_framework.serializers import BaseSerializer, ListSerializer
 
 from .input_checks import find_text_problem
-from .models import Capability, Organization, OrgScopedModel
+from .models import ApiToken, Capability, Organization, OrgScopedModel
 from .tenancy import resolve_membership, scoped
+from .tokens.services import token_membership
 from .versioning import lock_version
 
 
@@ -28,7 +29,12 @@ def _membership(request):
     # Token-authenticated requests pass the session middleware unauthenticated: resolve here.
     if getattr(request, "_api_membership_resolved", False):
         return request._api_membership
-    membership = resolve_membership(request, request.user) if request.user.is_authenticated else None
+    auth = getattr(request, "auth", None)
+    if isinstance(auth, ApiToken):
+        # A token acts for its own organization only, whatever the session or X-Organization say.
+        membership = token_membership(auth)
+    else:
+        membership = resolve_membership(request, request.user) if request.user.is_authenticated else None
     request._api_membership, request._api_membership_resolved = membership, True
     return membership
 

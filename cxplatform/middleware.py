@@ -2,6 +2,7 @@ from django.http import HttpResponseBadRequest, HttpResponseForbidden, JsonRespo
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from .api_errors import error_response, is_api_path
 from .input_checks import first_text_problem, text_problem
 from .models import Capability
 from .tenancy import resolve_membership
@@ -15,6 +16,10 @@ READ_ONLY_ALLOWED_URL_NAMES = {"logout", "set_language", "switch_organization", 
                                "invitation_accept",
                                # One's own second factor (cxplatform/signin).
                                "two_factor", "two_factor_verify"}
+
+# A viewer's own API tokens (read-only ones are what a viewer's integrations need) are theirs to
+# make and revoke; named with their namespace, since "list" alone is every app's list.
+READ_ONLY_ALLOWED_VIEW_NAMES = {"tokens:list", "tokens:revoke"}
 
 
 class CurrentOrganizationMiddleware:
@@ -46,13 +51,16 @@ class ReadOnlyRoleMiddleware:
         if not request.user.is_authenticated:
             return None
         match = request.resolver_match
-        if match and match.url_name in READ_ONLY_ALLOWED_URL_NAMES:
+        if match and (match.url_name in READ_ONLY_ALLOWED_URL_NAMES or match.view_name in READ_ONLY_ALLOWED_VIEW_NAMES):
             return None
         membership = request.membership
         if membership and not any(
             membership.can(c) for c in (Capability.WORK_INBOX, Capability.DESIGN, Capability.ADMINISTER)
         ):
-            return HttpResponseForbidden(_("Your role can view but not change anything."))
+            message = _("Your role can view but not change anything.")
+            if is_api_path(request.path_info):
+                return error_response(status_code=403, code="permission_denied", message=message)
+            return HttpResponseForbidden(message)
         return None
 
 
@@ -83,6 +91,8 @@ def _query_problem(query):
 
 
 def _bad_request(request, reason):
+    if is_api_path(request.path_info):
+        return error_response(status_code=400, code="invalid", message=reason)
     if request.path_info.startswith(JSON_PATH_PREFIXES):
         return JsonResponse({"detail": reason}, status=400)
     # Like Django's own 400 page, rendered without the request (no CSRF token, no forms on it).

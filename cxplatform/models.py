@@ -462,6 +462,7 @@ class AuditEntry(models.Model):
         raise PermissionError("audit log entries are append-only")
 
 
-# Team administration's and sign-in's models live with their code; imported here so Django sees them.
+# Models of cxplatform's sub-packages (team, sign-in, API tokens), so Django finds them in this app.
 from .signin.models import SSODomain  # noqa: E402, F401
 from .team.models import MemberInvitation, SessionGeneration  # noqa: E402, F401
+from .tokens.models import ApiToken  # noqa: E402, F401

@@ -41,9 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from our static files (no CDN)
     "django_htmx",
     "axes",
     "csp",
@@ -398,10 +398,10 @@ EXPORT_RETENTION_HOURS = env.int("EXPORT_RETENTION_HOURS", default=72)
 
 # --- REST API
 REST_FRAMEWORK = {
-    # Token first: a request without credentials is then a 401 that names the scheme
-    # (WWW-Authenticate: Token), not a bare 403.
+    # Bearer tokens first: a request without credentials is then a 401 that names the scheme
+    # (WWW-Authenticate: Bearer), not a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "cxplatform.tokens.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["cxplatform.api_access.IsOrganizationMember"],
@@ -426,6 +426,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema maps every operation and field: for signed-in people and tokens only.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The docs page's Swagger UI comes from drf-spectacular-sidecar's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Every operation's 4xx answers share one body (cxplatform/api_errors.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "cxplatform.api_errors.document_error_responses"],
     # One name for the one language choice set used by customers, surveys and responses.
     "ENUM_NAME_OVERRIDES": {
         "LanguageEnum": "cxplatform.settings.LANGUAGES",

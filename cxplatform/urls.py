@@ -13,6 +13,7 @@ from metrics import api as metrics_api
 from surveys import api as surveys_api
 
 from . import api, content_policy, settings_home, views
+from .tokens import views as token_views
 
 # Each app lists its API routes; wiring them here is the one expected upward import.
 API_ROUTES = [*api.ROUTES, *journeys_api.ROUTES, *surveys_api.ROUTES, *feedback_api.ROUTES, *invitations_api.ROUTES,
@@ -59,6 +60,7 @@ urlpatterns = [
     path("hooks/invitations/reports/", invitation_views.delivery_reports, name="invitation-reports"),
     path("invite/", include("invitations.public_urls")),
     path("actions/", include("actions.urls")),
+    path("api/v1/docs/", token_views.api_docs, name="api_docs"),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("admin/", admin.site.urls),
@@ -66,3 +68,6 @@ urlpatterns = [
 ]
 # MEDIA_ROOT is never served: it holds nothing but uploads waiting for their import job, which
 # hold customers' data (import_jobs deletes each when its job ends).
+
+# An unknown route under /api/ answers in the API's error shape; elsewhere the site's 404 page.
+handler404 = "cxplatform.api_errors.not_found"

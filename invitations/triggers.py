@@ -221,7 +221,7 @@ def curl_example(*, site_url: str, organization, event: str) -> str:
     url = f"{(site_url or settings.SITE_URL).rstrip('/')}/api/v1/triggers/"
     return "\n".join([
         f"curl -X POST {url} \\",
-        '  -H "Authorization: Token YOUR_API_TOKEN" \\',
+        '  -H "Authorization: Bearer YOUR_API_TOKEN" \\',
         f'  -H "X-Organization: {organization.slug}" \\',
         f'  -H "Idempotency-Key: {event}-A-1001" \\',
         '  -H "Content-Type: application/json" \\',

@@ -192,11 +192,13 @@ def artifact():
 @pytest.fixture
 def api_headers():
     """Headers that authenticate an API call as `user` acting for `organization` (Django test
-    client keyword form). The one place tests make API credentials: the token scheme lives here."""
-    from rest_framework.authtoken.models import Token
+    client keyword form): a fresh API token of theirs, read and write unless `scopes` says less.
+    The one place tests make API credentials: the token scheme lives here."""
+    from cxplatform.tokens.services import create_token
 
-    def make(user, organization, **_scopes):
-        token, _ = Token.objects.get_or_create(user=user)
-        return {"HTTP_AUTHORIZATION": f"Token {token.key}", "HTTP_X_ORGANIZATION": organization.slug}
+    def make(user, organization, *, scopes=("read", "write"), expires_at=None, name="Test client"):
+        _token, raw = create_token(user=user, organization=organization, name=name, scopes=scopes,
+                                   expires_at=expires_at)
+        return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
     return make

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from actions.models import ActionItem, Goal
-from cxplatform.models import Customer, CustomerImportJob, Membership, Notification, Role
+from cxplatform.models import ApiToken, Customer, CustomerImportJob, Membership, Notification, Role
 from feedback.models import (
     CannedReply,
     CloseLoopRule,
@@ -430,3 +430,12 @@ def _signin_factories():
 
 
 FACTORIES.update(_signin_factories())
+
+
+def api_token(org):
+    from cxplatform.tokens.services import create_token
+
+    return create_token(user=member(org), organization=org, name=f"Token {next(_seq)}", scopes=["read"])[0]
+
+
+FACTORIES[ApiToken] = api_token

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from actions.models import ActionItem, Goal
 from cxplatform.models import Role
 from tests import factories
+from tests.apierrors import error_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -53,14 +54,14 @@ def test_a_goal_created_through_the_api_gets_its_baseline_from_the_data(api_for,
 def test_the_apis_refusals_name_the_field_and_change_nothing(org_b, api_for, manager, delivery, today):
     api = api_for(manager)
     worse = api.post("/api/v1/goals/", goal_payload(manager, baseline="50", target="20"), format="json")
-    assert worse.status_code == 400 and "must be higher than the baseline" in worse.json()["target"][0]
+    assert worse.status_code == 400 and "must be higher than the baseline" in error_fields(worse)["target"][0]
     no_data = api.post("/api/v1/goals/", goal_payload(manager, kpi="ces", target="6"), format="json")
-    assert no_data.status_code == 400 and "baseline" in no_data.json()
+    assert no_data.status_code == 400 and "baseline" in error_fields(no_data)
     foreign = api.post("/api/v1/goals/", goal_payload(manager, baseline="0",
                                                       touchpoints=[factories.touchpoint(org_b).pk]), format="json")
-    assert foreign.status_code == 400 and "touchpoints" in foreign.json()
+    assert foreign.status_code == 400 and "touchpoints" in error_fields(foreign)
     stranger = api.post("/api/v1/goals/", goal_payload(factories.member(org_b), baseline="0"), format="json")
-    assert stranger.status_code == 400 and "owner" in stranger.json()
+    assert stranger.status_code == 400 and "owner" in error_fields(stranger)
     assert not Goal.objects.exists()
 
 
@@ -86,7 +87,7 @@ def test_actions_are_planned_by_designers_and_moved_by_agents(org_a, org_b, api_
 
     foreign_tag = api_for(manager).patch(f"/api/v1/action-items/{body['id']}/", {"tags": [factories.tag(org_b).pk]},
                                          format="json")
-    assert foreign_tag.status_code == 400 and "tags" in foreign_tag.json()
+    assert foreign_tag.status_code == 400 and "tags" in error_fields(foreign_tag)
 
     agent_api = api_for(agent)
     assert agent_api.patch(f"/api/v1/action-items/{body['id']}/", {"title": "x"}, format="json").status_code == 403

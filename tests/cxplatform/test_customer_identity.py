@@ -48,13 +48,13 @@ def test_racing_first_contacts_make_one_customer(org_a):
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_api_posts_of_one_item_make_one_customer(org_a, make_member):
     """The probe: 59 duplicate customers in 204 pairs under load."""
-    from rest_framework.authtoken.models import Token
+    from cxplatform.tokens.services import create_token
 
-    token = Token.objects.create(user=make_member(org_a, Role.AGENT)).key
+    token = create_token(user=make_member(org_a, Role.AGENT), organization=org_a, name="Mail", scopes=["write"])[1]
 
     def post(i):
         api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         answer = api.post("/api/v1/feedback/items/", {"text": "Where is my order?", "source": "email",
                                                       "source_id": f"mail-{i}", "customer_email": f"c{i}@x.example"},
                           format="json")

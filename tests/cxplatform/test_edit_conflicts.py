@@ -135,7 +135,7 @@ def test_the_api_refuses_a_change_on_an_old_version_with_409(org_a, make_member,
     seen = api.get(url).json()["version"]
     assert api.patch(url, {**change, "version": seen}, format="json").status_code == 200
     stale = api.patch(url, {**change, "version": seen}, format="json")
-    assert stale.status_code == 409 and "Someone else changed this" in stale.json()["detail"]
+    assert stale.status_code == 409 and "Someone else changed this" in stale.json()["error"]["message"]
     # Without a version the client asked for the last write to win.
     assert api.patch(url, {name: f"{value} again" for name, value in change.items()}, format="json").status_code == 200
     assert api.get(url).json()["version"] == seen + 2

@@ -4,6 +4,7 @@ import pytest
 
 from cxplatform.models import Role
 from tests import factories
+from tests.apierrors import error_fields
 from tests.cxplatform.test_tenancy import org_rows
 from tests.urlwalk import NON_OBJECT_KWARGS, routes, url_for_org
 
@@ -11,10 +12,11 @@ pytestmark = pytest.mark.django_db
 
 # These change only the member's own session (language, organization, login state) or own
 # preferences (the weekly digest e-mail, one's notifications read), never the organization's data.
-# A browser's report of a Content-Security-Policy violation is only logged.
+# A browser's report of a Content-Security-Policy violation is only logged. A viewer's own API
+# tokens are their own credentials (a token acts within its owner's role: read-only here).
 SESSION_ONLY = {"login", "logout", "set_language", "switch_organization",
                 "metrics:digest_subscription", "notifications_read", "notification_read", "notification_settings",
-                "csp_report",
+                "csp_report", "tokens:list", "tokens:revoke",
                 # One's own second factor: set up, turned off, given at sign-in (cxplatform/signin).
                 "signin:two_factor", "signin:two_factor_verify"}
 
@@ -60,7 +62,7 @@ def test_agent_may_create_customers_but_viewer_may_not(org_a, make_member, clien
     # The same external id twice is a clear 400, not a duplicate or a 500.
     again = agent.post("/api/v1/customers/", payload, content_type="application/json")
     assert again.status_code == 400
-    assert "external_id" in again.json()
+    assert "external_id" in error_fields(again)
 
 
 def test_user_without_membership_gets_a_clear_page(db, django_user_model, client_for):

@@ -90,20 +90,23 @@ def test_a_member_of_two_organizations_switches_between_them(org_a, org_b, make_
     assert client.get(f"/customers/{theirs.pk}/").status_code == 200
 
 
-def test_api_token_client_chooses_organization_by_header(org_a, org_b, make_member):
-    from rest_framework.authtoken.models import Token
+def test_an_api_token_acts_for_its_own_organization_whatever_the_header_says(org_a, org_b, make_member):
     from rest_framework.test import APIClient
 
     from cxplatform.models import Membership
+    from cxplatform.tokens.services import create_token
 
     user = make_member(org_a)
     Membership.objects.create(user=user, organization=org_b, role="admin")
-    token = Token.objects.create(user=user)
+    _token, raw = create_token(user=user, organization=org_b, name="Beta CRM", scopes=["read"])
     factories.customer(org_a)
     theirs = factories.customer(org_b)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    ids = {r["id"] for r in api.get("/api/v1/customers/", HTTP_X_ORGANIZATION="beta").json()["results"]}
-    assert ids == {theirs.pk}
-    # A slug the caller is not a member of gives no organization at all.
-    assert api.get("/api/v1/customers/", HTTP_X_ORGANIZATION="nope").status_code == 403
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    for header in ({}, {"HTTP_X_ORGANIZATION": "beta"}):
+        ids = {r["id"] for r in api.get("/api/v1/customers/", **header).json()["results"]}
+        assert ids == {theirs.pk}
+    # Another organization, even one the person belongs to, is refused: the token is beta's.
+    for slug in ("alpha", "nope"):
+        refused = api.get("/api/v1/customers/", HTTP_X_ORGANIZATION=slug)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "permission_denied"

@@ -20,6 +20,7 @@ from feedback.models import (
     Team,
 )
 from tests import factories
+from tests.apierrors import error_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,7 @@ def test_a_stale_version_is_409_and_changes_nothing(api, agent, item):
     before = _snapshot(item)
     answer = api("patch", f"{ITEMS}{item.pk}/", {"version": 1, "status": "resolved", "assignee": agent.pk,
                                                  "tags": ["praise"]})
-    assert answer.status_code == 409 and "nothing was saved" in answer.json()["detail"]
+    assert answer.status_code == 409 and "nothing was saved" in answer.json()["error"]["message"]
     assert _snapshot(item) == before
     assert ItemEvent.objects.filter(item=item, action="triaged").count() == 1
     assert FeedbackItem.objects.get(pk=item.pk).resolved_at is None
@@ -108,7 +109,7 @@ def test_a_stale_version_is_409_and_changes_nothing(api, agent, item):
 def test_bad_triage_is_400_naming_the_field(api, item, body, field):
     before = _snapshot(item)
     answer = api("patch", f"{ITEMS}{item.pk}/", body)
-    assert answer.status_code == 400 and field in answer.json()
+    assert answer.status_code == 400 and field in error_fields(answer)
     assert _snapshot(item) == before
 
 
@@ -117,7 +118,7 @@ def test_an_assignee_who_is_not_an_agent_of_the_organization_is_400(api, item, o
     viewer = make_member(org_a, Role.VIEWER)
     for user in (outsider, viewer):
         answer = api("patch", f"{ITEMS}{item.pk}/", {"version": 1, "assignee": user.pk})
-        assert answer.status_code == 400 and "assignee" in answer.json(), user
+        assert answer.status_code == 400 and "assignee" in error_fields(answer), user
     assert _snapshot(item)[2] is None and _snapshot(item)[4] == 1
 
 
@@ -159,7 +160,7 @@ def test_a_note_is_added_with_its_mentions_and_listed(api, agent, item, org_a, o
 @pytest.mark.parametrize("body", [{"text": ""}, {"text": "   \n "}, {}])
 def test_an_empty_note_is_400(api, item, body):
     answer = api("post", f"{ITEMS}{item.pk}/notes/", body)
-    assert answer.status_code == 400 and "text" in answer.json()
+    assert answer.status_code == 400 and "text" in error_fields(answer)
     assert not Note.objects.exists()
 
 
@@ -218,7 +219,7 @@ def test_a_customer_without_an_email_address_gets_no_reply(api, item, email, dja
     with django_capture_on_commit_callbacks(execute=True):
         answer = api("post", f"{ITEMS}{item.pk}/messages/", {"text": "Hello"})
     assert answer.status_code == 400
-    assert "no e-mail address" in answer.json()["text"][0]
+    assert "no e-mail address" in error_fields(answer)["text"][0]
     assert not Message.objects.exists() and mail.outbox == []
     assert _snapshot(item)[0] == "new" and FeedbackItem.objects.get(pk=item.pk).first_responded_at is None
 
@@ -242,7 +243,7 @@ def test_a_status_change_on_a_stale_version_is_409_and_sends_nothing(api, item, 
 def test_a_bad_reply_is_400_and_changes_nothing(api, item, body, field, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         answer = api("post", f"{ITEMS}{item.pk}/messages/", body)
-    assert answer.status_code == 400 and field in answer.json()
+    assert answer.status_code == 400 and field in error_fields(answer)
     assert not Message.objects.exists() and mail.outbox == []
     assert _snapshot(item)[0] == "new"
 
@@ -323,7 +324,7 @@ def test_a_team_takes_its_organizations_agents_and_touchpoints_only(admin_api, a
     for body, field in (({"members": [outsider.pk]}, "members"), ({"lead": viewer.pk}, "lead"),
                         ({"touchpoints": [factories.touchpoint(org_b).pk]}, "touchpoints")):
         answer = admin_api("post", "/api/v1/feedback/teams/", {"name": f"Bad {field}", **body})
-        assert answer.status_code == 400 and field in answer.json(), body
+        assert answer.status_code == 400 and field in error_fields(answer), body
         assert admin_api("patch", f"/api/v1/feedback/teams/{team.pk}/", body).status_code == 400
     assert Team.objects.count() == 1
     assert list(team.members.all()) == [agent] and list(team.touchpoints.all()) == [touchpoint]
@@ -333,7 +334,7 @@ def test_a_duplicate_team_name_is_400(admin_api, org_a, org_b):
     Team.objects.create(organization=org_b, name="Support")  # another organization's name is free
     assert admin_api("post", "/api/v1/feedback/teams/", {"name": "Support"}).status_code == 201
     answer = admin_api("post", "/api/v1/feedback/teams/", {"name": "Support"})
-    assert answer.status_code == 400 and "name" in answer.json()
+    assert answer.status_code == 400 and "name" in error_fields(answer)
     assert Team.objects.filter(organization=org_a).count() == 1
 
 
@@ -362,7 +363,7 @@ def test_a_routing_rule_with_conditions_and_actions(admin_api, org_a):
 ])
 def test_a_bad_routing_rule_is_400_naming_the_field(admin_api, body, field):
     answer = admin_api("post", "/api/v1/feedback/routing-rules/", {"name": "Rule", **body})
-    assert answer.status_code == 400 and field in answer.json(), answer.content
+    assert answer.status_code == 400 and field in error_fields(answer), answer.content
     assert not RoutingRule.objects.exists()
 
 
@@ -372,7 +373,7 @@ def test_a_routing_rule_cannot_name_another_organizations_rows(admin_api, org_b,
                "add_tags": factories.tag}[field](org_b)
     value = [foreign.pk] if field == "add_tags" else foreign.pk
     answer = admin_api("post", "/api/v1/feedback/routing-rules/", {"name": "Rule", field: value})
-    assert answer.status_code == 400 and field in answer.json()
+    assert answer.status_code == 400 and field in error_fields(answer)
     assert not RoutingRule.objects.exists()
 
 
@@ -382,9 +383,9 @@ def test_an_update_is_checked_against_the_rules_saved_values(admin_api, org_a):
                                       assign=RoutingRule.Assign.ROUND_ROBIN)
     url = f"/api/v1/feedback/routing-rules/{rule.pk}/"
     low = admin_api("patch", url, {"rating_min": 8})  # above the saved "rating up to"
-    assert low.status_code == 400 and "rating_max" in low.json()
+    assert low.status_code == 400 and "rating_max" in error_fields(low)
     no_team = admin_api("patch", url, {"team": None})  # the rule still assigns within a team
-    assert no_team.status_code == 400 and "assign" in no_team.json()
+    assert no_team.status_code == 400 and "assign" in error_fields(no_team)
     rule.refresh_from_db()
     assert (rule.rating_min, rule.rating_max, rule.team) == (None, 3, team)
     assert admin_api("patch", url, {"team": None, "assign": ""}).status_code == 200
@@ -412,7 +413,7 @@ def test_an_sla_policy_is_created_with_business_hours(admin_api, org_a):
 def test_a_bad_sla_policy_is_400_naming_the_field(admin_api, body, field):
     answer = admin_api("post", "/api/v1/feedback/sla-policies/", {
         "priority": 1, "first_response_hours": 2, "resolution_hours": 8, **body})
-    assert answer.status_code == 400 and field in answer.json(), answer.content
+    assert answer.status_code == 400 and field in error_fields(answer), answer.content
     assert not SlaPolicy.objects.exists()
 
 
@@ -421,10 +422,10 @@ def test_a_second_policy_for_the_same_priority_is_400(admin_api, org_a, org_b):
     body = {"priority": 1, "first_response_hours": 2, "resolution_hours": 8}
     assert admin_api("post", "/api/v1/feedback/sla-policies/", body).status_code == 201
     again = admin_api("post", "/api/v1/feedback/sla-policies/", body)
-    assert again.status_code == 400 and "priority" in again.json()
+    assert again.status_code == 400 and "priority" in error_fields(again)
     high = admin_api("post", "/api/v1/feedback/sla-policies/", {**body, "priority": 2}).json()
     moved = admin_api("patch", f"/api/v1/feedback/sla-policies/{high['id']}/", {"priority": 1})
-    assert moved.status_code == 400 and "priority" in moved.json()
+    assert moved.status_code == 400 and "priority" in error_fields(moved)
     assert sorted(SlaPolicy.objects.filter(organization=org_a).values_list("priority", flat=True)) == [1, 2]
 
 
@@ -432,7 +433,7 @@ def test_an_sla_update_is_checked_against_the_saved_business_day(admin_api, org_
     policy = SlaPolicy.objects.create(organization=org_a, priority=3, first_response_hours=4, resolution_hours=24,
                                       day_start="09:00", day_end="18:00")
     answer = admin_api("patch", f"/api/v1/feedback/sla-policies/{policy.pk}/", {"day_end": "08:00"})
-    assert answer.status_code == 400 and "day_end" in answer.json()
+    assert answer.status_code == 400 and "day_end" in error_fields(answer)
     policy.refresh_from_db()
     assert str(policy.day_end) == "18:00:00"
     # A policy the API accepted can always compute a due time.
@@ -448,11 +449,11 @@ def test_canned_replies_validate_language_and_duplicate_titles(admin_api, org_a)
                      {"title": "Thanks", "text": "Paldies", "language": "lv"}).status_code == 201
     duplicate = admin_api("post", "/api/v1/feedback/canned-replies/",
                           {"title": "Thanks", "text": "Again", "language": "en"})
-    assert duplicate.status_code == 400 and "title" in duplicate.json()
+    assert duplicate.status_code == 400 and "title" in error_fields(duplicate)
     bad = admin_api("post", "/api/v1/feedback/canned-replies/", {"title": "X", "text": "Y", "language": "xx"})
-    assert bad.status_code == 400 and "language" in bad.json()
+    assert bad.status_code == 400 and "language" in error_fields(bad)
     empty = admin_api("post", "/api/v1/feedback/canned-replies/", {"title": "", "text": ""})
-    assert empty.status_code == 400 and {"title", "text"} <= set(empty.json())
+    assert empty.status_code == 400 and {"title", "text"} <= set(error_fields(empty))
     assert CannedReply.objects.filter(organization=org_a).count() == 2
 
 
@@ -460,6 +461,6 @@ def test_a_duplicate_tag_is_400_and_an_agent_cannot_add_tags(admin_api, api, org
     Tag.objects.create(organization=org_b, name="vip")
     assert admin_api("post", "/api/v1/feedback/tags/", {"name": "vip"}).status_code == 201
     again = admin_api("post", "/api/v1/feedback/tags/", {"name": "vip"})
-    assert again.status_code == 400 and "name" in again.json()
+    assert again.status_code == 400 and "name" in error_fields(again)
     assert api("post", "/api/v1/feedback/tags/", {"name": "agent tag"}).status_code == 403
     assert list(Tag.objects.filter(organization=org_a).values_list("name", flat=True)) == ["vip"]

@@ -14,6 +14,7 @@ from cxplatform.models import Role
 from feedback import services, webhooks
 from feedback.models import FeedbackItem, ItemEvent, Message, WebhookEndpoint
 from tests import factories
+from tests.apierrors import error_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -255,7 +256,7 @@ def test_an_endpoint_with_a_bad_source_is_refused(org_a, make_member, client_for
     admin = client_for(make_member(org_a, Role.ADMIN))
     answer = admin.post("/api/v1/feedback/webhooks/", {"name": "Fax", "source": "fax"},
                         content_type="application/json")
-    assert answer.status_code == 400 and "source" in answer.json()
+    assert answer.status_code == 400 and "source" in error_fields(answer)
     assert not WebhookEndpoint.objects.exists()
 
 

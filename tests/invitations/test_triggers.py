@@ -293,7 +293,7 @@ def test_a_manager_writes_a_rule_another_system_calls_it_and_the_history_shows_i
     import json
     import urllib.request
 
-    from rest_framework.authtoken.models import Token
+    from cxplatform.tokens.services import create_token
 
     link = factories.distribution(org_a)
     manager = make_member(org_a, Role.CX_MANAGER, username="cx-lead")
@@ -321,13 +321,13 @@ def test_a_manager_writes_a_rule_another_system_calls_it_and_the_history_shows_i
     assert "/api/v1/triggers/" in page.locator("#trigger-curl").input_value()
 
     # Another system calls the API as the page says, 26 times (two pages of history).
-    token = Token.objects.create(user=manager).key
+    token = create_token(user=manager, organization=org_a, name="Repair desk", scopes=["write"])[1]
     for n in range(26):
         call = urllib.request.Request(
             f"{live_server.url}/api/v1/triggers/", method="POST",
             data=json.dumps({"event": "repair_closed", "customer": {"external_id": f"R-{n}", "name": f"Rider {n}",
                                                                    "email": f"rider{n}@x.example"}}).encode(),
-            headers={"Authorization": f"Token {token}", "Content-Type": "application/json",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
                      "Idempotency-Key": f"repair-{n}"})
         with urllib.request.urlopen(call) as answer:  # noqa: S310 (the test's own live server)
             assert answer.status == 201

@@ -6,6 +6,7 @@ from cxplatform.models import Role
 from journeys import exchange, services
 from journeys.models import ActivityEntry, JourneyMap, Opportunity, PainPoint, Persona, Stage, Touchpoint
 from tests import factories
+from tests.apierrors import error_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -80,16 +81,16 @@ def test_build_a_map_through_the_api(api, manager, org_a):
 def test_bad_values_are_400_naming_the_field(api, journey_map):
     stage = journey_map.stages.first()
     r = post(api, "/api/v1/touchpoints/", {"name": "A", "stage": stage.pk, "expected_emotion": 3})
-    assert r.status_code == 400 and "expected_emotion" in r.json()
+    assert r.status_code == 400 and "expected_emotion" in error_fields(r)
     post(api, "/api/v1/touchpoints/", {"name": "A", "stage": stage.pk})
     r = post(api, "/api/v1/touchpoints/", {"name": "A", "stage": stage.pk})
-    assert r.status_code == 400 and "name" in r.json()
+    assert r.status_code == 400 and "name" in error_fields(r)
     r = post(api, "/api/v1/pain-points/", {"journey_map": journey_map.pk, "description": "x", "severity": 7})
-    assert r.status_code == 400 and "severity" in r.json()
+    assert r.status_code == 400 and "severity" in error_fields(r)
     r = post(api, "/api/v1/personas/", {"name": "Urban commuter"})
-    assert r.status_code == 400 and "name" in r.json()
+    assert r.status_code == 400 and "name" in error_fields(r)
     r = post(api, "/api/v1/personas/", {"name": "X", "segment_rule": {"attribute": "plan"}})
-    assert r.status_code == 400 and "segment_rule" in r.json()
+    assert r.status_code == 400 and "segment_rule" in error_fields(r)
 
 
 def test_touchpoint_delete_archives_when_answered(api, journey_map, manager, org_a):
@@ -140,7 +141,7 @@ def test_bad_import_is_400_with_every_error_and_creates_nothing(api, journey_map
     before = JourneyMap.objects.count(), Stage.objects.count(), Touchpoint.objects.count()
     r = post(api, "/api/v1/journey-maps/import/", data)
     assert r.status_code == 400
-    assert len(r.json()["errors"]) == 2
+    assert len(error_fields(r)["errors"]) == 2
     assert (JourneyMap.objects.count(), Stage.objects.count(), Touchpoint.objects.count()) == before
     assert post(api, "/api/v1/journey-maps/import/", {"template": "nope"}).status_code == 400
 
@@ -156,11 +157,11 @@ def test_another_organizations_ids_are_404_or_refused(api, org_b, journey_map):
         assert api.delete(url).status_code in (404, 405), url
     # Pointing a new row of ours at their rows: "does not exist", as for a missing id.
     r = post(api, "/api/v1/stages/", {"journey_map": their_map.pk, "name": "X"})
-    assert r.status_code == 400 and "journey_map" in r.json()
+    assert r.status_code == 400 and "journey_map" in error_fields(r)
     r = post(api, "/api/v1/touchpoints/", {"name": "X", "stage": stage.pk})
-    assert r.status_code == 400 and "stage" in r.json()
+    assert r.status_code == 400 and "stage" in error_fields(r)
     r = post(api, "/api/v1/opportunities/", {"journey_map": journey_map.pk, "idea": "X", "pain_point": pain.pk})
-    assert r.status_code == 400 and "pain_point" in r.json()
+    assert r.status_code == 400 and "pain_point" in error_fields(r)
     r = post(api, f"/api/v1/journey-maps/import/?persona={their_map.persona_id}", {"template": "support-request"})
     assert r.status_code == 404
     # Lists hold only our rows, even filtered by their ids.

@@ -13,6 +13,7 @@ from cxplatform.input_checks import int_or_none, local_path, parse_int, text_pro
 from cxplatform.models import Role
 from surveys.models import Response
 from tests import factories
+from tests.apierrors import error_fields
 from tests.security.hostile import row_counts
 from tests.security.test_hostile_input import _body_fields, _operations, _resolve_ref, _schema
 
@@ -112,7 +113,7 @@ def test_a_lone_surrogate_in_any_choice_field_is_a_400_that_does_not_echo_it(adm
         answer = getattr(admin_client, method)(path, data=json.dumps({field: "\ud800"}),
                                                content_type="application/json", HTTP_ACCEPT_LANGUAGE="ru")
         assert answer.status_code == 400, (path, field, answer.content[:200])
-        assert answer.json() == {field: ["Текст содержит недопустимые символы."]}, (path, field)
+        assert error_fields(answer) == {field: ["Текст содержит недопустимые символы."]}, (path, field)
     _unchanged(before)
 
 
@@ -135,7 +136,7 @@ def test_an_impossible_submitted_at_is_a_400_on_the_field(org_a, admin_client):
         "distribution": distribution.public_id, "answers": {"score": 9}, "submitted_at": "2026-02-30T10:00:00Z"}),
         content_type="application/json")
     assert answer.status_code == 400
-    assert answer.json() == {"submitted_at": "There is no such date and time: check the day and the hour."}
+    assert error_fields(answer) == {"submitted_at": "There is no such date and time: check the day and the hour."}
     _unchanged(before)
 
 
@@ -145,7 +146,7 @@ def test_a_template_that_is_not_a_name_is_a_400(admin_client, template):
     answer = admin_client.post("/api/v1/journey-maps/import/", data=json.dumps({"template": template}),
                                content_type="application/json")
     assert answer.status_code == 400
-    assert answer.json() == {"errors": ["“template” is the name of a template, as text."]}
+    assert error_fields(answer) == {"errors": ["“template” is the name of a template, as text."]}
     _unchanged(before)
 
 
@@ -156,7 +157,7 @@ def test_a_close_loop_rule_applied_with_a_body_that_is_no_number_of_days_is_a_40
     answer = admin_client.post(f"/api/v1/feedback/close-loop-rules/{rule.pk}/apply/", data=json.dumps(body),
                                content_type="application/json")
     assert answer.status_code == 400
-    assert answer.json() == {"days": ["Say how many days back to look: from 1 to 365."]}
+    assert error_fields(answer) == {"days": ["Say how many days back to look: from 1 to 365."]}
     _unchanged(before)
 
 
@@ -186,7 +187,7 @@ def test_a_nul_in_a_json_field_is_that_fields_error(org_a, admin_client):
         "distribution": distribution.public_id, "answers": {"score": 9, "comment": "a\x00b"}}),
         content_type="application/json")
     assert answer.status_code == 400
-    assert answer.json() == {"answers": {"comment": ["The text contains a NUL character."]}}
+    assert error_fields(answer) == {"answers": {"comment": ["The text contains a NUL character."]}}
     _unchanged(before)
 
 
@@ -194,7 +195,7 @@ def test_a_nul_in_a_form_body_of_the_api_is_that_fields_error(org_a, admin_clien
     persona = factories.persona(org_a)
     answer = admin_client.patch(f"/api/v1/personas/{persona.pk}/", data="name=a%00b",
                                 content_type="application/x-www-form-urlencoded")
-    assert answer.status_code == 400 and answer.json() == {"name": ["The text contains a NUL character."]}
+    assert answer.status_code == 400 and error_fields(answer) == {"name": ["The text contains a NUL character."]}
     persona.refresh_from_db()
     assert "\x00" not in persona.name
 

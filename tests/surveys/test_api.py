@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from cxplatform.models import Role
 from surveys.models import Response, Survey
 from tests import factories
+from tests.apierrors import error_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +62,7 @@ def test_recording_is_idempotent_on_the_callers_key(api, nps_link):
 def test_bad_answers_are_a_400_with_the_reason(api, nps_link, answers, field):
     response = api.post("/api/v1/responses/", {"distribution": nps_link.public_id, "answers": answers}, format="json")
     assert response.status_code == 400
-    assert field in response.json()["answers"]
+    assert field in error_fields(response)["answers"]
     assert not Response.objects.exists()
 
 
@@ -87,7 +88,7 @@ def test_closed_survey_refuses_api_answers(api, nps_link):
     Survey.objects.filter(pk=nps_link.survey_id).update(status="closed")
     response = api.post("/api/v1/responses/", {"distribution": nps_link.public_id, "answers": {"score": 9}},
                         format="json")
-    assert response.status_code == 400 and "distribution" in response.json()
+    assert response.status_code == 400 and "distribution" in error_fields(response)
 
 
 def test_another_organizations_link_is_not_found(api, org_b):
