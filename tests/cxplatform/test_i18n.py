@@ -12,7 +12,8 @@ from django.utils import translation
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ["ru", "lv"]
-SOURCE_DIRS = ["cxplatform", "journeys", "surveys", "invitations", "feedback", "metrics", "actions", "templates"]
+SOURCE_DIRS = ["cxplatform", "journeys", "surveys", "invitations", "feedback", "metrics", "actions", "integrations",
+               "privacy", "templates"]
 
 
 def catalog(lang):
