@@ -44,7 +44,9 @@ cxplatform.Notification,      scrubbed where they name them       free text writ
 OutboxEvent, EventDelivery,
 actions.ActionComment,
 actions.HistoryEntry,
-journeys.ActivityEntry
+journeys.ActivityEntry,
+integrations.WebhookCall
+(body, response excerpts)
 cxplatform.AuditEntry         KEPT                                append-only by design; records counts, never
                                                                   a customer's identifiers; purged after its
                                                                   retention period
@@ -126,6 +128,9 @@ PERSONAL_FIELDS: tuple[PersonalField, ...] = (
     PersonalField("actions.HistoryEntry", "changes", Treatment.SCRUBBED),
     PersonalField("journeys.ActivityEntry", "subject", Treatment.SCRUBBED),
     PersonalField("journeys.ActivityEntry", "details", Treatment.SCRUBBED),
+    PersonalField("integrations.WebhookCall", "body", Treatment.SCRUBBED),
+    PersonalField("integrations.WebhookCall", "response_excerpt", Treatment.SCRUBBED),
+    PersonalField("integrations.WebhookAttempt", "response_excerpt", Treatment.SCRUBBED),
 )
 
 # Free text the team writes anywhere in the organization: scrubbed where it names the person.
@@ -146,11 +151,17 @@ NAMING_TEXTS: tuple[tuple[str, str, bool], ...] = (
     ("actions.HistoryEntry", "changes", True),
     ("journeys.ActivityEntry", "subject", False),
     ("journeys.ActivityEntry", "details", True),
+    # What was pushed to the team's other systems (personal only if the subscription asked), and
+    # what they answered: the delivery log keeps both.
+    ("integrations.WebhookCall", "body", False),
+    ("integrations.WebhookCall", "response_excerpt", False),
+    ("integrations.WebhookAttempt", "response_excerpt", False),
 )
 
 # E-mail, phone or address fields that hold no customer's personal data, and why.
 NOT_SUBJECT_DATA: dict[tuple[str, str], str] = {
     ("auth.User", "email"): "a member of the team, not a customer",
+    ("cxplatform.MemberInvitation", "email"): "a colleague invited to the team, not a customer",
     ("cxplatform.AuditEntry", "ip_address"): "where a member of the team acted from",
     ("invitations.SendingProfile", "reply_to"): "the organization's own address",
     ("axes.AccessAttempt", "ip_address"): "sign-in attempts to the platform, not customers",

@@ -185,8 +185,8 @@ def _scrub_naming(subject: Subject, pattern) -> int:
     for label, name, is_json in NAMING_TEXTS:
         model = apps.get_model(label)
         qs = model.objects.all()
-        qs = qs.filter(item__organization=subject.organization) if label == "feedback.Note" else qs.filter(
-            organization=subject.organization)
+        through = {"feedback.Note": "item__organization", "integrations.WebhookAttempt": "call__organization"}
+        qs = qs.filter(**{through.get(label, "organization"): subject.organization})
         if is_json:
             qs = qs.annotate(_text=Cast(name, TextField()))
             lookup = "_text"

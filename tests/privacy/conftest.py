@@ -3,6 +3,7 @@ messages and notes, invitations and trigger events — and one person, Anna Bēr
 of it, some of it without a customer link."""
 
 import dataclasses
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from cxplatform.models import Customer, CustomerImportJob, Notification, Role
 from feedback.models import FeedbackItem, ItemEvent, Message, Note, PromoterThanks
+from integrations.models import WebhookAttempt, WebhookCall, WebhookSubscription
 from invitations.models import AudienceMember, Invitation, TriggerEvent
 from metrics import invitation_rates, operations, rollups
 from metrics import selectors as metric_selectors
@@ -142,6 +144,15 @@ def build_world(org, make_member) -> World:
                                 params={"customer": NAME})
     CustomerImportJob.objects.create(organization=org, original_name="crm.csv",
                                      errors=[{"row": 3, "reason": f"{EMAIL.lower()} is taken"}])
+    # Pushed to the team's CRM with personal data, and the CRM's answer echoing it.
+    hook = WebhookSubscription.objects.create(organization=org, url="https://crm.example/hook", secret="s",
+                                              events=["response.completed"], include_personal_data=True)
+    call = WebhookCall.objects.create(organization=org, subscription=hook, event="response.completed",
+                                      body=json.dumps({"data": {"customer": {"name": NAME, "email": EMAIL.lower(),
+                                                                             "phone": PHONE_STORED}}}),
+                                      response_excerpt=f"unknown contact {EMAIL.lower()}")
+    WebhookAttempt.objects.create(call=call, attempted_at=timezone.now(), duration_ms=5,
+                                  response_excerpt=f"unknown contact {NAME}")
     assert low and easy
     return World(org=org, admin=admin, anna=anna, nps_link=nps, others=others)
 
