@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, ValidationError
@@ -315,14 +315,21 @@ class ItemViewSet(CaseActions, OrgScopedViewSetMixin, mixins.CreateModelMixin, v
             raise ValidationError({"status": [str(exc.message)]}) from None
         return ApiResponse(ItemSerializer(item).data)
 
-    @action(detail=True, methods=["get"], serializer_class=ActivitySerializer)
+    # The item's activity, notes and messages are plain lists (no pages): pagination_class=None
+    # makes the schema say so.
+    @extend_schema(responses={200: ActivitySerializer(many=True)})
+    @action(detail=True, methods=["get"], serializer_class=ActivitySerializer, pagination_class=None,
+            filter_backends=[])
     def activity(self, request, pk=None):
         """The item's activity log: each entry's message id and parameters, and its text in the
         request's language."""
         item = self.get_object()
         return ApiResponse(ActivitySerializer(item.events.select_related("actor"), many=True).data)
 
-    @action(detail=True, methods=["get", "post"], serializer_class=NoteSerializer)
+    @extend_schema(methods=["GET"], responses={200: NoteSerializer(many=True)})
+    @extend_schema(methods=["POST"], responses={201: NoteSerializer})
+    @action(detail=True, methods=["get", "post"], serializer_class=NoteSerializer, pagination_class=None,
+            filter_backends=[])
     def notes(self, request, pk=None):
         item = self.get_object()
         if request.method == "GET":
@@ -334,7 +341,10 @@ class ItemViewSet(CaseActions, OrgScopedViewSetMixin, mixins.CreateModelMixin, v
         created = services.add_note(item, request.user, note.validated_data["text"])
         return ApiResponse(NoteSerializer(created).data, status=status.HTTP_201_CREATED)
 
-    @action(detail=True, methods=["get", "post"], serializer_class=MessageSerializer)
+    @extend_schema(methods=["GET"], responses={200: MessageSerializer(many=True)})
+    @extend_schema(methods=["POST"], responses={201: MessageSerializer})
+    @action(detail=True, methods=["get", "post"], serializer_class=MessageSerializer, pagination_class=None,
+            filter_backends=[])
     def messages(self, request, pk=None):
         """The conversation; `POST` sends a reply by e-mail (optionally moving the item to waiting or
         resolved, as seen at `version`)."""
@@ -417,7 +427,15 @@ class RoutingRuleViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     write_capability = Capability.ADMINISTER
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "09:00"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time without a zone ("09:00:00"): OpenAPI's `format: time` demands an offset."""
+
+
 class SlaPolicySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+    day_start = LocalTimeField(required=False)
+    day_end = LocalTimeField(required=False)
+
     class Meta:
         model = SlaPolicy
         fields = ["id", "priority", "first_response_hours", "resolution_hours", "business_hours", "day_start",
