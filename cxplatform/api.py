@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from . import customer_import, import_jobs, services
-from .api_access import OrgScopedViewSetMixin, SafeMultiPartParser
+from .api_access import OrgScopedViewSetMixin, SafeMultiPartParser, scope_choices
 from .forms import ImportUploadForm
 from .models import Capability, Customer, CustomerImportJob, Membership, Notification
 
@@ -195,6 +195,7 @@ class ImportJobViewSetMixin(OrgScopedViewSetMixin):
 
     def create(self, request, *args, **kwargs):
         body = self.upload_serializer_class()(data=request.data, context=self.get_serializer_context())
+        scope_choices(body, self.organization)  # the job's survey is one of the organization's
         body.is_valid(raise_exception=True)
         fields = self.job_fields(body.validated_data)
         form = ImportUploadForm(data={}, files={"file": body.validated_data["file"]}, max_bytes=self.max_upload_bytes,

@@ -365,7 +365,8 @@ class JourneyMapViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     def export(self, request, pk=None):
         return Response(exchange.export_map(self.get_object()))
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses={200: ActivityEntrySerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def activity(self, request, pk=None):
         entries = ActivityEntry.objects.filter(journey_map=self.get_object()).select_related("actor")[:200]
         return Response(ActivityEntrySerializer(entries, many=True).data)

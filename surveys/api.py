@@ -277,10 +277,14 @@ class SurveyViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, mixins.Updat
     serializer_class = SurveySerializer
     filterset_fields = ["status", "survey_type"]
 
-    @extend_schema(responses={200: SurveySerializer, 204: None})
+    @extend_schema(responses={200: SurveySerializer, 204: None, 409: OpenApiTypes.OBJECT})
     def destroy(self, request, *args, **kwargs):
         survey = self.get_object()
-        if services.delete_survey(survey) == "closed":
+        outcome = services.delete_survey(survey)
+        if outcome == "in_use":
+            raise Conflict(_("Invitation campaigns or trigger rules still send this survey's links: "
+                             "remove it from them first."))
+        if outcome == "closed":
             return ApiResponse(self.get_serializer(self.get_queryset().get(pk=survey.pk)).data)
         return ApiResponse(status=status.HTTP_204_NO_CONTENT)
 
@@ -319,10 +323,14 @@ class DistributionViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, mixins
     serializer_class = DistributionSerializer
     filterset_fields = ["survey", "touchpoint", "channel", "active"]
 
-    @extend_schema(responses={200: DistributionSerializer, 204: None})
+    @extend_schema(responses={200: DistributionSerializer, 204: None, 409: OpenApiTypes.OBJECT})
     def destroy(self, request, *args, **kwargs):
         distribution = self.get_object()
-        if services.delete_distribution(distribution) == "deactivated":
+        outcome = services.delete_distribution(distribution)
+        if outcome == "in_use":
+            raise Conflict(_("Invitation campaigns or trigger rules still send this link: remove it from them "
+                             "first, or switch it off."))
+        if outcome == "deactivated":
             return ApiResponse(self.get_serializer(self.get_queryset().get(pk=distribution.pk)).data)
         return ApiResponse(status=status.HTTP_204_NO_CONTENT)
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -516,26 +516,36 @@ def question_problems(survey: Survey, *, key: str, kind: str, text: dict, choice
 @transaction.atomic
 def delete_survey(survey: Survey) -> str:
     """Delete a survey nobody answered ("deleted"). One with answers is closed instead ("closed"):
-    deleting it would take its answers out of every figure, case and export already given."""
+    deleting it would take its answers out of every figure, case and export already given. One
+    whose links invitations still send is kept ("in_use")."""
     lock_version(survey, None)  # locked, so no answer is recorded between the check and the delete
     if survey.responses.exists():
         survey.status = Survey.Status.CLOSED
         survey.save(update_fields=["status", "version", "updated_at"])
         return "closed"
-    survey.delete()
+    try:
+        with transaction.atomic():
+            survey.delete()
+    except ProtectedError:  # its links are sent by invitation campaigns or trigger rules
+        return "in_use"
     return "deleted"
 
 
 @transaction.atomic
 def delete_distribution(distribution: Distribution) -> str:
     """Delete a link nobody answered through ("deleted"); one with answers is switched off instead
-    ("deactivated"), so its answers keep the touchpoint and channel they were given at."""
+    ("deactivated"), so its answers keep the touchpoint and channel they were given at; one that
+    invitations still send is kept ("in_use")."""
     lock_version(distribution, None)
     if distribution.responses.exists():
         distribution.active = False
         distribution.save(update_fields=["active", "version"])
         return "deactivated"
-    distribution.delete()
+    try:
+        with transaction.atomic():
+            distribution.delete()
+    except ProtectedError:  # invitation campaigns or trigger rules send it
+        return "in_use"
     return "deleted"
 
 

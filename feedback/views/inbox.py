@@ -19,9 +19,6 @@ from ..models import FeedbackItem, SavedView
 from .rows import options
 from .rows import rows as presented
 
-# Query parameters that are not filters: the page cursor, the saved view being shown.
-
-
 _filter_query = selectors.filter_query  # one definition, shared with the API's saved views
 
 
