@@ -78,6 +78,7 @@ class QuestionWriteSerializer(VersionedSerializerMixin, serializers.ModelSeriali
         model = Question
         fields = ["id", "survey", "key", "kind", "position", "text", "required", "choices", "ask_importance"]
         read_only_fields = ["id"]
+        validators = []  # services.question_problems names the key that is taken, in the page's words
 
     def validate_survey(self, value):
         if self.instance is not None and value.pk != self.instance.survey_id:
