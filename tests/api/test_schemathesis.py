@@ -31,7 +31,7 @@ from tests import factories
 
 pytestmark = [pytest.mark.django_db]
 
-EXAMPLES_PER_OPERATION = 4
+EXAMPLES_PER_OPERATION = 3
 # Writes last, deletions at the very end: the generated deletions would otherwise remove the
 # rows the later operations are given to read.
 METHOD_ORDER = {"GET": 0, "HEAD": 0, "POST": 1, "PUT": 2, "PATCH": 2, "DELETE": 3}
@@ -129,7 +129,7 @@ def test_every_operation_answers_as_its_schema_says(org_a, make_member, api_head
     assert len(operations) > 100, "the schema lost its operations"
     only = os.environ.get("SCHEMATHESIS_ONLY")  # a regex of labels, while fixing one operation
     operations = [op for op in operations if not only or re.search(only, op.label)]
-    failures, started = [], time.monotonic()
+    failures, started = [], time.process_time()
     for operation in operations:
         found = ID_IN_PATH.match(operation.path)
         ids = _known_ids(client, headers, found["collection"]) if found else []
@@ -140,6 +140,7 @@ def test_every_operation_answers_as_its_schema_says(org_a, make_member, api_head
             call()
         except (Exception, FailureGroup) as exc:  # every operation's failures in one report
             failures.append(_describe(operation.label, exc))
-    elapsed = time.monotonic() - started
+    # CPU time, not wall time: the app runs in this process, and a busy machine must not fail the test.
+    spent = time.process_time() - started
     assert not failures, f"{len(failures)} operations answered outside their schema:\n\n" + "\n\n".join(failures)
-    assert elapsed < 300, f"schemathesis took {elapsed:.0f} s: lower EXAMPLES_PER_OPERATION"
+    assert spent < 120, f"schemathesis took {spent:.0f} s of CPU: lower EXAMPLES_PER_OPERATION"
