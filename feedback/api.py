@@ -668,7 +668,10 @@ class SavedViewSerializer(serializers.ModelSerializer):
 
     def validate_query(self, value):
         # Kept as the inbox page keeps it: its filters only, in a stable order.
-        return selectors.filter_query(QueryDict(value))
+        query = selectors.filter_query(QueryDict(value))
+        if len(query) > SavedView._meta.get_field("query").max_length:  # encoding can lengthen it
+            raise ValidationError(_("Too many filters for one view."))
+        return query
 
     def validate(self, attrs):
         if self.instance is not None and "name" in attrs and attrs["name"] != self.instance.name:

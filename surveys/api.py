@@ -6,6 +6,7 @@ import uuid
 import django_filters
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -430,7 +431,8 @@ class RetentionOfferSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
     def get_accepted(self, offer) -> int:
-        return offer.acceptances.count()
+        counted = getattr(offer, "accepted_count", None)  # the list's annotation: one query for all offers
+        return counted if counted is not None else offer.acceptances.count()
 
     def validate_text(self, value):
         return _language_texts(value, 300)
@@ -457,7 +459,7 @@ class RetentionOfferSerializer(serializers.ModelSerializer):
 
 
 class RetentionOfferViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
-    queryset = RetentionOffer.objects.select_related("question")
+    queryset = RetentionOffer.objects.select_related("question").annotate(accepted_count=Count("acceptances"))
     serializer_class = RetentionOfferSerializer
     filterset_fields = ["question", "active"]
 
