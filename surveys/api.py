@@ -306,7 +306,6 @@ class QuestionViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = Question.objects.all()
     serializer_class = QuestionWriteSerializer
     filterset_class = QuestionFilter
-    pagination_class = None  # a survey has a handful: its questions come in one list, in order
 
     @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT})
     def destroy(self, request, *args, **kwargs):

@@ -63,7 +63,7 @@ def test_a_manager_adds_changes_and_deletes_a_question(manager, org_a):
     assert stale.status_code == 409
     assert Question.objects.get(pk=question.pk).required is True
 
-    listed = manager("get", f"/api/v1/questions/?survey={survey.pk}").json()
+    listed = manager("get", f"/api/v1/questions/?survey={survey.pk}").json()["results"]
     assert [q["key"] for q in listed] == ["reason"]
     assert manager("delete", f"/api/v1/questions/{question.pk}/").status_code == 204
     assert not Question.objects.filter(pk=question.pk).exists()
