@@ -175,7 +175,8 @@ class ActionItemViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
         return Response(self.get_serializer(updated).data)
 
     @extend_schema(request=CommentSerializer, responses={200: CommentSerializer(many=True), 201: CommentSerializer})
-    @action(detail=True, methods=["get", "post"])
+    # pagination_class=None: the comments are one plain list, and the schema must say so.
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def comments(self, request, pk=None):
         action_item = self.get_object()
         if request.method == "GET":

@@ -1,23 +1,41 @@
 """REST API of the platform core: customers, the caller's memberships and notifications."""
 
+from decimal import Decimal
+
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from . import services
-from .api_access import OrgScopedViewSetMixin
-from .models import Capability, Customer, Membership, Notification
+from . import customer_import, import_jobs, services
+from .api_access import OrgScopedViewSetMixin, SafeMultiPartParser, scope_choices
+from .forms import ImportUploadForm
+from .models import Capability, Customer, CustomerImportJob, Membership, Notification
 from .tenancy import memberships_of
 
 
 class CustomerSerializer(serializers.ModelSerializer):
+    # Churn and CLV read these: what the customer has paid to date, since when they are one, and
+    # when they left (null while they stay).
+    revenue = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False,
+                                       coerce_to_string=True)
+
     class Meta:
         model = Customer
-        fields = ["id", "external_id", "name", "email", "phone", "language", "attributes", "created_at"]
+        fields = ["id", "external_id", "name", "email", "phone", "language", "attributes", "revenue",
+                  "active_since", "cancelled_on", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+    def validate(self, attrs):
+        # The same rule as the customer import's: a partial update is checked against the saved dates.
+        dates = Customer(**{name: attrs.get(name, getattr(self.instance, name, None))
+                            for name in ("active_since", "cancelled_on")})
+        if not customer_import.dates_in_order(dates):
+            raise serializers.ValidationError({"cancelled_on": [customer_import.dates_error()]})
+        return attrs
 
     def _unique(self, field: str, value: str, message: str) -> str:
         if services.identity_taken(self.context["organization"], field=field, value=value,
@@ -122,8 +140,98 @@ class NotificationViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, viewsets
         return Response({"marked": marked})
 
 
+# ---------------------------------------------------------------------------------------------
+# Import jobs: the same upload, checks and background job as the import pages, for every kind.
+
+
+class ImportJobReportSerializer(serializers.Serializer):
+    """An import job with its progress and report (the page's, as JSON)."""
+
+    id = serializers.IntegerField(read_only=True)
+    status = serializers.ChoiceField(choices=CustomerImportJob.Status.choices, read_only=True)
+    original_name = serializers.CharField(read_only=True, help_text=gettext_lazy("The uploaded file's name."))
+    total_rows = serializers.IntegerField(read_only=True, help_text=gettext_lazy("An estimate until the job ends."))
+    processed_rows = serializers.IntegerField(read_only=True)
+    progress_percent = serializers.IntegerField(read_only=True)
+    counters = serializers.SerializerMethodField(
+        help_text=gettext_lazy("The kind's own counts, as its import command reports them (created, updated…)."))
+    error_rows = serializers.IntegerField(read_only=True)
+    errors = serializers.ListField(child=serializers.DictField(), read_only=True,
+                                   help_text=gettext_lazy('The first bad rows: [{"row": 12, "reason": "…"}].'))
+    ignored_columns = serializers.ListField(child=serializers.CharField(), read_only=True)
+    failure = serializers.CharField(read_only=True, help_text=gettext_lazy("Why the whole job failed, if it did."))
+    created_at = serializers.DateTimeField(read_only=True)
+    started_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    def get_counters(self, job) -> dict[str, int]:
+        return {counter["key"]: counter["value"] for counter in job.counters}
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=gettext_lazy("A .csv (UTF-8) or .xlsx file with a header row."))
+
+
+class ImportJobViewSetMixin(OrgScopedViewSetMixin):
+    """List, read and create (`multipart/form-data` upload of `file`) an import job of `model`. The
+    upload is checked as the page checks it (kind, size, header) and refused with 400; accepted,
+    it is queued for a worker: follow `status` and `progress_percent` on the job."""
+
+    parser_classes = [SafeMultiPartParser]
+    model = CustomerImportJob
+    max_upload_bytes = customer_import.MAX_UPLOAD_BYTES
+
+    def get_queryset(self):
+        return super().get_queryset().filter(**self.job_context_filter())
+
+    def job_context_filter(self) -> dict:
+        return {}
+
+    def job_fields(self, upload_body) -> dict:
+        """What the job needs besides its file (its survey…), from the checked upload body."""
+        return {}
+
+    def upload_serializer_class(self):
+        return ImportUploadSerializer
+
+    def create(self, request, *args, **kwargs):
+        body = self.upload_serializer_class()(data=request.data, context=self.get_serializer_context())
+        scope_choices(body, self.organization)  # the job's survey is one of the organization's
+        body.is_valid(raise_exception=True)
+        fields = self.job_fields(body.validated_data)
+        form = ImportUploadForm(data={}, files={"file": body.validated_data["file"]}, max_bytes=self.max_upload_bytes,
+                                job=self.model(organization=self.organization, created_by=request.user, **fields))
+        if not form.is_valid():
+            raise serializers.ValidationError({name: list(errors) for name, errors in form.errors.items()})
+        upload = form.cleaned_data["file"]
+        job = import_jobs.create_job(self.model, organization=self.organization, upload=upload,
+                                     original_name=upload.name, user=request.user, **fields)
+        return Response(self.get_serializer(job).data, status=201)
+
+
+class CustomerImportJobSerializer(ImportJobReportSerializer):
+    pass
+
+
+class CustomerImportJobViewSet(ImportJobViewSetMixin, mixins.CreateModelMixin, mixins.ListModelMixin,
+                               mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Customers from CSV or XLSX (revenue, active and cancelled dates, segment attributes)."""
+
+    queryset = CustomerImportJob.objects.all()
+    serializer_class = CustomerImportJobSerializer
+    filterset_fields = ["status"]
+    read_capability = Capability.DESIGN  # the report names customers' rows and ids
+    write_capability = Capability.DESIGN
+
+    @extend_schema(request={"multipart/form-data": ImportUploadSerializer},
+                   responses={201: CustomerImportJobSerializer})
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+
 ROUTES = [
     ("customers", CustomerViewSet, "customer"),
+    ("customer-imports", CustomerImportJobViewSet, "customerimportjob"),
     ("notifications", NotificationViewSet, "notification"),
     ("memberships", MembershipViewSet, "membership"),
 ]

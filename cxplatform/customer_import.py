@@ -231,11 +231,11 @@ def parse_row(number: int, values: list, columns: Columns, languages: set[str]) 
     return ParsedRow(number=number, external_id=external_id, values=parsed, attributes=attributes)
 
 
-def _dates_in_order(customer: Customer) -> bool:
+def dates_in_order(customer: Customer) -> bool:
     return not (customer.active_since and customer.cancelled_on and customer.cancelled_on < customer.active_since)
 
 
-def _dates_error() -> str:
+def dates_error() -> str:
     return _("cancelled_on is before active_since: a customer cannot cancel before becoming a customer.")
 
 
@@ -297,8 +297,8 @@ def _save_batch(organization, batch: list[ParsedRow]) -> Saved:
             clash = _clash(customer, taken)
             if clash:
                 saved.errors.append({"row": row.number, "reason": clash})
-            elif not _dates_in_order(customer):
-                saved.errors.append({"row": row.number, "reason": _dates_error()})
+            elif not dates_in_order(customer):
+                saved.errors.append({"row": row.number, "reason": dates_error()})
             elif is_new:
                 new.append(customer)
             elif fields:

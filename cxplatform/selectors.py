@@ -1,6 +1,7 @@
 """Reusable read queries of the platform core, always scoped to one organization."""
 
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from .models import (
     DEFAULT_DELIVERY,
@@ -50,3 +51,25 @@ def language_of(user, organization) -> str:
     from django.conf import settings
 
     return own_language(user) or organization.default_language or settings.LANGUAGE_CODE
+
+
+def customers_by_reference(organization, references: list[str]) -> dict:
+    """{reference: customer} for references that are a customer's id, external id or e-mail (any
+    case), in three queries for any number. A reference naming no customer of the organization is
+    left out (another organization's id is one)."""
+    references = [str(ref).strip() for ref in references]
+    found = {}
+    rows = scoped(Customer, organization)
+    ids = {int(ref) for ref in references if ref.isdigit() and len(ref) < 19}
+    emails = {ref.lower() for ref in references if "@" in ref}
+    by_external = {c.external_id: c for c in rows.filter(external_id__in=references).exclude(external_id="")}
+    # E-mails compare in any case, as the unique constraint does.
+    by_email = ({c.email.lower(): c for c in rows.annotate(lower_email=Lower("email")).filter(lower_email__in=emails)}
+                if emails else {})
+    by_id = {str(c.pk): c for c in rows.filter(pk__in=ids)} if ids else {}
+    for ref in references:
+        # The page's order: an external id first, then an e-mail; a bare number may also be our id.
+        customer = by_external.get(ref) or by_email.get(ref.lower()) or by_id.get(ref)
+        if customer is not None:
+            found[ref] = customer
+    return found

@@ -9,9 +9,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.http import QueryDict
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, ValidationError
@@ -20,7 +23,8 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from cxplatform import ratelimit
-from cxplatform.api_access import OrgScopedViewSetMixin, VersionedSerializerMixin, scope_choices
+from cxplatform.api import ImportJobReportSerializer, ImportJobViewSetMixin, ImportUploadSerializer
+from cxplatform.api_access import OrgScopedViewSetMixin, VersionedSerializerMixin, _membership, scope_choices
 from cxplatform.audit import AuditedSettingsMixin
 from cxplatform.input_checks import int_or_none
 from cxplatform.models import Capability
@@ -29,17 +33,19 @@ from cxplatform.tenancy import scoped
 from journeys.api import OrgPrimaryKey
 from journeys.models import Channel, Touchpoint
 
-from . import activity, configuration, conversation, loop, services, webhooks
+from . import activity, configuration, conversation, importing, loop, selectors, services, webhooks
 from .forms import agents_of
 from .models import (
     CannedReply,
     CloseLoopRule,
+    FeedbackImportJob,
     FeedbackItem,
     ItemEvent,
     Message,
     Note,
     RootCause,
     RoutingRule,
+    SavedView,
     SlaPolicy,
     Tag,
     Team,
@@ -316,14 +322,21 @@ class ItemViewSet(CaseActions, OrgScopedViewSetMixin, mixins.CreateModelMixin, v
             raise ValidationError({"status": [str(exc.message)]}) from None
         return ApiResponse(ItemSerializer(item).data)
 
-    @action(detail=True, methods=["get"], serializer_class=ActivitySerializer)
+    # The item's activity, notes and messages are plain lists (no pages): pagination_class=None
+    # makes the schema say so.
+    @extend_schema(responses={200: ActivitySerializer(many=True)})
+    @action(detail=True, methods=["get"], serializer_class=ActivitySerializer, pagination_class=None,
+            filter_backends=[])
     def activity(self, request, pk=None):
         """The item's activity log: each entry's message id and parameters, and its text in the
         request's language."""
         item = self.get_object()
         return ApiResponse(ActivitySerializer(item.events.select_related("actor"), many=True).data)
 
-    @action(detail=True, methods=["get", "post"], serializer_class=NoteSerializer)
+    @extend_schema(methods=["GET"], responses={200: NoteSerializer(many=True)})
+    @extend_schema(methods=["POST"], responses={201: NoteSerializer})
+    @action(detail=True, methods=["get", "post"], serializer_class=NoteSerializer, pagination_class=None,
+            filter_backends=[])
     def notes(self, request, pk=None):
         item = self.get_object()
         if request.method == "GET":
@@ -335,7 +348,10 @@ class ItemViewSet(CaseActions, OrgScopedViewSetMixin, mixins.CreateModelMixin, v
         created = services.add_note(item, request.user, note.validated_data["text"])
         return ApiResponse(NoteSerializer(created).data, status=status.HTTP_201_CREATED)
 
-    @action(detail=True, methods=["get", "post"], serializer_class=MessageSerializer)
+    @extend_schema(methods=["GET"], responses={200: MessageSerializer(many=True)})
+    @extend_schema(methods=["POST"], responses={201: MessageSerializer})
+    @action(detail=True, methods=["get", "post"], serializer_class=MessageSerializer, pagination_class=None,
+            filter_backends=[])
     def messages(self, request, pk=None):
         """The conversation; `POST` sends a reply by e-mail (optionally moving the item to waiting or
         resolved, as seen at `version`)."""
@@ -418,7 +434,15 @@ class RoutingRuleViewSet(AuditedSettingsMixin, OrgScopedViewSetMixin, viewsets.M
     write_capability = Capability.ADMINISTER
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "09:00"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time without a zone ("09:00:00"): OpenAPI's `format: time` demands an offset."""
+
+
 class SlaPolicySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+    day_start = LocalTimeField(required=False)
+    day_end = LocalTimeField(required=False)
+
     class Meta:
         model = SlaPolicy
         fields = ["id", "priority", "first_response_hours", "resolution_hours", "business_hours", "day_start",
@@ -624,8 +648,107 @@ class CloseLoopRuleViewSet(AuditedSettingsMixin, OrgScopedViewSetMixin, viewsets
         return ApiResponse({"applied": loop.apply_rule(rule, days)})
 
 
+class SavedViewSerializer(serializers.ModelSerializer):
+    """A named set of inbox filters: `query` is the inbox's query string ("status=open&tag=price")."""
+
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    query = serializers.CharField(max_length=1000, allow_blank=True, required=False, default="",
+                                  help_text=_("The inbox's filters as a query string, e.g. status=new&priority=1."))
+    inbox_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SavedView
+        fields = ["id", "name", "query", "shared", "owner", "inbox_url", "created_at"]
+        read_only_fields = ["id", "owner", "created_at"]
+
+    def validate_name(self, value):
+        value = value.strip()
+        if not value:
+            raise ValidationError(_("Give the view a name."))
+        return value
+
+    def validate_query(self, value):
+        # Kept as the inbox page keeps it: its filters only, in a stable order.
+        query = selectors.filter_query(QueryDict(value))
+        if len(query) > SavedView._meta.get_field("query").max_length:  # encoding can lengthen it
+            raise ValidationError(_("Too many filters for one view."))
+        return query
+
+    def validate(self, attrs):
+        if self.instance is not None and "name" in attrs and attrs["name"] != self.instance.name:
+            clash = SavedView.objects.filter(organization=self.context["organization"], owner=self.instance.owner,
+                                             name=attrs["name"]).exclude(pk=self.instance.pk)
+            if clash.exists():
+                raise ValidationError({"name": [_("You already have a view with this name.")]})
+        return attrs
+
+    def get_inbox_url(self, view) -> str:
+        path = f"{reverse('feedback:index')}?{view.query}&saved={view.pk}" if view.query else \
+            f"{reverse('feedback:index')}?saved={view.pk}"
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class SavedViewViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+    """The caller's saved inbox views and those shared with the team. `POST` saves one under a
+    name (saving the caller's own name again replaces its filters: 200). Only its owner changes a
+    view; its owner, or an administrator for a shared one, deletes it; for anyone else it is 404."""
+
+    queryset = SavedView.objects.select_related("owner")
+    serializer_class = SavedViewSerializer
+    write_capability = Capability.WORK_INBOX
+    filterset_fields = ["shared"]
+
+    def get_queryset(self):
+        visible = selectors.saved_views(self.organization, self.request.user)
+        if self.action in ("update", "partial_update"):
+            return visible.filter(owner=self.request.user)
+        if self.action == "destroy":
+            membership_can = _membership_can(self.request, Capability.ADMINISTER)
+            return visible.filter(Q(owner=self.request.user) | Q(shared=True)) if membership_can else \
+                visible.filter(owner=self.request.user)
+        return visible
+
+    @extend_schema(responses={201: SavedViewSerializer, 200: SavedViewSerializer})
+    def create(self, request, *args, **kwargs):
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        view, created = services.save_view(self.organization, request.user, d["name"], d.get("query", ""),
+                                           shared=d.get("shared", False))
+        return ApiResponse(self.get_serializer(view).data, status=status.HTTP_201_CREATED if created else 200)
+
+
+class FeedbackImportJobSerializer(ImportJobReportSerializer):
+    pass
+
+
+class FeedbackImportJobViewSet(ImportJobViewSetMixin, mixins.CreateModelMixin, mixins.ListModelMixin,
+                               mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Imports of inbox items (reviews, chats, calls…) from CSV or XLSX."""
+
+    queryset = FeedbackImportJob.objects.all()
+    serializer_class = FeedbackImportJobSerializer
+    model = FeedbackImportJob
+    max_upload_bytes = importing.MAX_UPLOAD_BYTES
+    read_capability = write_capability = Capability.WORK_INBOX
+    filterset_fields = ["status"]
+
+    @extend_schema(request={"multipart/form-data": ImportUploadSerializer},
+                   responses={201: FeedbackImportJobSerializer})
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+
+def _membership_can(request, capability) -> bool:
+    membership = _membership(request)
+    return bool(membership and membership.can(capability))
+
+
 ROUTES = [
     ("feedback/items", ItemViewSet, "feedback-item"),
+    ("feedback/saved-views", SavedViewViewSet, "feedback-saved-view"),
+    ("feedback/imports", FeedbackImportJobViewSet, "feedback-import"),
     ("feedback/tags", TagViewSet, "feedback-tag"),
     ("feedback/teams", TeamViewSet, "feedback-team"),
     ("feedback/routing-rules", RoutingRuleViewSet, "feedback-routing-rule"),

@@ -166,3 +166,15 @@ def open_pain_points(organization):
 
     return (scoped(PainPoint, organization).filter(status=PainPoint.Status.OPEN)
             .select_related("journey_map", "touchpoint").order_by("journey_map__name", "-severity", "id"))
+
+
+# Inbox parameters that are no filter: the page's cursor and the saved view it came from.
+NOT_FILTERS = {"after", "saved"}
+
+
+def filter_query(query) -> str:
+    """The filter part of an inbox query string (a QueryDict), in a stable order: what a saved view keeps."""
+    from urllib.parse import urlencode
+
+    pairs = sorted((k, v) for k, values in query.lists() if k not in NOT_FILTERS for v in values if v)
+    return urlencode(pairs)

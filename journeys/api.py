@@ -12,6 +12,8 @@ from contextlib import contextmanager
 import django_filters
 from django.db.models import Prefetch, ProtectedError
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
@@ -85,18 +87,40 @@ class ChannelBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "kind"]
 
 
+class ChannelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Channel
+        fields = ["id", "name", "kind"]
+        read_only_fields = ["id"]
+
+    def validate_name(self, value):
+        value = value.strip()
+        if not value:
+            raise ValidationError(_("Give the channel a name."))
+        clash = Channel.objects.for_org(self.context["organization"]).filter(name__iexact=value)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise ValidationError(_("A channel with this name already exists."))
+        return value
+
+
 class TouchpointSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     channel = OrgPrimaryKey(queryset=Channel.objects.all(), allow_null=True, required=False)
     stage = OrgPrimaryKey(queryset=Stage.objects.all(), allow_null=True, required=False)
     position = serializers.IntegerField(min_value=0, required=False)
     expected_emotion = serializers.IntegerField(min_value=-2, max_value=2, allow_null=True, required=False)
-    journey_map = serializers.IntegerField(source="stage.journey_map_id", read_only=True, default=None)
+    journey_map = serializers.SerializerMethodField(help_text="The map of the touchpoint's stage; null off any map.")
 
     class Meta:
         model = Touchpoint
         fields = ["id", "name", "channel", "stage", "journey_map", "position", "customer_goal", "department",
                   "expected_emotion", "description", "archived", "created_at"]
         read_only_fields = ["id", "archived", "created_at"]
+
+    def get_journey_map(self, touchpoint) -> int | None:
+        # A method, not a source with a default: a partial update's answer would leave a default out.
+        return touchpoint.stage.journey_map_id if touchpoint.stage_id else None
 
 
 class TouchpointOnMapSerializer(serializers.ModelSerializer):
@@ -257,6 +281,30 @@ class JourneyMapFilter(django_filters.FilterSet):
 # Viewsets
 
 
+class ChannelFilter(django_filters.FilterSet):
+    class Meta:
+        model = Channel
+        fields = ["kind"]
+
+
+class ChannelViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+    """The media touchpoints, survey links, answers and inbox items go through. A channel still used
+    by any of them cannot be deleted (409): rename it instead."""
+
+    queryset = Channel.objects.all()
+    serializer_class = ChannelSerializer
+    filterset_class = ChannelFilter
+
+    @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT})
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        if not services.delete_channel(instance):
+            raise Conflict(_("The channel is still used by touchpoints, survey links, answers, rules or goals: "
+                             "it cannot be deleted."))
+
+
 class PersonaViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = Persona.objects.prefetch_related("maps")
     serializer_class = PersonaSerializer
@@ -312,16 +360,19 @@ class JourneyMapViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.delete_map(instance, self.request.user)
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         return Response(exchange.export_map(self.get_object()))
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses={200: ActivityEntrySerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def activity(self, request, pk=None):
         entries = ActivityEntry.objects.filter(journey_map=self.get_object()).select_related("actor")[:200]
         return Response(ActivityEntrySerializer(entries, many=True).data)
 
-    @action(detail=False, methods=["get"])
+    @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def templates(self, request):
         return Response(exchange.library(request.query_params.get("language")))
 
@@ -394,6 +445,7 @@ class TouchpointViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
                 services.move_touchpoint(touchpoint, stage, position, self.request.user)
         touchpoint.refresh_from_db()
 
+    @extend_schema(responses={200: TouchpointSerializer, 204: None})
     def destroy(self, request, *args, **kwargs):
         touchpoint = self.get_object()
         if services.delete_touchpoint(touchpoint, request.user) == "archived":
@@ -448,6 +500,7 @@ class OpportunityViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
 
 
 ROUTES = [
+    ("channels", ChannelViewSet, "channel"),
     ("personas", PersonaViewSet, "persona"),
     ("journey-maps", JourneyMapViewSet, "journeymap"),
     ("stages", StageViewSet, "stage"),

@@ -595,3 +595,24 @@ def channel_by_name(organization, name, kind=Channel.Kind.WEB):
     """The organization's channel called `name`, created with `kind` when there is none."""
     channel, _created = Channel.objects.get_or_create(organization=organization, name=name, defaults={"kind": kind})
     return channel
+
+
+def channel_in_use(channel) -> bool:
+    """Whether anything names the channel: touchpoints, survey links and answers (protected), but
+    also routing and close-loop rules and goals of higher apps, which a deletion would silently
+    remove or widen. Asked through the relations, so this app imports none of them."""
+    # Through each relation's own field: hidden ones (related_name="+") have no accessor, and
+    # `related_objects` leaves them out.
+    relations = [f for f in channel._meta.get_fields(include_hidden=True) if f.auto_created and not f.concrete
+                 and f.is_relation and not f.related_model._meta.auto_created]
+    return any(relation.related_model._base_manager.filter(**{relation.field.name: channel}).exists()
+               for relation in relations)
+
+
+@transaction.atomic
+def delete_channel(channel) -> bool:
+    """Delete a channel nothing uses; returns whether it was deleted."""
+    if channel_in_use(channel):
+        return False
+    channel.delete()
+    return True

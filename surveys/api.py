@@ -3,25 +3,127 @@ way in for answers collected elsewhere (a call-centre system), idempotent on the
 
 import uuid
 
+import django_filters
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response as ApiResponse
 
+from cxplatform import audit
+from cxplatform.api import ImportJobReportSerializer, ImportJobViewSetMixin, ImportUploadSerializer
 from cxplatform.api_access import OrgScopedViewSetMixin, VersionedSerializerMixin
 from cxplatform.models import Capability
 from cxplatform.personal_data import pseudonym
+from cxplatform.selectors import customers_by_reference
 from cxplatform.services import match_or_create_customer
+from cxplatform.versioning import StaleEdit
 
-from . import links, services
-from .models import LANGUAGE_CODES, Distribution, Question, Response, Survey
+from . import importing, links, retention, services
+from .models import LANGUAGE_CODES, ContactPolicy, Distribution, ImportJob, Question, Response, RetentionOffer, Survey
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
 
 
 class QuestionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Question
         fields = ["id", "key", "kind", "position", "text", "required", "choices", "ask_importance"]
+
+
+class ChoiceSerializer(serializers.Serializer):
+    value = serializers.SlugField(max_length=100)
+    label = serializers.DictField(child=serializers.CharField(max_length=300, allow_blank=True), required=False,
+                                  help_text="Per language: {\"en\": \"Price\", \"ru\": \"Цена\", \"lv\": \"Cena\"}")
+
+
+def _language_texts(value: dict, max_length: int) -> dict:
+    """Texts per language: known languages only, blank ones left out, each checked like the page's."""
+    unknown = set(value) - set(LANGUAGE_CODES)
+    if unknown:
+        raise ValidationError(_("Unknown languages: %(codes)s.") % {"codes": ", ".join(sorted(unknown))})
+    cleaned = {}
+    for code, text in value.items():
+        try:
+            text = services.clean_text(text, max_length=max_length).strip()
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if text:
+            cleaned[code] = text
+    return cleaned
+
+
+class QuestionWriteSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+    """A question of a survey (CSI attributes, open text, choices, ratings). `survey` is given when
+    it is made and never changes; a question with answers keeps its kind and cannot be deleted."""
+
+    survey = serializers.PrimaryKeyRelatedField(queryset=Survey.objects.all())
+    key = serializers.SlugField(max_length=60, help_text="Column name in imports and exports.")
+    text = serializers.DictField(child=serializers.CharField(max_length=2000, allow_blank=True),
+                                 help_text="Per language: {\"en\": \"…\", \"ru\": \"…\", \"lv\": \"…\"}")
+    choices = ChoiceSerializer(many=True, required=False, max_length=100)
+    position = serializers.IntegerField(min_value=0, max_value=32767, required=False)
+
+    class Meta:
+        model = Question
+        fields = ["id", "survey", "key", "kind", "position", "text", "required", "choices", "ask_importance"]
+        read_only_fields = ["id"]
+        validators = []  # services.question_problems names the key that is taken, in the page's words
+
+    def validate_survey(self, value):
+        if self.instance is not None and value.pk != self.instance.survey_id:
+            raise ValidationError(_("A question cannot move to another survey."))
+        return value
+
+    def validate_text(self, value):
+        return _language_texts(value, 2000)
+
+    def validate_choices(self, value):
+        values = [choice["value"] for choice in value]
+        if len(set(values)) != len(values):
+            raise ValidationError(_("Each option needs its own value."))
+        return [{"value": choice["value"], "label": _language_texts(choice.get("label", {}), 300)}
+                for choice in value]
+
+    def validate(self, attrs):
+        def value(name, default=None):  # a partial update is checked against what the question says
+            return attrs.get(name, getattr(self.instance, name, default))
+
+        survey = value("survey")
+        problems = services.question_problems(survey, key=value("key"), kind=value("kind"), text=value("text", {}),
+                                              choices=value("choices", []), question=self.instance)
+        if problems:
+            raise ValidationError({field: [message] for field, message in problems.items()})
+        return attrs
+
+    def _save(self, question, validated):
+        text, choices = validated.pop("text", question.text), validated.pop("choices", question.choices)
+        version = validated.pop("version", None)
+        survey = validated.pop("survey", None) or question.survey
+        for name, given in validated.items():
+            setattr(question, name, given)
+        if question.pk is None and "position" not in validated:
+            question.position = survey.questions.count() + 1
+        try:
+            return services.save_question(question, survey, text, choices, version=version)
+        except StaleEdit as exc:
+            raise Conflict(str(exc)) from None
+
+    def create(self, validated):
+        return self._save(Question(), dict(validated))
+
+    def update(self, instance, validated):
+        return self._save(instance, dict(validated))
 
 
 class SurveySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
@@ -46,18 +148,82 @@ class SurveySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     _texts = ("title", "score_question", "follow_up", "thank_you")
 
 
+def _absolute(context, path: str) -> str:
+    request = context.get("request")
+    return request.build_absolute_uri(path) if request else path
+
+
 class DistributionSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+    """A link of a survey: its public URL, QR codes and the snippets that embed it in a site."""
+
     url = serializers.SerializerMethodField()
+    qr_png_url = serializers.SerializerMethodField(help_text="The link's QR code (PNG), for print.")
+    qr_svg_url = serializers.SerializerMethodField(help_text="The link's QR code (SVG).")
+    embed_script = serializers.SerializerMethodField(help_text="A <script> that shows the survey on a site.")
+    embed_iframe = serializers.SerializerMethodField(help_text="An <iframe> that shows the survey on a site.")
 
     class Meta:
         model = Distribution
-        fields = ["id", "survey", "name", "touchpoint", "channel", "active", "public_id", "url", "created_at"]
+        fields = ["id", "survey", "name", "touchpoint", "channel", "active", "public_id", "url", "qr_png_url",
+                  "qr_svg_url", "embed_script", "embed_iframe", "created_at"]
         read_only_fields = ["id", "public_id", "created_at"]
 
+    def validate_survey(self, value):
+        if self.instance is not None and value.pk != self.instance.survey_id:
+            raise ValidationError(_("A link cannot move to another survey: make a new one."))
+        return value
+
     def get_url(self, obj) -> str:
-        request = self.context.get("request")
-        path = links.survey_url(obj)
-        return request.build_absolute_uri(path) if request else path
+        return _absolute(self.context, links.survey_url(obj))
+
+    def _qr(self, obj, kind):
+        return _absolute(self.context, reverse(f"surveys:distribution_qr_{kind}",
+                                               kwargs={"survey_id": obj.survey_id, "distribution_id": obj.pk}))
+
+    def get_qr_png_url(self, obj) -> str:
+        return self._qr(obj, "png")
+
+    def get_qr_svg_url(self, obj) -> str:
+        return self._qr(obj, "svg")
+
+    def get_embed_script(self, obj) -> str:
+        return f'<script src="{_absolute(self.context, f"/s/{obj.public_id}/embed.js")}" async></script>'
+
+    def get_embed_iframe(self, obj) -> str:
+        return (f'<iframe src="{self.get_url(obj)}" title="Survey" loading="lazy" width="100%" height="620" '
+                f'style="max-width:640px;border:0"></iframe>')
+
+
+PERSONAL_LINKS_MAX = 1000
+
+
+class PersonalLinksSerializer(serializers.Serializer):
+    customers = serializers.ListField(
+        child=serializers.CharField(max_length=200), min_length=1, max_length=PERSONAL_LINKS_MAX,
+        help_text="Each customer's id, external id or e-mail (as on the link's page).")
+    hidden_fields = serializers.DictField(child=serializers.CharField(max_length=200, allow_blank=True),
+                                          required=False, help_text="The same hidden fields in every link.")
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, allow_blank=True,
+                                       help_text="The page's language; else the customer's, or the browser's.")
+
+    def validate_hidden_fields(self, value):
+        if len(value) > links.HIDDEN_FIELD_MAX:
+            raise ValidationError(_("At most %(n)d hidden fields.") % {"n": links.HIDDEN_FIELD_MAX})
+        if any(not name.strip() for name in value):
+            raise ValidationError(_("Write each hidden field as name=value."))
+        return value
+
+
+class OneClickLinkSerializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    url = serializers.CharField()
+
+
+class PersonalLinkSerializer(serializers.Serializer):
+    reference = serializers.CharField(help_text="The customer as the request named them.")
+    customer = serializers.IntegerField()
+    url = serializers.CharField()
+    one_click = OneClickLinkSerializer(many=True, help_text="A link per score for an e-mail (not for CSI).")
 
 
 class ResponseSerializer(serializers.ModelSerializer):
@@ -104,17 +270,98 @@ class RecordSerializer(serializers.Serializer):
 
 
 class SurveyViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
-                    viewsets.ReadOnlyModelViewSet):
+                    mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Surveys. `DELETE` deletes a survey nobody answered (204); one with answers is closed instead
+    and answered 200 with the survey (`"status": "closed"`), so no figure loses its answers."""
+
     queryset = Survey.objects.prefetch_related("questions")
     serializer_class = SurveySerializer
     filterset_fields = ["status", "survey_type"]
 
+    @extend_schema(responses={200: SurveySerializer, 204: None, 409: OpenApiTypes.OBJECT})
+    def destroy(self, request, *args, **kwargs):
+        survey = self.get_object()
+        outcome = services.delete_survey(survey)
+        if outcome == "in_use":
+            raise Conflict(_("Invitation campaigns or trigger rules still send this survey's links: "
+                             "remove it from them first."))
+        if outcome == "closed":
+            return ApiResponse(self.get_serializer(self.get_queryset().get(pk=survey.pk)).data)
+        return ApiResponse(status=status.HTTP_204_NO_CONTENT)
+
+
+class QuestionFilter(django_filters.FilterSet):
+    survey = django_filters.NumberFilter(field_name="survey_id")
+
+    class Meta:
+        model = Question
+        fields = ["survey", "kind"]
+
+
+class QuestionViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+    """A survey's questions besides its score. `DELETE` of one with answers is refused (409): its
+    answers would be lost."""
+
+    queryset = Question.objects.all()
+    serializer_class = QuestionWriteSerializer
+    filterset_class = QuestionFilter
+
+    @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT})
+    def destroy(self, request, *args, **kwargs):
+        if not services.delete_question(self.get_object()):
+            raise Conflict(_("This question has answers, so it was kept: deleting it would lose them."))
+        return ApiResponse(status=status.HTTP_204_NO_CONTENT)
+
 
 class DistributionViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
-                          viewsets.ReadOnlyModelViewSet):
+                          mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Survey links. `DELETE` deletes a link nobody answered through (204); one with answers is
+    switched off instead (200, `"active": false`). `POST <id>/personal-links/` signs a personal
+    link for each of up to 1000 customers at once."""
+
     queryset = Distribution.objects.all()
     serializer_class = DistributionSerializer
     filterset_fields = ["survey", "touchpoint", "channel", "active"]
+
+    @extend_schema(responses={200: DistributionSerializer, 204: None, 409: OpenApiTypes.OBJECT})
+    def destroy(self, request, *args, **kwargs):
+        distribution = self.get_object()
+        outcome = services.delete_distribution(distribution)
+        if outcome == "in_use":
+            raise Conflict(_("Invitation campaigns or trigger rules still send this link: remove it from them "
+                             "first, or switch it off."))
+        if outcome == "deactivated":
+            return ApiResponse(self.get_serializer(self.get_queryset().get(pk=distribution.pk)).data)
+        return ApiResponse(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=PersonalLinksSerializer, responses={200: PersonalLinkSerializer(many=True)})
+    @action(detail=True, methods=["post"], url_path="personal-links", serializer_class=PersonalLinksSerializer,
+            pagination_class=None, filter_backends=[])
+    def personal_links(self, request, pk=None):
+        """Each customer's signed link (and one-click links): the answer is recorded against them. All
+        or nothing: a customer not found is a 400 that names them."""
+        distribution = self.get_object()
+        body = PersonalLinksSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        references = body.validated_data["customers"]
+        found = customers_by_reference(self.organization, references)
+        missing = [ref for ref in references if ref not in found]
+        if missing:
+            raise ValidationError({"customers": [_("No customer with this id, external id or e-mail: %(refs)s.")
+                                                 % {"refs": ", ".join(missing[:20])}]})
+        survey, hidden = distribution.survey, body.validated_data.get("hidden_fields") or {}
+        low, high = survey.scale
+        scores = range(low, high + 1) if survey.survey_type != "csi" else ()
+        rows = []
+        for ref in references:
+            signed = links.sign(distribution, found[ref], hidden, body.validated_data.get("language", ""))
+            rows.append({
+                "reference": ref, "customer": found[ref].pk,
+                "url": request.build_absolute_uri(links.survey_url(distribution, signed)),
+                "one_click": [{"score": score, "url": request.build_absolute_uri(url)}
+                              for score, url in links.one_click_urls(distribution, scores, signed)],
+            })
+        return ApiResponse(PersonalLinkSerializer(rows, many=True).data)
 
 
 class ResponseViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -165,6 +412,154 @@ class ResponseViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
         return ApiResponse(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+class RetentionOfferSerializer(serializers.ModelSerializer):
+    """A counter-offer shown to a customer who gives `reason` to a cancellation survey's
+    single-choice `question`; `accepted` counts the customers who took it."""
+
+    question = serializers.PrimaryKeyRelatedField(queryset=Question.objects.all())
+    text = serializers.DictField(child=serializers.CharField(max_length=300, allow_blank=True),
+                                 help_text="Per language, English at least: {\"en\": \"Pause for 3 months\"}")
+    position = serializers.IntegerField(min_value=0, max_value=32767, required=False)
+    survey = serializers.IntegerField(source="question.survey_id", read_only=True)
+    accepted = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RetentionOffer
+        fields = ["id", "survey", "question", "reason", "text", "position", "active", "accepted"]
+        read_only_fields = ["id"]
+
+    def get_accepted(self, offer) -> int:
+        counted = getattr(offer, "accepted_count", None)  # the list's annotation: one query for all offers
+        return counted if counted is not None else offer.acceptances.count()
+
+    def validate_text(self, value):
+        return _language_texts(value, 300)
+
+    def validate(self, attrs):
+        def value(name):
+            return attrs.get(name, getattr(self.instance, name, None))
+
+        problems = retention.offer_problems(question=value("question"), reason=value("reason") or "",
+                                            text=value("text") or {})
+        if problems:
+            raise ValidationError({field: [message] for field, message in problems.items()})
+        return attrs
+
+    def create(self, validated):
+        question = validated["question"]
+        offer = retention.add_offer(question.survey, question=question, reason=validated["reason"],
+                                    text=validated["text"])
+        changed = {name: validated[name] for name in ("position", "active") if name in validated}
+        if changed:
+            RetentionOffer.objects.filter(pk=offer.pk).update(**changed)
+            offer.refresh_from_db()
+        return offer
+
+
+class RetentionOfferViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
+    queryset = RetentionOffer.objects.select_related("question").annotate(accepted_count=Count("acceptances"))
+    serializer_class = RetentionOfferSerializer
+    filterset_fields = ["question", "active"]
+
+
+@extend_schema_serializer(many=False)  # served on the list route, yet one object
+class ContactPolicySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+    class Meta:
+        model = ContactPolicy
+        fields = ["enabled", "min_days_between_surveys", "max_invitations", "cap_days"]
+        extra_kwargs = {"min_days_between_surveys": {"max_value": 32767}, "max_invitations": {"max_value": 32767},
+                        "cap_days": {"max_value": 32767}}
+
+    def validate(self, attrs):
+        # The page's rule: a cap on invitations counts over a period.
+        max_invitations = attrs.get("max_invitations", self.instance.max_invitations)
+        if max_invitations and not attrs.get("cap_days", self.instance.cap_days):
+            raise ValidationError({"cap_days": [_("Give the period the limit counts over, in days.")]})
+        return attrs
+
+
+class ContactPolicyViewSet(OrgScopedViewSetMixin, viewsets.GenericViewSet):
+    """The organization's one contact policy (survey fatigue guard), at the collection's own URL:
+    `GET` reads it, `PUT`/`PATCH` change it; send the `version` read, or a stale change is a 409."""
+
+    queryset = ContactPolicy.objects.none()
+    serializer_class = ContactPolicySerializer
+    pagination_class = None
+    filter_backends = []
+
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        # One row per organization, so no id names it: the router's list route (the only one this
+        # viewset has) also takes the changes.
+        return super().as_view({**(actions or {}), "put": "change", "patch": "change_partly"}, **initkwargs)
+
+    @extend_schema(responses={200: ContactPolicySerializer})
+    def list(self, request, *args, **kwargs):
+        return ApiResponse(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(request=ContactPolicySerializer, responses={200: ContactPolicySerializer})
+    def change(self, request, *args, **kwargs):
+        return self._change(request, partial=False)
+
+    @extend_schema(request=ContactPolicySerializer(partial=True), responses={200: ContactPolicySerializer})
+    def change_partly(self, request, *args, **kwargs):
+        return self._change(request, partial=True)
+
+    def _change(self, request, *, partial: bool):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        return ApiResponse(self.get_serializer(serializer.instance).data)
+
+    def get_object(self):
+        policy = services.contact_policy(self.organization)
+        self.check_object_permissions(self.request, policy)
+        return policy
+
+    def perform_update(self, serializer):
+        # Recorded as the contact-policy page records it (one shape of SETTINGS_CHANGED).
+        before = audit.snapshot(serializer.instance) if serializer.instance.pk else {}
+        with transaction.atomic():
+            try:
+                policy = serializer.save()
+            except StaleEdit as exc:
+                raise Conflict(str(exc)) from None
+            audit.record_setting(request=self.request, organization=self.organization, instance=policy,
+                                 change="changed", before=before)
+
+
+class SurveyImportUploadSerializer(ImportUploadSerializer):
+    survey = serializers.PrimaryKeyRelatedField(queryset=Survey.objects.all(),
+                                                help_text="The survey the answers in the file belong to.")
+
+
+class SurveyImportJobSerializer(ImportJobReportSerializer):
+    survey = serializers.IntegerField(source="survey_id", read_only=True)
+
+
+class ImportJobViewSet(ImportJobViewSetMixin, mixins.CreateModelMixin, mixins.ListModelMixin,
+                       mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Imports of past answers into a survey (`survey` and `file`, multipart)."""
+
+    queryset = ImportJob.objects.all()
+    serializer_class = SurveyImportJobSerializer
+    model = ImportJob
+    max_upload_bytes = importing.MAX_UPLOAD_BYTES
+    read_capability = write_capability = Capability.DESIGN
+    filterset_fields = ["survey", "status"]
+
+    def upload_serializer_class(self):
+        return SurveyImportUploadSerializer
+
+    def job_fields(self, upload_body) -> dict:
+        return {"survey": upload_body["survey"]}
+
+    @extend_schema(request={"multipart/form-data": SurveyImportUploadSerializer},
+                   responses={201: SurveyImportJobSerializer})
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+
 def _customer(org, data):
     return match_or_create_customer(
         org, external_id=data.get("customer_external_id", ""), email=data.get("customer_email", "")
@@ -173,6 +568,10 @@ def _customer(org, data):
 
 ROUTES = [
     ("surveys", SurveyViewSet, "survey"),
+    ("questions", QuestionViewSet, "question"),
+    ("retention-offers", RetentionOfferViewSet, "retentionoffer"),
+    ("contact-policy", ContactPolicyViewSet, "contactpolicy"),
+    ("survey-imports", ImportJobViewSet, "importjob"),
     ("distributions", DistributionViewSet, "distribution"),
     ("responses", ResponseViewSet, "response"),
 ]

@@ -5,6 +5,7 @@ makes it happen."""
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from cxplatform import events
 
@@ -12,6 +13,19 @@ from .models import Answer, OfferAcceptance, Question, RetentionOffer
 from .services import localized
 
 OFFER_ACCEPTED = events.declare("retention.offer_accepted", fields={"acceptance_id"})
+
+
+def offer_problems(*, question, reason: str, text: dict) -> dict[str, str]:
+    """{field: reason} for an offer that cannot be made: offers answer a reason chosen from a list
+    (one of a single-choice question's options), and are written in English at least."""
+    problems = {}
+    if question.kind != Question.Kind.SINGLE_CHOICE:
+        problems["question"] = _("An offer answers a single-choice question (“Why are you leaving?”).")
+    elif reason not in question.choice_values:
+        problems["reason"] = _("Choose one of the question's options.")
+    if not str((text or {}).get("en", "")).strip():
+        problems["text"] = _("Write the offer in English at least.")
+    return problems
 
 
 def add_offer(survey, *, question, reason: str, text: dict) -> RetentionOffer:

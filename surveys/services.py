@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -499,6 +499,65 @@ def save_question(question: Question, survey: Survey, text: dict, choices: list,
         lock_version(question, version)
     question.save()
     return question
+
+
+RESERVED_QUESTION_KEYS = {"score", "comment", "token", "c", "lang"}  # the page's and the import's own names
+
+
+def question_problems(survey: Survey, *, key: str, kind: str, text: dict, choices: list,
+                      question: Question | None = None) -> dict[str, str]:
+    """{field: reason} for a question the survey cannot take: a key already used (or one the
+    survey page and imports use themselves), a choice question without options, no text in any
+    language, or a new kind for a question that has answers (they would be read differently)."""
+    problems = {}
+    clash = Question.objects.filter(survey=survey, key=key)
+    if question is not None and question.pk:
+        clash = clash.exclude(pk=question.pk)
+    if key in RESERVED_QUESTION_KEYS or clash.exists():
+        problems["key"] = _("This key is already used in this survey.")
+    if kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE) and not choices:
+        problems["choices"] = _("A choice question needs at least one option.")
+    if not any(str(value).strip() for value in (text or {}).values()):
+        problems["text"] = _("Write the question in at least one language.")
+    if question is not None and question.pk and kind != question.kind and question.answers.exists():
+        problems["kind"] = _("The kind cannot change once the question has answers.")
+    return problems
+
+
+@transaction.atomic
+def delete_survey(survey: Survey) -> str:
+    """Delete a survey nobody answered ("deleted"). One with answers is closed instead ("closed"):
+    deleting it would take its answers out of every figure, case and export already given. One
+    whose links invitations still send is kept ("in_use")."""
+    lock_version(survey, None)  # locked, so no answer is recorded between the check and the delete
+    if survey.responses.exists():
+        survey.status = Survey.Status.CLOSED
+        survey.save(update_fields=["status", "version", "updated_at"])
+        return "closed"
+    try:
+        with transaction.atomic():
+            survey.delete()
+    except ProtectedError:  # its links are sent by invitation campaigns or trigger rules
+        return "in_use"
+    return "deleted"
+
+
+@transaction.atomic
+def delete_distribution(distribution: Distribution) -> str:
+    """Delete a link nobody answered through ("deleted"); one with answers is switched off instead
+    ("deactivated"), so its answers keep the touchpoint and channel they were given at; one that
+    invitations still send is kept ("in_use")."""
+    lock_version(distribution, None)
+    if distribution.responses.exists():
+        distribution.active = False
+        distribution.save(update_fields=["active", "version"])
+        return "deactivated"
+    try:
+        with transaction.atomic():
+            distribution.delete()
+    except ProtectedError:  # invitation campaigns or trigger rules send it
+        return "in_use"
+    return "deleted"
 
 
 def delete_question(question: Question) -> bool:

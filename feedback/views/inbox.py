@@ -1,7 +1,5 @@
 """The agent's list: built-in and saved views, filters, search, keyset pages and bulk actions."""
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.db.models import Q
 from django.http import QueryDict
@@ -21,14 +19,7 @@ from ..models import FeedbackItem, SavedView
 from .rows import options
 from .rows import rows as presented
 
-# Query parameters that are not filters: the page cursor, the saved view being shown.
-NOT_FILTERS = {"after", "saved"}
-
-
-def _filter_query(query: QueryDict) -> str:
-    """The filter part of a query string, in a stable order (what a saved view keeps)."""
-    pairs = sorted((k, v) for k, values in query.lists() if k not in NOT_FILTERS for v in values if v)
-    return urlencode(pairs)
+_filter_query = selectors.filter_query  # one definition, shared with the API's saved views
 
 
 @member_required
