@@ -1,12 +1,14 @@
 """An admin invites a colleague on the members page; the invitation arrives at a real SMTP server
 on loopback; the colleague opens its link in their own browser, sets a password and lands signed
-in; the admin then changes the colleague's role."""
+in; the admin changes the colleague's role; the colleague makes an API token; the admin revokes
+it and sees both in the audit log (issue 16's browser test)."""
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from cxplatform.audit import AuditAction
 from cxplatform.models import Membership, Role
+from tests.api.test_tokens_browser import call_api
 from tests.invitations.test_campaign_browser import Inbox, free_port, text_of
 from tests.team.helpers import actions, link_in
 
@@ -101,6 +103,36 @@ def test_an_admin_invites_a_colleague_who_joins_and_gets_a_role(
     assert "CX manager" in them.locator(".who").inner_text()
     assert [e.action for e in actions(org_a) if e.action.startswith("member.")] == [
         AuditAction.MEMBER_INVITED, AuditAction.INVITATION_ACCEPTED, AuditAction.ROLE_CHANGED]
+
+    # The colleague makes an API token for the shop; it works.
+    them.goto(f"{live_server.url}/settings/tokens/")
+    them.fill("#id_name", "Shop sync")
+    them.check("input[name=scope][value=write]")
+    them.click("#create-token")
+    them.wait_for_selector("#token-created")
+    token = them.locator("#new-token").input_value()
+    assert call_api(live_server, token)[0] == 200
+
+    # The admin sees it among the organization's tokens and revokes it: it stops working at once.
+    page.goto(f"{live_server.url}/settings/tokens/")
+    row = page.locator("#token-table tbody tr", has_text="Shop sync")
+    assert "Ivars" in row.inner_text() and "active" in row.inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("button", has_text="Revoke").click()
+    page.wait_for_selector(".messages li.success")
+    assert "revoked" in page.locator("#token-table tbody tr", has_text="Shop sync").inner_text()
+    assert call_api(live_server, token)[0] == 401
+
+    # Both show in the audit log, with who did them.
+    page.goto(f"{live_server.url}/settings/audit/")
+    log = page.locator("table.audit-log tbody")
+    created = log.locator("tr", has_text="API token created")
+    revoked = log.locator("tr", has_text="API token revoked")
+    assert "Ivars" in created.inner_text() and "Shop sync" in created.inner_text()
+    assert "Anna" in revoked.inner_text() and "Shop sync" in revoked.inner_text()
+    for action in ("Member invited", "Invitation accepted", "Role changed"):
+        assert log.locator("tr", has_text=action).count() == 1, action
+    shoot(page, artifact, "audit-log-after-the-team-flow")
     desk.close()
     colleague.close()
 
