@@ -2,9 +2,11 @@ import os
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.signals import user_logged_in
 from django.test import Client
 from django.utils import translation
 
+from cxplatform import audit_hooks
 from cxplatform.models import Membership, Organization, Role
 
 
@@ -64,7 +66,13 @@ def client_for():
 
     def make(user):
         client = Client()
-        client.force_login(user)
+        # A test's own sign-in is scaffolding, not an action under test: it writes no audit entry
+        # (tests/audit signs in through the login page to test that entry).
+        user_logged_in.disconnect(dispatch_uid="audit.signed_in")
+        try:
+            client.force_login(user)
+        finally:
+            user_logged_in.connect(audit_hooks.signed_in, dispatch_uid="audit.signed_in")
         return client
 
     return make
