@@ -13,7 +13,7 @@ from . import selectors, services
 from .forms import SubscriptionForm
 from .models import WebhookCall, WebhookSubscription
 
-SHOWN_SECRET = "integrations.shown_secret"  # noqa: S105 — the session key of a new secret's one-time copy
+SHOWN_SECRET = "integrations.shown_secret"  # noqa: S105  # nosec B105: the session key of a new secret's one-time copy
 
 
 def _subscription(request, webhooksubscription_id) -> WebhookSubscription:
