@@ -74,7 +74,14 @@ def test_the_docs_page_shows_the_operations(live_server, browser, org_a, make_me
     page = sign_in(browser, live_server, make_member(org_a, Role.VIEWER))
     page.goto(f"{live_server.url}/api/v1/docs/")
     page.wait_for_selector(".opblock-summary-path", timeout=30_000)
-    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    # Swagger UI keeps only the operations in view in the page: gather them while scrolling down.
+    paths, bottom = set(), False
+    while not bottom:
+        paths.update(page.locator(".opblock-summary-path").all_inner_texts())
+        bottom = page.evaluate("window.scrollY + window.innerHeight >= document.body.scrollHeight - 2")
+        page.mouse.wheel(0, 600)
+        page.wait_for_timeout(150)
+    page.evaluate("window.scrollTo(0, 0)")
     assert any("/api/v1/customers/" in path for path in paths) and len(paths) > 50
     assert page.locator(".swagger-ui .info .title").inner_text().startswith("CX Platform API")
     page.screenshot(path=artifact("api-docs.png"))
