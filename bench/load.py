@@ -110,6 +110,9 @@ def free_port():
 
 
 _static_collected = []
+# The stack's own collected static files: a checkout's staticfiles/ is read by every other Django
+# process of the machine (the test suite's WhiteNoise scans it), which must not see it rewritten.
+STACK_STATIC_ROOT = Path(tempfile.gettempdir()) / f"cx-bench-static-{os.getpid()}"
 
 
 @contextmanager
@@ -121,6 +124,7 @@ def production_stack(log_dir, *, broker_url=None, webs=1, web_workers=WEB_WORKER
     redis.Redis.from_url(REDIS_URL).flushdb()
     ports = [free_port() for _ in range(webs)]
     env = _stack_env(ports[0])
+    env["STATIC_ROOT"] = str(STACK_STATIC_ROOT)
     if broker_url:
         env["CELERY_BROKER_URL"] = broker_url
     python = sys.executable

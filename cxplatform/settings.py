@@ -206,7 +206,7 @@ USE_TZ = True
 
 # --- Static files: htmx ships inside django-htmx, plotly.js inside the plotly package.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("plotly", Path(plotly.__file__).parent / "package_data"),
