@@ -15,9 +15,8 @@ def test_the_committed_schema_is_the_generated_one(tmp_path):
     generated = tmp_path / "openapi.yaml"
     call_command("spectacular", file=str(generated), validate=True)
     new, old = generated.read_text(), COMMITTED.read_text() if COMMITTED.exists() else ""
-    if new != old:
-        lines = difflib.unified_diff(old.splitlines(True), new.splitlines(True), "committed", "generated")
-        diff = "".join(list(lines)[:60])
-        pytest.fail("The API's schema changed but docs/api/openapi.yaml did not. Regenerate it with `make schema` "
-                    "(manage.py spectacular --file docs/api/openapi.yaml --validate), check the diff and commit it.\n"
-                    + diff, pytrace=False)
+    diff = "".join(list(difflib.unified_diff(old.splitlines(True), new.splitlines(True), "committed",
+                                             "generated"))[:60])
+    assert new == old, ("The API's schema changed but docs/api/openapi.yaml did not. Regenerate it with `make schema` "
+                        "(manage.py spectacular --file docs/api/openapi.yaml --validate), check the diff and commit "
+                        "it.\n" + diff)
