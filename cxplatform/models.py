@@ -37,6 +37,27 @@ class Organization(models.Model):
         return self.name
 
 
+class Branding(models.Model):
+    """How an organization's surveys look to its customers: on the public page, in embeds and in
+    e-mails (cxplatform.branding). The colour is refused when text on it, or it as text on white,
+    would fall below WCAG AA contrast."""
+
+    class Font(models.TextChoices):
+        SYSTEM = "system", _("System (the phone's own)")
+        SERIF = "serif", _("Serif")
+        ROUNDED = "rounded", _("Rounded")
+        MONO = "mono", _("Monospace")
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="branding")
+    colour = models.CharField(_("brand colour"), max_length=7, default="#1f6feb")
+    font = models.CharField(_("font"), max_length=10, choices=Font.choices, default=Font.SYSTEM)
+    logo = models.FileField(_("logo"), upload_to="branding/", blank=True, max_length=200)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.organization}: {self.colour}"
+
+
 class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
     CX_MANAGER = "cx_manager", _("CX manager")

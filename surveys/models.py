@@ -62,6 +62,15 @@ class Survey(Versioned, OrgScopedModel):
     # The follow-up after the score, per band and language: {"detractor": {"en": "..."}, ...}.
     follow_up = models.JSONField(_("follow-up question"), default=dict, blank=True)
     thank_you = models.JSONField(_("thank-you message"), default=dict, blank=True)
+    # Pages after the first and how to move between them (surveys.logic, docs/adr/0030):
+    # [{"title": {"en": …}, "jumps": [{"when": <condition>, "to": <page number> | "end"}]}, …],
+    # one entry per page; a question names its page by number (1 is the score's page).
+    pages = models.JSONField(_("pages"), default=list, blank=True)
+    # The languages the survey is sent in; empty: those its texts are written in (`languages`).
+    # It cannot go live while a text is missing in one of them (surveys.translations).
+    language_codes = models.JSONField(_("languages"), default=list, blank=True)
+    # The number of the last published revision (SurveyRevision); 0 before the first.
+    revision = models.PositiveIntegerField(_("revision"), default=0, editable=False)
     redirect_url = models.URLField(_("redirect after thanks"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -78,35 +87,74 @@ class Survey(Versioned, OrgScopedModel):
 
     @property
     def languages(self):
-        """The languages the survey is written in: those with a score question (or CSI title)."""
+        """The languages the survey is offered in: those chosen, else those with a score question
+        (or CSI title)."""
+        if self.language_codes:
+            return [code for code in LANGUAGE_CODES if code in self.language_codes] or [self.default_language]
         texts = self.title if self.survey_type == SurveyType.CSI else self.score_question
         available = [code for code in LANGUAGE_CODES if (texts or {}).get(code)]
         return available or [self.default_language]
 
 
+class CurrentQuestions(models.Manager):
+    """A survey's questions as asked now: a question deleted after it was answered is archived,
+    not deleted, so its answers keep their question (`Question.all_objects` still sees it, and so
+    does `answer.question`, which goes through the base manager)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(archived_at__isnull=True)
+
+
 class Question(Versioned, OrgScopedModel):
-    """A question besides the main score: CSI attributes and optional extra questions."""
+    """A question besides the main score: CSI attributes and the team's own questions, on a page
+    of the survey, shown when its condition holds (surveys.logic)."""
 
     class Kind(models.TextChoices):
         CSI_ATTRIBUTE = "csi_attribute", _("CSI attribute (1–5)")
         TEXT = "text", _("Open text")
         SINGLE_CHOICE = "single_choice", _("Single choice")
         MULTIPLE_CHOICE = "multiple_choice", _("Multiple choice")
-        RATING = "rating", _("Rating (1–5)")
+        RATING = "rating", _("Rating scale")
+        MATRIX = "matrix", _("Matrix (rows × scale)")
+        RANKING = "ranking", _("Ranking")
+        YES_NO = "yes_no", _("Yes / no")
+        CONSENT = "consent", _("Consent checkbox")
+        STATEMENT = "statement", _("Statement (text only)")
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    page = models.PositiveSmallIntegerField(_("page"), default=1)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     text = models.JSONField(_("text"), default=dict)
     required = models.BooleanField(_("required"), default=False)
-    # [{"value": "price", "label": {"en": "Price", "ru": "Цена", "lv": "Cena"}}, ...]
+    # [{"value": "price", "label": {"en": "Price", "ru": "Цена", "lv": "Cena"}}, ...]: the options
+    # of choice and ranking questions.
     choices = models.JSONField(_("choices"), default=list, blank=True)
+    # A choice question's "Other" option with its own text box (its value is OTHER).
+    allow_other = models.BooleanField(_("offer “Other” with a text box"), default=False)
+    shuffle = models.BooleanField(_("shuffle the options"), default=False)
+    # The rows of a matrix, shaped like `choices`; each is rated on scale_min..scale_max.
+    rows = models.JSONField(_("rows"), default=list, blank=True)
+    scale_min = models.SmallIntegerField(_("scale from"), default=1)
+    scale_max = models.SmallIntegerField(_("scale to"), default=5)
     ask_importance = models.BooleanField(_("also ask how important it is"), default=False)
+    # Shown only when this holds (surveys.logic's condition format); empty: always.
+    show_if = models.JSONField(_("show only if"), default=dict, blank=True)
     # Column name in imports and exports ("q_delivery_speed").
     key = models.SlugField(_("key"), max_length=60)
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = CurrentQuestions()
+    all_objects = models.Manager()
+
+    # The value of the "Other" option of a choice question; its text is the answer's text.
+    OTHER = "_other"
+    CHOICE_KINDS = (Kind.SINGLE_CHOICE, Kind.MULTIPLE_CHOICE, Kind.RANKING)
+    SCALE_KINDS = (Kind.CSI_ATTRIBUTE, Kind.RATING)
 
     class Meta:
-        ordering = ["position", "id"]
+        ordering = ["page", "position", "id"]
+        base_manager_name = "all_objects"
         constraints = [models.UniqueConstraint(fields=["survey", "key"], name="question_key_unique_per_survey")]
 
     def __str__(self):
@@ -115,6 +163,42 @@ class Question(Versioned, OrgScopedModel):
     @property
     def choice_values(self):
         return [c["value"] for c in self.choices]
+
+    @property
+    def row_values(self):
+        return [r["value"] for r in self.rows]
+
+    @property
+    def scale(self) -> tuple[int, int]:
+        """The numbers a rating or matrix is answered on (a CSI attribute always on 1–5)."""
+        if self.kind == self.Kind.CSI_ATTRIBUTE:
+            return (1, 5)
+        return (self.scale_min, self.scale_max)
+
+    @property
+    def is_answerable(self) -> bool:
+        return self.kind != self.Kind.STATEMENT
+
+
+class SurveyRevision(models.Model):
+    """A published state of a survey: its texts, pages and questions as customers saw them. Each
+    publication of a changed survey adds one; an answer names the revision it was given on."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    # {"title": …, "score_question": …, "follow_up": …, "thank_you": …, "pages": …,
+    #  "questions": [{"id", "key", "kind", "page", "text", "choices", "rows", …}, …]}
+    snapshot = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["survey_id", "-number"]
+        constraints = [models.UniqueConstraint(fields=["survey", "number"], name="one_revision_number_per_survey")]
+
+    def __str__(self):
+        return f"{self.survey} v{self.number}"
 
 
 def new_public_id():
@@ -196,6 +280,8 @@ class Response(OrgScopedModel):
     # and the closed loop must tell them apart. The database default covers rows written by SQL.
     comment_read = models.BooleanField(default=True, db_default=True)
     hidden_fields = models.JSONField(_("hidden fields"), default=dict, blank=True)
+    # The survey's revision when the answer was given: its questions' wording is read from it.
+    revision = models.PositiveIntegerField(_("survey revision"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.STARTED)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.WEB)
     started_at = models.DateTimeField(_("started"))
@@ -240,7 +326,8 @@ class Answer(models.Model):
     number = models.SmallIntegerField(null=True, blank=True)
     importance = models.SmallIntegerField(null=True, blank=True)
     text = models.TextField(blank=True)
-    choices = models.JSONField(default=list, blank=True)
+    choices = models.JSONField(default=list, blank=True)  # in order for a ranking
+    grid = models.JSONField(default=dict, blank=True)  # a matrix: {row value: number}
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "question"], name="one_answer_per_question")]

@@ -55,7 +55,9 @@ def question(org, survey_obj=None, kind="text", **fields):
     survey_obj = survey_obj or survey(org)
     n = next(_seq)
     fields.setdefault("text", {"en": f"Question {n}?", "ru": f"Вопрос {n}?", "lv": f"Jautājums {n}?"})
-    return Question.objects.create(organization=org, survey=survey_obj, kind=kind, key=f"q{n}", position=n, **fields)
+    fields.setdefault("key", f"q{n}")
+    fields.setdefault("position", n)
+    return Question.objects.create(organization=org, survey=survey_obj, kind=kind, **fields)
 
 
 def distribution(org, survey_obj=None, **fields):
