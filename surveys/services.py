@@ -737,7 +737,8 @@ def delete_question(*, question: Question, user=None) -> str:
         question.save(update_fields=["archived_at", "version"])
         outcome = "archived"
     else:
-        question.delete()
+        # A copy is deleted, so a refusal below (rolled back) leaves the caller's question whole.
+        Question.all_objects.get(pk=question.pk).delete()
         outcome = "deleted"
     _settle(survey, user)
     return outcome

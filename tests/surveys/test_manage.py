@@ -52,25 +52,26 @@ def test_type_cannot_change_once_answers_exist(manager, org_a):
 def test_questions_are_added_edited_and_kept_when_answered(manager, org_a):
     survey = factories.survey(org_a)
     created = manager.post(f"/surveys/{survey.pk}/questions/new/", {
-        "kind": "single_choice", "key": "model", "position": 1, "text_en": "Which scooter?",
-        "text_ru": "Какой самокат?", "choices_text": "city | VR City | VR City\npro | VR Pro",
+        "kind": "single_choice", "key": "model", "page": 1, "text_en": "Which scooter?",
+        "text_ru": "Какой самокат?", "text_lv": "Kurš skrejritenis?", "scale_min": 1, "scale_max": 5,
+        "choices_text": "city | VR City | VR City | VR City\npro | VR Pro | VR Pro | VR Pro",
     })
     assert created.status_code == 302
     question = Question.objects.get(survey=survey)
     assert question.choice_values == ["city", "pro"]
-    assert question.text == {"en": "Which scooter?", "ru": "Какой самокат?"}
-    duplicate = manager.post(f"/surveys/{survey.pk}/questions/new/", {"kind": "text", "key": "model",
-                                                                      "position": 2, "text_en": "Again?"})
+    assert question.text == {"en": "Which scooter?", "ru": "Какой самокат?", "lv": "Kurš skrejritenis?"}
+    duplicate = manager.post(f"/surveys/{survey.pk}/questions/new/", {"kind": "text", "key": "model", "page": 1,
+                                                                      "scale_min": 1, "scale_max": 5,
+                                                                      "text_en": "Again?"})
     assert duplicate.status_code == 400 and "already used" in duplicate.content.decode()
 
     link = factories.distribution(org_a, survey)
     answered = factories.response(org_a, link)
     answered.answers.create(question=question, choices=["pro"])
     manager.post(f"/surveys/{survey.pk}/questions/{question.pk}/delete/")
-    assert Question.objects.filter(pk=question.pk).exists()  # its answers would be lost
-    answered.answers.all().delete()
-    manager.post(f"/surveys/{survey.pk}/questions/{question.pk}/delete/")
-    assert not Question.objects.filter(pk=question.pk).exists()
+    kept = Question.all_objects.get(pk=question.pk)  # archived: its answers would be lost
+    assert kept.archived_at is not None and kept.answers.count() == 1
+    assert not survey.questions.exists()
 
 
 def test_link_at_a_touchpoint_with_embed_snippets_and_qr_codes(manager, org_a):
