@@ -239,4 +239,5 @@
   });
 
   wire(document);
+  reloadPreview(); // the preview loads once the builder is ready, in the language chosen
 })();
