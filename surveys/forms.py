@@ -230,6 +230,7 @@ class QuestionForm(RuleFormMixin, LocalizedFieldsMixin, VersionedModelForm):
         self.fields["rows_text"].initial = _options_text(self.instance.rows)
         self.add_rule_fields(survey, before=self.instance if self.instance.pk else None,
                              current=self.instance.show_if if _is_leaf(self.instance.show_if) else {})
+        self.fields["rule_field"].label = _("Looks at")  # under the "Show only if" heading
         self.complex_rule = bool(self.instance.show_if) and not _is_leaf(self.instance.show_if)
         for name in self.fields:
             self.fields[name].widget.attrs.setdefault("id", f"q{self.instance.pk or 'new'}-{name}")
