@@ -550,19 +550,33 @@ def _text_problems(texts, *, max_length: int) -> str | None:
     return None
 
 
-def _option_problems(options, *, what: str) -> str | None:
-    """Why a list of options (or matrix rows) cannot be stored; `what` names them in the message."""
+def _option_messages(*, rows: bool) -> dict[str, str]:
+    # Whole sentences per case: a translated "options"/"rows" pasted into one sentence would not
+    # agree with it in Russian or Latvian.
+    if rows:
+        return {"form": _("The rows are not in a form the survey can store."),
+                "many": _("A matrix can have at most %(count)d rows."),
+                "value": _("Each row needs a value of letters, digits, “_” or “-” (at most 100), e.g. speed."),
+                "unique": _("Each row needs its own value.")}
+    return {"form": _("The options are not in a form the survey can store."),
+            "many": _("A question can have at most %(count)d options."),
+            "value": _("Each option needs a value of letters, digits, “_” or “-” (at most 100), e.g. price."),
+            "unique": _("Each option needs its own value.")}
+
+
+def _option_problems(options, *, rows: bool) -> str | None:
+    """Why a list of options (or matrix rows) cannot be stored."""
+    says = _option_messages(rows=rows)
     if not isinstance(options, list) or any(not isinstance(o, dict) for o in options):
-        return _("The %(what)s are not in a form the survey can store.") % {"what": what}
+        return says["form"]
     if len(options) > MAX_OPTIONS:
-        return _("At most %(count)d %(what)s.") % {"count": MAX_OPTIONS, "what": what}
+        return says["many"] % {"count": MAX_OPTIONS}
     values = [o.get("value") for o in options]
     for value in values:
         if not isinstance(value, str) or not OPTION_VALUE_PATTERN.match(value) or value == Question.OTHER:
-            return _("Each of the %(what)s needs a value of letters, digits, “_” or “-” (at most 100), "
-                     "e.g. price.") % {"what": what}
+            return says["value"]
     if len(set(values)) != len(values):
-        return _("Each of the %(what)s needs its own value.") % {"what": what}
+        return says["unique"]
     for option in options:
         problem = _text_problems(option.get("label") or {}, max_length=MAX_LABEL)
         if problem:
@@ -594,7 +608,7 @@ def question_problems(survey: Survey, *, key: str, kind: str, text: dict, choice
     elif not any(str(value).strip() for value in (text or {}).values()):
         problems["text"] = _("Write the question in at least one language.")
     if kind in Question.CHOICE_KINDS:
-        problem = _option_problems(choices, what=_("options"))
+        problem = _option_problems(choices, rows=False)
         if problem:
             problems["choices"] = problem
         elif not choices:
@@ -602,7 +616,7 @@ def question_problems(survey: Survey, *, key: str, kind: str, text: dict, choice
         elif kind == Question.Kind.RANKING and len(choices) < 2:
             problems["choices"] = _("A ranking needs at least two options to put in order.")
     if kind == Question.Kind.MATRIX:
-        problem = _option_problems(rows or [], what=_("rows"))
+        problem = _option_problems(rows or [], rows=True)
         if problem:
             problems["rows"] = problem
         elif not rows:
