@@ -370,7 +370,7 @@ def status(request, survey_id):
     survey = _survey(request, survey_id)
     try:
         services.set_status(survey=survey, status=request.POST.get("status", ""), user=request.user)
-    except services.DesignRefused as exc:
+    except (services.DesignRefused, revisions.PublishBlocked) as exc:  # "active" is publishing, checked
         return _refused(request, survey, exc.problems)
     survey.refresh_from_db()
     return _done(request, survey, _("The survey is paused.") if survey.status == Survey.Status.PAUSED
