@@ -373,5 +373,6 @@ def status(request, survey_id):
     except (services.DesignRefused, revisions.PublishBlocked) as exc:  # "active" is publishing, checked
         return _refused(request, survey, exc.problems)
     survey.refresh_from_db()
-    return _done(request, survey, _("The survey is paused.") if survey.status == Survey.Status.PAUSED
-                 else _("The survey is closed."))
+    notices = {Survey.Status.PAUSED: _("The survey is paused."), Survey.Status.CLOSED: _("The survey is closed."),
+               Survey.Status.ACTIVE: _("The survey is live; nothing changed since the last revision.")}
+    return _done(request, survey, notices.get(survey.status, ""))
