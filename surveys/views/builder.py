@@ -369,10 +369,13 @@ def status(request, survey_id):
     """Pause or close (publishing has its own button: it checks the survey first)."""
     survey = _survey(request, survey_id)
     try:
-        services.set_status(survey=survey, status=request.POST.get("status", ""), user=request.user)
+        revision = services.set_status(survey=survey, status=request.POST.get("status", ""), user=request.user)
     except (services.DesignRefused, revisions.PublishBlocked) as exc:  # "active" is publishing, checked
         return _refused(request, survey, exc.problems)
     survey.refresh_from_db()
     notices = {Survey.Status.PAUSED: _("The survey is paused."), Survey.Status.CLOSED: _("The survey is closed."),
                Survey.Status.ACTIVE: _("The survey is live; nothing changed since the last revision.")}
+    if revision is not None:
+        return _done(request, survey, _("Published as revision %(number)d: customers see it now.")
+                     % {"number": revision.number})
     return _done(request, survey, notices.get(survey.status, ""))
