@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cxplatform.input_checks import parse_int
 from cxplatform.models import Capability
 from cxplatform.permissions import capability_required, member_required
 from cxplatform.tenancy import get_for_org_or_404
@@ -31,6 +32,15 @@ design_required = capability_required(Capability.DESIGN)
 MAIN = "surveys/builder/main.htmx.html"
 # Tells the page's script a change was saved: it reloads the preview (static/surveys/builder.js).
 SAVED_EVENT = "builder-saved"
+
+
+def _number(value, default: int = 0) -> int:
+    """A page number, position or index from a form: `default` for anything else (hostile digits,
+    a number too long to read)."""
+    try:
+        return parse_int(value, low=0, high=32767)
+    except ValueError:
+        return default
 
 
 def _survey(request, survey_id) -> Survey:
@@ -157,10 +167,9 @@ def survey_detail(request, survey_id):
 def question_create(request, survey_id):
     survey = _survey(request, survey_id)
     kind = request.POST.get("kind") or request.GET.get("kind") or Question.Kind.SINGLE_CHOICE
-    page = request.GET.get("page", "1")
     question = Question(survey=survey, organization=survey.organization,
                         kind=kind if kind in Question.Kind.values else Question.Kind.TEXT,
-                        page=int(page) if page.isdigit() else 1)
+                        page=_number(request.GET.get("page"), default=1) or 1)
     if not request.POST:
         question.key = services.new_question_key(survey=survey)
     return _question_form(request, survey, question)
@@ -226,9 +235,8 @@ def question_duplicate(request, survey_id, question_id):
 def question_move(request, survey_id, question_id):
     survey = _survey(request, survey_id)
     question = _question(request, survey, question_id)
-    page = request.POST.get("page", "")
     try:
-        services.move_question(question=question, page=int(page) if page.isdigit() else 0, user=request.user)
+        services.move_question(question=question, page=_number(request.POST.get("page")), user=request.user)
     except services.DesignRefused as exc:
         return _refused(request, survey, exc.problems)
     return _done(request, survey, _("Question moved."), anchor=f"question-{question.pk}")
@@ -242,9 +250,10 @@ def question_order(request, survey_id):
     order = []
     for item in request.POST.get("order", "").split(","):
         question_id, _sep, page = item.strip().partition(":")
-        if not (question_id.isdigit() and page.isdigit()):
+        try:
+            order.append((parse_int(question_id, low=1), parse_int(page, low=1, high=32767)))
+        except ValueError:
             return _refused(request, survey, [_("The order could not be read; reload the page and try again.")])
-        order.append((int(question_id), int(page)))
     try:
         services.reorder_questions(survey=survey, order=order, user=request.user)
     except services.DesignRefused as exc:
@@ -255,8 +264,7 @@ def question_order(request, survey_id):
 # --- Pages -----------------------------------------------------------------------------------
 
 def _page_number(request) -> int:
-    value = request.POST.get("page", "")
-    return int(value) if value.isdigit() else 0
+    return _number(request.POST.get("page"))
 
 
 @design_required
@@ -308,12 +316,12 @@ def jump_add(request, survey_id):
 @require_POST
 def jump_remove(request, survey_id):
     survey = _survey(request, survey_id)
-    number, index = _page_number(request), request.POST.get("index", "")
+    number, index = _page_number(request), _number(request.POST.get("index"), default=-1)
     page = (survey.pages or [])[number - 1] if 1 <= number <= len(survey.pages or []) else None
     jumps = list((page or {}).get("jumps") or [])
-    if page is None or not index.isdigit() or int(index) >= len(jumps):
+    if page is None or not 0 <= index < len(jumps):
         return _refused(request, survey, [_("That jump is no longer there; reload the page.")])
-    del jumps[int(index)]
+    del jumps[index]
     try:
         services.save_page(survey=survey, number=number, title=page.get("title") or {}, jumps=jumps,
                            user=request.user)
