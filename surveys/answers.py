@@ -111,6 +111,13 @@ def required_message(question: Question) -> str:
     return _("Please answer this question.")
 
 
+def incomplete(question: Question, parsed: Parsed) -> bool:
+    """Whether an answer given leaves part of a required question open: a matrix row not rated."""
+    if question.kind == Question.Kind.MATRIX:
+        return any(row not in parsed.fields["grid"] for row in question.row_values)
+    return False
+
+
 def _scalar(value):
     """A single value: a list or an object where one value is expected is refused."""
     if isinstance(value, list | dict | tuple):

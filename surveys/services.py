@@ -190,6 +190,9 @@ def clean_submission(survey: Survey, data, *, complete: bool, language: str = "e
         if key in answer_errors:
             errors[key] = answer_errors[key]
         elif key in parsed:
+            if complete and question.required and answers.incomplete(question, parsed[key]):
+                errors[key] = answers.required_message(question)
+                continue
             sub.given.add(key)
             sub.answers[key] = parsed[key].fields
         elif complete and question.required:
