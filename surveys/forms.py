@@ -45,7 +45,7 @@ class SurveyForm(LocalizedFieldsMixin, VersionedModelForm):
 
     class Meta:
         model = Survey
-        fields = ["name", "survey_type", "status", "default_language", "starts_at", "ends_at", "redirect_url"]
+        fields = ["name", "survey_type", "default_language", "starts_at", "ends_at", "redirect_url"]
         widgets = {
             "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -93,52 +93,200 @@ class SurveyForm(LocalizedFieldsMixin, VersionedModelForm):
         }
 
 
-class QuestionForm(LocalizedFieldsMixin, VersionedModelForm):
+def _parse_options(text: str) -> list[dict]:
+    """Options (or matrix rows) written one a line: value | English | Russian | Latvian."""
+    options = []
+    for line in text.splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if not parts[0]:
+            continue
+        labels = {code: _no_nul(parts[i + 1]) for i, (code, _n) in enumerate(LANGS)
+                  if len(parts) > i + 1 and parts[i + 1]}
+        options.append({"value": _no_nul(parts[0]), "label": labels})
+    return options
+
+
+def _options_text(options) -> str:
+    return "\n".join(" | ".join([o["value"], *(o.get("label", {}).get(code, "") for code, _n in LANGS)])
+                     for o in options or [])
+
+
+RULE_OPS = [
+    ("equals", _("is")), ("not_equals", _("is not")), ("in", _("is one of")), ("not_in", _("is none of")),
+    ("includes", _("includes")), ("lt", _("is less than")), ("lte", _("is at most")),
+    ("gt", _("is more than")), ("gte", _("is at least")), ("answered", _("is answered")),
+    ("not_answered", _("is not answered")),
+]
+LIST_OPS = ("in", "not_in")
+VALUELESS_OPS = ("answered", "not_answered")
+
+
+def rule_fields(survey, before=None) -> list[tuple[str, str]]:
+    """What a rule may look at: the respondent's context, then the answers of the questions asked
+    before `before` (a question), or of every question when None (a page's jump filters by page)."""
+    from .services import localized
+
+    language = get_language() or "en"
+    fields = [("score", _("Score")), ("band", _("Band")), ("language", _("Language")),
+              ("touchpoint", _("Touchpoint (id)")), ("segment", _("Customer segment")),
+              ("hidden", _("A hidden field of the link…"))]
+    for q in survey.questions.all():
+        if before is not None and (q.page, q.position, q.pk) >= (before.page, before.position, before.pk or 0):
+            continue
+        if q.is_answerable and q.pk != getattr(before, "pk", None):
+            label = localized(q.text, language) or q.key
+            fields.append((f"answer.{q.key}", _("Answer to “%(question)s”") % {"question": label[:60]}))
+    return fields
+
+
+class RuleFormMixin:
+    """One condition (surveys.logic's leaf) as three fields: what, how, which value."""
+
+    rule_prefix = "rule"
+
+    def add_rule_fields(self, survey, *, before=None, current=None):
+        p = self.rule_prefix
+        self.fields[f"{p}_field"] = forms.ChoiceField(
+            label=_("Show only if"), required=False, choices=[("", _("— always —")), *rule_fields(survey, before)])
+        self.fields[f"{p}_hidden"] = forms.SlugField(label=_("Hidden field name"), required=False, max_length=50)
+        self.fields[f"{p}_op"] = forms.ChoiceField(label=_("Operator"), choices=RULE_OPS, required=False)
+        self.fields[f"{p}_value"] = forms.CharField(
+            label=_("Value"), required=False, max_length=200, validators=[_no_nul],
+            help_text=_("For “is one of”, separate the values by commas."))
+        current = current or {}
+        if current.get("field"):
+            name = current["field"]
+            if name.startswith("hidden."):
+                self.initial[f"{p}_field"], self.initial[f"{p}_hidden"] = "hidden", name[len("hidden."):]
+            else:
+                self.initial[f"{p}_field"] = name
+                if name not in dict(self.fields[f"{p}_field"].choices):
+                    # A rule on a question now later or gone: shown as it is, so the problem is named.
+                    self.fields[f"{p}_field"].choices = [*self.fields[f"{p}_field"].choices, (name, name)]
+            self.initial[f"{p}_op"] = current.get("op")
+            value = current.get("value")
+            self.initial[f"{p}_value"] = ", ".join(map(str, value)) if isinstance(value, list) else (value or "")
+
+    def rule(self) -> dict:
+        """The condition as surveys.logic reads it; {} when no field was chosen."""
+        p, data = self.rule_prefix, self.cleaned_data
+        name, op = data.get(f"{p}_field"), data.get(f"{p}_op") or "equals"
+        if not name:
+            return {}
+        if name == "hidden":
+            name = f"hidden.{data.get(f'{p}_hidden')}"
+        if op in VALUELESS_OPS:
+            return {"field": name, "op": op}
+        raw = (data.get(f"{p}_value") or "").strip()
+        value = [v.strip() for v in raw.split(",") if v.strip()] if op in LIST_OPS else raw
+        return {"field": name, "op": op, "value": value}
+
+    def clean_rule(self):
+        p, data = self.rule_prefix, self.cleaned_data
+        if data.get(f"{p}_field") == "hidden" and not data.get(f"{p}_hidden"):
+            self.add_error(f"{p}_hidden", _("Name the hidden field, e.g. order_id."))
+        if (data.get(f"{p}_field") and data.get(f"{p}_op") not in VALUELESS_OPS
+                and not (data.get(f"{p}_value") or "").strip()):
+            self.add_error(f"{p}_value", _("Give the value the rule compares with."))
+
+
+class QuestionForm(RuleFormMixin, LocalizedFieldsMixin, VersionedModelForm):
+    """A question as the builder edits it; what applies depends on its kind (the page hides the
+    rest, and services.save_question keeps only what applies)."""
+
     choices_text = forms.CharField(
         label=_("Options"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One option a line: value | English | Russian | Latvian"),
     )
+    rows_text = forms.CharField(
+        label=_("Rows"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One row a line: value | English | Russian | Latvian"),
+    )
 
     class Meta:
         model = Question
-        fields = ["kind", "key", "position", "required", "ask_importance"]
+        fields = ["kind", "key", "page", "required", "allow_other", "shuffle", "scale_min", "scale_max",
+                  "ask_importance"]
 
     def __init__(self, *args, survey, **kwargs):
         super().__init__(*args, **kwargs)
         self.survey = survey
+        languages = survey.languages
         self.localized = [("text", _("Question"), forms.TextInput)]
         self.add_localized_fields(self.instance)
+        for code, _n in LANGS:  # the survey's own languages first; the others stay for a later switch
+            self.fields[f"text_{code}"].widget.attrs["data-language"] = code
+            if code not in languages:
+                self.fields[f"text_{code}"].widget.attrs["data-other-language"] = "1"
         self.fields["key"].help_text = _("Column name in imports and exports, e.g. delivery_speed")
-        self.fields["choices_text"].initial = "\n".join(
-            " | ".join([c["value"], *(c.get("label", {}).get(code, "") for code, _n in LANGS)])
-            for c in self.instance.choices or []
-        )
-
-    def clean_key(self):
-        key = self.cleaned_data["key"]
-        clash = Question.objects.filter(survey=self.survey, key=key).exclude(pk=self.instance.pk)
-        if clash.exists() or key in {"score", "comment", "token", "c", "lang"}:
-            raise forms.ValidationError(_("This key is already used in this survey."))
-        return key
+        self.fields["key"].validators = []  # services.question_problems says why, in its words
+        pages = max([len(survey.pages or []), 1, *survey.questions.values_list("page", flat=True)])
+        self.fields["page"] = forms.TypedChoiceField(
+            label=_("Page"), coerce=int, choices=[(n, _("Page %(number)d") % {"number": n})
+                                                  for n in range(1, pages + 1)])
+        self.fields["scale_min"].widget.attrs.update(min=0, max=10)
+        self.fields["scale_max"].widget.attrs.update(min=0, max=10)
+        self.fields["choices_text"].initial = _options_text(self.instance.choices)
+        self.fields["rows_text"].initial = _options_text(self.instance.rows)
+        self.add_rule_fields(survey, before=self.instance if self.instance.pk else None,
+                             current=self.instance.show_if if _is_leaf(self.instance.show_if) else {})
+        self.complex_rule = bool(self.instance.show_if) and not _is_leaf(self.instance.show_if)
+        for name in self.fields:
+            self.fields[name].widget.attrs.setdefault("id", f"q{self.instance.pk or 'new'}-{name}")
 
     def clean_choices_text(self):
-        choices = []
-        for line in self.cleaned_data["choices_text"].splitlines():
-            parts = [p.strip() for p in line.split("|")]
-            if not parts[0]:
-                continue
-            labels = {code: parts[i + 1] for i, (code, _n) in enumerate(LANGS) if len(parts) > i + 1 and parts[i + 1]}
-            choices.append({"value": _no_nul(parts[0])[:100], "label": labels})
-        return choices
+        return _parse_options(self.cleaned_data["choices_text"])
+
+    def clean_rows_text(self):
+        return _parse_options(self.cleaned_data["rows_text"])
 
     def clean(self):
         data = super().clean()
-        kind = data.get("kind")
-        if kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE) and not data.get("choices_text"):
-            self.add_error("choices_text", _("A choice question needs at least one option."))
-        if not self.localized_value("text"):
-            self.add_error(f"text_{self.survey.default_language}", _("Write the question in at least one language."))
+        self.clean_rule()
         return data
+
+    def show_if(self) -> dict:
+        # A condition of several parts (set through the API) is kept until the manager writes a new one.
+        rule = self.rule()
+        return self.instance.show_if if self.complex_rule and not rule else rule
+
+
+def _is_leaf(condition) -> bool:
+    return isinstance(condition, dict) and "field" in condition
+
+
+class JumpForm(RuleFormMixin, forms.Form):
+    """A page's new jump: if <condition>, go to <later page | end>."""
+
+    rule_prefix = "when"
+
+    def __init__(self, *args, survey, number: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_rule_fields(survey)
+        self.fields["when_field"].label = _("If")
+        self.fields["when_field"].required = True
+        self.fields["when_field"].choices = [c for c in self.fields["when_field"].choices if c[0]]
+        count = max([len(survey.pages or []), 1, *survey.questions.values_list("page", flat=True)])
+        self.fields["to"] = forms.ChoiceField(
+            label=_("then go to"),
+            choices=[*((str(n), _("Page %(number)d") % {"number": n}) for n in range(number + 1, count + 1)),
+                     ("end", _("the end (thank-you page)"))])
+        for name in self.fields:
+            self.fields[name].widget.attrs.setdefault("id", f"page{number}-{name}")
+
+    def clean(self):
+        data = super().clean()
+        self.clean_rule()
+        return data
+
+    def jump(self) -> dict:
+        to = self.cleaned_data["to"]
+        return {"when": self.rule(), "to": "end" if to == "end" else int(to)}
+
+
+class LanguagesForm(forms.Form):
+    languages = forms.MultipleChoiceField(label=_("Languages the survey is sent in"), choices=LANGS,
+                                          widget=forms.CheckboxSelectMultiple)
 
 
 class DistributionForm(VersionedModelForm):

@@ -465,6 +465,35 @@ def may_ask(customer, *, resuming_token=None, now=None) -> bool:
 
 
 # --- Survey design --------------------------------------------------------------------------
+# The builder's changes (docs/adr/0030). Each one is checked before it is kept: per kind (the
+# options a choice needs, a scale within 0..10), then the survey's logic as a whole (no loop, no
+# rule on a later or deleted question), and on a live survey it becomes the next revision in the
+# same transaction — a change that cannot go live is refused with its reasons and nothing is saved.
+
+import re  # noqa: E402 - this section's own imports, kept with it
+
+from cxplatform.versioning import StaleEdit  # noqa: E402
+
+from . import logic, revisions  # noqa: E402
+from .models import LANGUAGE_CODES, SurveyRevision  # noqa: E402
+
+RESERVED_QUESTION_KEYS = {"score", "comment", "token", "c", "lang"}  # the page's and the import's own names
+KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
+OPTION_VALUE_PATTERN = re.compile(r"^[\w-]{1,100}$")
+SCALE_BOUNDS = (0, 10)
+MAX_OPTIONS = 50
+MAX_TEXT, MAX_LABEL = 2000, 300
+
+
+class DesignRefused(Exception):
+    """A change the survey cannot take; nothing was saved. `problems` are the reasons in the
+    reader's language, `fields` the same keyed by the form field they are about ("" for none)."""
+
+    def __init__(self, problems: dict[str, str] | list[str]):
+        self.fields = dict(problems) if isinstance(problems, dict) else {"": "; ".join(problems)}
+        self.problems = list(problems.values()) if isinstance(problems, dict) else list(problems)
+        super().__init__("; ".join(self.problems))
+
 
 @transaction.atomic
 def save_survey(survey: Survey, texts: dict, *, fill_defaults: bool, version: int | None = None) -> Survey:
@@ -491,41 +520,177 @@ def save_survey(survey: Survey, texts: dict, *, fill_defaults: bool, version: in
 
 
 @transaction.atomic
-def save_question(question: Question, survey: Survey, text: dict, choices: list, *,
-                  version: int | None = None) -> Question:
-    question.survey = survey
-    question.organization = survey.organization
-    question.text = text
-    question.choices = choices if question.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE) else []
-    if question.kind not in (Question.Kind.CSI_ATTRIBUTE, Question.Kind.RATING):
-        question.ask_importance = False
-    if question.pk:
-        lock_version(question, version)
-    question.save()
-    return question
+def edit_survey(*, survey: Survey, texts: dict, version: int | None, user=None) -> Survey:
+    """The manager's edit of a survey's settings and texts: on a live survey it must still be
+    publishable, and becomes its next revision (DesignRefused otherwise, nothing saved)."""
+    save_survey(survey, texts, fill_defaults=False, version=version)
+    _settle(survey, user)
+    return survey
 
 
-RESERVED_QUESTION_KEYS = {"score", "comment", "token", "c", "lang"}  # the page's and the import's own names
+def _settle(survey: Survey, user) -> None:
+    """After a change, in its transaction: refuse it when the logic no longer holds; on a live
+    survey store it as the next revision (refused when it could not be published)."""
+    found = logic.problems(survey)
+    if found:
+        raise DesignRefused(found)
+    try:
+        revisions.record_change(survey=survey, user=user)
+    except revisions.PublishBlocked as exc:
+        raise DesignRefused(exc.problems) from None
+
+
+def _text_problems(texts, *, max_length: int) -> str | None:
+    if not isinstance(texts, dict):
+        return _("The text is not in a form the survey can store.")
+    for code, value in texts.items():
+        if code not in LANGUAGE_CODES or not isinstance(value, str):
+            return _("Texts can be written only in English, Russian and Latvian.")
+        if len(value) > max_length:
+            return _("A text may be at most %(count)d characters long.") % {"count": max_length}
+        problem = text_problem(value)
+        if problem:
+            return problem
+    return None
+
+
+def _option_problems(options, *, what: str) -> str | None:
+    """Why a list of options (or matrix rows) cannot be stored; `what` names them in the message."""
+    if not isinstance(options, list) or any(not isinstance(o, dict) for o in options):
+        return _("The %(what)s are not in a form the survey can store.") % {"what": what}
+    if len(options) > MAX_OPTIONS:
+        return _("At most %(count)d %(what)s.") % {"count": MAX_OPTIONS, "what": what}
+    values = [o.get("value") for o in options]
+    for value in values:
+        if not isinstance(value, str) or not OPTION_VALUE_PATTERN.match(value) or value == Question.OTHER:
+            return _("Each of the %(what)s needs a value of letters, digits, “_” or “-” (at most 100), "
+                     "e.g. price.") % {"what": what}
+    if len(set(values)) != len(values):
+        return _("Each of the %(what)s needs its own value.") % {"what": what}
+    for option in options:
+        problem = _text_problems(option.get("label") or {}, max_length=MAX_LABEL)
+        if problem:
+            return problem
+    return None
 
 
 def question_problems(survey: Survey, *, key: str, kind: str, text: dict, choices: list,
-                      question: Question | None = None) -> dict[str, str]:
-    """{field: reason} for a question the survey cannot take: a key already used (or one the
-    survey page and imports use themselves), a choice question without options, no text in any
-    language, or a new kind for a question that has answers (they would be read differently)."""
+                      question: Question | None = None, rows: list | None = None,
+                      scale_min: int | None = None, scale_max: int | None = None) -> dict[str, str]:
+    """{field: reason} for a question the survey cannot take: a key already used (archived
+    questions keep theirs: their answers are exported under it), a kind that does not exist,
+    text missing or unstorable, a choice question without options, a matrix without rows, a
+    scale outside 0..10 or upside down, or a new kind for a question that has answers."""
     problems = {}
-    clash = Question.objects.filter(survey=survey, key=key)
+    clash = Question.all_objects.filter(survey=survey, key=key)
     if question is not None and question.pk:
         clash = clash.exclude(pk=question.pk)
-    if key in RESERVED_QUESTION_KEYS or clash.exists():
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        problems["key"] = _("The key may hold lowercase letters, digits, “_” and “-” (at most 60), e.g. "
+                            "delivery_speed.")
+    elif key in RESERVED_QUESTION_KEYS or clash.exists():
         problems["key"] = _("This key is already used in this survey.")
-    if kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE) and not choices:
-        problems["choices"] = _("A choice question needs at least one option.")
-    if not any(str(value).strip() for value in (text or {}).values()):
+    if kind not in Question.Kind.values:
+        problems["kind"] = _("Choose one of the kinds of question.")
+    problem = _text_problems(text, max_length=MAX_TEXT)
+    if problem:
+        problems["text"] = problem
+    elif not any(str(value).strip() for value in (text or {}).values()):
         problems["text"] = _("Write the question in at least one language.")
+    if kind in Question.CHOICE_KINDS:
+        problem = _option_problems(choices, what=_("options"))
+        if problem:
+            problems["choices"] = problem
+        elif not choices:
+            problems["choices"] = _("A choice question needs at least one option.")
+        elif kind == Question.Kind.RANKING and len(choices) < 2:
+            problems["choices"] = _("A ranking needs at least two options to put in order.")
+    if kind == Question.Kind.MATRIX:
+        problem = _option_problems(rows or [], what=_("rows"))
+        if problem:
+            problems["rows"] = problem
+        elif not rows:
+            problems["rows"] = _("A matrix needs at least one row to rate.")
+    if kind in (Question.Kind.RATING, Question.Kind.MATRIX) and scale_min is not None and scale_max is not None:
+        low, high = SCALE_BOUNDS
+        if not (low <= scale_min <= high and low <= scale_max <= high):
+            problems["scale_max"] = _("A scale runs between %(low)d and %(high)d.") % {"low": low, "high": high}
+        elif scale_min >= scale_max:
+            problems["scale_max"] = _("The scale must end above where it starts.")
     if question is not None and question.pk and kind != question.kind and question.answers.exists():
         problems["kind"] = _("The kind cannot change once the question has answers.")
     return problems
+
+
+def _page_count(survey: Survey, questions=None) -> int:
+    questions = list(survey.questions.all()) if questions is None else questions
+    return max([len(survey.pages or []), 1, *[q.page for q in questions]])
+
+
+def _padded_pages(survey: Survey) -> list[dict]:
+    """`survey.pages` with one entry for every page the questions are on."""
+    pages = [dict(page or {}) for page in survey.pages or []]
+    while len(pages) < _page_count(survey):
+        pages.append({"title": {}, "jumps": []})
+    return pages
+
+
+def _normalize(question: Question, choices: list, rows: list) -> None:
+    """Keep only what applies to the question's kind, so a kind changed in the form leaves no
+    options or scale behind that the page would still show."""
+    kind = question.kind
+    question.choices = choices if kind in Question.CHOICE_KINDS else []
+    question.rows = rows if kind == Question.Kind.MATRIX else []
+    if kind not in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE):
+        question.allow_other = False
+    if kind not in Question.CHOICE_KINDS:
+        question.shuffle = False
+    if kind not in Question.SCALE_KINDS:
+        question.ask_importance = False
+    if kind == Question.Kind.CSI_ATTRIBUTE:
+        question.scale_min, question.scale_max = 1, 5
+    if kind == Question.Kind.STATEMENT:
+        question.required = False
+        question.show_if = question.show_if or {}
+
+
+def save_question(*, question: Question, survey: Survey, text: dict, choices: list | None = None,
+                  rows: list | None = None, user=None, version: int | None = None) -> Question:
+    """Store a question as the builder (or the API) set it: checked per kind, then with the
+    survey's logic; on a live survey it becomes the next revision. DesignRefused (nothing saved)
+    or StaleEdit when someone saved the question since `version`."""
+    was_new, seen = question.pk is None, question.version
+    try:
+        return _save_question(question=question, survey=survey, text=text, choices=choices or [],
+                              rows=rows or [], user=user, version=version)
+    except (DesignRefused, StaleEdit):
+        if was_new:  # the row was rolled back: the form shows a question still to be created
+            question.pk = None
+        question.version = seen
+        raise
+
+
+@transaction.atomic
+def _save_question(*, question: Question, survey: Survey, text: dict, choices: list, rows: list, user,
+                   version: int | None) -> Question:
+    previous = Question.all_objects.filter(pk=question.pk).first() if question.pk else None
+    problems = question_problems(survey, key=question.key, kind=question.kind, text=text, choices=choices,
+                                 question=previous, rows=rows, scale_min=question.scale_min,
+                                 scale_max=question.scale_max)
+    if not 1 <= (question.page or 0) <= _page_count(survey):
+        problems["page"] = _("Choose one of the survey's pages.")
+    if problems:
+        raise DesignRefused(problems)
+    question.survey, question.organization, question.text = survey, survey.organization, text
+    _normalize(question, choices, rows)
+    if previous is None:
+        last = survey.questions.filter(page=question.page).order_by("-position").first()
+        question.position = (last.position + 1) if last else 1
+    else:
+        lock_version(question, version)
+    question.save()
+    _settle(survey, user)
+    return question
 
 
 @transaction.atomic
@@ -564,9 +729,182 @@ def delete_distribution(distribution: Distribution) -> str:
     return "deleted"
 
 
-def delete_question(question: Question) -> bool:
-    """A question that has answers is kept (its answers would be lost); returns whether deleted."""
+@transaction.atomic
+def delete_question(*, question: Question, user=None) -> str:
+    """Take a question out of the survey: "deleted" when nobody answered it, else "archived" — it
+    leaves the survey but keeps its answers (and its key) for the responses and exports. Refused
+    (DesignRefused) while a rule or jump still looks at it."""
+    survey = question.survey
+    lock_version(question, None)
     if question.answers.exists():
-        return False
-    question.delete()
-    return True
+        question.archived_at = timezone.now()
+        question.save(update_fields=["archived_at", "version"])
+        outcome = "archived"
+    else:
+        question.delete()
+        outcome = "deleted"
+    _settle(survey, user)
+    return outcome
+
+
+def _unique_key(survey: Survey, key: str) -> str:
+    taken = set(Question.all_objects.filter(survey=survey).values_list("key", flat=True)) | RESERVED_QUESTION_KEYS
+    base = f"{key[:50]}_copy"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}_{n}", n + 1
+    return candidate
+
+
+def new_question_key(*, survey: Survey) -> str:
+    """A key no question of the survey has (archived ones included), for a new question."""
+    taken = set(Question.all_objects.filter(survey=survey).values_list("key", flat=True))
+    n = len(taken) + 1
+    while f"q{n}" in taken:
+        n += 1
+    return f"q{n}"
+
+
+@transaction.atomic
+def duplicate_question(*, question: Question, user=None) -> Question:
+    """A copy of the question right after it, with a key of its own (its answers are not copied)."""
+    survey = Survey.objects.select_for_update().get(pk=question.survey_id)
+    survey.questions.filter(page=question.page, position__gt=question.position).update(position=F("position") + 1)
+    copy = Question(
+        organization=question.organization, survey=survey, kind=question.kind, page=question.page,
+        position=question.position + 1, text=dict(question.text), required=question.required,
+        choices=list(question.choices), allow_other=question.allow_other, shuffle=question.shuffle,
+        rows=list(question.rows), scale_min=question.scale_min, scale_max=question.scale_max,
+        ask_importance=question.ask_importance, show_if=question.show_if, key=_unique_key(survey, question.key),
+    )
+    copy.save()
+    _settle(survey, user)
+    return copy
+
+
+@transaction.atomic
+def reorder_questions(*, survey: Survey, order: list[tuple[int, int]], user=None) -> None:
+    """Put the survey's questions in `order` — (question id, page) pairs from first to last, every
+    current question once — renumbering positions per page in one transaction. A rule that would
+    then look at a later question refuses the whole order."""
+    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    questions = {q.pk: q for q in survey.questions.all()}
+    ids = [item[0] for item in order]
+    if sorted(ids) != sorted(questions) or len(set(ids)) != len(ids):
+        raise DesignRefused([_("The order names other questions than the survey has; reload the page and "
+                               "try again.")])
+    count = _page_count(survey, list(questions.values()))
+    positions: dict[int, int] = {}
+    for question_id, page in order:
+        if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= count:
+            raise DesignRefused([_("Choose one of the survey's pages.")])
+        positions[page] = positions.get(page, 0) + 1
+        question = questions[question_id]
+        question.page, question.position = page, positions[page]
+    Question.objects.bulk_update(list(questions.values()), ["page", "position"])
+    _settle(survey, user)
+
+
+@transaction.atomic
+def move_question(*, question: Question, page: int, user=None) -> Question:
+    """Move a question to the end of another page."""
+    survey = Survey.objects.select_for_update().get(pk=question.survey_id)
+    if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= _page_count(survey):
+        raise DesignRefused({"page": _("Choose one of the survey's pages.")})
+    last = survey.questions.filter(page=page).exclude(pk=question.pk).order_by("-position").first()
+    question.page, question.position = page, (last.position + 1) if last else 1
+    question.save(update_fields=["page", "position"])
+    _settle(survey, user)
+    return question
+
+
+@transaction.atomic
+def add_page(*, survey: Survey, user=None) -> int:
+    """A new empty page at the end; returns its number."""
+    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    pages = _padded_pages(survey)
+    pages.append({"title": {}, "jumps": []})
+    survey.pages = pages
+    survey.save(update_fields=["pages", "updated_at"])
+    _settle(survey, user)
+    return len(pages)
+
+
+@transaction.atomic
+def remove_page(*, survey: Survey, number: int, user=None) -> None:
+    """Remove an empty page (not the first: the score opens it); later pages move up one, and the
+    jumps that went to them follow. Refused while a question is on it or a jump goes to it."""
+    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    pages = _padded_pages(survey)
+    if isinstance(number, bool) or not isinstance(number, int) or not 2 <= number <= len(pages):
+        raise DesignRefused([_("The first page holds the score and stays; choose another page.")])
+    if survey.questions.filter(page=number).exists():
+        raise DesignRefused([_("Page %(number)d still has questions: move or delete them first.")
+                             % {"number": number}])
+    for page in pages:
+        if any(jump.get("to") == number for jump in page.get("jumps") or []):
+            raise DesignRefused([_("A jump goes to page %(number)d: remove the jump first.") % {"number": number}])
+    del pages[number - 1]
+    for page in pages:
+        page["jumps"] = [{**jump, "to": jump["to"] - 1 if isinstance(jump.get("to"), int) and jump["to"] > number
+                          else jump.get("to")} for jump in page.get("jumps") or []]
+    survey.pages = pages
+    survey.save(update_fields=["pages", "updated_at"])
+    survey.questions.filter(page__gt=number).update(page=F("page") - 1)
+    _settle(survey, user)
+
+
+@transaction.atomic
+def save_page(*, survey: Survey, number: int, title: dict, jumps: list[dict], user=None) -> None:
+    """A page's title and its jumps: [{"when": <condition>, "to": <later page> | "end"}, …], the first
+    that holds decides. Checked with the logic: a jump goes only forward, on earlier answers."""
+    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    pages = _padded_pages(survey)
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= len(pages):
+        raise DesignRefused([_("Choose one of the survey's pages.")])
+    problem = _text_problems(title, max_length=MAX_LABEL)
+    if problem:
+        raise DesignRefused({"title": problem})
+    if not isinstance(jumps, list) or any(not isinstance(j, dict) or not isinstance(j.get("when"), dict)
+                                          for j in jumps):
+        raise DesignRefused({"jumps": _("A jump needs a condition and a page to go to.")})
+    pages[number - 1] = {**pages[number - 1], "title": {k: v for k, v in title.items() if v.strip()},
+                         "jumps": [{"when": j["when"], "to": j.get("to")} for j in jumps]}
+    survey.pages = pages
+    survey.save(update_fields=["pages", "updated_at"])
+    _settle(survey, user)
+
+
+@transaction.atomic
+def set_languages(*, survey: Survey, languages: list[str], user=None) -> Survey:
+    """The languages the survey is sent in (at least one of the platform's)."""
+    chosen = [code for code in LANGUAGE_CODES if code in set(languages or [])]
+    if not chosen or len(chosen) != len(set(languages)):
+        raise DesignRefused({"languages": _("Choose at least one of English, Russian and Latvian.")})
+    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    survey.language_codes = chosen
+    survey.save(update_fields=["language_codes", "updated_at"])
+    _settle(survey, user)
+    return survey
+
+
+@transaction.atomic
+def set_status(*, survey: Survey, status: str, user=None) -> SurveyRevision | None:
+    """Publish (go live: revisions.publish, PublishBlocked when it cannot), pause or close a survey.
+    Making a survey active always goes through publishing, so no unchecked survey reaches customers."""
+    if status == Survey.Status.ACTIVE:
+        return revisions.publish(survey=survey, user=user)
+    if status not in (Survey.Status.PAUSED, Survey.Status.CLOSED):
+        raise DesignRefused({"status": _("A survey can be published, paused or closed.")})
+    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    if status == Survey.Status.PAUSED and survey.status != Survey.Status.ACTIVE:
+        raise DesignRefused({"status": _("Only a live survey can be paused.")})
+    survey.status = status
+    survey.save(update_fields=["status", "updated_at"])
+    return None
+
+
+def unpublished_changes(survey: Survey) -> bool:
+    """Whether the survey differs from its last published revision (always, before the first)."""
+    latest = survey.revisions.order_by("-number").first()
+    return latest is None or latest.snapshot != revisions.snapshot(survey)

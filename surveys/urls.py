@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import exports, imports, manage, responses, touchpoints
+from .views import builder, exports, imports, manage, responses, touchpoints
 
 app_name = "surveys"
 
@@ -9,11 +9,24 @@ urlpatterns = [
     path("", manage.survey_list, name="index"),
     path("new/", manage.survey_create, name="survey_create"),
     path("contact-policy/", manage.contact_policy_edit, name="contact_policy"),
-    path("<int:survey_id>/", manage.survey_detail, name="survey_detail"),
     path("<int:survey_id>/edit/", manage.survey_edit, name="survey_edit"),
-    path("<int:survey_id>/questions/new/", manage.question_create, name="question_create"),
-    path("<int:survey_id>/questions/<int:question_id>/edit/", manage.question_edit, name="question_edit"),
-    path("<int:survey_id>/questions/<int:question_id>/delete/", manage.question_delete, name="question_delete"),
+    # The builder: questions, pages and their logic, languages, publishing (views/builder.py)
+    path("<int:survey_id>/", builder.survey_detail, name="survey_detail"),
+    path("<int:survey_id>/questions/new/", builder.question_create, name="question_create"),
+    path("<int:survey_id>/questions/order/", builder.question_order, name="question_order"),
+    path("<int:survey_id>/questions/<int:question_id>/edit/", builder.question_edit, name="question_edit"),
+    path("<int:survey_id>/questions/<int:question_id>/delete/", builder.question_delete, name="question_delete"),
+    path("<int:survey_id>/questions/<int:question_id>/duplicate/", builder.question_duplicate,
+         name="question_duplicate"),
+    path("<int:survey_id>/questions/<int:question_id>/move/", builder.question_move, name="question_move"),
+    path("<int:survey_id>/pages/add/", builder.page_add, name="page_add"),
+    path("<int:survey_id>/pages/remove/", builder.page_remove, name="page_remove"),
+    path("<int:survey_id>/pages/jumps/add/", builder.jump_add, name="jump_add"),
+    path("<int:survey_id>/pages/jumps/remove/", builder.jump_remove, name="jump_remove"),
+    path("<int:survey_id>/languages/", builder.languages, name="languages"),
+    path("<int:survey_id>/translations/", builder.translations_view, name="translations"),
+    path("<int:survey_id>/publish/", builder.publish, name="publish"),
+    path("<int:survey_id>/status/", builder.status, name="status"),
     path("<int:survey_id>/offers/new/", manage.offer_create, name="offer_create"),
     path("<int:survey_id>/offers/<int:retentionoffer_id>/delete/", manage.offer_delete, name="offer_delete"),
     path("<int:survey_id>/distributions/new/", manage.distribution_create, name="distribution_create"),

@@ -1,4 +1,5 @@
-"""The CX manager's pages: surveys, their questions, and the links they are sent through."""
+"""The CX manager's pages: surveys and the links they are sent through (their questions are
+built in views/builder.py)."""
 
 import io
 
@@ -6,7 +7,6 @@ import segno
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,15 +16,8 @@ from cxplatform.tenancy import get_for_org_or_404
 from cxplatform.versioning import StaleEdit
 
 from .. import links, retention, selectors, services
-from ..forms import (
-    ContactPolicyForm,
-    DistributionForm,
-    PersonalLinkForm,
-    QuestionForm,
-    RetentionOfferForm,
-    SurveyForm,
-)
-from ..models import Question, RetentionOffer, Survey
+from ..forms import ContactPolicyForm, DistributionForm, PersonalLinkForm, RetentionOfferForm, SurveyForm
+from ..models import RetentionOffer, Survey
 
 design_required = capability_required(Capability.DESIGN)
 
@@ -55,29 +48,20 @@ def survey_edit(request, survey_id):
     form = SurveyForm(request.POST or None, instance=survey)
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_survey(form.save(commit=False), form.texts(), fill_defaults=False,
-                                 version=form.cleaned_data["version"])
+            services.edit_survey(survey=form.save(commit=False), texts=form.texts(),
+                                 version=form.cleaned_data["version"], user=request.user)
         except StaleEdit as exc:
             form.add_error(None, str(exc))
             return render(request, "surveys/survey_form.html", {"form": form, "survey": survey}, status=409)
+        except services.DesignRefused as exc:
+            # A live survey must stay publishable: the change is refused with what it would break.
+            for problem in exc.problems:
+                form.add_error(None, problem)
+            return render(request, "surveys/survey_form.html", {"form": form, "survey": survey}, status=400)
         messages.success(request, _("Survey saved."))
         return redirect("surveys:survey_detail", survey_id=survey.pk)
     return render(request, "surveys/survey_form.html", {"form": form, "survey": survey},
                   status=400 if form.errors else 200)
-
-
-@member_required
-def survey_detail(request, survey_id):
-    survey = _survey(request, survey_id)
-    distributions = survey.distributions.select_related("touchpoint", "channel")
-    return render(request, "surveys/survey_detail.html", {
-        "survey": survey,
-        "questions": survey.questions.all(),
-        "distributions": distributions,
-        "language": get_language(),
-        "offers": retention.figures(survey),
-        "offer_form": RetentionOfferForm(survey=survey),
-    })
 
 
 @design_required
@@ -101,49 +85,6 @@ def offer_delete(request, survey_id, retentionoffer_id):
                                pk=retentionoffer_id)
     offer.delete()
     messages.success(request, _("The offer is removed."))
-    return redirect("surveys:survey_detail", survey_id=survey.pk)
-
-
-@design_required
-def question_create(request, survey_id):
-    return _question_form(request, _survey(request, survey_id), Question())
-
-
-@design_required
-def question_edit(request, survey_id, question_id):
-    survey = _survey(request, survey_id)
-    question = get_for_org_or_404(survey.questions.all(), request.organization, pk=question_id)
-    return _question_form(request, survey, question)
-
-
-def _question_form(request, survey, question):
-    if question.pk is None:
-        question.position = survey.questions.count() + 1
-    form = QuestionForm(request.POST or None, instance=question, survey=survey)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_question(form.save(commit=False), survey, form.localized_value("text"),
-                                   form.cleaned_data["choices_text"], version=form.cleaned_data["version"])
-        except StaleEdit as exc:
-            form.add_error(None, str(exc))
-            status = 409
-        else:
-            messages.success(request, _("Question saved."))
-            return redirect("surveys:survey_detail", survey_id=survey.pk)
-    return render(request, "surveys/question_form.html", {"form": form, "survey": survey, "question": question},
-                  status=400 if status == 200 and form.errors else status)
-
-
-@design_required
-@require_POST
-def question_delete(request, survey_id, question_id):
-    survey = _survey(request, survey_id)
-    question = get_for_org_or_404(survey.questions.all(), request.organization, pk=question_id)
-    if services.delete_question(question):
-        messages.success(request, _("Question deleted."))
-    else:
-        messages.error(request, _("This question has answers, so it was kept: deleting it would lose them."))
     return redirect("surveys:survey_detail", survey_id=survey.pk)
 
 
