@@ -14,17 +14,21 @@ Whatever a client sends, the result is a value or a ValueError with a sentence f
 never a 500, never a half-read answer. `services.clean_submission` is the one caller.
 """
 
+import json
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from cxplatform.input_checks import parse_int
+from cxplatform.input_checks import first_text_problem, parse_int
 
 from .models import Question
 
 YES, NO = "yes", "no"
 # Far more options than any question offers: a longer list is refused before it is looked at.
 MAX_VALUES = 200
+# A condition (show_if) as sent through the API: far beyond any a manager writes, and shallow
+# enough for the evaluators' recursion.
+MAX_CONDITION_CHARS, MAX_CONDITION_DEPTH = 20_000, 12
 
 
 @dataclass
@@ -307,3 +311,29 @@ def _names(options: list, language: str) -> dict:
         found[option["value"]] = label.get(language) or label.get("en") or next(
             (text for text in label.values() if text), option["value"])
     return found
+
+
+# --- Checks of question data from outside (the API) ---------------------------------------------
+
+def condition_shape_problem(condition) -> str | None:
+    """Why a condition cannot even be stored (not an object, too large or deep, unstorable text);
+    whether it makes sense in the survey is `logic.problems`' question. None when it can."""
+    if condition in (None, {}):
+        return None
+    if not isinstance(condition, dict):
+        return _("A condition is an object such as {\"field\": \"answer.key\", \"op\": \"equals\", \"value\": \"x\"}.")
+    if len(json.dumps(condition)) > MAX_CONDITION_CHARS or _depth(condition) > MAX_CONDITION_DEPTH:
+        return _("The condition is too large; split it into simpler rules.")
+    return first_text_problem(condition)
+
+
+def _depth(value) -> int:
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_CONDITION_DEPTH:
+            return deepest
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else []
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
