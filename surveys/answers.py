@@ -280,8 +280,8 @@ def fact_of(question: Question, answer) -> object:
 
 
 def as_text(question: Question, answer, *, language: str = "en", labels: bool = True) -> str:
-    """A stored answer as one line a person reads (the responses pages, exports): "a > b > c" for a
-    ranking, "a; b" for several options, "Yes"/"No", the other text after the option."""
+    """A stored answer as one line a person reads (the responses pages): "a > b > c" for a ranking,
+    "a, b" for several options, "Yes"/"No", the other text after the option, labels in `language`."""
     kind = question.kind
     if kind in Question.SCALE_KINDS:
         if answer.number is None:
@@ -301,7 +301,7 @@ def as_text(question: Question, answer, *, language: str = "en", labels: bool = 
     if answer.text:
         names[Question.OTHER] = (_("Other: %(text)s") % {"text": answer.text}) if labels else answer.text
     shown = [names.get(v, v) for v in answer.choices or []]
-    return " > ".join(shown) if kind == Question.Kind.RANKING else "; ".join(shown)
+    return " > ".join(shown) if kind == Question.Kind.RANKING else ", ".join(shown)
 
 
 def _names(options: list, language: str) -> dict:
