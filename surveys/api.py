@@ -83,8 +83,9 @@ def _language_texts(value: dict, max_length: int) -> dict:
 
 
 class QuestionWriteSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
-    """A question of a survey (CSI attributes, open text, choices, ratings). `survey` is given when
-    it is made and never changes; a question with answers keeps its kind and cannot be deleted."""
+    """A question of a survey, of any kind (`rows` and the scale for a matrix or a rating, `choices`
+    for choices and rankings, `show_if` in surveys.logic's format). `survey` is given when it is
+    made and never changes; a question with answers keeps its kind, and deleting it archives it."""
 
     survey = serializers.PrimaryKeyRelatedField(queryset=Survey.objects.all())
     key = serializers.SlugField(max_length=60, help_text="Column name in imports and exports.")
@@ -101,7 +102,7 @@ class QuestionWriteSerializer(VersionedSerializerMixin, serializers.ModelSeriali
 
     class Meta:
         model = Question
-        fields = ["survey", *QUESTION_FIELDS]
+        fields = ["id", "survey", *QUESTION_FIELDS[1:]]
         read_only_fields = ["id"]
         validators = []  # services.question_problems names the key that is taken, in the page's words
 
