@@ -182,7 +182,7 @@ def clean_submission(survey: Survey, data, *, complete: bool, language: str = "e
         if found is not None:
             parsed[question.key] = found
 
-    flow = logic.evaluate(logic.plan_of(survey, questions), _facts(survey, sub, parsed, facts, language))
+    flow = logic.evaluate(logic.plan_of(survey, questions), _facts(survey, questions, sub, parsed, facts, language))
     for question in questions:
         key = question.key
         if key not in flow.visible or not question.is_answerable:
@@ -203,7 +203,8 @@ def clean_submission(survey: Survey, data, *, complete: bool, language: str = "e
     return sub
 
 
-def _facts(survey: Survey, sub: Submission, parsed: dict, given: logic.Facts | None, language: str) -> logic.Facts:
+def _facts(survey: Survey, questions: list[Question], sub: Submission, parsed: dict, given: logic.Facts | None,
+           language: str) -> logic.Facts:
     """What the survey's conditions read: the caller's facts of the visit, with this submission's
     score, band and answers."""
     facts = replace(given) if given is not None else logic.Facts(language=language or "")
@@ -211,8 +212,7 @@ def _facts(survey: Survey, sub: Submission, parsed: dict, given: logic.Facts | N
         facts.language = language or ""
     facts.answers = {key: found.fact for key, found in parsed.items()}
     if survey.survey_type == SurveyType.CSI:
-        numbers = [parsed[q.key].fact for q in survey.questions.all()
-                   if q.kind == Question.Kind.CSI_ATTRIBUTE and q.key in parsed]
+        numbers = [parsed[q.key].fact for q in questions if q.kind == Question.Kind.CSI_ATTRIBUTE and q.key in parsed]
         facts.score = None
         facts.band = band_for(survey.survey_type, sum(numbers) / len(numbers) if numbers else None)
     else:

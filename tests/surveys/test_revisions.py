@@ -185,3 +185,44 @@ def test_the_api_response_carries_its_revision(api, org_a, draft):
                     format="json").json()
     assert body["revision"] == 1
     assert Response.objects.get(pk=body["id"]).revision == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.browser
+def test_the_manager_reads_every_kind_under_its_question_in_the_browser(live_server, browser, org_a, make_member,
+                                                                       artifact):
+    survey = factories.survey(org_a, "nps")
+    options = [{"value": "price", "label": {"en": "Price"}}, {"value": "speed", "label": {"en": "Speed"}},
+               {"value": "staff", "label": {"en": "Staff"}}]
+    factories.question(org_a, survey, kind="single_choice", key="why", choices=options, allow_other=True,
+                       text={"en": "Why that score?"})
+    factories.question(org_a, survey, kind="ranking", key="order", choices=options, text={"en": "Put in order"})
+    factories.question(org_a, survey, kind="matrix", key="grid", rows=[{"value": "app", "label": {"en": "The app"}},
+                       {"value": "courier", "label": {"en": "The courier"}}], text={"en": "Rate each"})
+    factories.question(org_a, survey, kind="yes_no", key="again", text={"en": "Ride again?"})
+    factories.question(org_a, survey, kind="consent", key="gdpr", text={"en": "May we call you?"})
+    gone = factories.question(org_a, survey, kind="text", key="old", text={"en": "An old question"})
+    response = answer(survey, {"score": 4, "why": "_other", "why__other": "Colour",
+                               "order": ["staff", "price", "speed"], "grid": {"app": 5, "courier": 2},
+                               "again": "yes", "gdpr": "yes", "old": "Old answer"})
+    services.delete_question(question=gone)
+
+    manager = make_member(org_a, Role.CX_MANAGER, username="reader")
+    manager.set_password("reader-pass-123")
+    manager.save()
+    desk = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = desk.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "reader")
+    page.fill("#id_password", "reader-pass-123")
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/surveys/{survey.pk}/responses/{response.pk}/")
+    answers = page.locator("table.answers").inner_text()
+    for shown in ("Other: Colour", "Staff > Price > Speed", "The app: 5; The courier: 2", "Ride again?\tYes",
+                  "May we call you?\tGiven", "An old question (removed from the survey)\tOld answer"):
+        assert shown in answers
+    page.screenshot(path=artifact("response-detail-every-kind.png"), full_page=True)
+    page.goto(f"{live_server.url}/surveys/{survey.pk}/responses/")
+    assert "Staff > Price > Speed" in page.locator("table.responses").inner_text()
+    page.screenshot(path=artifact("responses-list-every-kind.png"), full_page=True)
+    desk.close()
