@@ -163,13 +163,20 @@ class QuestionWriteSerializer(VersionedSerializerMixin, serializers.ModelSeriali
 
 
 class SurveySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+    """A survey. Setting `status` to "active" publishes it: refused (400, the reasons under `status`)
+    while its logic is unsound or a text is missing in one of its languages; each change to a live
+    survey must stay publishable and becomes its next `revision`."""
+
     questions = QuestionSerializer(many=True, read_only=True)
 
     class Meta:
         model = Survey
         fields = ["id", "name", "survey_type", "status", "default_language", "starts_at", "ends_at", "title",
-                  "score_question", "follow_up", "thank_you", "redirect_url", "questions", "created_at"]
-        read_only_fields = ["id", "created_at"]
+                  "score_question", "follow_up", "thank_you", "redirect_url", "pages", "language_codes", "revision",
+                  "questions", "created_at"]
+        # Pages (with their jumps) and languages are changed in the builder, where each change is
+        # checked against the survey's logic; `revision` is the last one published.
+        read_only_fields = ["id", "created_at", "pages", "language_codes", "revision"]
 
     def validate_survey_type(self, value):
         if self.instance and value != self.instance.survey_type and self.instance.responses.exists():
