@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
@@ -23,10 +23,10 @@ from cxplatform.api_access import OrgScopedViewSetMixin, VersionedSerializerMixi
 from cxplatform.models import Capability
 from cxplatform.personal_data import pseudonym
 from cxplatform.selectors import customers_by_reference
-from cxplatform.services import match_or_create_customer
+from cxplatform.services import find_customer, match_or_create_customer
 from cxplatform.versioning import StaleEdit
 
-from . import importing, links, retention, services
+from . import answers, importing, links, retention, revisions, services
 from .models import LANGUAGE_CODES, ContactPolicy, Distribution, ImportJob, Question, Response, RetentionOffer, Survey
 
 
@@ -35,16 +35,35 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+QUESTION_FIELDS = ["id", "key", "kind", "page", "position", "text", "required", "choices", "allow_other", "shuffle",
+                   "rows", "scale_min", "scale_max", "ask_importance", "show_if"]
+SHOW_IF_HELP = ("Shown only when this holds, in surveys.logic's format: {\"field\": \"answer.<key>\", \"op\": "
+                "\"equals\", \"value\": \"x\"}, or {\"all\"|\"any\": [...]}, {\"not\": ...}; {} always.")
+
+
 class QuestionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Question
-        fields = ["id", "key", "kind", "position", "text", "required", "choices", "ask_importance"]
+        fields = QUESTION_FIELDS
 
 
 class ChoiceSerializer(serializers.Serializer):
     value = serializers.SlugField(max_length=100)
     label = serializers.DictField(child=serializers.CharField(max_length=300, allow_blank=True), required=False,
                                   help_text="Per language: {\"en\": \"Price\", \"ru\": \"Цена\", \"lv\": \"Cena\"}")
+
+
+def _options(value: list) -> list:
+    """Options or rows: each value once, labels checked like the page's."""
+    values = [choice["value"] for choice in value]
+    if len(set(values)) != len(values):
+        raise ValidationError(_("Each option needs its own value."))
+    return [{"value": choice["value"], "label": _language_texts(choice.get("label", {}), 300)} for choice in value]
+
+
+def _refusal(exc) -> dict:
+    """A design change the survey cannot take (services.DesignRefused) as the API's 400 body."""
+    return {field or "non_field_errors": [message] for field, message in exc.fields.items()}
 
 
 def _language_texts(value: dict, max_length: int) -> dict:
@@ -64,19 +83,26 @@ def _language_texts(value: dict, max_length: int) -> dict:
 
 
 class QuestionWriteSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
-    """A question of a survey (CSI attributes, open text, choices, ratings). `survey` is given when
-    it is made and never changes; a question with answers keeps its kind and cannot be deleted."""
+    """A question of a survey, of any kind (`rows` and the scale for a matrix or a rating, `choices`
+    for choices and rankings, `show_if` in surveys.logic's format). `survey` is given when it is
+    made and never changes; a question with answers keeps its kind, and deleting it archives it."""
 
     survey = serializers.PrimaryKeyRelatedField(queryset=Survey.objects.all())
     key = serializers.SlugField(max_length=60, help_text="Column name in imports and exports.")
     text = serializers.DictField(child=serializers.CharField(max_length=2000, allow_blank=True),
                                  help_text="Per language: {\"en\": \"…\", \"ru\": \"…\", \"lv\": \"…\"}")
-    choices = ChoiceSerializer(many=True, required=False, max_length=100)
+    choices = ChoiceSerializer(many=True, required=False, max_length=100,
+                               help_text="The options of a choice question or a ranking.")
+    rows = ChoiceSerializer(many=True, required=False, max_length=100, help_text="The rows of a matrix.")
     position = serializers.IntegerField(min_value=0, max_value=32767, required=False)
+    page = serializers.IntegerField(min_value=1, max_value=32767, required=False)
+    scale_min = serializers.IntegerField(min_value=-32768, max_value=32767, required=False)
+    scale_max = serializers.IntegerField(min_value=-32768, max_value=32767, required=False)
+    show_if = serializers.JSONField(required=False, help_text=SHOW_IF_HELP)
 
     class Meta:
         model = Question
-        fields = ["id", "survey", "key", "kind", "position", "text", "required", "choices", "ask_importance"]
+        fields = ["id", "survey", *QUESTION_FIELDS[1:]]
         read_only_fields = ["id"]
         validators = []  # services.question_problems names the key that is taken, in the page's words
 
@@ -89,35 +115,45 @@ class QuestionWriteSerializer(VersionedSerializerMixin, serializers.ModelSeriali
         return _language_texts(value, 2000)
 
     def validate_choices(self, value):
-        values = [choice["value"] for choice in value]
-        if len(set(values)) != len(values):
-            raise ValidationError(_("Each option needs its own value."))
-        return [{"value": choice["value"], "label": _language_texts(choice.get("label", {}), 300)}
-                for choice in value]
+        return _options(value)
+
+    def validate_rows(self, value):
+        return _options(value)
+
+    def validate_show_if(self, value):
+        problem = answers.condition_shape_problem(value)
+        if problem:
+            raise ValidationError(problem)
+        return value or {}
 
     def validate(self, attrs):
         def value(name, default=None):  # a partial update is checked against what the question says
             return attrs.get(name, getattr(self.instance, name, default))
 
-        survey = value("survey")
-        problems = services.question_problems(survey, key=value("key"), kind=value("kind"), text=value("text", {}),
-                                              choices=value("choices", []), question=self.instance)
+        # The builder's own checks, so a question made through the API is one the builder would take.
+        problems = services.question_problems(
+            value("survey"), key=value("key"), kind=value("kind"), text=value("text", {}),
+            choices=value("choices", []), question=self.instance, rows=value("rows", []),
+            scale_min=value("scale_min", 1), scale_max=value("scale_max", 5))
         if problems:
             raise ValidationError({field: [message] for field, message in problems.items()})
         return attrs
 
     def _save(self, question, validated):
         text, choices = validated.pop("text", question.text), validated.pop("choices", question.choices)
+        rows = validated.pop("rows", question.rows)
         version = validated.pop("version", None)
         survey = validated.pop("survey", None) or question.survey
         for name, given in validated.items():
             setattr(question, name, given)
-        if question.pk is None and "position" not in validated:
-            question.position = survey.questions.count() + 1
         try:
-            return services.save_question(question, survey, text, choices, version=version)
+            # The survey's logic is checked with the question in place; a live survey gets a revision.
+            return services.save_question(question=question, survey=survey, text=text, choices=choices, rows=rows,
+                                          user=self.context["request"].user, version=version)
         except StaleEdit as exc:
             raise Conflict(str(exc)) from None
+        except services.DesignRefused as exc:
+            raise ValidationError(_refusal(exc)) from None
 
     def create(self, validated):
         return self._save(Question(), dict(validated))
@@ -127,13 +163,20 @@ class QuestionWriteSerializer(VersionedSerializerMixin, serializers.ModelSeriali
 
 
 class SurveySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+    """A survey. Setting `status` to "active" publishes it: refused (400, the reasons under `status`)
+    while its logic is unsound or a text is missing in one of its languages; each change to a live
+    survey must stay publishable and becomes its next `revision`."""
+
     questions = QuestionSerializer(many=True, read_only=True)
 
     class Meta:
         model = Survey
         fields = ["id", "name", "survey_type", "status", "default_language", "starts_at", "ends_at", "title",
-                  "score_question", "follow_up", "thank_you", "redirect_url", "questions", "created_at"]
-        read_only_fields = ["id", "created_at"]
+                  "score_question", "follow_up", "thank_you", "redirect_url", "pages", "language_codes", "revision",
+                  "questions", "created_at"]
+        # Pages (with their jumps) and languages are changed in the builder, where each change is
+        # checked against the survey's logic; `revision` is the last one published.
+        read_only_fields = ["id", "created_at", "pages", "language_codes", "revision"]
 
     def validate_survey_type(self, value):
         if self.instance and value != self.instance.survey_type and self.instance.responses.exists():
@@ -141,9 +184,45 @@ class SurveySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
         return value
 
     def create(self, validated):
-        survey = Survey(**{k: v for k, v in validated.items() if k not in self._texts})
-        return services.save_survey(survey, {k: validated[k] for k in self._texts if k in validated},
-                                    fill_defaults=True)
+        status_wanted = validated.pop("status", Survey.Status.DRAFT)
+        with transaction.atomic():
+            survey = Survey(**{k: v for k, v in validated.items() if k not in self._texts})
+            survey = services.save_survey(survey, {k: validated[k] for k in self._texts if k in validated},
+                                          fill_defaults=True)
+            self._set_status(survey, status_wanted)
+        return survey
+
+    def update(self, instance, validated):
+        status_wanted = validated.pop("status", instance.status)
+        with transaction.atomic():
+            texts = {k: validated.pop(k) for k in self._texts if k in validated}
+            version = validated.pop("version", None)
+            for name, given in validated.items():
+                setattr(instance, name, given)
+            try:  # a live survey's change must stay publishable and becomes its next revision
+                services.edit_survey(survey=instance, texts=texts, version=version, user=self._user())
+            except services.DesignRefused as exc:
+                raise ValidationError(_refusal(exc)) from None
+            if status_wanted != instance.status:
+                self._set_status(instance, status_wanted)
+        instance.refresh_from_db()
+        return instance
+
+    def _user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    def _set_status(self, survey: Survey, wanted: str) -> None:
+        """Going live is publishing (checked, stored as a revision); other statuses are set as asked."""
+        if wanted == Survey.Status.ACTIVE:
+            try:
+                revisions.publish(survey=survey, user=self._user())
+            except revisions.PublishBlocked as exc:
+                raise ValidationError({"status": exc.problems}) from None
+            survey.refresh_from_db()
+        elif wanted != survey.status:
+            survey.status = wanted
+            survey.save(update_fields=["status", "updated_at"])
 
     _texts = ("title", "score_question", "follow_up", "thank_you")
 
@@ -233,7 +312,7 @@ class ResponseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Response
-        fields = ["id", "token", "survey", "distribution", "touchpoint", "channel", "customer",
+        fields = ["id", "token", "survey", "revision", "distribution", "touchpoint", "channel", "customer",
                   "customer_external_id", "language", "score", "band", "comment", "hidden_fields", "status",
                   "source", "client_key", "started_at", "submitted_at", "answers"]
         read_only_fields = fields
@@ -243,9 +322,18 @@ class ResponseSerializer(serializers.ModelSerializer):
             return None
         return obj.customer.external_id if self.context.get("personal_data") else pseudonym(obj.customer)
 
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "object", "properties": {
+        "kind": {"type": "string"}, "number": {"type": "integer", "nullable": True},
+        "importance": {"type": "integer", "nullable": True}, "text": {"type": "string"},
+        "choices": {"type": "array", "items": {"type": "string"}},
+        "grid": {"type": "object", "additionalProperties": {"type": "integer"}}}}})
     def get_answers(self, obj) -> dict:
+        """Per question key: the number (rating, CSI), its importance, the text (open text, or what
+        "Other" was), the choices (chosen options; a ranking's in order; ["yes"]/["no"]) and the grid
+        (a matrix: {row: number}). An archived question's answer is kept under its key."""
         return {
-            a.question.key: {"number": a.number, "importance": a.importance, "text": a.text, "choices": a.choices}
+            a.question.key: {"kind": a.question.kind, "number": a.number, "importance": a.importance,
+                             "text": a.text, "choices": a.choices, "grid": a.grid}
             for a in obj.answers.all()
         }
 
@@ -259,7 +347,11 @@ class RecordSerializer(serializers.Serializer):
     customer_external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
     customer_email = serializers.EmailField(required=False, allow_blank=True)
     language = serializers.ChoiceField(choices=LANGUAGE_CODES, required=False)
-    answers = serializers.DictField(help_text="score, comment and question keys, as on the survey page")
+    answers = serializers.DictField(help_text=(
+        "score, comment and question keys, as on the survey page: a rating or CSI attribute a number "
+        "(`<key>__importance` 1–5); a choice its value, or \"_other\" with `<key>__other`; several choices a "
+        "list; a matrix {row: number}; a ranking the options in order; yes/no \"yes\" or \"no\"; consent "
+        "\"yes\". An answer to a question the survey's logic does not show is dropped."))
     hidden_fields = serializers.DictField(child=serializers.CharField(max_length=200), required=False)
     submitted_at = serializers.CharField(required=False)
 
@@ -299,8 +391,9 @@ class QuestionFilter(django_filters.FilterSet):
 
 
 class QuestionViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
-    """A survey's questions besides its score. `DELETE` of one with answers is refused (409): its
-    answers would be lost."""
+    """A survey's questions besides its score, checked as the builder checks them (per kind, then the
+    survey's logic); on a live survey each change becomes its next revision. `DELETE` of one with
+    answers archives it with them; a question a rule still looks at is kept (409)."""
 
     queryset = Question.objects.all()
     serializer_class = QuestionWriteSerializer
@@ -308,8 +401,13 @@ class QuestionViewSet(OrgScopedViewSetMixin, viewsets.ModelViewSet):
 
     @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT})
     def destroy(self, request, *args, **kwargs):
-        if not services.delete_question(self.get_object()):
-            raise Conflict(_("This question has answers, so it was kept: deleting it would lose them."))
+        """A question nobody answered is deleted; one with answers leaves the survey but is archived
+        with them (the responses and exports still show it). Refused (409) while a rule or a jump
+        of the survey looks at it."""
+        try:
+            services.delete_question(question=self.get_object(), user=request.user)
+        except services.DesignRefused as exc:
+            raise Conflict("; ".join(exc.problems)) from None
         return ApiResponse(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -393,12 +491,20 @@ class ResponseViewSet(OrgScopedViewSetMixin, mixins.CreateModelMixin, viewsets.R
                                        }) from None
             if submitted_at is None or submitted_at.tzinfo is None:
                 raise ValidationError({"submitted_at": _("Use an ISO 8601 date and time with a time zone.")})
+        language = data.get("language") or survey.default_language
+        # What the survey's logic knows of this answer besides its values: a customer already known
+        # gives their segment (one first named here has none yet, and is made only once it is valid).
+        known = find_customer(org, external_id=data.get("customer_external_id", "").strip()[:100],
+                              email=data.get("customer_email", "").strip()[:254])
+        facts = services.visit_facts(survey=survey, language=language, touchpoint=distribution.touchpoint_id,
+                                     customer=known, hidden=data.get("hidden_fields"))
         try:
             services.ensure_accepting(survey, distribution)
-            submission = services.clean_submission(survey, data["answers"], complete=True)
+            submission = services.clean_submission(survey, data["answers"], complete=True, language=language,
+                                                   facts=facts)
             response, created = services.record_response(
                 survey=survey, submission=submission, complete=True,
-                language=data.get("language") or survey.default_language, source=Response.Source.API,
+                language=language, source=Response.Source.API,
                 distribution=distribution, client_key=client_key or f"api:{uuid.uuid4().hex}",
                 customer=_customer(org, data), hidden=data.get("hidden_fields"), submitted_at=submitted_at,
             )

@@ -64,12 +64,24 @@ def hidden_keys(queryset) -> list[str]:
     return sorted(found)
 
 
+def answer_columns(question) -> list[str]:
+    """A question's columns (the import reads the same names): its key; a matrix one per row
+    (`<key>__<row>`); `<key>__importance` and `<key>__other` where the question asks them."""
+    key = question.key
+    if question.kind == Question.Kind.MATRIX:
+        return [f"{key}__{row}" for row in question.row_values]
+    columns = [key]
+    if question.ask_importance:
+        columns.append(f"{key}__importance")
+    if question.allow_other and question.kind in _OTHER_KINDS:
+        columns.append(f"{key}__other")
+    return columns
+
+
 def header(questions, hidden: list[str], *, personal: bool = True) -> list[str]:
     columns = [*(BASE_COLUMNS if personal else PSEUDONYMOUS_COLUMNS), *(f"hidden_{key}" for key in hidden)]
     for question in questions:
-        columns.append(question.key)
-        if question.ask_importance:
-            columns.append(f"{question.key}__importance")
+        columns.extend(answer_columns(question))
     return [neutralise(c) for c in columns]
 
 
@@ -84,8 +96,9 @@ def _flat(value):
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-# How each answer column's value becomes a cell: as it is (a number), text, or a list of choices.
-_AS_IS, _TEXT, _CHOICES = 0, 1, 2
+# How each answer field fetched becomes cells: as it is (a number), text, a list of choices ("a; b"),
+# a ranking ("a > b > c"), or a matrix's grid (a cell per row: a tuple (_GRID, rows)).
+_AS_IS, _TEXT, _CHOICES, _RANKED, _GRID = 0, 1, 2, 3, 4
 _BASE = ("token_text", "submitted_text", "status", "score", "band", "comment", "language", "touchpoint__name",
          "channel__name", "distribution__name")
 _WHO = {True: ("customer__external_id", "customer__email"), False: ("customer_id", "customer__organization_id")}
@@ -121,6 +134,12 @@ def _tuples(queryset, questions, hidden: list[str], personal: bool):
         if question.kind in _NUMBER_KINDS:
             fields.append(f"{alias}__number")
             kinds.append(_AS_IS)
+        elif question.kind == Question.Kind.MATRIX:
+            fields.append(f"{alias}__grid")
+            kinds.append((_GRID, tuple(question.row_values)))
+        elif question.kind == Question.Kind.RANKING:
+            fields.append(f"{alias}__choices")
+            kinds.append(_RANKED)
         elif question.kind in _CHOICE_KINDS:
             fields.append(f"{alias}__choices")
             kinds.append(_CHOICES)
@@ -130,11 +149,16 @@ def _tuples(queryset, questions, hidden: list[str], personal: bool):
         if question.ask_importance:
             fields.append(f"{alias}__importance")
             kinds.append(_AS_IS)
+        if question.allow_other and question.kind in _OTHER_KINDS:
+            fields.append(f"{alias}__text")
+            kinds.append(_TEXT)
     return qs.values_list(*fields), kinds
 
 
 _NUMBER_KINDS = (Question.Kind.CSI_ATTRIBUTE, Question.Kind.RATING)
-_CHOICE_KINDS = (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE)
+_CHOICE_KINDS = (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE, Question.Kind.YES_NO,
+                 Question.Kind.CONSENT)
+_OTHER_KINDS = (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE)
 _ANSWERS_AT = len(_BASE) + 3  # the two customer columns and the source
 
 
@@ -177,8 +201,18 @@ def _row(values: tuple, hidden: list[str], kinds: list[int], personal: bool, pse
         if kind == _TEXT:
             if value and value[0] in FORMULA_FIRST:
                 value = "'" + value
-        elif kind == _CHOICES and value is not None:
-            value = neutralise("|".join(str(c) for c in value))
+        elif kind == _CHOICES:
+            if value is not None:
+                value = neutralise("; ".join(str(c) for c in value))
+        elif kind == _RANKED:
+            if value is not None:
+                value = neutralise(" > ".join(str(c) for c in value))
+        elif kind != _AS_IS:  # a matrix: a cell per row
+            if isinstance(value, str):  # the driver's text on some databases
+                value = json.loads(value)
+            grid = value if isinstance(value, dict) else {}
+            cells.extend(grid.get(row) for row in kind[1])
+            continue
         cells.append(value)
     return cells
 
@@ -191,7 +225,8 @@ class _Plan:
     def __init__(self, survey, queryset, *, personal: bool, chunk_size: int | None = None):
         self.chunk_size = chunk_size or CHUNK_SIZE
         self.personal = personal
-        questions = selectors.questions(survey)
+        # Archived questions too: an old answer keeps its column (docs/adr/0030).
+        questions = selectors.questions_ever_asked(survey)
         self.hidden = hidden_keys(queryset)
         self.header = header(questions, self.hidden, personal=personal)
         self.queryset, self.kinds = _tuples(queryset, questions, self.hidden, personal)

@@ -62,8 +62,8 @@ def read_columns(header: list, survey: Survey, questions: list[Question]) -> Col
     names = ["" if cell is None else str(cell).strip() for cell in header]
     by_lower = {c: c for c in RESPONSE_COLUMNS} | ALIASES
     for q in questions:
-        by_lower[q.key.lower()] = q.key
-        by_lower[f"{q.key}__importance".lower()] = f"{q.key}__importance"
+        for column in question_columns(q):
+            by_lower[column.lower()] = column
     positions, hidden, ignored = {}, {}, []
     for index, name in enumerate(names):
         if not name:
@@ -82,7 +82,10 @@ def read_columns(header: list, survey: Survey, questions: list[Question]) -> Col
     required = ["submitted_at"]
     if survey.survey_type != SurveyType.CSI:
         required.append("score")
-    required += [q.key for q in questions if q.required]
+    # A required question the survey's logic may hide, or one answered in several columns, is
+    # checked row by row (clean_submission) rather than demanded of the file.
+    required += [q.key for q in questions if q.required and not q.show_if and q.kind != Question.Kind.MATRIX
+                 and q.is_answerable]
     missing = [c for c in required if c not in positions]
     if missing:
         raise ImportFileError(
@@ -96,9 +99,22 @@ def survey_columns(survey: Survey) -> list[str]:
     """The columns a file for `survey` may have, for the upload page."""
     columns = [c for c in RESPONSE_COLUMNS if not (c == "score" and survey.survey_type == SurveyType.CSI)]
     for q in survey.questions.all():
-        columns.append(q.key)
-        if q.ask_importance:
-            columns.append(f"{q.key}__importance")
+        columns.extend(question_columns(q))
+    return columns
+
+
+def question_columns(question: Question) -> list[str]:
+    """The columns a question is read from: those the export writes for it (`surveys.exporting`)."""
+    if not question.is_answerable:
+        return []
+    key = question.key
+    if question.kind == Question.Kind.MATRIX:
+        return [f"{key}__{row}" for row in question.row_values]
+    columns = [key]
+    if question.ask_importance:
+        columns.append(f"{key}__importance")
+    if question.allow_other and question.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE):
+        columns.append(f"{key}__other")
     return columns
 
 
@@ -134,8 +150,7 @@ class Importer(RowImporter):
         self.channels = _by_name(Channel.objects.filter(organization=self.organization))
         self.customers_by_external_id: dict[str, Customer] = {}
         self.customers_by_email: dict[str, Customer] = {}
-        self.choice_labels = {q.key: _choice_lookup(q) for q in self.questions
-                              if q.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE)}
+        self.choice_labels = {q.key: _choice_lookup(q) for q in self.questions if q.kind in Question.CHOICE_KINDS}
         self.columns: Columns | None = None
 
     def start(self, header: list) -> list[str]:
@@ -242,8 +257,11 @@ class Importer(RowImporter):
 
         data = self._submission_data(texts)
         submission = None
+        # The survey's logic reads what a row says of its visit (the customer is matched later, when
+        # the rows are saved, so a condition on the segment sees none).
+        facts = services.visit_facts(survey=self.survey, language=language, touchpoint=touchpoint, hidden=hidden)
         try:
-            submission = services.clean_submission(self.survey, data, complete=True, language=language)
+            submission = services.clean_submission(self.survey, data, complete=True, language=language, facts=facts)
         except services.SubmissionError as exc:
             other = {name: message for name, message in exc.errors.items() if name not in unreadable}
             if other:
@@ -265,18 +283,24 @@ class Importer(RowImporter):
         if "comment" in texts:
             data["comment"] = texts["comment"]
         for q in self.questions:
+            for column in question_columns(q):  # importance, other text, a matrix's rows: as they are
+                if column != q.key and column in texts:
+                    data[column] = texts[column]
             if q.key not in texts:
                 continue
             value = texts[q.key]
             if q.kind == Question.Kind.MULTIPLE_CHOICE:
-                data[q.key] = [self._choice(q, part.strip()) for part in value.split("|") if part.strip()]
+                # "a; b" as the export writes it; "a|b" as it did before
+                parts = value.replace("|", ";").split(";")
+                data[q.key] = [self._choice(q, part.strip()) for part in parts if part.strip()]
+            elif q.kind == Question.Kind.RANKING:
+                data[q.key] = [self._choice(q, part.strip()) for part in value.split(">") if part.strip()]
             elif q.kind == Question.Kind.SINGLE_CHOICE:
                 data[q.key] = self._choice(q, value)
+            elif q.kind in (Question.Kind.YES_NO, Question.Kind.CONSENT):
+                data[q.key] = value.strip().lower()
             else:
                 data[q.key] = value
-            importance = f"{q.key}__importance"
-            if importance in texts:
-                data[importance] = texts[importance]
         return data
 
     def _choice(self, question: Question, value: str) -> str:

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from cxplatform.tenancy import scoped
 
-from .models import Answer, Distribution, DistributionDay, ExportJob, Question, Response, Survey
+from . import answers, revisions
+from .models import Answer, Distribution, DistributionDay, ExportJob, Question, Response, Survey, SurveyRevision
 from .services import localized
 
 # A response not completed yet has no submission time: it is dated by when it was started.
@@ -67,10 +68,33 @@ def filter_responses(qs, filters: Mapping):
 
 def questions(survey) -> list[Question]:
     """The questions of `survey` besides the score, in the order the respondent sees them."""
-    return list(scoped(Question, survey.organization_id).filter(survey=survey).order_by("position", "id"))
+    return list(scoped(Question, survey.organization_id).filter(survey=survey).order_by("page", "position", "id"))
 
 
-# --- Funnel ---------------------------------------------------------------------------------
+def questions_ever_asked(survey) -> list[Question]:
+    """Every question `survey` has asked, archived ones after the current (their answers keep their
+    question and their column: docs/adr/0030), statements left out: nobody answers them."""
+    rows = scoped(Question.all_objects.all(), survey.organization_id).filter(survey=survey).exclude(
+        kind=Question.Kind.STATEMENT)
+    return sorted(rows, key=lambda q: (q.archived_at is not None, q.page, q.position, q.pk))
+
+
+def attach_revisions(responses) -> None:
+    """Load the survey revisions the `responses` were given on, one query for all, so reading
+    each answer's wording (`revisions.wording`) costs nothing more."""
+    responses = list(responses)
+    wanted = {(r.survey_id, r.revision) for r in responses if r.revision}
+    if not wanted:
+        return
+    surveys = {survey_id for survey_id, _number in wanted}
+    snapshots = {(row.survey_id, row.number): row.snapshot for row in SurveyRevision.objects.filter(
+        survey_id__in=surveys, number__in={number for _survey, number in wanted})}
+    for response in responses:
+        if response.revision:
+            response._revision_snapshot = snapshots.get((response.survey_id, response.revision), {})
+
+
+# --- Funnel# --- Funnel ---------------------------------------------------------------------------------
 
 def surveys_with_counts(organization):
     """The organization's surveys, each with its links (`links`) and completed answers
@@ -155,17 +179,20 @@ def answer_display(question, answer, language):
     """What the respondent answered, as the reader should see it (choice labels, not values)."""
     if answer is None:
         return None
-    if question.kind in (Question.Kind.CSI_ATTRIBUTE, Question.Kind.RATING):
-        return answer.number
-    if question.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE):
-        labels = {c.get("value"): localized(c.get("label"), language) for c in question.choices or []}
-        return ", ".join(labels.get(value) or str(value) for value in answer.choices or [])
-    return answer.text
+    return answers.as_text(question, answer, language=language)
 
 
-def answer_rows(response, language: str) -> list[dict]:
-    """Every question of the response's survey with what was answered (None where skipped)."""
-    answers = {a.question_id: a for a in response.answers.all()}
-    return [{"question": question, "text": localized(question.text, language), "answer": answers.get(question.pk),
-             "value": answer_display(question, answers.get(question.pk), language)}
-            for question in questions(response.survey)]
+def answer_rows(response, language: str, questions: list[Question] | None = None) -> list[dict]:
+    """Every current question of the response's survey with what was answered (None where skipped),
+    then the archived questions it answered, each in the wording of the response's revision."""
+    given = {a.question_id: a for a in response.answers.all()}
+    asked = questions if questions is not None else questions_ever_asked(response.survey)
+    rows = []
+    for question in asked:
+        answer = given.get(question.pk)
+        if question.archived_at is not None and answer is None:
+            continue  # a question taken out before this response, or not answered by it
+        rows.append({"question": question, "text": localized(revisions.wording(response, question), language),
+                     "answer": answer, "archived": question.archived_at is not None,
+                     "value": answer_display(question, answer, language)})
+    return rows

@@ -13,7 +13,7 @@ answer becomes final and on every later change of a final answer, never for an a
 progress, so a score clicked and then changed never reaches the figures or the loop.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from cxplatform import audit, events
 from cxplatform.input_checks import parse_int, text_problem
 from cxplatform.versioning import lock_version
 
-from . import comments
+from . import answers, comments, logic
 from .models import (
     Answer,
     Band,
@@ -134,21 +134,16 @@ def _get(data, key):
     return data.get(key) if hasattr(data, "get") else None
 
 
-def _get_list(data, key):
-    if hasattr(data, "getlist"):
-        return data.getlist(key)
-    value = data.get(key)
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def clean_submission(survey: Survey, data, *, complete: bool, language: str = "en") -> Submission:
+def clean_submission(survey: Survey, data, *, complete: bool, language: str = "en",
+                     facts: logic.Facts | None = None) -> Submission:
     """Validate a submission (form data or a JSON object). Raises SubmissionError.
 
-    Fields: `score`, `comment`, and per question its key (`<key>` and, for CSI attributes
-    asked with importance, `<key>__importance`). With `complete=False` (a partial save) only
-    what was sent is checked and required questions may still be missing.
+    Fields: `score`, `comment`, and per question the names `surveys.answers` reads. With
+    `complete=False` (a partial save) only what was sent is checked and required questions may
+    still be missing. The survey's logic decides what is kept: an answer to a question the
+    respondent was not shown (its condition fails, or a jump skipped its page) is dropped, and a
+    required question is required only when shown. `facts` gives what the caller knows of the
+    visit (language, touchpoint, segment, hidden fields); the answers are added here.
     """
     errors: dict[str, str] = {}
     sub = Submission()
@@ -173,64 +168,71 @@ def clean_submission(survey: Survey, data, *, complete: bool, language: str = "e
         except ValueError as exc:
             errors["comment"] = str(exc)
 
-    for question in survey.questions.all():
-        key = question.key
+    questions = list(survey.questions.all())  # prefetched by the page: read once
+    reader = answers.Reader(data)
+    keys = frozenset(q.key for q in questions)
+    parsed: dict[str, answers.Parsed] = {}
+    answer_errors: dict[str, str] = {}
+    for question in questions:
         try:
-            value = _clean_answer(question, data)
+            found = answers.clean(question, reader, clean_text=clean_text, other_keys=keys - {question.key})
         except ValueError as exc:
-            errors[key] = str(exc) or _("Please check this answer.")
+            answer_errors[question.key] = str(exc) or _("Please check this answer.")
             continue
-        if value is None:
-            if complete and question.required:
-                errors[key] = _("Please answer this question.")
-            continue
-        sub.given.add(key)
-        sub.answers[key] = value
+        if found is not None:
+            parsed[question.key] = found
+
+    flow = logic.evaluate(logic.plan_of(survey, questions), _facts(survey, questions, sub, parsed, facts, language))
+    for question in questions:
+        key = question.key
+        if key not in flow.visible or not question.is_answerable:
+            continue  # not shown: whatever came for it is not an answer
+        if key in answer_errors:
+            errors[key] = answer_errors[key]
+        elif key in parsed:
+            if complete and question.required and answers.incomplete(question, parsed[key]):
+                errors[key] = answers.required_message(question)
+                continue
+            sub.given.add(key)
+            sub.answers[key] = parsed[key].fields
+        elif complete and question.required:
+            errors[key] = answers.required_message(question)
 
     if errors:
         raise SubmissionError(errors)
     return sub
 
 
-def _clean_answer(question: Question, data) -> dict | None:
-    """The Answer fields for `question`, or None when it was not answered."""
-    kind, key = question.kind, question.key
-    if kind in (Question.Kind.CSI_ATTRIBUTE, Question.Kind.RATING):
-        raw = _get(data, key)
-        if _blank(raw):
-            return None
-        try:
-            number = parse_int(raw, low=1, high=5)
-        except (TypeError, ValueError):
-            raise ValueError(_("Please choose a rating from 1 to 5.")) from None
-        result = {"number": number, "importance": None}
-        if question.ask_importance:
-            raw_importance = _get(data, f"{key}__importance")
-            if not _blank(raw_importance):
-                try:
-                    result["importance"] = parse_int(raw_importance, low=1, high=5)
-                except (TypeError, ValueError):
-                    raise ValueError(_("Please choose an importance from 1 to 5.")) from None
-        return result
-    if kind == Question.Kind.TEXT:
-        text = clean_text(_get(data, key))
-        return {"text": text} if text else None
-    if kind == Question.Kind.SINGLE_CHOICE:
-        raw = _get(data, key)
-        if _blank(raw):
-            return None
-        if raw not in question.choice_values:
-            raise ValueError(_("Please choose one of the options."))
-        return {"choices": [raw]}
-    if kind == Question.Kind.MULTIPLE_CHOICE:
-        values = [v for v in _get_list(data, key) if not _blank(v)]
-        if not values:
-            return None
-        allowed = question.choice_values
-        if any(not isinstance(v, str) or v not in allowed for v in values):
-            raise ValueError(_("Please choose among the options."))
-        return {"choices": [v for v in allowed if v in values]}  # option order, no duplicates
-    return None
+def _facts(survey: Survey, questions: list[Question], sub: Submission, parsed: dict, given: logic.Facts | None,
+           language: str) -> logic.Facts:
+    """What the survey's conditions read: the caller's facts of the visit, with this submission's
+    score, band and answers."""
+    facts = replace(given) if given is not None else logic.Facts(language=language or "")
+    if not facts.language:
+        facts.language = language or ""
+    facts.answers = {key: found.fact for key, found in parsed.items()}
+    if survey.survey_type == SurveyType.CSI:
+        numbers = [parsed[q.key].fact for q in questions if q.kind == Question.Kind.CSI_ATTRIBUTE and q.key in parsed]
+        facts.score = None
+        facts.band = band_for(survey.survey_type, sum(numbers) / len(numbers) if numbers else None)
+    else:
+        facts.score = sub.score
+        facts.band = band_for(survey.survey_type, sub.score)
+    return facts
+
+
+def visit_facts(*, survey: Survey, language: str = "", touchpoint=None, customer=None,
+                hidden: dict | None = None) -> logic.Facts:
+    """What survey logic knows of a visit before its answers: the language, the touchpoint (its id),
+    the customer's segment (the organization's segment attribute) and the link's hidden fields."""
+    segment = ""
+    if customer is not None:
+        attribute = survey.organization.segment_attribute or "segment"
+        value = (customer.attributes or {}).get(attribute)
+        segment = "" if value is None else str(value)
+    touchpoint_id = getattr(touchpoint, "pk", touchpoint)
+    return logic.Facts(language=language or "", touchpoint="" if touchpoint_id is None else str(touchpoint_id),
+                       segment=segment, hidden=dict(hidden or {}))
 
 
 # --- Recording -----------------------------------------------------------------------------
@@ -282,6 +284,7 @@ def record_response(
             "hidden_fields": hidden or {},
             "source": source,
             "started_at": submitted_at or now,
+            "revision": survey.revision or None,  # its questions' wording is read from this revision
         }
         if client_key and token is not None:
             defaults["token"] = token
@@ -375,7 +378,7 @@ def _save_answers(response: Response, sub: Submission, *, complete: bool, fresh:
     if not sub.answers and (fresh or not complete):
         return
     questions = _questions_by_key(response.survey)
-    blank = {"number": None, "importance": None, "text": "", "choices": []}
+    blank = {"number": None, "importance": None, "text": "", "choices": [], "grid": {}}
     if fresh:  # nothing to update or drop: one INSERT
         Answer.objects.bulk_create([
             Answer(response=response, question=questions[key], **{**blank, **values})
@@ -384,8 +387,9 @@ def _save_answers(response: Response, sub: Submission, *, complete: bool, fresh:
         return
     for key, values in sub.answers.items():
         Answer.objects.update_or_create(response=response, question=questions[key], defaults={**blank, **values})
-    if complete:
-        response.answers.exclude(question__key__in=list(sub.answers)).delete()
+    if complete:  # the whole form: what it leaves out (or the logic hid) is no longer an answer
+        response.answers.exclude(question__key__in=list(sub.answers)).filter(
+            question__archived_at__isnull=True).delete()  # an archived question's answer stays as given
 
 
 def _questions_by_key(survey: Survey) -> dict:

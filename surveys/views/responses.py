@@ -33,8 +33,15 @@ def _filter(request, survey):
 def _list_page(request, survey, filterset, status=200):
     page = None
     if filterset.is_valid():
-        # The list shows no answers: their prefetch would be two queries for nothing.
-        page = Paginator(filterset.qs.prefetch_related(None), PER_PAGE).get_page(request.GET.get("page"))
+        page = Paginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
+        # Each row shows its answers under their questions (archived ones too), in the wording of
+        # the revision it was given on: a fixed number of queries whatever the rows.
+        language = get_language() or survey.default_language
+        asked = selectors.questions_ever_asked(survey)
+        selectors.attach_revisions(page.object_list)
+        for response in page.object_list:
+            response.answer_rows = [row for row in selectors.answer_rows(response, language, asked)
+                                    if row["answer"] is not None]
     return render(request, "surveys/response_list.html", {
         "survey": survey,
         "form": filterset.form,
@@ -92,7 +99,7 @@ def response_detail(request, survey_id, response_id):
         selectors.responses(request.organization, survey), request.organization, pk=response_id
     )
     language = get_language() or survey.default_language
-    rows = selectors.answer_rows(response, language)
+    rows = selectors.answer_rows(response, language)  # in the wording of the response's revision
     hidden = response.hidden_fields if isinstance(response.hidden_fields, dict) else {}
     return render(request, "surveys/response_detail.html", {
         "survey": survey,

@@ -97,3 +97,72 @@ def test_another_organizations_link_is_not_found(api, org_b):
                         format="json")
     assert response.status_code == 400
     assert not Response.objects.exists()
+
+
+# --- The survey builder's fields and answers (issue 17) ------------------------------------------
+
+def _draft(org):
+    survey = factories.survey(org, "nps")
+    Survey.objects.filter(pk=survey.pk).update(status="draft")
+    return Survey.objects.get(pk=survey.pk)
+
+
+def test_a_question_of_every_new_field_through_the_api(api, org_a):
+    survey = _draft(org_a)
+    rows = [{"value": "app", "label": {"en": "The app"}}, {"value": "courier", "label": {"en": "The courier"}}]
+    first = api.post("/api/v1/questions/", {"survey": survey.pk, "key": "again", "kind": "yes_no",
+                                            "text": {"en": "Again?"}}, format="json")
+    assert first.status_code == 201, first.json()
+    created = api.post("/api/v1/questions/", {
+        "survey": survey.pk, "key": "grid", "kind": "matrix", "text": {"en": "Rate"}, "rows": rows,
+        "scale_min": 0, "scale_max": 10, "page": 1,
+        "show_if": {"field": "answer.again", "op": "equals", "value": "yes"}}, format="json")
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert (body["rows"], body["scale_min"], body["scale_max"], body["page"]) == (rows, 0, 10, 1)
+    assert body["show_if"] == {"field": "answer.again", "op": "equals", "value": "yes"}
+    listed = api.get(f"/api/v1/surveys/{survey.pk}/").json()["questions"]
+    assert [q["key"] for q in listed] == ["again", "grid"] and listed[1]["rows"] == rows
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"kind": "matrix", "rows": []}, "rows"),
+    ({"kind": "rating", "scale_min": 5, "scale_max": 2}, "scale_max"),
+    ({"kind": "rating", "scale_min": 0, "scale_max": 99}, "scale_max"),
+    ({"kind": "ranking", "choices": [{"value": "only"}]}, "choices"),
+    ({"kind": "text", "show_if": ["not", "an", "object"]}, "show_if"),
+    ({"kind": "text", "show_if": {"field": "answer.x\u0000", "op": "answered"}}, "show_if"),
+    ({"kind": "text", "show_if": {"not": {"not": {"not": {"not": {"not": {"not": {"not": {"not": {"not": {
+        "not": {"not": {"not": {"not": {"field": "score", "op": "answered"}}}}}}}}}}}}}}}, "show_if"),
+    ({"kind": "text", "show_if": {"field": "answer.nobody", "op": "answered"}}, "non_field_errors"),
+    ({"kind": "text", "page": 7}, "page"),
+])
+def test_a_question_the_builder_would_refuse_is_refused_by_the_api(api, org_a, body, field):
+    survey = _draft(org_a)
+    refused = api.post("/api/v1/questions/", {"survey": survey.pk, "key": "q", "text": {"en": "?"}, **body},
+                       format="json")
+    assert refused.status_code == 400, refused.json()
+    assert field in error_fields(refused)
+    assert not survey.questions.exists()
+
+
+def test_the_responses_api_takes_and_returns_every_answer_shape(api, org_a):
+    survey = factories.survey(org_a, "nps")
+    options = [{"value": "a"}, {"value": "b"}]
+    factories.question(org_a, survey, kind="matrix", key="grid", rows=[{"value": "app"}])
+    factories.question(org_a, survey, kind="ranking", key="order", choices=options)
+    factories.question(org_a, survey, kind="single_choice", key="why", choices=options, allow_other=True)
+    factories.question(org_a, survey, kind="consent", key="gdpr")
+    link = factories.distribution(org_a, survey)
+    answers = {"score": 9, "grid": {"app": 5}, "order": ["b", "a"], "why": "_other", "why__other": "Colour",
+               "gdpr": "yes"}
+    created = api.post("/api/v1/responses/", {"distribution": link.public_id, "answers": answers}, format="json")
+    assert created.status_code == 201, created.json()
+    got = created.json()["answers"]
+    assert got["grid"]["grid"] == {"app": 5} and got["grid"]["kind"] == "matrix"
+    assert got["order"]["choices"] == ["b", "a"]
+    assert (got["why"]["choices"], got["why"]["text"]) == (["_other"], "Colour")
+    assert got["gdpr"]["choices"] == ["yes"]
+    refused = api.post("/api/v1/responses/", {"distribution": link.public_id,
+                                              "answers": {**answers, "order": ["b"]}}, format="json")
+    assert refused.status_code == 400 and "order" in refused.json()["error"]["fields"]["answers"]

@@ -106,7 +106,7 @@ def test_the_job_writes_every_row_and_offers_the_file(limit_two, manager, export
     hostile = by_id[str(exported["hostile"].token)]
     assert hostile["customer_email"] == exported["customer"].email
     assert hostile["comment"] == "'" + INJECTIONS[0]  # neutralised, as in a streamed file
-    assert hostile["speed"] == "4" and hostile["speed__importance"] == "5" and hostile["reasons"] == "price|staff"
+    assert hostile["speed"] == "4" and hostile["speed__importance"] == "5" and hostile["reasons"] == "price; staff"
 
 
 def test_the_file_equals_the_streamed_export(settings, manager, exported, django_capture_on_commit_callbacks):

@@ -353,3 +353,42 @@ def test_five_thousand_rows_import_in_batches(org_a, monkeypatch):
     assert Customer.objects.filter(organization=org_a).count() == 500
     # The counters moved batch by batch, for the progress bar.
     assert progress == list(range(500, 5_001, 500))
+
+
+def test_an_export_of_every_kind_imports_back_as_the_same_answers(org_a):
+    """The export's columns are the import's: a matrix per row, a ranking "a > b", choices "a; b",
+    the other text in `<key>__other`; a bad value of a new kind is a row error, never a crash."""
+    import csv
+    import uuid
+
+    from surveys import exporting, selectors, services
+
+    source = factories.survey(org_a, "nps")
+    options = [{"value": "a", "label": {"en": "Apple"}}, {"value": "b"}, {"value": "c"}]
+
+    def build(survey):
+        factories.question(org_a, survey, kind="multiple_choice", key="many", choices=options, allow_other=True)
+        factories.question(org_a, survey, kind="ranking", key="order", choices=options)
+        factories.question(org_a, survey, kind="matrix", key="grid", rows=[{"value": "app"}, {"value": "courier"}])
+        factories.question(org_a, survey, kind="yes_no", key="again")
+        factories.question(org_a, survey, kind="consent", key="gdpr")
+
+    build(source)
+    data = {"score": 9, "many": ["a", "_other"], "many__other": "Colour", "order": ["c", "a", "b"],
+            "grid": {"app": 4, "courier": 2}, "again": "no", "gdpr": "yes"}
+    services.record_response(survey=source, submission=services.clean_submission(source, data, complete=True),
+                             complete=True, language="en", token=uuid.uuid4())
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(exporting.table(source, selectors.responses(org_a, source)))
+    exported = buffer.getvalue()
+
+    target = factories.survey(org_a, "nps")
+    build(target)
+    job = run(target, exported + exported.splitlines()[1].replace("c > a > b", "c > a") + "\n")
+    assert job.imported_rows == 1, job.errors
+    assert [e["reason"].split(":")[0] for e in job.errors] == ["order"]
+    answers = {a.question.key: a for a in Response.objects.get(survey=target).answers.select_related("question")}
+    assert (answers["many"].choices, answers["many"].text) == (["a", "_other"], "Colour")
+    assert answers["order"].choices == ["c", "a", "b"]
+    assert answers["grid"].grid == {"app": 4, "courier": 2}
+    assert (answers["again"].choices, answers["gdpr"].choices) == (["no"], ["yes"])

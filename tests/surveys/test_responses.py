@@ -341,7 +341,7 @@ def test_csv_export_has_the_filtered_rows_and_all_columns(manager, exported):
     assert datetime.fromisoformat(hostile["submitted_at"]) == day(5)
     assert hostile["status"] == "completed" and hostile["band"] == "neutral" and hostile["score"] == ""
     assert hostile["speed"] == "4" and hostile["speed__importance"] == "5" and hostile["staff"] == "2"
-    assert hostile["reasons"] == "price|staff" and hostile["extra"] == "fine"
+    assert hostile["reasons"] == "price; staff" and hostile["extra"] == "fine"
     assert hostile["customer_external_id"] == exported["customer"].external_id
     assert hostile["customer_email"] == exported["customer"].email
     assert hostile["distribution"] == exported["link"].name
@@ -384,7 +384,7 @@ def test_xlsx_export_has_the_rows_and_neutralises_formulas(manager, exported):
         assert cell.value == "'" + typed, column
         assert cell.data_type == "s", column  # text, never a formula
     assert hostile["speed"].value == 4 and hostile["speed__importance"].value == 5  # numbers stay numbers
-    assert hostile["reasons"].value == "price|staff"
+    assert hostile["reasons"].value == "price; staff"
     assert hostile["customer_email"].value == exported["customer"].email
 
 
