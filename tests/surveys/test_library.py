@@ -147,3 +147,48 @@ def test_a_template_is_copied_into_the_members_own_organization(org_a, org_b, ma
     # Another organization's members cannot open the draft: the same 404 as a missing id.
     outsider = client_for(make_member(org_b, Role.CX_MANAGER))
     assert outsider.get(f"/surveys/{made.pk}/").status_code == 404
+
+
+def _logic_value(answer):
+    if answer.number is not None:
+        return answer.number
+    if answer.choices:
+        return answer.choices if answer.question.kind == Question.Kind.MULTIPLE_CHOICE else answer.choices[0]
+    return answer.grid or answer.text
+
+
+def test_the_demo_multi_page_survey_stores_only_what_its_logic_showed():
+    from cxplatform.demo import DEMO_SLUG, load_demo
+    from cxplatform.models import Organization
+    from surveys import demo
+    from surveys.models import Response
+
+    load_demo()
+    org = Organization.objects.get(slug=DEMO_SLUG)
+    survey = Survey.objects.for_org(org).get(name=demo.MULTI_PAGE_SURVEY)
+    assert survey.status == Survey.Status.ACTIVE and survey.revision == 1
+    assert survey.distributions.filter(touchpoint__isnull=False).exists()
+    assert len(survey.pages) == 3 and revisions.problems(survey) == []
+    plan = logic.plan_of(survey)
+    responses = list(Response.objects.for_org(org).filter(survey=survey).prefetch_related("answers__question"))
+    assert len(responses) == demo.MULTI_PAGE_RESPONSES
+    days = {r.submitted_at.date() for r in responses}
+    assert len(days) > 150  # spread over the demo's year, like its other answers
+    answered_by_band = {}
+    for response in responses:
+        answers = {a.question.key: _logic_value(a) for a in response.answers.all()}
+        flow = logic.evaluate(plan, logic.Facts(score=response.score, band=response.band,
+                                                language=response.language, answers=answers))
+        assert set(answers) <= flow.visible, (response.band, set(answers) - flow.visible)
+        answered_by_band.setdefault(response.band, set()).update(answers)
+    # Both branches were taken: detractors explained on page 2, promoters never saw it.
+    assert "reason" in answered_by_band["detractor"] and "reason" not in answered_by_band["promoter"]
+    assert "tell_a_friend" in answered_by_band["promoter"] and "tell_a_friend" not in answered_by_band["detractor"]
+
+    def nps(model):
+        scores = [r.score for r in responses
+                  if any(a.question.key == "product" and a.choices == [model] for a in r.answers.all())]
+        return (sum(s >= 9 for s in scores) - sum(s <= 6 for s in scores)) * 100 / len(scores)
+
+    # The breakdown by "which scooter" tells a story: the Pro delights, the Cargo disappoints.
+    assert nps("pro") > nps("city") > nps("cargo")
