@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cxplatform.input_checks import text_problem
 from cxplatform.models import Capability, Membership
 
 from . import logic, piping, texts
@@ -399,8 +400,12 @@ TEMPLATES: dict[str, Template] = {t.slug: t for t in (POST_PURCHASE_NPS, SUPPORT
                                                       CHURN_REASONS)}
 
 
-class UnknownTemplate(ValueError):
-    """No template has that name; the message is in the reader's language."""
+class TemplateRefused(ValueError):
+    """A copy that cannot be made as asked; the message says why, in the reader's language."""
+
+
+class UnknownTemplate(TemplateRefused):
+    """No template has that name."""
 
 
 def get(slug: str) -> Template:
@@ -413,6 +418,9 @@ def get(slug: str) -> Template:
 def _name_for(organization, spec: Template, name: str | None) -> str:
     """The name asked for, else the template's in the organization's language; a name the
     organization already uses gets a number, so two copies can be told apart in the list."""
+    problem = text_problem(name or "")
+    if problem:
+        raise TemplateRefused(problem)
     wanted = (name or "").strip()[:200] or localized(spec.name, organization.default_language)
     taken = set(Survey.objects.for_org(organization).filter(name__startswith=wanted[:180])
                 .values_list("name", flat=True))
@@ -428,7 +436,8 @@ def _name_for(organization, spec: Template, name: str | None) -> str:
 def create_from_template(*, organization, template: str, name: str | None = None, user=None) -> Survey:
     """A draft survey of `organization` copied from the template named `template`, with its
     questions and counter-offers, all or nothing. A `user` must be allowed to design surveys there
-    (PermissionDenied otherwise); UnknownTemplate for a name the library does not have."""
+    (PermissionDenied otherwise); TemplateRefused for a template the library does not have
+    (UnknownTemplate) or a name that cannot be stored."""
     spec = get(template)
     if user is not None:
         membership = Membership.objects.filter(user=user, organization=organization, is_active=True).first()

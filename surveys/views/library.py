@@ -31,7 +31,7 @@ def template_use(request):
         survey = library.create_from_template(organization=request.organization,
                                               template=request.POST.get("template", ""),
                                               name=request.POST.get("name"), user=request.user)
-    except library.UnknownTemplate as exc:
+    except library.TemplateRefused as exc:
         messages.error(request, str(exc))
         return _page(request, status=400)
     messages.success(request, _("Your draft is ready: review the questions, add a link, then publish it."))

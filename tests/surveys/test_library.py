@@ -120,11 +120,14 @@ def test_using_a_template_makes_a_draft_and_opens_it(org_a, make_member, client_
     assert survey.questions.filter(kind=Question.Kind.MATRIX).exists()
 
 
-def test_an_unknown_template_gets_a_clear_error(org_a, make_member, client_for):
+def test_an_unknown_template_or_an_unstorable_name_gets_a_clear_error(org_a, make_member, client_for):
     manager = client_for(make_member(org_a, Role.CX_MANAGER))
     response = manager.post("/surveys/templates/use/", {"template": "../../etc"})
     assert response.status_code == 400
     assert "There is no such survey template" in response.content.decode()
+    response = manager.post("/surveys/templates/use/", {"template": "csi", "name": "Bad\x00name"})
+    assert response.status_code == 400
+    assert "NUL character" in response.content.decode()
     assert not Survey.objects.exists()
 
 
