@@ -5,7 +5,7 @@ import pytest
 from django.utils import translation
 
 from cxplatform.models import Role
-from surveys import library, logic, revisions, translations
+from surveys import library, logic, piping, revisions, translations
 from surveys.models import Question, RetentionOffer, Survey
 from tests import factories
 
@@ -26,6 +26,10 @@ def test_every_template_can_go_live_in_all_three_languages(slug, org_a):
     assert survey.status == Survey.Status.ACTIVE and survey.revision == 1
 
 
+def plan_order(plan, key):
+    return [k for page in plan["pages"] for k in page["questions"]].index(key)
+
+
 @pytest.mark.parametrize("slug", list(library.TEMPLATES))
 def test_every_template_uses_pages_and_logic(slug, org_a):
     survey = library.create_from_template(organization=org_a, template=slug)
@@ -33,6 +37,12 @@ def test_every_template_uses_pages_and_logic(slug, org_a):
     plan = logic.plan_of(survey, questions)
     assert len(plan["pages"]) >= 2
     assert plan["show_if"] or any(page["jumps"] for page in plan["pages"])
+    # A later question pipes in an earlier answer, in every language it is written in.
+    piped = [q for q in questions if piping.references(q.text["en"])]
+    assert piped and all(piping.references(q.text[code]) == piping.references(q.text["en"])
+                         for q in piped for code in ("ru", "lv"))
+    assert all(plan_order(plan, key) < plan_order(plan, q.key)
+               for q in piped for key in piping.references(q.text["en"]))
     spec = library.get(slug)
     assert [q.key for q in questions] == [q["key"] for q in spec.questions]
 
