@@ -5,7 +5,7 @@ import pytest
 from django.utils import translation
 
 from cxplatform.models import Role
-from surveys import library, logic, piping, revisions, translations
+from surveys import library, logic, piping, revisions, services, translations
 from surveys.models import Question, RetentionOffer, Survey
 from tests import factories
 
@@ -45,6 +45,10 @@ def test_every_template_uses_pages_and_logic(slug, org_a):
                for q in piped for key in piping.references(q.text["en"]))
     spec = library.get(slug)
     assert [q.key for q in questions] == [q["key"] for q in spec.questions]
+    # Keys the survey page and imports can use as field names; offers answer options that exist.
+    assert not {q.key for q in questions} & services.RESERVED_QUESTION_KEYS
+    for key, offers in spec.offers.items():
+        assert {reason for reason, _text in offers} <= set(survey.questions.get(key=key).choice_values)
 
 
 def test_logic_of_the_post_purchase_template_sends_only_detractors_to_page_two(org_a):
