@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from cxplatform.models import OutboxEvent
 from journeys.models import Touchpoint
 
-from . import comments
+from . import comments, library, logic, revisions
 from .models import (
     Answer,
     ContactPolicy,
@@ -21,7 +22,7 @@ from .models import (
     Survey,
     SurveyType,
 )
-from .services import band_for, save_survey
+from .services import RESPONSE_RECORDED, band_for, clean_submission, record_response, save_survey
 
 COMMENTS = {
     "low": {
@@ -144,6 +145,7 @@ def load(demo):
             if not distribution.responses.exists():
                 _responses(demo, survey, distribution, questions, mean, trend, now, customers, rng, moods)
     _cancellation_survey(demo, now)
+    _multi_page_survey(demo, now)
     demo.surveys = list(Survey.objects.filter(organization=org))
 
 
@@ -268,3 +270,127 @@ def _responses(demo, survey, distribution, questions, mean, trend, now, customer
     for response, answer in answers:
         answer.response = response
     Answer.objects.bulk_create([a for _r, a in answers], batch_size=2000)
+
+
+# --- The multi-page survey with logic ----------------------------------------------------------
+# Made from the library's post-purchase template, published, and answered through the same door as
+# a customer's answer (clean_submission + record_response), each respondent shown only the pages
+# and questions the survey's logic gives them: detractors explain on page 2, promoters say what
+# they would tell a friend. By model: the Pro delights, the City is fine, the Cargo disappoints.
+
+MULTI_PAGE_SURVEY = "Scooter purchase follow-up"
+MULTI_PAGE_RESPONSES = 320
+MODEL_VALUES = {"VR City": "city", "VR Pro": "pro", "VR Cargo": "cargo"}
+MODEL_NPS = {"city": 7.4, "pro": 8.9, "cargo": 5.4}  # mean score, a year ago rising by the trend
+MODEL_REASONS = {  # what disappoints the detractors of each model
+    "city": ([("price", 40), ("not_as_described", 30), ("delivery", 20), ("quality", 10)]),
+    "pro": ([("delivery", 45), ("staff", 30), ("price", 25)]),
+    "cargo": ([("quality", 55), ("delivery", 25), ("not_as_described", 20)]),
+}
+MAKE_RIGHT = {
+    "quality": {"en": ["Replace the battery, it loses half its range with a load.", "Fix the squeaking brakes."],
+                "ru": ["Замените батарею: с грузом она теряет половину запаса хода.", "Почините скрипящие тормоза."],
+                "lv": ["Nomainiet akumulatoru: ar kravu tas zaudē pusi nobraukuma."]},
+    "price": {"en": ["A discount on the next service would be fair."],
+              "ru": ["Было бы честно дать скидку на следующее обслуживание."],
+              "lv": ["Atlaide nākamajai apkopei būtu godīga."]},
+    "delivery": {"en": ["Call before you come and keep the promised day."],
+                 "ru": ["Звоните заранее и привозите в обещанный день."],
+                 "lv": ["Piezvaniet iepriekš un atvediet solītajā dienā."]},
+    "not_as_described": {"en": ["Show the real range on the website, not the best case."],
+                         "ru": ["Указывайте на сайте реальный запас хода, а не идеальный."],
+                         "lv": ["Norādiet mājaslapā reālo nobraukumu, nevis labāko gadījumu."]},
+    "staff": {"en": ["Someone should explain the app at delivery."],
+              "ru": ["Пусть при доставке кто-нибудь объяснит приложение."],
+              "lv": ["Lai piegādes laikā kāds izskaidro lietotni."]},
+}
+TELL_A_FRIEND = {
+    "en": ["Fast, light and the battery really lasts.", "Best money I spent this year.",
+           "Great for the daily commute."],
+    "ru": ["Быстрый, лёгкий, и батарея правда держит.", "Лучшая покупка за год.", "Отлично для поездок на работу."],
+    "lv": ["Ātrs, viegls, un akumulators tiešām iztur.", "Labākais pirkums šogad."],
+}
+
+
+def _multi_page_survey(demo, now):
+    import random
+
+    org = demo.organization
+    if Survey.objects.filter(organization=org, name=MULTI_PAGE_SURVEY).exists():
+        return
+    rng = random.Random(f"{org.slug}:multi-page")  # noqa: S311 — demo data, its own stream  # nosec B311
+    survey = library.create_from_template(organization=org, template="post-purchase-nps", name=MULTI_PAGE_SURVEY)
+    product = survey.questions.get(key="product")
+    product.text = {"en": "Which scooter did you buy?", "ru": "Какой самокат вы купили?",
+                    "lv": "Kuru skrejriteni jūs iegādājāties?"}
+    product.choices = MODEL_CHOICES
+    product.save()
+    revisions.publish(survey=survey, user=demo.users.get("manager"))
+    survey.refresh_from_db()
+    touchpoint = demo.touchpoints["Home delivery"]
+    link = Distribution.objects.create(organization=org, survey=survey, name="Two weeks after delivery (e-mail)",
+                                       touchpoint=touchpoint, channel=demo.channels.get("E-mail"))
+    plan = logic.plan_of(survey)
+    per_day, recorded = {}, []
+    for _i in range(MULTI_PAGE_RESPONSES):
+        age_days = rng.random() * 365
+        submitted = now - timedelta(days=age_days, minutes=rng.randint(0, 600))
+        customer = rng.choice(demo.customers) if rng.random() < 0.85 else None
+        language = (customer.language if customer and customer.language else
+                    rng.choices(["ru", "en", "lv"], weights=[48, 37, 15])[0])
+        data = _respondent(rng, customer, language, 1 - age_days / 365)
+        facts = logic.Facts(score=int(data["score"]), band=band_for(survey.survey_type, int(data["score"])),
+                            language=language, answers={k: v for k, v in data.items() if k not in ("score", "comment")})
+        # The respondent sees only what the logic shows them, so only that is sent.
+        shown = logic.evaluate(plan, facts).visible
+        data = {k: v for k, v in data.items() if k in ("score", "comment") or k in shown}
+        submission = clean_submission(survey, data, complete=True, language=language)
+        response, _created = record_response(
+            survey=survey, submission=submission, complete=True, language=language, distribution=link,
+            token=uuid.uuid4(), customer=customer, submitted_at=submitted,
+            hidden={"order_id": f"A-{rng.randint(10000, 99999)}"})
+        recorded.append(response)
+        per_day[submitted.date()] = per_day.get(submitted.date(), 0) + 1
+    _as_history(org, recorded)
+    DistributionDay.objects.bulk_create([
+        DistributionDay(distribution=link, day=day, opened=n * 3 + rng.randint(0, 2)) for day, n in per_day.items()
+    ])
+
+
+def _respondent(rng, customer, language, recency):
+    """What one buyer would answer on every page of the post-purchase survey (form field names);
+    `recency` 0 a year ago … 1 today, as fixes to the Cargo slowly lift its scores."""
+    model = MODEL_VALUES.get((customer.attributes or {}).get("model")) if customer else None
+    model = model or rng.choices(["city", "pro", "cargo"], weights=[50, 30, 20])[0]
+    mean = MODEL_NPS[model] + (1.2 * recency if model == "cargo" else 0.3 * recency)
+    score = max(0, min(10, round(rng.gauss(mean, 2.0))))
+    data = {"score": str(score), "product": model,
+            "bought_via": rng.choices(["online", "store", "phone"],
+                                      weights=[30, 60, 10] if model == "pro" else [65, 25, 10])[0],
+            "ease": str(max(1, min(5, round(rng.gauss(2 + score / 4, 0.8)))))}
+    reasons, weights = zip(*MODEL_REASONS[model], strict=True)
+    reason = rng.choices(reasons, weights=weights)[0]
+    data["reason"] = reason
+    if rng.random() < 0.6:
+        data["make_right"] = rng.choice(MAKE_RIGHT[reason].get(language) or MAKE_RIGHT[reason]["en"])
+    data["callback"] = "yes" if rng.random() < 0.55 else "no"
+    if rng.random() < 0.5:
+        data["tell_a_friend"] = rng.choice(TELL_A_FRIEND[language])
+    if rng.random() < 0.5:
+        data["comment"] = rng.choice(COMMENTS[_tone(SurveyType.NPS, score)][language])
+    return data
+
+
+def _as_history(org, responses):
+    """These answers are a year of history, not live traffic: like the demo's other answers, what
+    their events would set off is made at once by each app's demo (sentiment and themes here, inbox
+    items and cases in feedback's, rollups in metrics'), so their outbox rows are dropped rather than
+    delivered one by one after the demo commits (that tripled the demo's run time)."""
+    OutboxEvent.objects.filter(organization=org, name__in=[RESPONSE_RECORDED, comments.COMMENT_WRITTEN],
+                               payload__response_id__in=[r.pk for r in responses]).delete()
+    with_comment = [r for r in responses if r.comment]
+    for response in with_comment:
+        comments.read_sentiment(response)
+        response.comment_read = True
+    Response.objects.bulk_update(with_comment, ["sentiment", "sentiment_score", "comment_read"])
+    comments.store_new_themes(with_comment)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import builder, exports, imports, manage, responses, touchpoints
+from .views import builder, exports, imports, library, manage, responses, touchpoints
 
 app_name = "surveys"
 
@@ -44,4 +44,6 @@ urlpatterns = [
     *exports.urlpatterns,
     # Import of past responses (views/imports.py)
     *imports.urlpatterns,
+    # The template library (views/library.py)
+    *library.urlpatterns,
 ]
