@@ -68,6 +68,11 @@ def readable_shade(colour: str) -> str:
     return "#000000"
 
 
+def shown_ratio(ratio: float) -> float:
+    """The ratio as a person reads it, to two decimals; one that misses AA never reads as 4.50."""
+    return round(ratio, 2) if ratio >= AA_NORMAL else min(round(ratio, 2), 4.49)
+
+
 def colour_problem(colour: str) -> str:
     """Why `colour` cannot be the brand colour, in the reader's language; "" when it can."""
     if not isinstance(colour, str) or not HEX.match(colour):
@@ -75,8 +80,8 @@ def colour_problem(colour: str) -> str:
     ratio = contrast(colour.lower(), WHITE)
     if ratio < AA_NORMAL:
         return _("Links and buttons in %(colour)s would be hard to read: its contrast with white is "
-                 "%(ratio).1f:1, and at least 4.5:1 is needed (WCAG AA). %(suggestion)s is the nearest "
-                 "shade that is readable.") % {"colour": colour, "ratio": ratio,
+                 "%(ratio).2f:1, and at least 4.5:1 is needed (WCAG AA). %(suggestion)s is the nearest "
+                 "shade that is readable.") % {"colour": colour, "ratio": shown_ratio(ratio),
                                                "suggestion": readable_shade(colour.lower())}
     return ""
 
@@ -189,7 +194,9 @@ def check_logo(upload) -> CheckedLogo:
             image.save(out, format=image_format, **({"quality": 90} if image_format != "PNG" else {}))
     except BrandingRefused:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # Pillow refuses a header this large before we could read its size
+        raise refused(_("The logo has far more pixels than 2000×2000, the most accepted.")) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise refused(not_a_picture) from None
     return CheckedLogo(content=out.getvalue(), extension=LOGO_FORMATS[image_format][0])
 
@@ -304,4 +311,4 @@ def sample(branding, *, colour: str, font: str) -> Sample:
     font = font if font in FONT_STACKS else branding.font
     style = BrandStyle(colour=shown, on_colour=text_on(shown), font_stack=FONT_STACKS.get(font, FONT_STACKS["system"]),
                        logo_url=logo_path(branding), name=branding.organization.name)
-    return Sample(style=style, ratio=contrast(shown, WHITE), problem=problem, suggestion=suggestion)
+    return Sample(style=style, ratio=shown_ratio(contrast(shown, WHITE)), problem=problem, suggestion=suggestion)
