@@ -216,7 +216,7 @@ def check_colour(colour: str) -> str:
     colour = colour.strip() if isinstance(colour, str) else colour
     problem = colour_problem(colour)
     if problem:
-        suggestion = readable_shade(colour.lower()) if HEX.match(colour or "") else ""
+        suggestion = readable_shade(colour.lower()) if isinstance(colour, str) and HEX.match(colour) else ""
         raise BrandingRefused({"colour": problem}, suggestion=suggestion)
     return colour.lower()
 
@@ -254,27 +254,36 @@ def save_branding(*, organization, request=None, colour: str | None = None, font
     if errors:
         raise BrandingRefused(errors, suggestion=suggestion)
 
-    with transaction.atomic():
-        branding = branding_of(organization)
-        if branding.pk:
-            branding = type(branding).objects.select_for_update().get(pk=branding.pk)
-        # An organization's first save is compared with the defaults it had until then, so the
-        # log shows what it chose.
-        before = audit.snapshot(branding)
-        old_logo = branding.logo.name if branding.logo else ""
-        for name, value in checked.items():
-            setattr(branding, name, value)
-        if remove_logo:
-            branding.logo = ""
-        elif new_logo is not None:
-            # A random name: the served path says nothing about the organization and cannot be guessed.
-            branding.logo.save(f"{uuid.uuid4().hex}.{new_logo.extension}", ContentFile(new_logo.content), save=False)
-        branding.save()
-        audit.record_setting(request=request, organization=organization, instance=branding, change="changed",
-                             before=before)
-        if old_logo and old_logo != (branding.logo.name if branding.logo else ""):
-            storage = branding.logo.storage
-            transaction.on_commit(lambda: storage.delete(old_logo))
+    from .models import Branding
+
+    written = ""
+    try:
+        with transaction.atomic():
+            # Locked, and created with the defaults when missing (two first saves at once meet here
+            # rather than on the one-per-organization constraint); the log compares with those
+            # defaults, so an organization's first save shows what it chose.
+            branding, _created = Branding.objects.select_for_update().get_or_create(organization=organization)
+            before = audit.snapshot(branding)
+            old_logo = branding.logo.name if branding.logo else ""
+            for name, value in checked.items():
+                setattr(branding, name, value)
+            if remove_logo:
+                branding.logo = ""
+            elif new_logo is not None:
+                # A random name: the served path says nothing about the organization and cannot be guessed.
+                branding.logo.save(f"{uuid.uuid4().hex}.{new_logo.extension}", ContentFile(new_logo.content),
+                                   save=False)
+                written = branding.logo.name
+            branding.save()
+            audit.record_setting(request=request, organization=organization, instance=branding, change="changed",
+                                 before=before)
+            if old_logo and old_logo != (branding.logo.name if branding.logo else ""):
+                storage = branding.logo.storage
+                transaction.on_commit(lambda: storage.delete(old_logo))
+    except Exception:
+        if written:  # the row never named it: no file is left behind for nothing
+            Branding.logo.field.storage.delete(written)
+        raise
     return branding
 
 

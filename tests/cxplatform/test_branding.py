@@ -195,6 +195,19 @@ def test_a_replaced_logo_file_is_deleted_once_the_change_is_committed(org_a, med
     assert first_name.removeprefix("branding/") not in stored_logos(media)
 
 
+def test_a_change_that_fails_midway_leaves_no_logo_file_behind(org_a, media, monkeypatch):
+    from cxplatform import audit
+
+    def broken(**kwargs):
+        raise RuntimeError("the audit log is unavailable")
+
+    monkeypatch.setattr(audit, "record_setting", broken)
+    with pytest.raises(RuntimeError):
+        branding.save_branding(organization=org_a, colour="#000000", logo=upload(picture()))
+    assert stored_logos(media) == []
+    assert not Branding.objects.filter(organization=org_a).exists()
+
+
 @pytest.mark.parametrize("kind, extension", [("PNG", "png"), ("JPEG", "jpg"), ("WEBP", "webp")])
 def test_png_jpeg_and_webp_are_accepted_and_stored_as_what_they_are(org_a, kind, extension):
     # The client's name and type say nothing: a JPEG called .png is stored and served as a JPEG.
