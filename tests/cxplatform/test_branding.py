@@ -119,6 +119,12 @@ def test_saving_a_readable_colour_and_font_is_stored_and_audited(org_a, admin):
     assert settings_entries(org_a).count() == 1
 
 
+def test_the_audit_log_shows_what_changed(org_a, admin):
+    admin.post(URL, {"colour": "#0b7a55", "font": "serif"})
+    html = admin.get("/settings/audit/").content.decode()
+    assert "#1f6feb → #0b7a55" in html and "Serif" in html
+
+
 def test_a_too_light_colour_is_refused_with_the_readable_shade_as_a_one_click_fix(org_a, admin):
     response = admin.post(URL, {"colour": "#777777", "font": "serif"})
     assert response.status_code == 400
