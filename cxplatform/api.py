@@ -2,18 +2,19 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from . import customer_import, import_jobs, services
+from . import branding, customer_import, import_jobs, services
 from .api_access import OrgScopedViewSetMixin, SafeMultiPartParser, scope_choices
 from .forms import ImportUploadForm
-from .models import Capability, Customer, CustomerImportJob, Membership, Notification
+from .models import Branding, Capability, Customer, CustomerImportJob, Membership, Notification
 from .tenancy import memberships_of
 
 
@@ -229,7 +230,74 @@ class CustomerImportJobViewSet(ImportJobViewSetMixin, mixins.CreateModelMixin, m
         return super().create(request, *args, **kwargs)
 
 
+# ---------------------------------------------------------------------------------------------
+# Branding: the organization's one colour, font and logo, checked as the settings page checks them.
+
+
+@extend_schema_serializer(many=False)  # served on the list route, yet one object
+class BrandingSerializer(serializers.Serializer):
+    colour = serializers.CharField(max_length=32, help_text=gettext_lazy(
+        "#rrggbb; refused below WCAG AA contrast (4.5:1) against white, with the nearest readable shade named."))
+    font = serializers.ChoiceField(choices=Branding.Font.choices)
+    logo = serializers.FileField(write_only=True, required=False, help_text=gettext_lazy(
+        "PNG, JPEG or WebP, at most 512 KB and 2000×2000 pixels (multipart/form-data); left out, the logo stays."))
+    remove_logo = serializers.BooleanField(write_only=True, required=False, default=False)
+    logo_url = serializers.SerializerMethodField(help_text=gettext_lazy("Where the logo is served; null without one."))
+    on_colour = serializers.SerializerMethodField(help_text=gettext_lazy(
+        "The text colour used on the brand colour (white or near-black, whichever reads better)."))
+
+    def get_logo_url(self, instance) -> str | None:
+        path = branding.logo_path(instance)
+        return settings.SITE_URL.rstrip("/") + path if path else None
+
+    def get_on_colour(self, instance) -> str:
+        colour = instance.colour.lower() if branding.HEX.match(instance.colour) else branding.DEFAULT_COLOUR
+        return branding.text_on(colour)
+
+
+class BrandingViewSet(OrgScopedViewSetMixin, viewsets.GenericViewSet):
+    """The organization's branding (public survey pages, embeds, e-mails) at the collection's own
+    URL: `GET` reads it, `PUT` changes colour and font (and the logo, sent as multipart), `PATCH`
+    only what it names. A refused value is a 400 naming the field, and nothing changes."""
+
+    queryset = Branding.objects.none()
+    serializer_class = BrandingSerializer
+    pagination_class = None
+    filter_backends = []
+    write_capability = Capability.ADMINISTER
+
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        # One row per organization, so no id names it: the list route also takes the changes.
+        return super().as_view({**(actions or {}), "put": "change", "patch": "change_partly"}, **initkwargs)
+
+    @extend_schema(responses={200: BrandingSerializer})
+    def list(self, request, *args, **kwargs):
+        return Response(self.get_serializer(branding.branding_of(self.organization)).data)
+
+    @extend_schema(request=BrandingSerializer, responses={200: BrandingSerializer})
+    def change(self, request, *args, **kwargs):
+        return self._change(request, partial=False)
+
+    @extend_schema(request=BrandingSerializer(partial=True), responses={200: BrandingSerializer})
+    def change_partly(self, request, *args, **kwargs):
+        return self._change(request, partial=True)
+
+    def _change(self, request, *, partial: bool):
+        body = self.get_serializer(data=request.data, partial=partial)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            saved = branding.save_branding(organization=self.organization, request=request,
+                                           colour=data.get("colour"), font=data.get("font"), logo=data.get("logo"),
+                                           remove_logo=data.get("remove_logo", False))
+        except branding.BrandingRefused as refused:
+            raise serializers.ValidationError({field: [message] for field, message in refused.errors.items()}) from None
+        return Response(self.get_serializer(saved).data)
+
+
 ROUTES = [
+    ("branding", BrandingViewSet, "branding"),
     ("customers", CustomerViewSet, "customer"),
     ("customer-imports", CustomerImportJobViewSet, "customerimportjob"),
     ("notifications", NotificationViewSet, "notification"),

@@ -21,6 +21,8 @@ SECTIONS = [
      Capability.ADMINISTER),
     ("privacy:index", _("Personal data"), _("Export or erase what is held about a person; how long it is kept."),
      Capability.ADMINISTER),
+    ("branding:settings", _("Branding"),
+     _("Logo, colour and font of the survey pages, embeds and e-mails customers see."), Capability.ADMINISTER),
     ("audit:log", _("Audit log"), _("Who did what, when and from where."), Capability.ADMINISTER),
     ("feedback:settings", _("Inbox settings"), _("Routing rules, SLA policies, close-loop rules, teams and tags."),
      Capability.ADMINISTER),

@@ -47,6 +47,7 @@ urlpatterns = [
     path("settings/audit/", include("cxplatform.audit_urls")),
     path("settings/webhooks/", include("integrations.urls")),
     path("settings/privacy/", include("privacy.urls")),
+    path("", include("cxplatform.branding_urls")),  # /settings/branding/ and the public /brand/logo/
     path("customers/", views.customer_list, name="customer_list"),
     path("customers/import/", views.customer_import_view, name="customer_import"),
     path("customers/import/<int:customerimportjob_id>/", views.customer_import_detail, name="customer_import_detail"),

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from cxplatform import sms
+from cxplatform.branding import BrandStyle, style_for
 from surveys import links
 from surveys.models import SurveyType
 
@@ -66,6 +67,7 @@ class Renderer:
 
     def __init__(self):
         self._skeletons: dict[tuple, _Skeleton] = {}
+        self._brands: dict[int, BrandStyle] = {}  # read once per organization of the batch
 
     def render(self, *, source, distribution, customer, organization, language: str,
                invitation: Invitation | None, reminder: bool = False) -> Rendered:
@@ -74,9 +76,12 @@ class Renderer:
         key = (type(source), source.pk, distribution.pk, language, reminder, invitation is None)
         skeleton = self._skeletons.get(key)
         if skeleton is None:
+            brand = self._brands.get(organization.pk)
+            if brand is None:
+                brand = self._brands[organization.pk] = style_for(organization)
             skeleton = self._skeletons[key] = _skeleton(source=source, distribution=distribution,
                                                         organization=organization, language=language,
-                                                        reminder=reminder, test=invitation is None)
+                                                        reminder=reminder, test=invitation is None, brand=brand)
         # A name is one line (an imported one may carry a line break; the Subject header refuses one).
         name = " ".join((customer.name or "").split())
         signed = quote_plus(links.sign(distribution, customer if invitation else None, language=language,
@@ -102,7 +107,8 @@ def _fill(template: str, *, organization) -> str:
     return (template or "").replace("{name}", _NAME).replace("{organization}", organization.name)
 
 
-def _skeleton(*, source, distribution, organization, language: str, reminder: bool, test: bool) -> _Skeleton:
+def _skeleton(*, source, distribution, organization, language: str, reminder: bool, test: bool,
+              brand: BrandStyle) -> _Skeleton:
     survey = distribution.survey
     survey_url = absolute(links.survey_url(distribution, _SIGNED, language))
     unsubscribe_url = "" if test else absolute(reverse("invite:unsubscribe", args=[_UNSUBSCRIBE]))
@@ -118,7 +124,9 @@ def _skeleton(*, source, distribution, organization, language: str, reminder: bo
             "organization": organization, "question": (survey.score_question or {}).get(language, ""),
             "scores": scores, "low": scores[0][0] if scores else None, "high": scores[-1][0] if scores else None,
             "survey_url": survey_url, "unsubscribe_url": unsubscribe_url, "reminder": reminder,
-            "test": test, "language": language,
+            "test": test, "language": language, "brand": brand,
+            # Mail clients load images from the site, never relative to the message.
+            "logo_url": absolute(brand.logo_url) if brand.logo_url else "",
         }
         if source.medium == "sms":
             text, html = render_to_string("invitations/sms.txt", context).strip(), ""
