@@ -190,7 +190,7 @@ SETTING_NAMES = {
     "feedback.closelooprule": _("Close-loop rule"), "feedback.tag": _("Tag"), "feedback.rootcause": _("Root cause"),
     "feedback.cannedreply": _("Canned reply"), "feedback.webhookendpoint": _("Incoming webhook"),
     "surveys.contactpolicy": _("Contact policy"), "invitations.sendingprofile": _("Sending settings"),
-    "invitations.suppression": _("Suppression list"),
+    "invitations.suppression": _("Suppression list"), "cxplatform.branding": _("Branding"),
 }
 CHANGE_LABELS = {"created": _("created"), "changed": _("changed"), "deleted": _("deleted")}
 

@@ -219,7 +219,8 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-# Uploads waiting for their import job; never served (see cxplatform/urls.py). Web servers and
+# Uploads waiting for their import job, export files and brand logos; never served as a directory
+# (see cxplatform/urls.py: a logo only through its own view). Web servers and
 # workers must share it (docker-compose.yml mounts one volume on both).
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "media/"

@@ -67,8 +67,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("metrics.urls")),
 ]
-# MEDIA_ROOT is never served: it holds nothing but uploads waiting for their import job, which
-# hold customers' data (import_jobs deletes each when its job ends).
+# MEDIA_ROOT is never served as a directory: it holds uploads waiting for their import job and
+# export files (customers' data, each deleted when its job ends or expires). A brand logo is
+# served only by cxplatform.branding's view, for its exact random name.
 
 # An unknown route under /api/ answers in the API's error shape; elsewhere the site's 404 page.
 handler404 = "cxplatform.api_errors.not_found"

@@ -22,7 +22,7 @@ from .models import (
     Survey,
     SurveyType,
 )
-from .services import RESPONSE_RECORDED, band_for, clean_submission, record_response, save_survey
+from .services import RESPONSE_RECORDED, band_for, clean_submission, record_response, save_survey, visit_facts
 
 COMMENTS = {
     "low": {
@@ -344,7 +344,9 @@ def _multi_page_survey(demo, now):
         # The respondent sees only what the logic shows them, so only that is sent.
         shown = logic.evaluate(plan, facts).visible
         data = {k: v for k, v in data.items() if k in ("score", "comment") or k in shown}
-        submission = clean_submission(survey, data, complete=True, language=language)
+        submission = clean_submission(survey, data, complete=True, language=language,
+                                      facts=visit_facts(survey=survey, language=language,
+                                                        touchpoint=touchpoint.pk, customer=customer))
         response, _created = record_response(
             survey=survey, submission=submission, complete=True, language=language, distribution=link,
             token=uuid.uuid4(), customer=customer, submitted_at=submitted,

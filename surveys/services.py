@@ -13,6 +13,7 @@ answer becomes final and on every later change of a final answer, never for an a
 progress, so a score clicked and then changed never reaches the figures or the loop.
 """
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -24,10 +25,11 @@ from django.utils.translation import gettext as _
 
 from cxplatform import audit, events
 from cxplatform.input_checks import parse_int, text_problem
-from cxplatform.versioning import lock_version
+from cxplatform.versioning import StaleEdit, lock_version
 
-from . import answers, comments, logic
+from . import answers, comments, logic, revisions
 from .models import (
+    LANGUAGE_CODES,
     Answer,
     Band,
     ContactPolicy,
@@ -36,6 +38,7 @@ from .models import (
     Question,
     Response,
     Survey,
+    SurveyRevision,
     SurveyType,
 )
 
@@ -469,13 +472,6 @@ def may_ask(customer, *, resuming_token=None, now=None) -> bool:
 # options a choice needs, a scale within 0..10), then the survey's logic as a whole (no loop, no
 # rule on a later or deleted question), and on a live survey it becomes the next revision in the
 # same transaction — a change that cannot go live is refused with its reasons and nothing is saved.
-
-import re  # noqa: E402 - this section's own imports, kept with it
-
-from cxplatform.versioning import StaleEdit  # noqa: E402
-
-from . import logic, revisions  # noqa: E402
-from .models import LANGUAGE_CODES, SurveyRevision  # noqa: E402
 
 RESERVED_QUESTION_KEYS = {"score", "comment", "token", "c", "lang"}  # the page's and the import's own names
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
