@@ -20,8 +20,8 @@ RUNNER = """
 const logic = require(process.argv[1]);
 const cases = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const out = cases.map(function (c) {
-  const facts = Object.assign({score: null, band: "", language: "", touchpoint: "", segment: "", hidden: {}, answers: {}},
-                              c.facts);
+  const facts = Object.assign({score: null, band: "", language: "", touchpoint: "", segment: "",
+                               hidden: {}, answers: {}}, c.facts);
   if (c.condition !== undefined) { return {holds: logic.holds(c.condition, facts)}; }
   const flow = logic.evaluate(c.plan, facts);
   return {pages: flow.pages, visible: Object.keys(flow.visible).sort()};
