@@ -156,10 +156,12 @@ def evaluate(plan: dict, facts: Facts) -> Flow:
             else:
                 answers.pop(key, None)
         number = _next_page(page, facts, pages)
-    for page in pages:  # the questions of pages skipped over are not answered either
-        if page["number"] not in path:
-            for key in page["questions"]:
-                answers.pop(key, None)
+        # The questions of pages jumped over are not answered either, and a later page's
+        # conditions must not see what was typed there before the jump was taken.
+        for skipped in pages:
+            if page["number"] < skipped["number"] and (number is None or skipped["number"] < number):
+                for key in skipped["questions"]:
+                    answers.pop(key, None)
     return Flow(path, visible)
 
 

@@ -13,6 +13,7 @@ from cxplatform import ratelimit
 from cxplatform.models import Customer
 
 from . import links
+from .logic import Facts
 from .models import LANGUAGE_CODES, Distribution, Response
 
 
@@ -70,8 +71,9 @@ def load_distribution(public_id: str) -> Distribution:
         return kept[1]
     distribution = (
         # The survey's questions come along: the page shows them and the answer checks against them.
-        Distribution.objects.select_related("survey", "survey__organization__contact_policy", "touchpoint",
-                                            "channel")
+        # The branding comes along too (a missing row is fine: select_related follows it as None).
+        Distribution.objects.select_related("survey", "survey__organization__contact_policy",
+                                            "survey__organization__branding", "touchpoint", "channel")
         .prefetch_related("survey__questions")
         .filter(public_id=public_id)
         .first()
@@ -154,3 +156,23 @@ def check_rate_limits(request, visit: Visit, token=None) -> None:
         limits.append((f"survey:token:{token}", settings.RATE_LIMIT_PER_RESPONDENT))
     if not ratelimit.hit_all(limits, window):
         raise RespondentError("rate_limited")
+
+
+def facts_of(visit: Visit) -> Facts:
+    """What the survey's conditions may know about this visit before any answer: its language,
+    touchpoint, the signed customer's segment (the organization names the attribute that holds it)
+    and the link's hidden fields. Never from the request itself: the link is signed, the page is not."""
+    segment = ""
+    if visit.customer is not None:
+        attribute = visit.survey.organization.segment_attribute
+        segment = str((visit.customer.attributes or {}).get(attribute) or "")
+    touchpoint = visit.distribution.touchpoint_id
+    return Facts(language=visit.language, touchpoint="" if touchpoint is None else str(touchpoint),
+                 segment=segment, hidden=dict(visit.hidden))
+
+
+def preview_visit(survey, language: str) -> Visit:
+    """A visit with no link behind it, for the team's preview of `survey`: no customer, no
+    touchpoint, nothing it could record through (the link is never saved)."""
+    link = Distribution(survey=survey, organization_id=survey.organization_id, name="", public_id="")
+    return Visit(link, links.LinkContext(), "", None, language)

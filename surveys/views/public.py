@@ -7,20 +7,34 @@ the signed link) and must work inside iframes on other sites, where cookies are 
 import uuid
 from functools import wraps
 
+from csp.decorators import csp_replace
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cxplatform.branding import BrandStyle, style_for
 from cxplatform.content_policy import embeddable
+from cxplatform.permissions import member_required
+from cxplatform.tenancy import get_for_org_or_404
 
 from .. import page, retention, services
-from ..models import Response, RetentionOffer
-from ..respondent import RespondentError, check_rate_limits, existing_response, open_visit, parse_token
+from ..models import LANGUAGE_CODES, Response, RetentionOffer, Survey
+from ..respondent import (
+    RespondentError,
+    check_rate_limits,
+    existing_response,
+    facts_of,
+    load_distribution,
+    open_visit,
+    parse_token,
+    preview_visit,
+)
 
 
 def public_page(view):
@@ -32,16 +46,27 @@ def public_page(view):
         try:
             return view(request, *args, **kwargs)
         except RespondentError as exc:
-            return error_page(request, exc.kind, exc.status)
+            return error_page(request, exc.kind, exc.status, brand=_brand_of(kwargs.get("public_id")))
         except services.SurveyUnavailable as exc:
-            return error_page(request, exc.reason, RespondentError.STATUS[exc.reason])
+            return error_page(request, exc.reason, RespondentError.STATUS[exc.reason],
+                              brand=_brand_of(kwargs.get("public_id")))
 
     return csrf_exempt(embeddable(never_cache(wrapped)))
 
 
-def error_page(request, kind, status, language=None):
+def _brand_of(public_id) -> BrandStyle:
+    """The link's organization's look for an error page (a paused survey still looks like its
+    brand); the platform's own when the link does not exist."""
+    try:
+        return style_for(load_distribution(str(public_id or "")).survey.organization)
+    except RespondentError:
+        return BrandStyle()
+
+
+def error_page(request, kind, status, language=None, brand: BrandStyle | None = None):
     with translation.override(language or translation.get_language_from_request(request)):
-        return render(request, "surveys/public/error.html", {"kind": kind}, status=status)
+        return render(request, "surveys/public/error.html", {"kind": kind, "brand": brand or BrandStyle()},
+                      status=status)
 
 
 def _query(visit, **extra):
@@ -75,7 +100,8 @@ def respond(request, public_id):
         return redirect(f"{page_url}?{_with_token(request.GET, uuid.uuid4())}")
     with translation.override(visit.language):
         return render(
-            request, "surveys/public/survey.html", page.context(visit, token=token, response=response),
+            request, "surveys/public/survey.html",
+            page.context(visit, token=token, response=response, facts=facts_of(visit)),
         )
 
 
@@ -92,7 +118,8 @@ def _submit(request, visit):
     check_rate_limits(request, visit, token)
     survey = visit.survey
     try:
-        submission = services.clean_submission(survey, request.POST, complete=True, language=visit.language)
+        submission = services.clean_submission(survey, request.POST, complete=True, language=visit.language,
+                                               facts=facts_of(visit))
         services.record_response(
             survey=survey, submission=submission, complete=True, language=visit.language,
             distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.hidden,
@@ -101,7 +128,8 @@ def _submit(request, visit):
     except services.SubmissionError as exc:
         return render(
             request, "surveys/public/survey.html",
-            page.context(visit, token=token, posted=request.POST, errors=exc.errors), status=400,
+            page.context(visit, token=token, posted=request.POST, errors=exc.errors, facts=facts_of(visit)),
+            status=400,
         )
     thanks = reverse("respond:thanks", kwargs={"public_id": visit.distribution.public_id})
     return redirect(f"{thanks}?{_query(visit, t=str(token), lang=visit.language)}")
@@ -118,7 +146,8 @@ def save_partial(request, public_id):
         raise RespondentError("bad_request")
     check_rate_limits(request, visit, token)
     try:
-        submission = services.clean_submission(visit.survey, request.POST, complete=False)
+        submission = services.clean_submission(visit.survey, request.POST, complete=False, language=visit.language,
+                                               facts=facts_of(visit))
         services.record_response(
             survey=visit.survey, submission=submission, complete=False, language=visit.language,
             distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.hidden,
@@ -205,3 +234,24 @@ def embed_script(request, public_id):
     body = render(request, "surveys/public/embed.js", {"url": url}, content_type="application/javascript")
     body["Cache-Control"] = "public, max-age=300"
     return body
+
+
+@member_required
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": ["'self'"]})
+@never_cache
+@require_GET
+def preview(request, survey_id):
+    """The survey as its customers see it, for the team designing it (the editor frames it at a
+    phone's and a desktop's width): drafts too, in `?lang=xx`, the logic live, nothing recorded.
+    Framed by our own pages only: unlike the public page, it is not for customers' sites."""
+    survey = get_for_org_or_404(Survey.objects.select_related("organization").prefetch_related("questions"),
+                                request.organization, pk=survey_id)
+    asked = request.GET.get("lang", "")
+    language = asked if asked in LANGUAGE_CODES else survey.default_language
+    visit = preview_visit(survey, language)
+    with translation.override(language):
+        return render(request, "surveys/public/survey.html", {
+            **page.context(visit, token=None, facts=facts_of(visit), preview=True),
+            "sent": request.GET.get("sent") == "1",
+        })
