@@ -15,6 +15,7 @@ from cxplatform.models import Customer
 from . import links
 from .logic import Facts
 from .models import LANGUAGE_CODES, Distribution, Response
+from .services import visit_facts
 
 
 class RespondentError(Exception):
@@ -162,13 +163,8 @@ def facts_of(visit: Visit) -> Facts:
     """What the survey's conditions may know about this visit before any answer: its language,
     touchpoint, the signed customer's segment (the organization names the attribute that holds it)
     and the link's hidden fields. Never from the request itself: the link is signed, the page is not."""
-    segment = ""
-    if visit.customer is not None:
-        attribute = visit.survey.organization.segment_attribute
-        segment = str((visit.customer.attributes or {}).get(attribute) or "")
-    touchpoint = visit.distribution.touchpoint_id
-    return Facts(language=visit.language, touchpoint="" if touchpoint is None else str(touchpoint),
-                 segment=segment, hidden=dict(visit.hidden))
+    return visit_facts(survey=visit.survey, language=visit.language, touchpoint=visit.distribution.touchpoint_id,
+                       customer=visit.customer, hidden=visit.hidden)
 
 
 def preview_visit(survey, language: str) -> Visit:

@@ -124,7 +124,6 @@ def test_builder_on_a_phone(live_server, signed_in, org_a, artifact):
     desk.close()
 
 
-@pytest.mark.skip(reason="needs the page branch")
 def test_preview_switches_to_phone_and_russian(live_server, signed_in, org_a, artifact):
     survey = _draft(org_a)
     desk, page = signed_in(viewport={"width": 1400, "height": 1000})

@@ -3,7 +3,6 @@ alone: one page at a time, the follow-up question hidden and shown as the answer
 earlier answer piped into a later question, a refused answer announced and focused, and the
 branch not taken never stored. axe-core finds nothing serious on any page (issue 17)."""
 
-import inspect
 import re
 import uuid
 
@@ -12,17 +11,11 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from bench.public_page import ten_question_survey
-from surveys import links, services
+from surveys import links
 from surveys.models import Response
 from tests import factories
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-# Recording an answer passes the visit's facts to the server's logic: that comes with the
-# "answers" branch of issue 17 (until it is merged, these tests wait for it).
-needs_answers_branch = pytest.mark.skipif(
-    "facts" not in inspect.signature(services.clean_submission).parameters,
-    reason="services.clean_submission(facts=…) comes with helper 'answers' branch (issue 17)")
-
 
 def progress(n, total, language="ru") -> str:
     """The progress line as the page writes it (in whatever the catalogs hold for the language)."""
@@ -40,7 +33,6 @@ def serious_violations(page) -> list[str]:
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
-@needs_answers_branch
 def test_a_multi_page_survey_with_logic_on_a_phone_in_russian_by_keyboard(live_server, browser, org_a, artifact):
     customer = factories.customer(org_a)
     customer.name = "Анна"
@@ -146,7 +138,6 @@ def test_a_multi_page_survey_with_logic_on_a_phone_in_russian_by_keyboard(live_s
     assert answers["again"].choices == ["yes"]
 
 
-@needs_answers_branch
 def test_a_promoter_jumps_past_the_details_and_the_page_does_not_send_them(live_server, browser, org_a, artifact):
     survey, link = ten_question_survey(org_a)
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()

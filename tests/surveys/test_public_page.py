@@ -1,6 +1,5 @@
 """The respondent's side: links, answers recorded exactly once, clear errors, never a 500."""
 
-import inspect
 import json
 import re
 import uuid
@@ -13,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from surveys import links, services
+from surveys import links
 from surveys.models import ContactPolicy, DistributionDay, Question, Response, Survey
 from tests import factories
 
@@ -426,12 +425,7 @@ def test_the_page_gets_only_the_facts_its_logic_reads(org_a):
     assert read["segment"] == "vip" and read["hidden"] == {"store": "Riga"}
 
 
-needs_answers_branch = pytest.mark.skipif(
-    "facts" not in inspect.signature(services.clean_submission).parameters,
-    reason="services.clean_submission(facts=…) comes with helper 'answers' branch (issue 17)")
 
-
-@needs_answers_branch
 def test_the_server_drops_answers_the_logic_hid_on_the_page(org_a):
     survey, link = _builder(org_a)
     token = str(uuid.uuid4())
@@ -444,7 +438,6 @@ def test_the_server_drops_answers_the_logic_hid_on_the_page(org_a):
     assert sorted(a.question.key for a in saved.answers.all()) == ["again", "reason"]
 
 
-@needs_answers_branch
 def test_a_hidden_field_of_the_link_decides_what_the_server_keeps(org_a, customer):
     survey, link = _builder(org_a)
     Question.objects.filter(survey=survey, key="extras").update(
