@@ -143,3 +143,76 @@ def test_the_python_count_for_sqlite_gives_the_same_rows(org_a, scooter_survey):
     today = timezone.now().date()
     rollups._build_choice_groups(org_a, today, today + timedelta(days=1), None)
     assert snapshot(org_a) == recount(org_a)
+
+
+def nps_of(scores):
+    return definitions.nps(Counter(scores))
+
+
+@pytest.fixture
+def answered(org_a, scooter_survey):
+    """Twelve answers: s1 by 10, 9, 9, 6, 8; s2 by 3, 2, 10, 7; "Other" by 9; no scooter by 5 and 10."""
+    link = factories.distribution(org_a, scooter_survey)
+    for score, scooter, extras in ((10, "s1", ["helmet", "lock"]), (9, "s1", ["helmet"]), (9, "s1", []),
+                                   (6, "s1", ["lock"]), (8, "s1", ["helmet", "bag"]), (3, "s2", ["lock"]),
+                                   (2, "s2", []), (10, "s2", ["helmet"]), (7, "s2", []), (9, "_other", [])):
+        picks = {"scooter": [scooter]}
+        if extras:
+            picks["extras"] = extras
+        answer(link, score, **picks)
+    answer(link, 5)
+    answer(link, 10, again=["yes"])
+    answer(link, None, scooter=["s1"])  # picked a scooter, skipped the score
+    rebuild_all(org_a)
+    return link
+
+
+def scope_of(org, **fields):
+    today = timezone.now().date()
+    return selectors.Scope(org, today - timedelta(days=29), today + timedelta(days=1), **fields)
+
+
+def test_nps_by_option_matches_a_hand_computation(org_a, answered):
+    from metrics import choice_figures
+
+    scooter = Question.objects.get(key="scooter")
+    rows = {r["key"]: r for r in choice_figures.breakdown(scope_of(org_a), scooter, "nps")}
+    assert list(rows) == ["s1", "s2", "_other", ""]  # the question's order, "no answer" last
+    # s1: promoters 10, 9, 9; passive 8; detractor 6 → (3 − 1) / 5 = 40; one more skipped the score.
+    assert rows["s1"]["value"] == 40 and rows["s1"]["n"] == 5 and rows["s1"]["skipped"] == 1
+    p, d, n = 3 / 5, 1 / 5, 5
+    moe = 1.959963984540054 * ((p + d - (p - d) ** 2) / n) ** 0.5 * 100
+    assert rows["s1"]["margin_of_error"] == round(moe)
+    assert rows["s1"]["small_sample"] is True
+    assert rows["s2"]["value"] == round(nps_of([3, 2, 10, 7]).value) == -25
+    assert (rows["_other"]["name"], rows["_other"]["value"]) == ("Other", 100)
+    assert (rows[""]["name"], rows[""]["n"], rows[""]["value"]) == ("No answer", 2, 0)
+
+
+def test_multiple_choice_shares_are_of_the_respondents_who_answered(org_a, answered):
+    from metrics import choice_figures
+
+    found = {d.question.key: d for d in choice_figures.distributions(scope_of(org_a))}
+    extras = found["extras"]
+    assert extras.answered == 6 and extras.skipped == 7  # 13 counted responses, 6 picked extras
+    shares = {o["value"]: (o["count"], round(o["percent"])) for o in extras.options}
+    assert shares == {"helmet": (4, 67), "lock": (3, 50), "bag": (1, 17)}  # adds up to more than 100
+    scooter = {o["value"]: (o["count"], round(o["percent"])) for o in found["scooter"].options}
+    assert scooter == {"s1": (6, 55), "s2": (4, 36), "_other": (1, 9)}
+    assert [o["label"] for o in found["again"].options] == ["Yes", "No"]
+    assert found["again"].answered == 1 and found["again"].skipped == 12
+
+
+def test_an_answer_filter_narrows_every_figure(org_a, answered):
+    scooter = Question.objects.get(key="scooter")
+    everyone = selectors.figures(scope_of(org_a))
+    only_s2 = selectors.figures(scope_of(org_a, answer=(scooter.pk, "s2")))
+    assert everyone["nps"].n == 12
+    assert (only_s2["nps"].n, round(only_s2["nps"].value)) == (4, -25)
+    assert only_s2["responses"].n == 4
+    behind = selectors.responses_behind(scope_of(org_a, answer=(scooter.pk, "s2")), "nps")
+    assert sorted(r.score for r in behind) == [2, 3, 7, 10]  # the drill-down lists the same answers
+    extras = Question.objects.get(key="extras")
+    helmet = selectors.dashboard(scope_of(org_a, answer=(extras.pk, "helmet")))
+    assert helmet["summary"]["metrics"]["nps"]["n"] == 4
+    assert sum(helmet["distribution"].values()) == 4
