@@ -320,10 +320,17 @@ def _replace_choices(organization, start: date, end: date, survey_ids=None) -> N
     if survey_ids is not None:
         stale = stale.filter(survey_id__in=list(survey_ids))
     stale.delete()
+    # Only the surveys that ask a choice question: most days of most surveys cost one query here.
+    asking = Question.all_objects.filter(organization=organization, kind__in=ChoiceRollup.KINDS)
+    if survey_ids is not None:
+        asking = asking.filter(survey_id__in=list(survey_ids))
+    asking = set(asking.values_list("survey_id", flat=True).distinct())
+    if not asking:
+        return
     if connection.vendor == "postgresql":
-        _insert_choice_groups(organization, start, end, survey_ids)
+        _insert_choice_groups(organization, start, end, asking)
     else:
-        _build_choice_groups(organization, start, end, survey_ids)
+        _build_choice_groups(organization, start, end, asking)
 
 
 def _replace(organization, start: date, end: date, survey_ids=None) -> int:

@@ -216,3 +216,104 @@ def test_an_answer_filter_narrows_every_figure(org_a, answered):
     helmet = selectors.dashboard(scope_of(org_a, answer=(extras.pk, "helmet")))
     assert helmet["summary"]["metrics"]["nps"]["n"] == 4
     assert sum(helmet["distribution"].values()) == 4
+
+
+def test_the_dashboard_fragment_shows_questions_breakdown_and_filter(org_a, answered, make_member, client_for):
+    client = client_for(make_member(org_a, Role.VIEWER))
+    scooter = Question.objects.get(key="scooter")
+    page = client.get("/", {"by": scooter.pk}, HTTP_HX_REQUEST="true")
+    body = page.content.decode()
+    assert page.status_code == 200 and "<html" not in body
+    assert 'id="choice-questions"' in body and f'id="chart-question-{scooter.pk}"' in body
+    table = body.split('id="breakdown-question"')[1].split("</section>")[0]
+    assert "NPS by “Question" in table
+    assert re.search(r"City scooter</a></td>\s*<td>40 <span class=\"badge paused\"", table)
+    assert f"answer={scooter.pk}%3As2" in table  # each option drills into its own responses
+
+    filtered = client.get("/", {"answer": f"{scooter.pk}:s2"})
+    html = filtered.content.decode()
+    assert filtered.status_code == 200
+    assert "Only the responses that answered" in html and "Cargo scooter" in html
+    kpi = html.split('id="kpi-nps"')[1].split("</article>")[0]
+    assert '<div class="value">−25<' in kpi or '<div class="value">-25<' in kpi
+    assert "n=4" in kpi
+    assert f'<option value="{scooter.pk}:s2" selected>' in html  # the URL is the shareable filter
+
+
+def test_labels_follow_the_readers_language(org_a, answered, make_member, client_for):
+    from django.utils import translation
+
+    from metrics import choice_figures
+
+    with translation.override("ru"):
+        found = {d.question.key: d for d in choice_figures.distributions(scope_of(org_a))}
+    assert found["scooter"].options[0]["label"] == "Городской самокат"
+    with translation.override("lv"):  # no Latvian label for the extras: the English one
+        found = {d.question.key: d for d in choice_figures.distributions(scope_of(org_a))}
+    assert found["extras"].options[0]["label"] == "Helmet"
+
+
+def test_another_organizations_question_is_refused_like_a_missing_one(org_a, org_b, answered, make_member,
+                                                                     client_for):
+    foreign = factories.question(org_b, kind=Question.Kind.SINGLE_CHOICE, choices=SCOOTERS)
+    client = client_for(make_member(org_a, Role.VIEWER))
+    for params in ({"answer": f"{foreign.pk}:s1"}, {"by": foreign.pk}):
+        refused = client.get("/", params)
+        missing = client.get("/", {key: str(value).replace(str(foreign.pk), "999999") for key, value in params.items()})
+        assert refused.status_code == missing.status_code == 400
+        assert "Select a valid choice" in refused.content.decode()
+    own = Question.objects.get(key="scooter")
+    assert client.get("/", {"answer": f"{own.pk}:nope"}).status_code == 400  # not one of its options
+    api = client.get("/metrics/responses/", {"answer": f"{foreign.pk}:s1"})
+    assert api.status_code == 400
+
+
+def test_the_drill_down_lists_the_responses_that_picked_the_option(org_a, answered, make_member, client_for):
+    scooter = Question.objects.get(key="scooter")
+    client = client_for(make_member(org_a, Role.VIEWER))
+    page = client.get("/metrics/responses/", {"answer": f"{scooter.pk}:_other", "type": "nps"})
+    assert page.status_code == 200
+    assert page.context["page"].paginator.count == 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_questions_section_in_a_browser(live_server, page, artifact):
+    """On the demo data: each choice question's chart is drawn, "Break down by" the scooter model
+    shows NPS per model, and filtering by one model narrows the KPI — all through the URL."""
+    from cxplatform.demo import DEMO_PASSWORD, load_demo
+
+    load_demo()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/?from={(timezone.now().date() - timedelta(days=89)).isoformat()}")
+    model = Question.objects.get(key="model")
+    page.wait_for_selector(f"#chart-question-{model.pk} .main-svg", timeout=15_000)
+    assert page.locator(f"#question-{model.pk} h3").inner_text().startswith("Which scooter did you buy?")
+    nps_all = page.locator("#kpi-nps .value").inner_text()
+
+    with page.expect_response(lambda r: "by=" in r.url):
+        page.select_option("#id_by", str(model.pk))
+    page.wait_for_selector("#breakdown-question tbody tr")
+    page.wait_for_function("() => location.search.includes('by=')")
+    rows = page.locator("#breakdown-question tbody tr")
+    assert rows.count() == 3 and "VR City" in rows.nth(0).inner_text()
+    page.locator("#choice-questions").scroll_into_view_if_needed()
+    page.screenshot(path=artifact("dashboard-choice-questions.png"), full_page=True)
+
+    with page.expect_response(lambda r: "answer=" in r.url):
+        page.select_option("#id_answer", f"{model.pk}:cargo")
+    page.wait_for_selector("#answer-filter")
+    cargo = page.locator("#kpi-nps .value").inner_text()
+    assert cargo != nps_all
+    expected = page.locator("#breakdown-question tbody tr").nth(0).locator("td").nth(1).inner_text()
+    assert cargo.split()[0] == expected.split()[0]  # the KPI under the filter is the model's row
+    page.goto(page.url)  # the shared URL shows the same view
+    assert page.locator("#kpi-nps .value").inner_text() == cargo
+    clipped = page.evaluate("() => [...document.querySelectorAll('main .card')]"
+                            ".filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.id || c.className)")
+    assert clipped == []
+    page.screenshot(path=artifact("dashboard-answer-filter.png"), full_page=True)
