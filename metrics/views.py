@@ -138,7 +138,12 @@ def _choice_context(form, scope, metric: str, links: DrillLinks) -> dict:
         for row in rows or ():
             row["drill_url"] = (links.url(answer=[f"{by.pk}:{row['key']}"])
                                 if row["key"] != ChoiceRollup.NO_ANSWER else None)
-        context["choice_breakdown"] = {"question": by, "text": choice_figures.question_text(by), "rows": rows}
+        context["choice_breakdown"] = {
+            "question": by, "text": choice_figures.question_text(by), "rows": rows,
+            # Asked in a survey of another measure: its rows are empty for this one, say why.
+            "other_measure": by.survey.get_survey_type_display() if by.survey.survey_type != SURVEY_TYPE_OF[metric]
+            else None,
+        }
     if scope.answer:
         question = form.answered_question()
         context["answer_filter"] = {

@@ -317,3 +317,13 @@ def test_the_questions_section_in_a_browser(live_server, page, artifact):
                             ".filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.id || c.className)")
     assert clipped == []
     page.screenshot(path=artifact("dashboard-answer-filter.png"), full_page=True)
+
+
+def test_a_breakdown_by_a_question_of_another_measure_says_which(org_a, answered, make_member, client_for):
+    csat = factories.survey(org_a, "csat")
+    reason = factories.question(org_a, csat, kind=Question.Kind.SINGLE_CHOICE, key="reason", choices=SCOOTERS)
+    client = client_for(make_member(org_a, Role.VIEWER))
+    body = client.get("/", {"by": reason.pk}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="breakdown-other-measure"' in body and "CSAT" in body
+    body = client.get("/", {"by": reason.pk, "metric": "csat"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="breakdown-other-measure"' not in body
