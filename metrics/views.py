@@ -129,7 +129,9 @@ def _choice_context(form, scope, metric: str, links: DrillLinks) -> dict:
     by" question, and what the answer filter keeps."""
     questions = []
     for d in choice_figures.distributions(scope):
-        urls = [links.url(of_measure=False, answer=[f"{d.question.pk}:{o['value']}"]) for o in d.options]
+        offered = choice_figures.defined_options(d.question)  # an option removed since cannot be filtered on
+        urls = [links.url(of_measure=False, answer=[f"{d.question.pk}:{o['value']}"]) if o["value"] in offered
+                else None for o in d.options]
         questions.append({"distribution": d, "chart_json": charts.choice_chart(d.options, urls, d.multiple)})
     context = {"choice_questions": questions}
     by = form.cleaned_data.get("by")
