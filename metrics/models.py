@@ -110,7 +110,8 @@ class ChoiceRollup(OrgScopedModel):
                 name="one_choice_rollup_per_option_group_and_day",
             )
         ]
-        indexes = [models.Index(fields=["question", "option", "day"]), models.Index(fields=["survey", "day"])]
+        indexes = [models.Index(fields=["organization", "day"]), models.Index(fields=["question", "option", "day"]),
+                   models.Index(fields=["survey", "day"])]
 
     def __str__(self):
         return f"{self.question_id}={self.option!r} {self.day}: {self.respondents}"
