@@ -18,18 +18,21 @@ DAYS = 730
 SLUG = "bench-dashboard"
 
 
-def _populate(org, surveys, touchpoints, channels, customers):
-    """A million responses spread over two years, written by PostgreSQL itself (fast)."""
-    from surveys.models import Response, ResponseTheme
+def _populate(org, surveys, touchpoints, channels, customers, question):
+    """A million responses spread over two years, written by PostgreSQL itself (fast); three in
+    four of the first survey's answer its choice question."""
+    from surveys.models import Answer, Response, ResponseTheme
 
     table = Response._meta.db_table
     themes = ResponseTheme._meta.db_table
+    answers = Answer._meta.db_table
     survey_ids = "{" + ",".join(str(s.pk) for s in surveys) + "}"
     tp_ids = "{" + ",".join(str(t.pk) for t in touchpoints) + "}"
     ch_ids = "{" + ",".join(str(c.pk) for c in channels) + "}"
     cu_ids = "{" + ",".join(str(c.pk) for c in customers) + "}"
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {themes} WHERE organization_id = %s", [org.pk])  # noqa: S608
+        cursor.execute(f"DELETE FROM {answers} WHERE question_id = %s", [question.pk])  # noqa: S608
         cursor.execute(f"DELETE FROM {table} WHERE organization_id = %s", [org.pk])  # noqa: S608
         cursor.execute(
             f"""
@@ -62,8 +65,17 @@ def _populate(org, surveys, touchpoints, channels, customers):
             """,  # noqa: S608 — our own tables
             [org.pk],
         )
+        cursor.execute(
+            f"""
+            INSERT INTO {answers} (response_id, question_id, text, choices, grid)
+            SELECT r.id, %s, '', jsonb_build_array((ARRAY['city','pro','cargo'])[1 + r.id %% 3]), '{{}}'
+            FROM {table} r WHERE r.survey_id = %s AND r.id %% 4 <> 0
+            """,  # noqa: S608 — our own tables
+            [question.pk, surveys[0].pk],
+        )
         cursor.execute(f"ANALYZE {table}")
         cursor.execute(f"ANALYZE {themes}")
+        cursor.execute(f"ANALYZE {answers}")
 
 
 def _fixtures():
@@ -71,7 +83,7 @@ def _fixtures():
 
     from cxplatform.models import Customer, Membership, Organization
     from journeys.models import Channel, Touchpoint
-    from surveys.models import Survey
+    from surveys.models import Question, Survey
     from surveys.services import save_survey
 
     org, _ = Organization.objects.get_or_create(slug=SLUG, defaults={"name": "Bench", "segment_attribute": "plan"})
@@ -88,18 +100,22 @@ def _fixtures():
             for i in range(3000)
         ])
     customers = list(Customer.objects.filter(organization=org).only("pk"))
+    question, _ = Question.objects.get_or_create(
+        survey=surveys[0], key="model",
+        defaults={"organization": org, "kind": Question.Kind.SINGLE_CHOICE, "text": {"en": "Which scooter?"},
+                  "choices": [{"value": v, "label": {"en": v}} for v in ("city", "pro", "cargo")]})
     user, _ = get_user_model().objects.get_or_create(username="bench-manager")
     Membership.objects.get_or_create(user=user, organization=org, defaults={"role": "cx_manager"})
-    return org, surveys, touchpoints, channels, customers, user
+    return org, surveys, touchpoints, channels, customers, user, question
 
 
 def run():
     from metrics.services import rebuild_range
     from surveys.models import Response
 
-    org, surveys, touchpoints, channels, customers, user = _fixtures()
+    org, surveys, touchpoints, channels, customers, user, question = _fixtures()
     started = time.perf_counter()
-    _populate(org, surveys, touchpoints, channels, customers)
+    _populate(org, surveys, touchpoints, channels, customers, question)
     populate_s = time.perf_counter() - started
     count = Response.objects.filter(organization=org).count()
 
@@ -137,6 +153,9 @@ def run():
         {"touchpoint": touchpoints[0].pk, "from": year_ago},
         {"channel": channels[1].pk, "language": "ru", "from": year_ago},
         {"segment": "subscription", "survey": surveys[0].pk, "from": year_ago},
+        # A choice question: NPS by the option picked, and every figure of one option's answers.
+        {"by": question.pk, "from": year_ago},
+        {"answer": f"{question.pk}:cargo", "from": year_ago},
     ]
     for params in filters:  # warm-up, and a check that every page renders
         assert client.get("/", params).status_code == 200, params

@@ -122,3 +122,23 @@ def emotion_chart(lane: list[dict]) -> str:
         showlegend=True, legend={"orientation": "h", "y": 1.15},
         yaxis={"range": [-2.2, 2.2], "fixedrange": True, "zeroline": True, "dtick": 1},
     )
+
+
+def choice_chart(options: list[dict], urls: list[str], multiple: bool = False) -> str:
+    """A choice question's options as horizontal bars of their share of the respondents who answered
+    it (of a multiple choice, the share who picked each: the bars add up to more than 100%), each
+    labelled with its count; a click lists the responses that picked it."""
+    ordered = options[::-1]  # plotly draws the first bar at the bottom
+    share = _("%(percent)s%% of those who answered") if not multiple else _("%(percent)s%% picked it")
+    return _figure(
+        [{"type": "bar", "orientation": "h", "x": [o["percent"] or 0 for o in ordered],
+          "y": [o["label"] for o in ordered],
+          "text": [f"{o['count']} · {round(o['percent'] or 0)}%" for o in ordered], "textposition": "auto",
+          "marker": {"color": "#1f6feb"},
+          "customdata": [[o["count"], url, share % {"percent": round(o["percent"] or 0)}]
+                         for o, url in zip(ordered, urls[::-1], strict=True)],
+          "hovertemplate": "%{y}: n=%{customdata[0]} · %{customdata[2]}<extra></extra>"}],
+        height=70 + 34 * max(len(options), 1), margin={"l": 160, "r": 20, "t": 10, "b": 30},
+        xaxis={"range": [0, 100], "fixedrange": True, "ticksuffix": "%"},
+        yaxis={"fixedrange": True, "automargin": True},
+    )

@@ -11,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cxplatform.tenancy import scoped
 from journeys.models import Channel, Touchpoint
-from surveys.models import Survey, SurveyType
+from surveys.models import Question, Survey, SurveyType
 
+from . import choice_figures
 from .selectors import Scope, segments
 
 MAX_DAYS = 3 * 366
@@ -27,6 +28,8 @@ class ScopeForm(forms.Form):
     channel = forms.ModelMultipleChoiceField(label=_("Channel"), queryset=Channel.objects.none(), required=False)
     segment = forms.MultipleChoiceField(label=_("Segment"), required=False)
     language = forms.MultipleChoiceField(label=_("Language"), choices=settings.LANGUAGES, required=False)
+    # "<question id>:<option value>": only the responses that picked this option.
+    answer = forms.ChoiceField(label=_("Answered"), required=False)
 
     def __init__(self, data, *, organization, **kwargs):
         data = data.copy() if hasattr(data, "copy") else dict(data)
@@ -40,6 +43,8 @@ class ScopeForm(forms.Form):
         self.fields["touchpoint"].queryset = scoped(Touchpoint, organization)
         self.fields["channel"].queryset = scoped(Channel, organization)
         self.fields["segment"].choices = [(s, s) for s in segments(organization)]
+        # Read when the field renders or validates a value, so a page without the filter spends no query.
+        self.fields["answer"].choices = lambda: [("", _("Any answer")), *choice_figures.filter_choices(organization)]
 
     def clean(self):
         data = super().clean()
@@ -67,8 +72,21 @@ class ScopeForm(forms.Form):
             self.organization, d["start"], d["end"] + timedelta(days=1),
             surveys=tuple(s.pk for s in d["survey"]), touchpoints=tuple(t.pk for t in d["touchpoint"]),
             channels=tuple(c.pk for c in d["channel"]), segments=tuple(d["segment"]),
-            languages=tuple(d["language"]),
+            languages=tuple(d["language"]), answer=self._answer(),
         )
+
+    def _answer(self) -> tuple:
+        """The answer filter as (question id, option); a value the field accepted is one of the
+        organization's own questions and options."""
+        value = self.cleaned_data.get("answer") or ""
+        if not value:
+            return ()
+        question_id, option = value.split(":", 1)
+        return int(question_id), option
+
+    def answered_question(self):
+        """The question the answer filter names (one of the organization's, as `_answer` says)."""
+        return choice_figures.choice_questions(self.organization).get(pk=self._answer()[0])
 
 
 CHART_METRICS = [("nps", "NPS"), ("csat", "CSAT"), ("ces", "CES")]
@@ -81,6 +99,13 @@ class DashboardForm(ScopeForm):
     metric = forms.ChoiceField(label=_("Charts show"), choices=CHART_METRICS, required=False)
     grain = forms.ChoiceField(label=_("Trend by"), required=False,
                               choices=[("day", _("day")), ("week", _("week")), ("month", _("month"))])
+    by = forms.ModelChoiceField(label=_("Break down by"), required=False, queryset=Question.objects.none(),
+                                empty_label=_("(touchpoint, channel, segment, …)"))
+
+    def __init__(self, data, *, organization, **kwargs):
+        super().__init__(data, organization=organization, **kwargs)
+        self.fields["by"].queryset = choice_figures.choice_questions(organization)
+        self.fields["by"].label_from_instance = lambda q: f"{q.survey.name} · {choice_figures.question_text(q)}"
 
     def clean(self):
         data = super().clean()

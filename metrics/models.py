@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from cxplatform.models import Organization, OrgScopedModel
-from surveys.models import Survey
+from surveys.models import Question, Survey
 
 SCORE_COLUMNS = [f"c{i}" for i in range(11)]  # count of answers with score 0 … 10
 
@@ -57,6 +57,69 @@ class DailyRollup(OrgScopedModel):
 
     def score_counts(self) -> dict[int, int]:
         return {i: getattr(self, f"c{i}") for i in range(11)}
+
+
+class ChoiceRollup(OrgScopedModel):
+    """A choice question's answers per option, group and day, with the sums of DailyRollup over the
+    responses that picked the option: the question's distribution, a figure broken down by option,
+    and every figure filtered to one option come from these rows alone (docs/adr/0031).
+
+    Besides the options, two rows per group and day: `ANSWERED` (the respondents who picked
+    anything: a multiple choice's percentages are of them) and `NO_ANSWER` (those who did not:
+    a skipped question is not an answer, but it is shown beside the distribution)."""
+
+    ANSWERED = "*"
+    NO_ANSWER = ""
+    KINDS = (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE, Question.Kind.YES_NO)
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    option = models.CharField(max_length=100, blank=True, default="")
+    touchpoint_id = models.BigIntegerField(default=0)
+    channel_id = models.BigIntegerField(default=0)
+    segment = models.CharField(max_length=100, blank=True, default="")
+    language = models.CharField(max_length=5, blank=True, default="")
+    day = models.DateField()
+
+    # As in DailyRollup, over the responses of the row (those that picked `option`).
+    responses = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+    comments = models.PositiveIntegerField(default=0)
+    positive_comments = models.PositiveIntegerField(default=0)
+    neutral_comments = models.PositiveIntegerField(default=0)
+    negative_comments = models.PositiveIntegerField(default=0)
+    score_sum = models.BigIntegerField(default=0)
+    c0 = models.PositiveIntegerField(default=0)
+    c1 = models.PositiveIntegerField(default=0)
+    c2 = models.PositiveIntegerField(default=0)
+    c3 = models.PositiveIntegerField(default=0)
+    c4 = models.PositiveIntegerField(default=0)
+    c5 = models.PositiveIntegerField(default=0)
+    c6 = models.PositiveIntegerField(default=0)
+    c7 = models.PositiveIntegerField(default=0)
+    c8 = models.PositiveIntegerField(default=0)
+    c9 = models.PositiveIntegerField(default=0)
+    c10 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "survey", "question", "option", "touchpoint_id", "channel_id", "segment",
+                        "language", "day"],
+                name="one_choice_rollup_per_option_group_and_day",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "day"]), models.Index(fields=["question", "option", "day"]),
+                   models.Index(fields=["survey", "day"])]
+
+    def __str__(self):
+        return f"{self.question_id}={self.option!r} {self.day}: {self.respondents}"
+
+    @property
+    def respondents(self) -> int:
+        """The responses that picked the option (whether or not they answered the score)."""
+        return self.responses + self.skipped
 
 
 class DigestSubscription(OrgScopedModel):

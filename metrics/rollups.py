@@ -16,7 +16,19 @@ same day therefore never interleave their delete and insert.
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Sum, TextField, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Substr, TruncDate
 from django.utils import timezone
@@ -24,7 +36,7 @@ from django.utils import timezone
 from feedback.loop import FOLLOW_UP_FIELD
 from surveys.models import Answer, Question, Response, SurveyType
 
-from .models import DailyRollup, DirtyDay
+from .models import ChoiceRollup, DailyRollup, DirtyDay
 
 LOCK_NAMESPACE = 7_340_001  # first key of pg_advisory_xact_lock(int, int) for rollup writers
 DAY_LOCK_NAMESPACE = 7_340_002  # … and of the (survey, day) locks
@@ -188,14 +200,149 @@ def _add_attributes(organization, start, end, survey_ids) -> None:
     DailyRollup.objects.bulk_update(changed, ["attributes"], batch_size=2000)
 
 
+# --- Choice questions: one row per option, group and day (ChoiceRollup) ------------------------
+
+CHOICE_COUNT_COLUMNS = [c for c in COUNT_COLUMNS if c != "score_sum"]
+
+
+def _choice_responses(organization, start, end, survey_ids):
+    """The counted responses of [start, end) with their group and what every count column needs."""
+    attr = organization.segment_attribute or "segment"
+    return (
+        _responses(organization, start, end, survey_ids)
+        .annotate(
+            day=TruncDate("moment", tzinfo=UTC),
+            seg=Substr(Coalesce(KeyTextTransform(attr, "customer__attributes"), Value(""), output_field=TextField()),
+                       1, SEGMENT_LENGTH),
+            tp=Coalesce("touchpoint_id", Value(0)),
+            ch=Coalesce("channel_id", Value(0)),
+            rated=rated(),
+            answered=Case(When(ANSWERED, then=Value(True)), default=Value(False), output_field=BooleanField()),
+        )
+        .values("id", "survey_id", "tp", "ch", "seg", "language", "day", "moment", "answered", "status", "comment",
+                "sentiment", "score")
+        .order_by()
+    )
+
+
+def _insert_choice_groups(organization, start, end, survey_ids) -> None:
+    """ChoiceRollup rows straight from the database (INSERT … SELECT), like `_insert_groups`: each
+    counted response meets each choice question of its survey; it lands on the row of every option
+    it picked plus ANSWERED, or on NO_ANSWER. A question archived since still counts on the days it
+    was asked; after its archiving nobody is counted as not answering it."""
+    sql, params = _choice_responses(organization, start, end, survey_ids).query.sql_with_params()
+    table = connection.ops.quote_name(ChoiceRollup._meta.db_table)
+    question, answer = (connection.ops.quote_name(m._meta.db_table) for m in (Question, Answer))
+    width = ChoiceRollup._meta.get_field("option").max_length
+    counts = {
+        "responses": "COUNT(*) FILTER (WHERE r.answered)", "skipped": "COUNT(*) FILTER (WHERE NOT r.answered)",
+        "completed": "COUNT(*) FILTER (WHERE r.status = %s)", "comments": "COUNT(*) FILTER (WHERE r.comment <> '')",
+        "positive_comments": "COUNT(*) FILTER (WHERE r.sentiment = 1)",
+        "neutral_comments": "COUNT(*) FILTER (WHERE r.sentiment = 0)",
+        "negative_comments": "COUNT(*) FILTER (WHERE r.sentiment = -1)",
+        "score_sum": "COALESCE(SUM(r.score), 0)",
+        **{f"c{i}": f"COUNT(*) FILTER (WHERE r.score = {i})" for i in range(11)},
+    }
+    targets = ["organization_id", "survey_id", "question_id", "option", "touchpoint_id", "channel_id", "segment",
+               "language", "day", *counts]
+    # Names are ours, every value a parameter (the ORM's included).
+    statement = (
+        f"INSERT INTO {table} ({', '.join(targets)}) "  # noqa: S608  # nosec B608
+        f"SELECT %s, r.survey_id, q.id, o.option, r.tp, r.ch, r.seg, r.language, r.day, {', '.join(counts.values())} "
+        f"FROM ({sql}) r "
+        f"JOIN {question} q ON q.survey_id = r.survey_id AND q.kind IN (%s, %s, %s) "
+        f"LEFT JOIN {answer} a ON a.response_id = r.id AND a.question_id = q.id "
+        "AND jsonb_typeof(a.choices) = 'array' AND jsonb_array_length(a.choices) > 0 "
+        "CROSS JOIN LATERAL ("
+        f"SELECT DISTINCT LEFT(e.value, {int(width)}) AS option FROM jsonb_array_elements_text(a.choices) e(value) "
+        "WHERE e.value NOT IN (%s, %s) "
+        "UNION ALL SELECT %s WHERE a.id IS NOT NULL UNION ALL SELECT %s WHERE a.id IS NULL) o "
+        "WHERE a.id IS NOT NULL OR q.archived_at IS NULL OR q.archived_at > r.moment "
+        "GROUP BY r.survey_id, q.id, o.option, r.tp, r.ch, r.seg, r.language, r.day"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [
+            organization.pk, Response.Status.COMPLETED, *params, *ChoiceRollup.KINDS,
+            ChoiceRollup.ANSWERED, ChoiceRollup.NO_ANSWER, ChoiceRollup.ANSWERED, ChoiceRollup.NO_ANSWER])
+
+
+def _build_choice_groups(organization, start, end, survey_ids) -> None:
+    """The same rows as `_insert_choice_groups`, counted in Python: for the embedded SQLite
+    database, which has no lateral join over a JSON array."""
+    responses = {r["id"]: r for r in _choice_responses(organization, start, end, survey_ids)}
+    if not responses:
+        return
+    questions = list(Question.all_objects.filter(survey_id__in={r["survey_id"] for r in responses.values()},
+                                                 kind__in=ChoiceRollup.KINDS))
+    picked = {(a.response_id, a.question_id): a.choices for a in Answer.objects.filter(
+        response_id__in=list(responses), question__in=questions).only("response_id", "question_id", "choices")}
+    width = ChoiceRollup._meta.get_field("option").max_length
+    rows: dict[tuple, ChoiceRollup] = {}
+    for r in responses.values():
+        for q in questions:
+            if q.survey_id != r["survey_id"]:
+                continue
+            values = picked.get((r["id"], q.pk))
+            chosen = {str(v)[:width] for v in values if v not in (ChoiceRollup.ANSWERED, ChoiceRollup.NO_ANSWER)} \
+                if isinstance(values, list) and values else None
+            if chosen is None and q.archived_at is not None and q.archived_at <= r["moment"]:
+                continue
+            options = [*chosen, ChoiceRollup.ANSWERED] if chosen is not None else [ChoiceRollup.NO_ANSWER]
+            for option in options:
+                key = (q.pk, option, r["tp"], r["ch"], r["seg"] or "", r["language"], r["day"])
+                row = rows.get(key)
+                if row is None:
+                    row = rows[key] = ChoiceRollup(
+                        organization=organization, survey_id=q.survey_id, question_id=q.pk, option=option,
+                        touchpoint_id=key[2], channel_id=key[3], segment=key[4], language=key[5], day=key[6])
+                _count_into(row, r)
+    ChoiceRollup.objects.bulk_create(rows.values(), batch_size=2000)
+
+
+def _count_into(row: ChoiceRollup, response: dict) -> None:
+    answered = response["answered"]
+    row.responses += answered
+    row.skipped += not answered
+    row.completed += response["status"] == Response.Status.COMPLETED
+    row.comments += response["comment"] != ""
+    sentiment = response["sentiment"]
+    row.positive_comments += sentiment == 1
+    row.neutral_comments += sentiment == 0
+    row.negative_comments += sentiment == -1
+    if response["score"] is not None:
+        row.score_sum += response["score"]
+        if 0 <= response["score"] <= 10:
+            setattr(row, f"c{response['score']}", getattr(row, f"c{response['score']}") + 1)
+
+
+def _replace_choices(organization, start: date, end: date, survey_ids=None) -> None:
+    stale = ChoiceRollup.objects.filter(organization=organization, day__gte=start, day__lt=end)
+    if survey_ids is not None:
+        stale = stale.filter(survey_id__in=list(survey_ids))
+    stale.delete()
+    # Only the surveys that ask a choice question: most days of most surveys cost one query here.
+    asking = Question.all_objects.filter(organization=organization, kind__in=ChoiceRollup.KINDS)
+    if survey_ids is not None:
+        asking = asking.filter(survey_id__in=list(survey_ids))
+    asking = set(asking.values_list("survey_id", flat=True).distinct())
+    if not asking:
+        return
+    if connection.vendor == "postgresql":
+        _insert_choice_groups(organization, start, end, asking)
+    else:
+        _build_choice_groups(organization, start, end, asking)
+
+
 def _replace(organization, start: date, end: date, survey_ids=None) -> int:
-    """Delete and re-insert the rows of [start, end); the caller holds the locks."""
+    """Delete and re-insert the rows of [start, end) — the daily rollups and the choice rollups, in
+    the caller's transaction, so the two never disagree; the caller holds the locks."""
     stale = DailyRollup.objects.filter(organization=organization, day__gte=start, day__lt=end)
     if survey_ids is not None:
         stale = stale.filter(survey_id__in=list(survey_ids))
     stale.delete()
     folded = _insert_groups(organization, start, end, survey_ids)
     _add_attributes(organization, start, end, survey_ids)
+    _replace_choices(organization, start, end, survey_ids)
     return folded
 
 

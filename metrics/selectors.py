@@ -1,13 +1,14 @@
 """Read queries behind the dashboards, the summary API and `cx_metrics`: figures from rollups
 alone (metrics sits on top of the other apps, so it may read all of them)."""
 
+import json
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from operator import itemgetter
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import Count, Q, Sum, TextField, Value
+from django.db.models import Count, Exists, OuterRef, Q, Sum, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 
@@ -15,12 +16,12 @@ from cxplatform.models import Customer
 from cxplatform.tenancy import scoped
 from feedback.models import Team
 from journeys.models import Channel, Touchpoint
-from surveys.models import DistributionDay, ResponseTheme, Survey, SurveyType
+from surveys.models import Answer, DistributionDay, ResponseTheme, Survey, SurveyType
 
 from . import definitions, operations
 from . import rollups as rollups_module
 from .customer_value import customer_value
-from .models import SCORE_COLUMNS, DailyRollup
+from .models import SCORE_COLUMNS, ChoiceRollup, DailyRollup
 
 SCORE_METRICS = {SurveyType.NPS: "nps", SurveyType.CSAT: "csat", SurveyType.CES: "ces"}
 
@@ -37,6 +38,8 @@ class Scope:
     channels: tuple[int, ...] = ()
     segments: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
+    # (question id, option): only the responses that picked this option of this choice question.
+    answer: tuple = ()
 
     @property
     def last_day(self) -> date:
@@ -53,7 +56,8 @@ class Scope:
     def as_dict(self) -> dict:
         return {"from": self.start.isoformat(), "to": (self.end - timedelta(days=1)).isoformat(),
                 "survey": list(self.surveys), "touchpoint": list(self.touchpoints), "channel": list(self.channels),
-                "segment": list(self.segments), "language": list(self.languages)}
+                "segment": list(self.segments), "language": list(self.languages),
+                "answer": {"question": self.answer[0], "option": self.answer[1]} if self.answer else None}
 
 
 def _narrow(qs, scope: Scope, prefix: str = ""):
@@ -67,7 +71,14 @@ def _narrow(qs, scope: Scope, prefix: str = ""):
 
 
 def rollups(scope: Scope):
-    qs = _narrow(scoped(DailyRollup, scope.organization).filter(day__gte=scope.start, day__lt=scope.end), scope)
+    """The scope's rollup rows: DailyRollup, or — filtered by an answer — that option's ChoiceRollup
+    rows, which carry the same sums over only the responses that picked it."""
+    if scope.answer:
+        question_id, option = scope.answer
+        base = scoped(ChoiceRollup, scope.organization).filter(question_id=question_id, option=option)
+    else:
+        base = scoped(DailyRollup, scope.organization)
+    qs = _narrow(base.filter(day__gte=scope.start, day__lt=scope.end), scope)
     if scope.segments:
         qs = qs.filter(segment__in=scope.segments)
     if scope.languages:
@@ -120,6 +131,8 @@ def _csi_attributes(scope: Scope) -> dict[str, definitions.AttributeSums]:
 def _csi_attributes_by(scope: Scope, column: str | None) -> dict:
     """{group: {attribute: sums}} of the scope's CSI rollups, grouped by `column` (None: one group)."""
     grouped_attributes: dict = {}
+    if scope.answer:  # a choice rollup has no attribute sums: no CSI index for one option's answers
+        return grouped_attributes
     rows = rollups(scope).filter(survey__survey_type=SurveyType.CSI)
     for group, row in rows.values_list(column or "survey__survey_type", "attributes"):
         attributes = grouped_attributes.setdefault(group if column else None, {})
@@ -159,7 +172,7 @@ def figures(scope: Scope) -> dict:
 def opened(scope: Scope) -> int:
     """Link openings in the scope (segment and language are unknown when a link is opened, so
     a scope filtered by them has no response rate)."""
-    if scope.segments or scope.languages:
+    if scope.segments or scope.languages or scope.answer:
         return 0
     days = _narrow(DistributionDay.objects.filter(
         distribution__organization=scope.organization, day__gte=scope.start, day__lt=scope.end),
@@ -195,7 +208,7 @@ def grouped_sets(scope: Scope, *sets: tuple[str, ...]) -> list[list[dict]]:
     qs = rollups(scope)
     database = connections[qs.db]  # the replica when the view reads from it (cxplatform/replica.py)
     where, params = qs.query.get_compiler(connection=database).compile(qs.query.where)
-    rollup, survey = DailyRollup._meta.db_table, Survey._meta.db_table
+    rollup, survey = qs.model._meta.db_table, Survey._meta.db_table
     expressions = {"day": f'"{rollup}"."day"', "week": f"date_trunc('week', \"{rollup}\".\"day\")::date",
                    "month": f"date_trunc('month', \"{rollup}\".\"day\")::date",
                    **{c: f'"{rollup}"."{c}"' for c in ("touchpoint_id", "channel_id", "segment", "language")}}
@@ -333,7 +346,17 @@ def _responses(scope: Scope):
         qs = qs.annotate(seg=seg).filter(seg__in=scope.segments)
     if scope.languages:
         qs = qs.filter(language__in=scope.languages)
+    if scope.answer:
+        qs = qs.filter(Exists(_picked(*scope.answer)))
     return qs
+
+
+def _picked(question_id: int, option: str):
+    """The answers to `question_id` that picked `option` (a JSON list holding it)."""
+    answers = Answer.objects.filter(response=OuterRef("pk"), question_id=question_id)
+    if connection.vendor == "postgresql":
+        return answers.filter(choices__contains=[option])
+    return answers.filter(choices__icontains=json.dumps(option))  # SQLite has no JSON containment
 
 
 def responses_behind(scope: Scope, survey_type: str | None = None, scores=(), theme: str = "",

@@ -12,9 +12,9 @@ from cxplatform.replica import reads_from_replica
 from cxplatform.tenancy import get_for_org_or_404
 from journeys.models import JourneyMap
 
-from . import charts, definitions, digest, drivers, journey_figures, narrative, selectors
+from . import charts, choice_figures, definitions, digest, drivers, journey_figures, narrative, selectors
 from .forms import SURVEY_TYPE_OF, CompareForm, DashboardForm, DrillDownForm, ScopeForm
-from .models import DigestSubscription
+from .models import ChoiceRollup, DigestSubscription
 
 KPI_ORDER = ["nps", "csat", "ces", "csi", "responses", "response_rate", "sentiment", "churn_rate", "clv"]
 # How the frontline answers (from the inbox), in a row of its own under the customers' figures.
@@ -22,7 +22,7 @@ OPERATIONS_ORDER = ["first_response_time", "resolution_time", "fcr", "sla_compli
 LOOP_ORDER = ["contacted_in_time", "loop_closed_rate", "loop_close_time", "recovery_rate", "unreachable"]
 PER_PAGE = 50
 # Query parameters that shape the page, not the figures: a drill-down link drops them.
-VIEW_PARAMS = ("metric", "grain", "page")
+VIEW_PARAMS = ("metric", "grain", "page", "by")
 PERIOD_PARAMS = ("start", "end", "from", "to")
 DIMENSION_PARAMS = {"touchpoint_id": "touchpoint", "channel_id": "channel", "segment": "segment",
                     "language": "language"}
@@ -118,9 +118,42 @@ def dashboard(request):
             "compare_query": _without(links.base, "touchpoint", "channel", "segment", "language"),
             "sentiment_links": {key: links.url(of_measure=False, sentiment=[value])
                                 for key, value in (("positive", 1), ("neutral", 0), ("negative", -1))},
+            **_choice_context(form, scope, metric, links),
         })
     template = "metrics/dashboard.htmx.html" if request.htmx else "metrics/dashboard.html"
     return render(request, template, context, status=200 if form.is_valid() else 400)
+
+
+def _choice_context(form, scope, metric: str, links: DrillLinks) -> dict:
+    """The choice questions' part of the dashboard: each one's distribution, the chosen "break down
+    by" question, and what the answer filter keeps."""
+    questions = []
+    for d in choice_figures.distributions(scope):
+        offered = choice_figures.defined_options(d.question)  # an option removed since cannot be filtered on
+        urls = [links.url(of_measure=False, answer=[f"{d.question.pk}:{o['value']}"]) if o["value"] in offered
+                else None for o in d.options]
+        questions.append({"distribution": d, "chart_json": charts.choice_chart(d.options, urls, d.multiple)})
+    context = {"choice_questions": questions}
+    by = form.cleaned_data.get("by")
+    if by is not None:
+        rows = choice_figures.breakdown(scope, by, SURVEY_TYPE_OF[metric])
+        for row in rows or ():
+            row["drill_url"] = (links.url(answer=[f"{by.pk}:{row['key']}"])
+                                if row["key"] != ChoiceRollup.NO_ANSWER else None)
+        context["choice_breakdown"] = {
+            "question": by, "text": choice_figures.question_text(by), "rows": rows,
+            # Asked in a survey of another measure: its rows are empty for this one, say why.
+            "other_measure": by.survey.get_survey_type_display() if by.survey.survey_type != SURVEY_TYPE_OF[metric]
+            else None,
+        }
+    if scope.answer:
+        question = form.answered_question()
+        context["answer_filter"] = {
+            "question": choice_figures.question_text(question),
+            "option": choice_figures.option_label(question, scope.answer[1]),
+            "clear_query": _without(form.data, "answer").urlencode(),
+        }
+    return context
 
 
 @member_required
