@@ -327,7 +327,8 @@ class Answer(models.Model):
     importance = models.SmallIntegerField(null=True, blank=True)
     text = models.TextField(blank=True)
     choices = models.JSONField(default=list, blank=True)  # in order for a ranking
-    grid = models.JSONField(default=dict, blank=True)  # a matrix: {row value: number}
+    # A matrix: {row value: number}. The database default covers rows written by SQL (benchmarks, COPY).
+    grid = models.JSONField(default=dict, blank=True, db_default={})
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "question"], name="one_answer_per_question")]
