@@ -67,7 +67,7 @@ def _options(q: Question, lang: str, token) -> list[tuple[str, str]]:
     the same response (its token seeds it), so a reload or Back does not move the options."""
     options = [(c["value"], localized(c.get("label"), lang) or c["value"]) for c in q.choices]
     if q.shuffle and token:
-        random.Random(f"{token}:{q.key}").shuffle(options)  # noqa: S311 - an order, not a secret
+        random.Random(f"{token}:{q.key}").shuffle(options)  # noqa: S311 - an order, not a secret  # nosec B311
     return options
 
 
