@@ -202,7 +202,6 @@ def _add_attributes(organization, start, end, survey_ids) -> None:
 
 # --- Choice questions: one row per option, group and day (ChoiceRollup) ------------------------
 
-CHOICE_COUNT_COLUMNS = [c for c in COUNT_COLUMNS if c != "score_sum"]
 
 
 def _choice_responses(organization, start, end, survey_ids):

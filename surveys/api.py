@@ -213,16 +213,15 @@ class SurveySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
         return getattr(request, "user", None)
 
     def _set_status(self, survey: Survey, wanted: str) -> None:
-        """Going live is publishing (checked, stored as a revision); other statuses are set as asked."""
-        if wanted == Survey.Status.ACTIVE:
-            try:
-                revisions.publish(survey=survey, user=self._user())
-            except revisions.PublishBlocked as exc:
-                raise ValidationError({"status": exc.problems}) from None
-            survey.refresh_from_db()
-        elif wanted != survey.status:
-            survey.status = wanted
-            survey.save(update_fields=["status", "updated_at"])
+        """The builder's rule (services.set_status): going live is publishing, checked and stored as
+        a revision; only a live survey pauses; a survey never goes back to draft."""
+        try:
+            services.set_status(survey=survey, status=wanted, user=self._user())
+        except revisions.PublishBlocked as exc:
+            raise ValidationError({"status": exc.problems}) from None
+        except services.DesignRefused as exc:
+            raise ValidationError({"status": exc.problems}) from None
+        survey.refresh_from_db()
 
     _texts = ("title", "score_question", "follow_up", "thank_you")
 

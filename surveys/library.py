@@ -160,7 +160,7 @@ SUPPORT_CSAT = Template(
         {"title": _t("Your experience", "Ваш опыт", "Jūsu pieredze"), "jumps": []},
     ],
     questions=[
-        {"key": "channel", "kind": Question.Kind.SINGLE_CHOICE, "page": 1, "required": True,
+        {"key": "contact_channel", "kind": Question.Kind.SINGLE_CHOICE, "page": 1, "required": True,
          "text": _t("How did you contact us?", "Как вы с нами связались?", "Kā jūs ar mums sazinājāties?"),
          "choices": [
              _option("phone", "By phone", "По телефону", "Pa tālruni"),
@@ -172,11 +172,11 @@ SUPPORT_CSAT = Template(
         {"key": "resolved", "kind": Question.Kind.YES_NO, "page": 1, "required": True,
          "text": _t("Is your issue resolved?", "Ваш вопрос решён?", "Vai jūsu jautājums ir atrisināts?")},
         {"key": "effort", "kind": Question.Kind.RATING, "page": 2, "scale_min": 1, "scale_max": 7,
-         "text": _t("{{answer.channel|With our support}}: how easy was it to get your issue handled? "
+         "text": _t("{{answer.contact_channel|With our support}}: how easy was it to get your issue handled? "
                     "(1 — very hard, 7 — very easy)",
-                    "{{answer.channel|В поддержке}}: насколько легко было решить ваш вопрос? "
+                    "{{answer.contact_channel|В поддержке}}: насколько легко было решить ваш вопрос? "
                     "(1 — очень трудно, 7 — очень легко)",
-                    "{{answer.channel|Atbalsta dienestā}}: cik viegli bija atrisināt jūsu jautājumu? "
+                    "{{answer.contact_channel|Atbalsta dienestā}}: cik viegli bija atrisināt jūsu jautājumu? "
                     "(1 — ļoti grūti, 7 — ļoti viegli)")},
         {"key": "still_open", "kind": Question.Kind.TEXT, "page": 2,
          "show_if": _when("answer.resolved", "equals", "no"),

@@ -68,7 +68,14 @@ def _same(a, b) -> bool:
     """Equality across the page's strings and the server's numbers: "9" equals 9."""
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
-    return str(a) == str(b)
+    return _text(a) == _text(b)
+
+
+def _text(value) -> str:
+    """A value as the page's script writes it: 9.0 is "9" in JavaScript, so here too."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
 
 
 def _number(value):
@@ -76,6 +83,8 @@ def _number(value):
         return None
     if isinstance(value, int | float):
         return value
+    if not str(value).isascii():
+        return None  # float() reads "１２" and "١٢"; the page's script does not, so neither do we
     try:
         return float(str(value))
     except ValueError:
@@ -85,10 +94,12 @@ def _number(value):
 def holds(condition: dict | None, facts: Facts) -> bool:
     if not condition:
         return True
-    if "all" in condition:
-        return all(holds(c, facts) for c in condition["all"])
+    if not isinstance(condition, dict):
+        return False
+    if "all" in condition:  # a malformed group (refused when saved) never holds, never raises
+        return isinstance(condition["all"], list) and all(holds(c, facts) for c in condition["all"])
     if "any" in condition:
-        return any(holds(c, facts) for c in condition["any"])
+        return isinstance(condition["any"], list) and any(holds(c, facts) for c in condition["any"])
     if "not" in condition:
         return not holds(condition["not"], facts)
     op, expected = condition.get("op"), condition.get("value")
@@ -214,10 +225,17 @@ def _leaves(condition):
         return
     for group in ("all", "any"):
         if group in condition:
-            for part in condition[group] or []:
+            parts = condition[group]
+            if not isinstance(parts, list) or not all(isinstance(part, dict) for part in parts):
+                yield {"field": None}  # {"all": null}, {"any": 5}: not a rule, refused as incomplete
+                return
+            for part in parts:
                 yield from _leaves(part)
             return
     if "not" in condition:
+        if not isinstance(condition["not"], dict) or not condition["not"]:
+            yield {"field": None}
+            return
         yield from _leaves(condition["not"])
         return
     yield condition

@@ -22,6 +22,9 @@ from .services import band_for, localized
 Kind = Question.Kind
 
 
+IMPORTANCE_SCALE = [str(n) for n in range(1, 6)]
+
+
 def _answer_values(response) -> dict:
     """Form-shaped values of a stored response, named as the page's fields are:
     {"score": "9", "<key>": "4", "<key>__<row>": "3", "<key>__<choice>": "1" (a rank), …}."""
@@ -105,6 +108,7 @@ def _item(q: Question, *, lang: str, default_language: str, values: dict, errors
         low, high = q.scale
         item["scale"] = [str(n) for n in range(low, high + 1)]
         item["importance"] = values.get(f"{q.key}__importance") or ""
+        item["importance_scale"] = IMPORTANCE_SCALE  # importance is always 1–5, whatever the rating's scale
     if q.kind == Kind.MATRIX:
         item["rows"] = [(r["value"], localized(r.get("label"), lang) or r["value"],
                          values.get(f"{q.key}__{r['value']}") or "") for r in q.rows]

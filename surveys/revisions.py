@@ -50,8 +50,7 @@ def publish(*, survey: Survey, user=None) -> SurveyRevision | None:
     revision, or None when nothing changed since the last one."""
     survey = Survey.objects.select_for_update().get(pk=survey.pk)
     revision = _record(survey, user)
-    if survey.status not in LIVE:
-        survey.status = Survey.Status.ACTIVE
+    survey.status = Survey.Status.ACTIVE  # a draft goes live, a paused survey takes answers again
     survey.save(update_fields=["status", "revision", "updated_at"])
     return revision
 

@@ -66,11 +66,6 @@ def filter_responses(qs, filters: Mapping):
     return qs
 
 
-def questions(survey) -> list[Question]:
-    """The questions of `survey` besides the score, in the order the respondent sees them."""
-    return list(scoped(Question, survey.organization_id).filter(survey=survey).order_by("page", "position", "id"))
-
-
 def questions_ever_asked(survey) -> list[Question]:
     """Every question `survey` has asked, archived ones after the current (their answers keep their
     question and their column: docs/adr/0030), statements left out: nobody answers them."""
@@ -94,7 +89,7 @@ def attach_revisions(responses) -> None:
             response._revision_snapshot = snapshots.get((response.survey_id, response.revision), {})
 
 
-# --- Funnel# --- Funnel ---------------------------------------------------------------------------------
+# --- Funnel ---------------------------------------------------------------------------------
 
 def surveys_with_counts(organization):
     """The organization's surveys, each with its links (`links`) and completed answers

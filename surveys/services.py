@@ -191,7 +191,10 @@ def clean_submission(survey: Survey, data, *, complete: bool, language: str = "e
         if key not in flow.visible or not question.is_answerable:
             continue  # not shown: whatever came for it is not an answer
         if key in answer_errors:
-            errors[key] = answer_errors[key]
+            if complete:
+                errors[key] = answer_errors[key]
+            # A partial save (the page keeps answers as the customer goes) skips one half-given
+            # answer — "Other" ticked, its text not typed yet — rather than losing all the others.
         elif key in parsed:
             if complete and question.required and answers.incomplete(question, parsed[key]):
                 errors[key] = answers.required_message(question)
@@ -316,8 +319,13 @@ def record_response(
             ):
                 raise SubmissionError({"token": _("This answer belongs to another survey.")})
             response.survey = survey  # already loaded: spare the query
+            response.revision = survey.revision or response.revision  # the wording it is now given on
             comment_before = response.comment
             _apply(response, submission, complete=complete)
+            _drop_hidden_answers(response, visit_facts(survey=survey, language=language or response.language,
+                                                       touchpoint=response.touchpoint_id,
+                                                       customer=customer or response.customer,
+                                                       hidden=response.hidden_fields))
             _settle_status(response, complete=complete, language=language, at=submitted_at or now)
             comment_changed = response.comment != comment_before and (response.comment or comment_before)
             if comment_changed:
@@ -393,6 +401,30 @@ def _save_answers(response: Response, sub: Submission, *, complete: bool, fresh:
     if complete:  # the whole form: what it leaves out (or the logic hid) is no longer an answer
         response.answers.exclude(question__key__in=list(sub.answers)).filter(
             question__archived_at__isnull=True).delete()  # an archived question's answer stays as given
+
+
+def _drop_hidden_answers(response: Response, given: logic.Facts) -> None:
+    """A later write (a partial save, a one-click score, a resubmission) is read against what the
+    response already holds: the stored answers of questions its logic now hides go, so a score
+    changed from 3 to 10 after the detractor's question was saved never leaves that answer behind."""
+    stored = [a for a in response.answers.select_related("question") if a.question.archived_at is None]
+    if not stored:
+        return
+    questions = list(response.survey.questions.all())
+    facts = replace(given, score=response.score,
+                    answers={a.question.key: answers.fact_of(a.question, a) for a in stored})
+    if response.survey.survey_type == SurveyType.CSI:
+        numbers = [a.number for a in stored
+                   if a.question.kind == Question.Kind.CSI_ATTRIBUTE and a.number is not None]
+        facts.band = band_for(response.survey.survey_type, sum(numbers) / len(numbers) if numbers else None)
+    else:
+        facts.band = band_for(response.survey.survey_type, response.score)
+    visible = logic.evaluate(logic.plan_of(response.survey, questions), facts).visible
+    hidden = [a.pk for a in stored if a.question.key not in visible]
+    if hidden:
+        Answer.objects.filter(pk__in=hidden).delete()
+        if response.survey.survey_type == SurveyType.CSI:
+            response.band = band_for(response.survey.survey_type, _csi_mean(response))
 
 
 def _questions_by_key(survey: Survey) -> dict:
@@ -473,7 +505,11 @@ def may_ask(customer, *, resuming_token=None, now=None) -> bool:
 # rule on a later or deleted question), and on a live survey it becomes the next revision in the
 # same transaction — a change that cannot go live is refused with its reasons and nothing is saved.
 
-RESERVED_QUESTION_KEYS = {"score", "comment", "token", "c", "lang"}  # the page's and the import's own names
+# The page's own field names and the columns exports and imports give a response itself: a question
+# keyed so would be read as one of them, or written twice to a file.
+RESERVED_QUESTION_KEYS = {"score", "comment", "token", "c", "lang", "response_id", "submitted_at", "status", "band",
+                          "language", "touchpoint", "channel", "distribution", "customer_external_id",
+                          "customer_email", "email", "source"}
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 OPTION_VALUE_PATTERN = re.compile(r"^[\w-]{1,100}$")
 SCALE_BOUNDS = (0, 10)
@@ -598,6 +634,8 @@ def question_problems(survey: Survey, *, key: str, kind: str, text: dict, choice
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
         problems["key"] = _("The key may hold lowercase letters, digits, “_” and “-” (at most 60), e.g. "
                             "delivery_speed.")
+    elif "__" in key or key.startswith("hidden_"):
+        problems["key"] = _("A key may not contain “__” or start with “hidden_”: exports name their own columns so.")
     elif key in RESERVED_QUESTION_KEYS or clash.exists():
         problems["key"] = _("This key is already used in this survey.")
     if kind not in Question.Kind.values:
@@ -899,6 +937,7 @@ def set_languages(*, survey: Survey, languages: list[str], user=None) -> Survey:
     return survey
 
 
+@transaction.atomic
 @transaction.atomic
 def set_status(*, survey: Survey, status: str, user=None) -> SurveyRevision | None:
     """Publish (go live: revisions.publish, PublishBlocked when it cannot), pause or close a survey.

@@ -65,11 +65,13 @@
   function holds(condition, facts) {
     if (blank(condition)) { return true; }
     var i;
-    if (has(condition, "all")) {
+    if (has(condition, "all")) {  // a malformed group (refused when saved) never holds, never throws
+      if (!Array.isArray(condition.all)) { return false; }
       for (i = 0; i < condition.all.length; i++) { if (!holds(condition.all[i], facts)) { return false; } }
       return true;
     }
     if (has(condition, "any")) {
+      if (!Array.isArray(condition.any)) { return false; }
       for (i = 0; i < condition.any.length; i++) { if (holds(condition.any[i], facts)) { return true; } }
       return false;
     }

@@ -49,7 +49,7 @@ def test_from_template_to_a_customer_s_answer(live_server, browser, org_a, make_
     page.wait_for_url(re.compile(r".*/surveys/\d+/$"))
     survey = Survey.objects.for_org(org_a).get(name="Support follow-up")
     assert survey.status == Survey.Status.DRAFT
-    assert keys_of(survey) == ["channel", "resolved", "effort", "still_open", "do_differently"]
+    assert keys_of(survey) == ["contact_channel", "resolved", "effort", "still_open", "do_differently"]
 
     # A choice question, and a question shown only for one of its options.
     _add_question(page, kind="single_choice", key="product",
@@ -59,7 +59,7 @@ def test_from_template_to_a_customer_s_answer(live_server, browser, org_a, make_
                   texts={"en": "What went wrong in the app?", "ru": "Что не так с приложением?",
                          "lv": "Kas nav kārtībā ar lietotni?"},
                   rule={"field": "answer.product", "op": "equals", "value": "app"})
-    assert keys_of(survey) == ["channel", "resolved", "product", "app_issue", "effort", "still_open",
+    assert keys_of(survey) == ["contact_channel", "resolved", "product", "app_issue", "effort", "still_open",
                                "do_differently"]
 
     # By keyboard: "product" goes above "resolved"; the move is announced and saved.
@@ -67,7 +67,7 @@ def test_from_template_to_a_customer_s_answer(live_server, browser, org_a, make_
     page.locator(f"[data-question-id='{product.pk}'] [data-handle]").focus()
     page.keyboard.press("Alt+ArrowUp")
     expect(page.locator("#builder-announce")).to_contain_text("2 /")
-    assert _until(lambda: keys_of(survey)[:4] == ["channel", "product", "resolved", "app_issue"])
+    assert _until(lambda: keys_of(survey)[:4] == ["contact_channel", "product", "resolved", "app_issue"])
     assert serious(page) == []
 
     # The preview as a phone, in Russian, with the new question in it.
@@ -94,7 +94,7 @@ def test_from_template_to_a_customer_s_answer(live_server, browser, org_a, make_
     expect(customer_page.locator("body")).to_contain_text("О чём было обращение?")
     assert serious(customer_page) == []
     customer_page.locator("input[name=score][value='4']").check()
-    customer_page.locator("input[name=channel][value=chat]").check()
+    customer_page.locator("input[name=contact_channel][value=chat]").check()
     app_issue = customer_page.locator("textarea[name=app_issue]")
     expect(app_issue).to_be_hidden()
     customer_page.locator("input[name=product][value=app]").check()  # the branch opens …
@@ -115,5 +115,5 @@ def test_from_template_to_a_customer_s_answer(live_server, browser, org_a, make_
     saved = Response.objects.get(survey=survey)
     answers = {a.question.key: a for a in saved.answers.all()}
     assert (saved.score, saved.language, saved.revision, saved.status) == (4, "ru", 1, "completed")
-    assert sorted(answers) == ["channel", "effort", "product", "resolved"]  # no app_issue: not taken
+    assert sorted(answers) == ["contact_channel", "effort", "product", "resolved"]  # no app_issue: not taken
     assert answers["product"].choices == ["scooter"] and answers["effort"].number == 6

@@ -67,3 +67,19 @@ def test_piping_escapes_names_and_answers():
     assert '<span data-pipe="scooter" data-fallback="that one">&lt;img src=x&gt;</span>' in html
     assert html.endswith("&amp; us?")
     assert piping.references("{{answer.a}} {{ answer.b | x }} {{name}}") == {"a", "b"}
+
+
+@pytest.mark.parametrize("show_if", [{"all": None}, {"any": 5}, {"all": ["x"]}, {"not": None}, {"not": 3}])
+def test_a_malformed_rule_is_refused_when_saved_and_never_raises_when_read(org_a, show_if):
+    survey = _scooter_survey(org_a)
+    factories.question(org_a, survey, kind="text", key="probe", page=1, position=3, show_if=show_if)
+    assert any("incomplete" in problem for problem in logic.problems(survey))
+    logic.evaluate(logic.plan_of(survey), Facts(answers={"scooter": "s1"}))  # stored by SQL: still no 500
+
+
+def test_the_server_compares_like_the_page():
+    plan = {"pages": [{"number": 1, "questions": ["a", "b"], "jumps": []}],
+            "show_if": {"b": {"field": "answer.a", "op": "equals", "value": 9.0}}}
+    assert logic.evaluate(plan, Facts(answers={"a": 9})).visible == {"a", "b"}
+    plan["show_if"]["b"] = {"field": "answer.a", "op": "gt", "value": 5}
+    assert logic.evaluate(plan, Facts(answers={"a": "１２"})).visible == {"a"}

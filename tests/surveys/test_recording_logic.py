@@ -141,3 +141,35 @@ def test_through_the_api_conditions_read_the_links_touchpoint_and_hidden_fields(
     assert set(api.post("/api/v1/responses/", body, format="json").json()["answers"]) == {"here"}
     with_order = api.post("/api/v1/responses/", {**body, "hidden_fields": {"order": "A-1"}}, format="json")
     assert set(with_order.json()["answers"]) == {"here", "order"}
+
+
+def _partial(survey, token, data):
+    sub = services.clean_submission(survey, data, complete=False)
+    services.record_response(survey=survey, submission=sub, complete=False, language="en", token=token)
+
+
+def test_a_later_partial_save_drops_a_stored_answer_its_logic_now_hides(survey):
+    """The page keeps answers as the customer goes: a score moved from a promoter's 10 to a 3
+    jumps over page 2, so the page-2 answer saved a moment ago is no longer an answer."""
+    token = uuid.uuid4()
+    _partial(survey, token, {"score": "10", "why": "price", "price_detail": "Too dear", "extra": "yes"})
+    assert set(stored(token)) == {"why", "price_detail", "extra"}
+    _partial(survey, token, {"score": "3"})  # a one-click score or the next autosave
+    assert set(stored(token)) == {"why", "price_detail"}
+    _partial(survey, token, {"why": "speed"})  # the reason changes: its detail goes with it
+    assert set(stored(token)) == {"why"}
+    services.abandon_unfinished(now=Response.objects.get().updated_at + services.settings.ANSWER_ABANDON_AFTER * 2)
+    assert set(stored(token)) == {"why"}  # what becomes final is only what the logic shows
+
+
+def test_a_partial_save_keeps_the_other_answers_when_one_is_half_given(org_a):
+    survey = factories.survey(org_a, "nps")
+    factories.question(org_a, survey, kind="single_choice", key="why", choices=REASONS, allow_other=True)
+    factories.question(org_a, survey, kind="text", key="more")
+    token = uuid.uuid4()
+    _partial(survey, token, {"score": "6", "why": "_other", "more": "Slow courier"})  # "Other" without its text yet
+    saved = Response.objects.get(token=token)
+    assert saved.score == 6 and set(stored(token)) == {"more"}
+    with pytest.raises(services.SubmissionError) as refused:  # the whole form must be whole
+        services.clean_submission(survey, {"score": "6", "why": "_other", "more": "x"}, complete=True)
+    assert list(refused.value.errors) == ["why"]

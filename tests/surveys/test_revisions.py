@@ -227,3 +227,28 @@ def test_the_manager_reads_every_kind_under_its_question_in_the_browser(live_ser
     assert "Staff > Price > Speed" in page.locator("table.responses").inner_text()
     page.screenshot(path=artifact("responses-list-every-kind.png"), full_page=True)
     desk.close()
+
+
+def test_a_paused_survey_takes_answers_again_when_published(org_a, draft, api):
+    revisions.publish(survey=draft)
+    services.set_status(survey=draft, status=Survey.Status.PAUSED)
+    assert Survey.objects.get(pk=draft.pk).status == Survey.Status.PAUSED
+    revisions.publish(survey=draft)
+    assert Survey.objects.get(pk=draft.pk).status == Survey.Status.ACTIVE
+    api.patch(f"/api/v1/surveys/{draft.pk}/", {"status": "paused"}, format="json")
+    resumed = api.patch(f"/api/v1/surveys/{draft.pk}/", {"status": "active"}, format="json")
+    assert resumed.status_code == 200 and Survey.objects.get(pk=draft.pk).status == Survey.Status.ACTIVE
+
+
+def test_the_api_keeps_the_builders_status_rules(api, org_a, draft):
+    never_live = api.patch(f"/api/v1/surveys/{draft.pk}/", {"status": "paused"}, format="json")
+    assert never_live.status_code == 400 and Survey.objects.get(pk=draft.pk).status == Survey.Status.DRAFT
+    revisions.publish(survey=draft)
+    back = api.patch(f"/api/v1/surveys/{draft.pk}/", {"status": "draft"}, format="json")
+    assert back.status_code == 400 and Survey.objects.get(pk=draft.pk).status == Survey.Status.ACTIVE
+
+
+@pytest.mark.parametrize("key", ["channel", "submitted_at", "email", "speed__other", "hidden_store"])
+def test_a_key_an_export_column_uses_is_refused(org_a, draft, key):
+    problems = services.question_problems(draft, key=key, kind="text", text=TEXT, choices=[])
+    assert "key" in problems
