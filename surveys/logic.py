@@ -198,7 +198,7 @@ def problems(survey, questions=None) -> list[str]:
 
     for q in questions:
         for leaf in _leaves(q.show_if):
-            found += _leaf_problems(leaf, by_key, order, before=order[q.key], where=q.key)
+            found += _leaf_problems(leaf, by_key, order, before=order[q.key], where=q.key, survey=survey)
     last = len(plan["pages"])
     for page in plan["pages"]:
         where = _("page %(number)d") % {"number": page["number"]}
@@ -213,7 +213,7 @@ def problems(survey, questions=None) -> list[str]:
             after = max([order[k] for p in plan["pages"] if p["number"] <= page["number"]
                          for k in p["questions"]] or [-1]) + 1
             for leaf in _leaves(jump.get("when")):
-                found += _leaf_problems(leaf, by_key, order, before=after, where=where)
+                found += _leaf_problems(leaf, by_key, order, before=after, where=where, survey=survey)
     return found
 
 
@@ -241,10 +241,15 @@ def _leaves(condition):
     yield condition
 
 
-def _leaf_problems(leaf: dict, by_key: dict, order: dict, *, before: int, where: str) -> list[str]:
+def _leaf_problems(leaf: dict, by_key: dict, order: dict, *, before: int, where: str, survey) -> list[str]:
     name, op = leaf.get("field"), leaf.get("op")
     if not isinstance(name, str) or op not in OPS:
         return [_("%(where)s: a rule is incomplete.") % {"where": where}]
+    if name in ("score", "band") and survey.survey_type == "csi":
+        # A CSI survey's score is the mean of all its attributes, known only at the end: a rule on
+        # it could not look back, and the page could not show what the server will keep.
+        return [_("%(where)s: a CSI survey has no score until every attribute is rated; base the rule on "
+                  "an attribute's answer instead.") % {"where": where}]
     if name.startswith("hidden.") and len(name) > len("hidden."):
         return []
     if name in CONTEXT_FIELDS:

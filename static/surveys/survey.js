@@ -169,6 +169,8 @@
     refresh();
     var bad = invalidOn(path);
     if (bad) { event.preventDefault(); refuse(bad); return; }
+    // The whole form goes now: an autosave still waiting would only race it to the server.
+    clearTimeout(timer);
     if (form.dataset.preview) {
       event.preventDefault();
       document.getElementById("preview-status").textContent = form.dataset.preview;

@@ -134,7 +134,8 @@ def test_preview_switches_to_phone_and_russian(live_server, signed_in, org_a, ar
     expect(page.locator("[data-preview-frame]")).to_have_class("preview-frame desktop")
     page.get_by_role("button", name="Phone").click()
     expect(page.locator("[data-preview-frame]")).to_have_class("preview-frame phone")
-    assert page.locator("[data-preview-frame]").bounding_box()["width"] <= 392
+    # The frame narrows with a short transition: measured once it has settled.
+    assert _until(lambda: page.locator("[data-preview-frame]").bounding_box()["width"] <= 392, timeout=5)
     page.select_option("#preview-lang", "ru")
     expect(frame).to_have_attribute("src", re.compile(rf"/s/preview/{survey.pk}/\?lang=ru&"))
     expect(page.frame_locator("#preview").locator("body")).to_contain_text("Насколько вероятно")

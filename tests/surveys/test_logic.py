@@ -83,3 +83,13 @@ def test_the_server_compares_like_the_page():
     assert logic.evaluate(plan, Facts(answers={"a": 9})).visible == {"a", "b"}
     plan["show_if"]["b"] = {"field": "answer.a", "op": "gt", "value": 5}
     assert logic.evaluate(plan, Facts(answers={"a": "１２"})).visible == {"a"}
+
+
+def test_a_csi_survey_refuses_rules_on_its_score(org_a):
+    survey = factories.survey(org_a, "csi")
+    factories.question(org_a, survey, kind="csi_attribute", key="speed", page=1, position=1)
+    factories.question(org_a, survey, kind="text", key="why", page=1, position=2,
+                       show_if={"field": "band", "op": "equals", "value": "low"})
+    assert any("no score until every attribute" in problem for problem in logic.problems(survey))
+    survey.questions.filter(key="why").update(show_if={"field": "answer.speed", "op": "lte", "value": 2})
+    assert logic.problems(survey) == []
