@@ -7,8 +7,7 @@ instead of analysing text again. They are read by a worker, not in the customer'
 from django.db import transaction
 
 from cxplatform import events
-from cxplatform.textinsight.sentiment import classify
-from cxplatform.textinsight.themes import themes
+from cxplatform.textinsight.reading import Reading, read
 
 from .models import Response, ResponseTheme
 
@@ -18,26 +17,30 @@ COMMENT_WRITTEN = events.declare("surveys.comment_written", fields={"response_id
 COMMENT_READ = events.declare("surveys.comment_read", fields={"response_id"})
 
 
-def read_sentiment(response: Response) -> None:
-    """Set the response's sentiment fields from its comment (unsaved)."""
-    found = classify(response.comment, response.language)
+def read_sentiment(response: Response) -> Reading | None:
+    """Set the response's sentiment fields from its comment (unsaved); returns the reading, whose
+    themes `store_new_themes` stores."""
+    reading = read(response.comment, response.language)
+    found = reading.sentiment if reading else None
     response.sentiment = found.value if found else None
     response.sentiment_score = round(found.score * 100) if found else None
+    return reading
 
 
-def store_themes(response: Response) -> None:
-    """Replace the saved response's theme rows by those of its current comment."""
-    ResponseTheme.objects.filter(response=response).delete()
-    store_new_themes([response])
-
-
-def store_new_themes(responses) -> None:
-    """Theme rows of saved responses that have none yet (bulk loads: the demo, benchmarks)."""
-    ResponseTheme.objects.bulk_create([
-        ResponseTheme(organization_id=r.organization_id, response=r, phrase=phrase)
-        for r in responses if r.comment
-        for phrase in themes(r.comment, r.language)
-    ], batch_size=5000)
+def store_new_themes(responses, readings: dict | None = None) -> None:
+    """Theme rows, each with its clauses' sentiment, of saved responses that have none yet (bulk
+    loads: the demo, benchmarks). `readings` (response id → Reading) saves reading them twice."""
+    readings = readings or {}
+    rows = []
+    for r in responses:
+        if not r.comment:
+            continue
+        reading = readings[r.pk] if r.pk in readings else read(r.comment, r.language)
+        if reading is None:
+            continue
+        rows += [ResponseTheme(organization_id=r.organization_id, response=r, phrase=theme, sentiment=sign)
+                 for theme, sign in reading.theme_sentiments().items()]
+    ResponseTheme.objects.bulk_create(rows, batch_size=5000)
 
 
 def mark_unread(response: Response) -> None:
@@ -66,12 +69,13 @@ def read_comment(*, response_id: int) -> bool:
                     .filter(pk=response_id).first())
         if response is None or response.comment_read:
             return False
-        read_sentiment(response)
+        reading = read_sentiment(response)
         # An UPDATE, not save(): reading is no change of the answer (its updated_at times the
         # abandonment of answers in progress).
         Response.objects.filter(pk=response.pk).update(
             sentiment=response.sentiment, sentiment_score=response.sentiment_score, comment_read=True)
-        store_themes(response)
+        ResponseTheme.objects.filter(response=response).delete()
+        store_new_themes([response], {response.pk: reading})
         events.emit(COMMENT_READ, organization=response.organization, response_id=response.pk)
     return True
 
@@ -86,10 +90,9 @@ def reread(responses, chunk_size: int = 2000) -> int:
     for start in range(0, len(ids), chunk_size):
         with transaction.atomic():
             batch = list(Response.objects.filter(pk__in=ids[start:start + chunk_size]).select_for_update())
-            for response in batch:
-                read_sentiment(response)
+            readings = {response.pk: read_sentiment(response) for response in batch}
             Response.objects.bulk_update(batch, ["sentiment", "sentiment_score"])
             ResponseTheme.objects.filter(response__in=batch).delete()
-            store_new_themes(batch)
+            store_new_themes(batch, readings)
         done += len(batch)
     return done

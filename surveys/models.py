@@ -343,7 +343,11 @@ class ResponseTheme(models.Model):
 
     organization = models.ForeignKey("cxplatform.Organization", on_delete=models.CASCADE, related_name="+")
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="themes")
+    # The theme's key: a concept of the dictionary ("delivery", any language) or a free phrase.
     phrase = models.CharField(max_length=80)
+    # The sign of the comment's clauses about this theme (textinsight.reading): "fast delivery but
+    # the app crashes" is +1 under delivery and −1 under the app. Null on rows read before clauses.
+    sentiment = models.SmallIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "phrase"], name="one_theme_row_per_response")]

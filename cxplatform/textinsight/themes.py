@@ -87,6 +87,14 @@ def _latin(clause: list[Token], language: str) -> list[str]:
     return found
 
 
+def clause_themes(text: str, language: str) -> list[str]:
+    """The distinct themes of one clause (its language already known)."""
+    found: list[str] = []
+    for clause in clauses(tokens(text, language)):
+        found += _russian(clause) if language == "ru" else _latin(clause, language)
+    return list(dict.fromkeys(phrase[:MAX_LENGTH] for phrase in found))
+
+
 def themes(text: str, language_hint: str = "") -> list[str]:
     """The distinct themes of a comment, in the order they appear (at most MAX_PER_COMMENT)."""
     if not text or not text.strip():

@@ -93,6 +93,21 @@ def clauses(found: list[Token]) -> list[list[Token]]:
     return parts
 
 
+# Where a comment's clauses part: the end of a sentence, and a contrast word ("but", "но", "bet")
+# with what precedes it. A comma alone does not part them: "the courier, who was polite, was late".
+CLAUSE_SPLIT = re.compile(
+    r"(?<=[.!?;…])\s+|\n+|[,;]?\s+(?=(?:но|однако|зато|but|however|though|bet|tomēr|taču)\b)",
+    re.IGNORECASE | re.UNICODE,
+)
+
+
+def clause_texts(text: str) -> list[str]:
+    """The clauses of a comment as text, in order: each is read on its own (its sentiment, its
+    themes). A comment without a break is one clause."""
+    parts = [p.strip(" ,;—–-") for p in CLAUSE_SPLIT.split(text or "")]
+    return [p for p in parts if p and any(c.isalnum() for c in p)] or ([text.strip()] if text and text.strip() else [])
+
+
 # --- Search words: the one form in which stored texts and queries meet -------------------------
 
 SEARCH_TOKEN = re.compile(rf"{WORD}|\d+", re.UNICODE)  # words, and numbers (an order number is searched)
