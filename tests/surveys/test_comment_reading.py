@@ -12,6 +12,7 @@ from django.test import Client, TestCase
 
 from cxplatform import events, import_jobs
 from cxplatform.models import EventDelivery, OutboxEvent
+from cxplatform.textinsight import sentiment, themes
 from surveys import comments, links, services
 from surveys.models import ImportJob, Response, ResponseTheme
 from tests import factories
@@ -51,7 +52,9 @@ def test_the_customers_request_never_reads_the_comment(nps_link):
     comment unread, and its reading waits in the outbox."""
     token = str(uuid.uuid4())
     broken = mock.Mock(side_effect=AssertionError("read in the customer's request"))
-    with mock.patch.object(comments, "classify", broken), mock.patch.object(comments, "themes", broken):
+    # The reader and the model's core itself: whatever path reached the model would hit one.
+    with mock.patch.object(comments, "read", broken), mock.patch.object(sentiment, "probabilities", broken), \
+            mock.patch.object(themes, "clause_themes", broken):
         page = Client().post(links.survey_url(nps_link), {"token": token, "c": "", "score": "8", "comment": ANGRY})
     assert page.status_code == 302 and "/thanks/" in page["Location"]
     saved = Response.objects.get(token=token)
@@ -92,7 +95,7 @@ def test_a_changed_comment_is_read_again_and_an_unchanged_one_is_not(nps_link):
     response = _record(nps_link, 3, ANGRY, token)
     _deliver(comments.COMMENT_WRITTEN, response)
 
-    with mock.patch.object(comments, "classify", wraps=comments.classify) as classify:
+    with mock.patch.object(comments, "read", wraps=comments.read) as classify:
         response = _record(nps_link, 5, ANGRY, token)  # the score changed, the comment did not
     assert classify.call_count == 0
     assert not _pending(comments.COMMENT_WRITTEN, response).exists()
@@ -119,7 +122,7 @@ def test_a_stale_event_reads_the_current_comment_and_the_latest_one_reads_nothin
     events.deliver(first.pk)  # the older event, late: it reads what is there now
     response.refresh_from_db()
     assert response.sentiment == 1 and "поддержка" in _phrases(response)
-    with mock.patch.object(comments, "classify", wraps=comments.classify) as classify:
+    with mock.patch.object(comments, "read", wraps=comments.read) as classify:
         events.deliver(second.pk)
     assert classify.call_count == 0  # read already: nothing to do, and nothing told twice
     assert OutboxEvent.objects.filter(name=comments.COMMENT_READ, payload__response_id=response.pk).count() == 1
