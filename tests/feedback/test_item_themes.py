@@ -175,3 +175,11 @@ def test_demo_items_are_read(org_a):
     demo._read_texts(org_a)
     item.refresh_from_db()
     assert item.text_read and item.sentiment == -1 and _themes(item) == read(ANGRY, "ru").theme_sentiments()
+
+
+def test_the_item_is_read_before_the_other_subscribers_of_its_arrival_see_it(org_a):
+    # Deliveries of one event run in subscription order: the outgoing `feedback.created` webhook
+    # (integrations) builds its payload after the inbox read the item, so it carries the sentiment.
+    subscribers = list(events.subscribers_of(services.ITEM_RECEIVED))
+    assert subscribers[0] == "feedback.routing"
+    assert any(key.startswith("integrations.") for key in subscribers[1:])
