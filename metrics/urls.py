@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import invitation_views, touchpoint_views, views
+from . import invitation_views, reread_views, touchpoint_views, views
 
 app_name = "metrics"
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("metrics/executive/", views.executive, name="executive"),
     path("metrics/frontline/", views.frontline, name="frontline"),
     path("metrics/digest/", views.digest_subscription, name="digest_subscription"),
+    path("metrics/reread/", reread_views.reread_index, name="reread"),
+    path("metrics/reread/<int:rereadjob_id>/", reread_views.reread_detail, name="reread_detail"),
 ]
