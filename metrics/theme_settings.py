@@ -4,9 +4,8 @@ undo each), for those who shape its figures (admins and CX managers)."""
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from cxplatform.models import Capability, ThemeSetting
