@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .tokens import latin_stem, russian_parse
+from .tokens import LATIN_ENDINGS, MIN_STEM, fold, russian_parse
 
 DATA = Path(__file__).parent / "concepts"
 LANGUAGES = ("en", "ru", "lv")
@@ -42,7 +42,19 @@ def form(word: str) -> str:
         word = word[:-2]
     if any("а" <= c <= "я" for c in word):
         return russian_parse(word)[0]
-    return latin_stem(word)
+    return _latin_stem(fold(word))
+
+
+def _latin_stem(word: str) -> str:
+    """One ending off, English or Latvian ("deliveries" → "delivery", "kurjeram" → "kurjer"). One
+    pass only, unlike the search stem (tokens.latin_stem): stripping twice makes short words meet
+    ("mēnesi" → "men" ← "menu"), harmless in a search, wrong for a theme."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    for ending in LATIN_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
+            return word[:-len(ending)]
+    return word
 
 
 def _load_file(path: Path) -> list[Concept]:

@@ -146,3 +146,15 @@ def test_themes_are_read_fast():
         for language in ("ru", "en", "lv"):
             clause_themes(text, language)
     assert len(texts) * 3 / (time.perf_counter() - start) > 1000
+
+
+@pytest.mark.parametrize(("text", "language", "not_key"), [
+    ("Fine overall, delivery could be faster.", "en", "penalties"),  # "fine" is not a fine
+    ("Remonts ilga gandrīz mēnesi.", "lv", "menu"),  # "mēnesi" and "menu" must not share a stem
+    ("Support kept me on hold for 40 minutes.", "en", "ride_fare"),
+    ("Battery range is far below what was advertised.", "en", "ride_fare"),  # "far" is no fare
+    ("Good scooter, the manual is confusing.", "en", "product"),  # "good" is no goods
+    ("Всё ок, но приложение иногда тормозит.", "ru", "brakes"),  # an app that lags has no brakes
+])
+def test_words_that_only_look_like_a_name_are_left_alone(text, language, not_key):
+    assert not_key not in themes(text, language)
