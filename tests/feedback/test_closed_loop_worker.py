@@ -121,6 +121,6 @@ def test_a_negative_comment_is_read_by_the_worker_and_opens_its_case(tmp_path, o
     assert broken.call_count == 0
     response = Response.objects.get(token=token)
     assert (response.sentiment, response.comment_read) == (-1, True)
-    assert response.themes.filter(phrase="курьер").exists()
+    assert response.themes.filter(phrase="courier").exists()
     case = FeedbackItem.objects.get(response=response)
     assert case.kind == "case" and case.events.filter(action="loop_opened").count() == 1
