@@ -6,6 +6,7 @@ from django.db.models import Count
 from cxplatform.models import ThemeSetting
 from cxplatform.textinsight import concepts
 from cxplatform.theme_catalog import catalog_for
+from feedback.models import ItemTheme
 from surveys.models import ResponseTheme
 
 # The page lists the most mentioned themes; rarer ones matter less and would make it endless.
@@ -15,15 +16,13 @@ LIMIT = 200
 def theme_rows(organization, language: str, limit: int = LIMIT) -> list[dict]:
     """The organization's most mentioned themes, then the edited ones with fewer mentions (so an
     edit can always be undone), each with its names, mentions and edits. Counted from the theme
-    rows grouped by key: a settings page, opened rarely, may afford it."""
-    mentions = dict(
-        ResponseTheme.objects.filter(organization=organization).values("phrase").annotate(n=Count("id"))
-        .order_by("-n", "phrase").values_list("phrase", "n")[:limit])
+    rows grouped by key — survey comments and inbox items alike: a settings page, opened rarely,
+    may afford it."""
+    mentions = _mentions(organization, limit=limit)
     settings = {s.theme: s for s in ThemeSetting.objects.for_org(organization)}
     extra = [key for key in settings if key not in mentions]
     if extra:
-        mentions.update(ResponseTheme.objects.filter(organization=organization, phrase__in=extra)
-                        .values("phrase").annotate(n=Count("id")).values_list("phrase", "n"))
+        mentions.update(_mentions(organization, keys=extra))
     catalog = catalog_for(organization)
     dictionary = concepts.dictionary()
     counted_under: dict[str, int] = {}
@@ -49,6 +48,20 @@ def theme_rows(organization, language: str, limit: int = LIMIT) -> list[dict]:
             "merged_mentions": counted_under.get(key, 0),
         })
     return rows
+
+
+def _mentions(organization, *, limit: int | None = None, keys=None) -> dict[str, int]:
+    """Theme key → mentions in the organization's survey comments and inbox items, most first."""
+    counts: dict[str, int] = {}
+    for model, field in ((ResponseTheme, "phrase"), (ItemTheme, "key")):
+        rows = model.objects.filter(organization=organization)
+        if keys is not None:
+            rows = rows.filter(**{f"{field}__in": keys})
+        grouped = rows.values(field).annotate(n=Count("id")).order_by("-n", field).values_list(field, "n")
+        for key, n in (grouped[:limit] if limit else grouped):
+            counts[key] = counts.get(key, 0) + n
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return dict(ordered[:limit] if limit else ordered)
 
 
 def merge_targets(rows: list[dict], language: str, organization) -> list[tuple[str, str]]:

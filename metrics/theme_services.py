@@ -16,6 +16,7 @@ from cxplatform import audit
 from cxplatform.models import Organization, ThemeSetting
 from cxplatform.textinsight import concepts
 from cxplatform.theme_catalog import catalog_for
+from feedback.models import ItemTheme
 from surveys.models import ResponseTheme
 
 
@@ -93,13 +94,15 @@ def set_theme_hidden(*, organization: Organization, theme: str, hidden: bool, re
 
 def known_themes(organization: Organization, candidates) -> set[str]:
     """Which of `candidates` are themes of the organization: a concept of the dictionary, a phrase
-    found in its comments, or a theme it has edited. Another organization's phrases are unknown."""
+    found in its comments or inbox items, or a theme it has edited. Another organization's phrases are unknown."""
     candidates = set(candidates)
     known = candidates & set(concepts.dictionary())
     rest = candidates - known
     if rest:
         known |= set(ResponseTheme.objects.filter(organization=organization, phrase__in=rest)
                      .values_list("phrase", flat=True).distinct())
+        known |= set(ItemTheme.objects.filter(organization=organization, key__in=rest)
+                     .values_list("key", flat=True).distinct())
         known |= set(ThemeSetting.objects.for_org(organization).filter(theme__in=rest).values_list("theme", flat=True))
     return known
 

@@ -5,6 +5,7 @@ import pytest
 
 from cxplatform.models import AuditEntry, Role, ThemeSetting
 from cxplatform.theme_catalog import ThemeCatalog, catalog_for
+from feedback.models import ItemTheme
 from surveys.models import ResponseTheme
 from tests import factories
 from tests.cxplatform.test_tenancy import org_rows
@@ -51,6 +52,20 @@ def test_the_page_lists_the_themes_with_their_mentions_and_names_in_the_readers_
     assert 'list="theme-targets"' in page.content.decode()
     russian = admin.get(URL, HTTP_ACCEPT_LANGUAGE="ru")
     assert {row["theme"]: row for row in russian.context["rows"]}["delivery"]["label"] == "Доставка"
+
+
+def test_inbox_items_themes_count_and_can_be_edited(admin, themed):
+    """A theme found only in inbox items (a review, a chat) is listed with the survey mentions and
+    may be edited like any other."""
+    for text in ("Шлагбаум опять не открылся", "Шлагбаум сломан"):
+        item = factories.feedback_item(themed, text=text)
+        ItemTheme.objects.create(organization=themed, item=item, key="шлагбаум", sentiment=-1)
+    item = factories.feedback_item(themed, text="Kiosks are great")
+    ItemTheme.objects.create(organization=themed, item=item, key="kiosk", sentiment=1)
+    rows = {row["theme"]: row for row in admin.get(URL).context["rows"]}
+    assert rows["шлагбаум"]["mentions"] == 3 and rows["kiosk"]["mentions"] == 1
+    assert _post(admin, theme="kiosk", action="hide").status_code == 200
+    assert _setting_rows(themed) == [("kiosk", "", True, "")]
 
 
 def test_rename_applies_to_every_language_and_is_undone(admin, themed):
