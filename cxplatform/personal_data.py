@@ -7,6 +7,10 @@ import hmac
 
 from django.conf import settings
 
+# What an erased text says (privacy.services writes it). Non-empty on purpose: a comment still
+# counts as a comment, and it keeps the sentiment and themes read before — no reader reads it again.
+ERASED_TEXT = "[erased]"
+
 
 def pseudonym(customer) -> str:
     if customer is None:

@@ -1,5 +1,6 @@
 """Business rules of the inbox: every voice becomes exactly one item, whatever the retries."""
 
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -13,6 +14,7 @@ from cxplatform import events, wording
 from cxplatform import services as platform
 from cxplatform.models import NotificationKind
 from cxplatform.naming import names_of_message
+from cxplatform.personal_data import ERASED_TEXT
 from cxplatform.services import match_or_create_customer
 from cxplatform.textinsight.reading import Reading, read
 from cxplatform.textinsight.tokens import search_text
@@ -22,6 +24,8 @@ from invitations.models import TriggerRule
 from . import activity, conversation, sla
 from . import wordings as w
 from .models import FeedbackItem, ItemTheme, Tag
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TAGS = [_("sales lead"), _("feature request"), _("incident / crisis"), _("technical problem"),
                 _("user-generated content"), _("complaint"), _("praise")]
@@ -145,7 +149,14 @@ def read_item(*, item_id: int) -> bool:
                 .only("pk", "organization_id", "text", "language", "sentiment", "text_read").first())
         if item is None or item.text_read:
             return False
-        reading = read(item.text, item.language)
+        if item.text == ERASED_TEXT:  # erased: it keeps what was read of the text before
+            FeedbackItem.objects.filter(pk=item.pk).update(text_read=True)
+            return False
+        try:
+            reading = read(item.text, item.language)
+        except Exception:  # a text the reader cannot take: routing and the inbox go on without it
+            logger.exception("could not read the text of inbox item %s", item.pk)
+            reading = None
         _apply(item, reading)
         # An UPDATE, not save(): reading is no edit of the item (its version and updated_at stay).
         FeedbackItem.objects.filter(pk=item.pk).update(sentiment=item.sentiment, language=item.language,
@@ -162,8 +173,8 @@ def reread_items(items: QuerySet, chunk_size: int = 2000) -> int:
     done, last = 0, 0
     while True:
         with transaction.atomic():
-            ids = list(items.exclude(text="").filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)
-                       [:chunk_size])
+            ids = list(items.exclude(text__in=["", ERASED_TEXT]).filter(pk__gt=last).order_by("pk")
+                       .values_list("pk", flat=True)[:chunk_size])
             batch = list(FeedbackItem.objects.filter(pk__in=ids).select_for_update().order_by("pk")
                          .only("pk", "organization_id", "text", "language", "sentiment", "text_read"))
             if not ids:

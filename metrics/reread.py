@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform import audit
+from cxplatform.personal_data import ERASED_TEXT
 from feedback import services as inbox
 from feedback.models import FeedbackItem
 from surveys import comments
@@ -51,7 +52,8 @@ class AlreadyRunning(Exception):
 
 
 def responses_of(job: RereadJob):
-    qs = Response.objects.filter(organization_id=job.organization_id).exclude(comment="")
+    # An erased comment keeps what was read before it was erased (privacy): nothing to read again.
+    qs = Response.objects.filter(organization_id=job.organization_id).exclude(comment__in=["", ERASED_TEXT])
     if job.since:
         qs = qs.filter(started_at__date__gte=job.since)
     if job.until:
@@ -60,7 +62,7 @@ def responses_of(job: RereadJob):
 
 
 def items_of(job: RereadJob):
-    qs = FeedbackItem.objects.filter(organization_id=job.organization_id).exclude(text="")
+    qs = FeedbackItem.objects.filter(organization_id=job.organization_id).exclude(text__in=["", ERASED_TEXT])
     if job.since:
         qs = qs.filter(received_at__date__gte=job.since)
     if job.until:
@@ -76,6 +78,9 @@ def _give_up_lost(organization) -> None:
 
 
 def active_job(organization) -> RereadJob | None:
+    """The organization's queued or running job — after giving up one whose worker was lost, so a
+    lost job never hides the start button for good."""
+    _give_up_lost(organization)
     return RereadJob.objects.filter(organization=organization, status__in=ACTIVE).first()
 
 
@@ -83,7 +88,6 @@ def start(*, organization, user=None, request=None, since: date | None = None, u
           enqueue: bool = True) -> RereadJob:
     """A new job for the organization, queued for a worker after commit. Raises AlreadyRunning
     (with that job) when one is queued or running."""
-    _give_up_lost(organization)
     running = active_job(organization)
     if running is not None:
         raise AlreadyRunning(running)
@@ -185,5 +189,6 @@ def _rebuild_rollups(job: RereadJob, responses) -> None:
     span = responses.aggregate(first=Min("started_at"), last=Max(Coalesce("submitted_at", "started_at")))
     if span["first"] is None:
         return
+    RereadJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())  # alive: a long rebuild follows
     # A response counts on the UTC day it was submitted, which may follow its start by a day.
     rebuild_range(job.organization, span["first"].date(), span["last"].date() + timedelta(days=2))

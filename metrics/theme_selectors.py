@@ -53,8 +53,10 @@ def theme_rows(organization, language: str, limit: int = LIMIT) -> list[dict]:
 def _mentions(organization, *, limit: int | None = None, keys=None) -> dict[str, int]:
     """Theme key → mentions in the organization's survey comments and inbox items, most first."""
     counts: dict[str, int] = {}
-    for model, field in ((ResponseTheme, "phrase"), (ItemTheme, "key")):
-        rows = model.objects.filter(organization=organization)
+    # An inbox item made from a survey comment is the same text: its themes count once, as the comment's.
+    sources = ((ResponseTheme.objects.all(), "phrase"), (ItemTheme.objects.filter(item__response__isnull=True), "key"))
+    for rows, field in sources:
+        rows = rows.filter(organization=organization)
         if keys is not None:
             rows = rows.filter(**{f"{field}__in": keys})
         grouped = rows.values(field).annotate(n=Count("id")).order_by("-n", field).values_list(field, "n")

@@ -60,8 +60,7 @@ handled in `privacy.services`), or to `NOT_SUBJECT_DATA` with the reason it is n
 import re
 from dataclasses import dataclass
 
-# What an erased text says. Non-empty on purpose: a comment still counts as a comment.
-ERASED_TEXT = "[erased]"
+from cxplatform.personal_data import ERASED_TEXT  # noqa: F401 (what an erased text says; privacy's name for it)
 
 
 class Treatment:

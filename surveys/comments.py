@@ -7,6 +7,7 @@ instead of analysing text again. They are read by a worker, not in the customer'
 from django.db import transaction
 
 from cxplatform import events
+from cxplatform.personal_data import ERASED_TEXT
 from cxplatform.textinsight.reading import Reading, read
 
 from .models import Response, ResponseTheme
@@ -86,10 +87,12 @@ def reread(responses, chunk_size: int = 2000) -> int:
     Returns how many comments were read. A comment still waiting for its worker keeps its mark:
     that read emits `surveys.comment_read`, which the closed loop waits for."""
     done = 0
-    ids = list(responses.exclude(comment="").order_by("pk").values_list("pk", flat=True))
+    ids = list(responses.exclude(comment__in=["", ERASED_TEXT]).order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), chunk_size):
         with transaction.atomic():
-            batch = list(Response.objects.filter(pk__in=ids[start:start + chunk_size]).select_for_update())
+            # Locked in one order: two overlapping re-reads never deadlock.
+            batch = list(Response.objects.filter(pk__in=ids[start:start + chunk_size]).order_by("pk")
+                         .select_for_update())
             readings = {response.pk: read_sentiment(response) for response in batch}
             Response.objects.bulk_update(batch, ["sentiment", "sentiment_score"])
             ResponseTheme.objects.filter(response__in=batch).delete()

@@ -3,11 +3,14 @@ worker before the routing rules run, read again when the source changes the text
 wins, nothing doubles), shown on the item through the organization's theme catalog, and the inbox
 filters by theme, merged keys included."""
 
+from unittest import mock
+
 import pytest
 from django.utils import timezone
 
 from cxplatform import events
 from cxplatform.models import OutboxEvent, Role
+from cxplatform.personal_data import ERASED_TEXT
 from cxplatform.textinsight.reading import read
 from cxplatform.theme_catalog import ThemeCatalog
 from feedback import selectors, services
@@ -183,3 +186,27 @@ def test_the_item_is_read_before_the_other_subscribers_of_its_arrival_see_it(org
     subscribers = list(events.subscribers_of(services.ITEM_RECEIVED))
     assert subscribers[0] == "feedback.routing"
     assert any(key.startswith("integrations.") for key in subscribers[1:])
+
+
+def test_a_text_the_reader_cannot_take_is_still_routed(org_a, monkeypatch):
+    """A reading that raises leaves the item unread-of-sentiment, but routing (and with it the SLA
+    and the team) still happens: one bad text never strands an item."""
+    RoutingRule.objects.create(organization=org_a, name="All to urgent", position=1,
+                               set_priority=FeedbackItem.Priority.URGENT)
+    item = _ingest(org_a, ANGRY)
+    monkeypatch.setattr(services, "read", mock.Mock(side_effect=RuntimeError("reader broke")))
+    _deliver(services.ITEM_RECEIVED, item)
+    item.refresh_from_db()
+    assert (item.text_read, item.sentiment, item.priority) == (True, None, FeedbackItem.Priority.URGENT)
+    assert not _themes(item)
+
+
+def test_an_erased_text_keeps_what_was_read_and_is_never_read_again(org_a):
+    item = _ingest(org_a, ANGRY)
+    _deliver(services.ITEM_RECEIVED, item)
+    before = _themes(item)
+    FeedbackItem.objects.filter(pk=item.pk).update(text=ERASED_TEXT, text_read=False)
+    assert services.read_item(item_id=item.pk) is False
+    assert services.reread_items(FeedbackItem.objects.filter(pk=item.pk)) == 0
+    item.refresh_from_db()
+    assert (item.sentiment, _themes(item)) == (-1, before) and before

@@ -178,3 +178,25 @@ def test_the_command_runs_a_job_and_prints_its_progress(org_a, texts):
     job = RereadJob.objects.get(organization=org_a)
     assert (job.status, job.done, job.total) == ("done", 7, 7)
     assert ItemTheme.objects.filter(organization=org_a).exists()
+
+
+def test_a_lost_job_is_given_up_when_the_page_is_opened(org_a, make_member, client_for):
+    """The page itself gives up a job whose worker was lost, so its start button comes back
+    without anyone having to guess that a POST would free it."""
+    job = reread.start(organization=org_a, enqueue=False)
+    RereadJob.objects.filter(pk=job.pk).update(status="running", heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert reread.active_job(org_a) is None
+    job.refresh_from_db()
+    assert job.status == "failed"
+
+
+def test_erased_comments_keep_what_was_read_and_are_not_read_again(org_a, texts):
+    from cxplatform.personal_data import ERASED_TEXT
+
+    responses, _items, _foreign = texts
+    Response.objects.filter(pk=responses[0].pk).update(comment=ERASED_TEXT, sentiment=-1)
+    job = reread.start(organization=org_a, enqueue=False)
+    finished = reread.run(job_id=job.pk)
+    assert finished.total == 6  # 4 comments + 2 items: the erased comment is not among them
+    responses[0].refresh_from_db()
+    assert responses[0].sentiment == -1
