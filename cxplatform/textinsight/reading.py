@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from .language import detect
 from .sentiment import Sentiment, classify
 from .themes import MAX_PER_COMMENT, clause_themes
-from .tokens import clause_texts
+from .tokens import CLAUSE_BREAKS, clause_texts
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ class Reading:
         """Each theme of the comment (in order of first mention, at most MAX_PER_COMMENT) → the
         sign (−1, 0, +1) of its own clauses: the sum of their signs when it is mentioned more than
         once. A clause that names no theme ("Ужасно.", "Thanks!") judges the themes of the clause
-        before it (of the one after, when it comes first): it is said about them."""
+        before it (of the one after, when it comes first): it is said about them; when it opens
+        with a contrast ("Курьер вежливый, но опоздал") its word is the last one on them."""
         signs = [self._sign(clause) for clause in self.clauses]
         scores: dict[str, int] = {}
         for index, clause in enumerate(self.clauses):
@@ -44,13 +45,19 @@ class Reading:
             after = [c for c in self.clauses[index + 1:] if c.themes]
             target = before[-1] if before else after[0] if after else None
             for theme in target.themes if target else ():
-                scores[theme] += signs[index]
+                scores[theme] = signs[index] if _contrasts(clause.text) else scores[theme] + signs[index]
         return {theme: (score > 0) - (score < 0) for theme, score in list(scores.items())[:MAX_PER_COMMENT]}
 
     def _sign(self, clause: Clause) -> int:
         """A clause's own sign; the comment's when the clause could not be judged alone."""
         found = clause.sentiment if clause.sentiment is not None else self.sentiment
         return found.value if found is not None else 0
+
+
+def _contrasts(text: str) -> bool:
+    """Whether a clause opens with a contrast word ("but …", "но …", "bet …")."""
+    first = text.split(maxsplit=1)[0].lower().strip(",;:") if text.strip() else ""
+    return first in CLAUSE_BREAKS
 
 
 def read(text: str, language_hint: str = "") -> Reading | None:

@@ -136,6 +136,23 @@ def test_a_clause_without_a_theme_judges_the_theme_before_it():
         assert reading.read("Ужасно! Курьер приехал.", "ru").theme_sentiments() == {"courier": -1}
 
 
+@pytest.mark.parametrize(("text", "language"), [
+    ("Курьер приехал быстро, но это было ужасно", "ru"),
+    ("The courier came quickly, but it was awful", "en"),
+    ("Kurjers atbrauca ātri, bet tas bija šausmīgi", "lv"),
+])
+def test_a_contrast_without_a_theme_has_the_last_word_on_the_theme_before_it(text, language):
+    """"Quick, but awful": the courier is a complaint, not a wash of +1 and −1."""
+    def classify(part, language):
+        low = part.lower()
+        if any(w in low for w in ("ужасно", "awful", "šausmīgi")):
+            return Sentiment("negative", -0.8, language)
+        return Sentiment("positive", 0.8, language)
+
+    with mock.patch.object(reading, "classify", side_effect=classify):
+        assert reading.read(text, language).theme_sentiments()["courier"] == -1
+
+
 def test_themes_are_read_fast():
     """The dictionary look-up costs little beside the rest of the reading: ≥ 1,000 clauses/s with
     words never seen before (the caches are cold for each distinct word)."""
