@@ -122,6 +122,42 @@ class ChoiceRollup(OrgScopedModel):
         return self.responses + self.skipped
 
 
+class ThemeRollup(OrgScopedModel):
+    """How often a comment theme was mentioned per group and day, and with which sign of its own
+    clauses ("fast delivery but the app crashes" is positive under delivery, negative under the
+    app): the themes fragment reads O(days × themes) rows, not every comment (docs/adr/0033).
+
+    `theme` is the key the reader stored (a concept or a free phrase); the organization's merges,
+    renames and hidden themes are applied when read, so an edit of its catalog needs no rebuild."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    touchpoint_id = models.BigIntegerField(default=0)
+    channel_id = models.BigIntegerField(default=0)
+    segment = models.CharField(max_length=100, blank=True, default="")
+    language = models.CharField(max_length=5, blank=True, default="")
+    day = models.DateField()
+    theme = models.CharField(max_length=80)
+
+    mentions = models.PositiveIntegerField(default=0)  # comments naming the theme
+    # By the sign of the theme's own clauses; a theme row without a sign counts in mentions only.
+    positive = models.PositiveIntegerField(default=0)
+    neutral = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "survey", "touchpoint_id", "channel_id", "segment", "language", "day",
+                        "theme"],
+                name="one_theme_rollup_per_group_day_and_theme",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "day"]), models.Index(fields=["survey", "day"])]
+
+    def __str__(self):
+        return f"{self.theme} {self.day}: {self.mentions}"
+
+
 class DigestSubscription(OrgScopedModel):
     """A member who gets the weekly digest e-mail of the organization's figures."""
 

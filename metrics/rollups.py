@@ -34,9 +34,9 @@ from django.db.models.functions import Cast, Coalesce, Substr, TruncDate
 from django.utils import timezone
 
 from feedback.loop import FOLLOW_UP_FIELD
-from surveys.models import Answer, Question, Response, SurveyType
+from surveys.models import Answer, Question, Response, ResponseTheme, SurveyType
 
-from .models import ChoiceRollup, DailyRollup, DirtyDay
+from .models import ChoiceRollup, DailyRollup, DirtyDay, ThemeRollup
 
 LOCK_NAMESPACE = 7_340_001  # first key of pg_advisory_xact_lock(int, int) for rollup writers
 DAY_LOCK_NAMESPACE = 7_340_002  # … and of the (survey, day) locks
@@ -332,9 +332,52 @@ def _replace_choices(organization, start: date, end: date, survey_ids=None) -> N
         _build_choice_groups(organization, start, end, asking)
 
 
+# --- Comment themes: one row per theme, group and day (ThemeRollup) -----------------------------
+
+
+def _commented(organization, start, end, survey_ids):
+    """The counted responses of [start, end) that have a comment, with their group."""
+    attr = organization.segment_attribute or "segment"
+    return (
+        _responses(organization, start, end, survey_ids).exclude(comment="")
+        .annotate(
+            day=TruncDate("moment", tzinfo=UTC),
+            seg=Substr(Coalesce(KeyTextTransform(attr, "customer__attributes"), Value(""), output_field=TextField()),
+                       1, SEGMENT_LENGTH),
+            tp=Coalesce("touchpoint_id", Value(0)),
+            ch=Coalesce("channel_id", Value(0)),
+        )
+        .values("id", "survey_id", "tp", "ch", "seg", "language", "day")
+        .order_by()
+    )
+
+
+def _replace_themes(organization, start: date, end: date, survey_ids=None) -> None:
+    """ThemeRollup rows of [start, end) straight from the theme rows (INSERT … SELECT, portable SQL:
+    the embedded SQLite runs it too). Each theme row counts once, under the sign of its own clauses."""
+    stale = ThemeRollup.objects.filter(organization=organization, day__gte=start, day__lt=end)
+    if survey_ids is not None:
+        stale = stale.filter(survey_id__in=list(survey_ids))
+    stale.delete()
+    sql, params = _commented(organization, start, end, survey_ids).query.sql_with_params()
+    table, themes = (connection.ops.quote_name(m._meta.db_table) for m in (ThemeRollup, ResponseTheme))
+    # Names are ours, every value a parameter (the ORM's included).
+    statement = (
+        f"INSERT INTO {table} (organization_id, survey_id, touchpoint_id, channel_id, segment, language, day, "  # noqa: S608  # nosec B608
+        "theme, mentions, positive, neutral, negative) "
+        "SELECT %s, r.survey_id, r.tp, r.ch, r.seg, r.language, r.day, t.phrase, COUNT(*), "
+        "SUM(CASE WHEN t.sentiment > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN t.sentiment = 0 THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN t.sentiment < 0 THEN 1 ELSE 0 END) "
+        f"FROM ({sql}) r JOIN {themes} t ON t.response_id = r.id "
+        "GROUP BY r.survey_id, r.tp, r.ch, r.seg, r.language, r.day, t.phrase"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [organization.pk, *params])
+
+
 def _replace(organization, start: date, end: date, survey_ids=None) -> int:
-    """Delete and re-insert the rows of [start, end) — the daily rollups and the choice rollups, in
-    the caller's transaction, so the two never disagree; the caller holds the locks."""
+    """Delete and re-insert the rows of [start, end) — the daily, choice and theme rollups, in the
+    caller's transaction, so they never disagree; the caller holds the locks."""
     stale = DailyRollup.objects.filter(organization=organization, day__gte=start, day__lt=end)
     if survey_ids is not None:
         stale = stale.filter(survey_id__in=list(survey_ids))
@@ -342,6 +385,7 @@ def _replace(organization, start: date, end: date, survey_ids=None) -> int:
     folded = _insert_groups(organization, start, end, survey_ids)
     _add_attributes(organization, start, end, survey_ids)
     _replace_choices(organization, start, end, survey_ids)
+    _replace_themes(organization, start, end, survey_ids)
     return folded
 
 
