@@ -402,7 +402,7 @@ def _theme_sums_from_rollup(scope: Scope):
         qs = qs.filter(segment__in=scope.segments)
     if scope.languages:
         qs = qs.filter(language__in=scope.languages)
-    return qs.values_list("theme").annotate(*(Sum(f) for f in THEME_SUMS)).order_by()
+    return qs.values_list("theme").annotate(**{f"n_{f}": Sum(f) for f in THEME_SUMS}).order_by()
 
 
 def _theme_sums_from_comments(scope: Scope):
@@ -410,8 +410,8 @@ def _theme_sums_from_comments(scope: Scope):
     commented = _responses(scope).exclude(comment="").values("pk")
     return (ResponseTheme.objects.filter(organization=scope.organization, response__in=commented)
             .values_list("phrase")
-            .annotate(Count("id"), Count("id", filter=Q(sentiment__gt=0)), Count("id", filter=Q(sentiment=0)),
-                      Count("id", filter=Q(sentiment__lt=0)))
+            .annotate(n_mentions=Count("id"), n_positive=Count("id", filter=Q(sentiment__gt=0)),
+                      n_neutral=Count("id", filter=Q(sentiment=0)), n_negative=Count("id", filter=Q(sentiment__lt=0)))
             .order_by())
 
 
