@@ -128,7 +128,11 @@ class ThemeRollup(OrgScopedModel):
     app): the themes fragment reads O(days × themes) rows, not every comment (docs/adr/0033).
 
     `theme` is the key the reader stored (a concept or a free phrase); the organization's merges,
-    renames and hidden themes are applied when read, so an edit of its catalog needs no rebuild."""
+    renames and hidden themes are applied when read, so an edit of its catalog needs no rebuild.
+
+    Besides the day rows, a month row per group and theme (`month`, on the month's first day) holds
+    the sums of its day rows: a long period reads its whole months from those, a day or two per
+    group and theme instead of thirty."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
     touchpoint_id = models.BigIntegerField(default=0)
@@ -136,6 +140,7 @@ class ThemeRollup(OrgScopedModel):
     segment = models.CharField(max_length=100, blank=True, default="")
     language = models.CharField(max_length=5, blank=True, default="")
     day = models.DateField()
+    month = models.BooleanField(default=False)  # the sums of the month that starts on `day`
     theme = models.CharField(max_length=80)
 
     mentions = models.PositiveIntegerField(default=0)  # comments naming the theme
@@ -147,15 +152,16 @@ class ThemeRollup(OrgScopedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "survey", "touchpoint_id", "channel_id", "segment", "language", "day",
-                        "theme"],
-                name="one_theme_rollup_per_group_day_and_theme",
+                fields=["organization", "survey", "touchpoint_id", "channel_id", "segment", "language", "month",
+                        "day", "theme"],
+                name="one_theme_rollup_per_group_period_and_theme",
             )
         ]
-        indexes = [models.Index(fields=["organization", "day"]), models.Index(fields=["survey", "day"])]
+        indexes = [models.Index(fields=["organization", "month", "day"]),
+                   models.Index(fields=["survey", "month", "day"])]
 
     def __str__(self):
-        return f"{self.theme} {self.day}: {self.mentions}"
+        return f"{self.theme} {self.day}{' (month)' if self.month else ''}: {self.mentions}"
 
 
 class DigestSubscription(OrgScopedModel):

@@ -30,7 +30,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, Substr, TruncDate
+from django.db.models.functions import Cast, Coalesce, Substr, TruncDate, TruncMonth
 from django.utils import timezone
 
 from feedback.loop import FOLLOW_UP_FIELD
@@ -40,6 +40,7 @@ from .models import ChoiceRollup, DailyRollup, DirtyDay, ThemeRollup
 
 LOCK_NAMESPACE = 7_340_001  # first key of pg_advisory_xact_lock(int, int) for rollup writers
 DAY_LOCK_NAMESPACE = 7_340_002  # … and of the (survey, day) locks
+MONTH_LOCK_NAMESPACE = 7_340_003  # … and of the (survey, month) locks of the theme rollup's month rows
 
 
 def _lock(organization_id: int, *, shared: bool = False) -> None:
@@ -352,27 +353,57 @@ def _commented(organization, start, end, survey_ids):
     )
 
 
+def _month_after(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _lock_months(pairs) -> None:
+    """Exclusive locks on the (survey, month)s whose month rows a batch rewrites: two batches of
+    different days of one month take turns there. Taken after the day locks, in one order."""
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({((survey_id * 1_000_003 + day.replace(day=1).toordinal()) % 4_294_967_291) - 2**31
+                   for survey_id, day in pairs})
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [MONTH_LOCK_NAMESPACE, key])
+
+
 def _replace_themes(organization, start: date, end: date, survey_ids=None) -> None:
-    """ThemeRollup rows of [start, end) straight from the theme rows (INSERT … SELECT, portable SQL:
-    the embedded SQLite runs it too). Each theme row counts once, under the sign of its own clauses."""
-    stale = ThemeRollup.objects.filter(organization=organization, day__gte=start, day__lt=end)
+    """ThemeRollup's day rows of [start, end) straight from the theme rows, then the month rows of
+    the months they fall in from the day rows (INSERT … SELECT in portable SQL: the embedded SQLite
+    runs it too). Each theme row counts once, under the sign of its own clauses."""
+    rows = ThemeRollup.objects.filter(organization=organization)
     if survey_ids is not None:
-        stale = stale.filter(survey_id__in=list(survey_ids))
-    stale.delete()
+        rows = rows.filter(survey_id__in=list(survey_ids))
+    rows.filter(month=False, day__gte=start, day__lt=end).delete()
     sql, params = _commented(organization, start, end, survey_ids).query.sql_with_params()
     table, themes = (connection.ops.quote_name(m._meta.db_table) for m in (ThemeRollup, ResponseTheme))
+    columns = "organization_id, survey_id, touchpoint_id, channel_id, segment, language, day, month, theme, " \
+              "mentions, positive, neutral, negative"
     # Names are ours, every value a parameter (the ORM's included).
     statement = (
-        f"INSERT INTO {table} (organization_id, survey_id, touchpoint_id, channel_id, segment, language, day, "  # noqa: S608  # nosec B608
-        "theme, mentions, positive, neutral, negative) "
-        "SELECT %s, r.survey_id, r.tp, r.ch, r.seg, r.language, r.day, t.phrase, COUNT(*), "
+        f"INSERT INTO {table} ({columns}) "  # noqa: S608  # nosec B608
+        "SELECT %s, r.survey_id, r.tp, r.ch, r.seg, r.language, r.day, %s, t.phrase, COUNT(*), "
         "SUM(CASE WHEN t.sentiment > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN t.sentiment = 0 THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN t.sentiment < 0 THEN 1 ELSE 0 END) "
         f"FROM ({sql}) r JOIN {themes} t ON t.response_id = r.id "
         "GROUP BY r.survey_id, r.tp, r.ch, r.seg, r.language, r.day, t.phrase"
     )
+    first, after = start.replace(day=1), _month_after(end - timedelta(days=1))
+    rows.filter(month=True, day__gte=first, day__lt=after).delete()
+    months = (rows.filter(month=False, day__gte=first, day__lt=after)
+              .annotate(first_day=TruncMonth("day"))
+              .values("survey_id", "touchpoint_id", "channel_id", "segment", "language", "first_day", "theme")
+              .annotate(n=Sum("mentions"), p=Sum("positive"), z=Sum("neutral"), m=Sum("negative")).order_by())
+    month_sql, month_params = months.query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(statement, [organization.pk, *params])
+        cursor.execute(statement, [organization.pk, False, *params])
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608  # nosec B608 — our columns, the ORM's SQL
+            "SELECT %s, g.survey_id, g.touchpoint_id, g.channel_id, g.segment, g.language, g.first_day, %s, "
+            f"g.theme, g.n, g.p, g.z, g.m FROM ({month_sql}) g",
+            [organization.pk, True, *month_params])
 
 
 def _replace(organization, start: date, end: date, survey_ids=None) -> int:
@@ -459,6 +490,7 @@ def rebuild_dirty(batch_size: int = 100) -> int:
                 organization = marks[0].organization
                 _lock(organization.pk, shared=True)
                 _lock_days((mark.survey_id, mark.day) for mark in marks)
+                _lock_months((mark.survey_id, mark.day) for mark in marks)
                 surveys_by_day: dict[date, set[int]] = {}
                 for mark in marks:
                     surveys_by_day.setdefault(mark.day, set()).add(mark.survey_id)

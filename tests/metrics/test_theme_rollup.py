@@ -24,7 +24,9 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.now().date()
-START, END = TODAY - timedelta(days=12), TODAY + timedelta(days=1)
+SPAN = 75  # days of answers: two whole months at least, read from month rows
+START, END = TODAY - timedelta(days=SPAN), TODAY + timedelta(days=1)
+LAST_MONTH = (TODAY.replace(day=1) - timedelta(days=1)).replace(day=1)
 # Free phrases (a word and pairs with it), concepts, and keys the catalog below merges or hides.
 THEMES = ["delivery", "courier", "courier late", "battery", "battery range", "app", "refund", "price", "dostavka",
           "spam"]
@@ -54,7 +56,7 @@ def at(days_ago: int, minute: int) -> datetime:
     return datetime(day.year, day.month, day.day, 0, 0, tzinfo=UTC) + timedelta(minutes=minute)
 
 
-def populate(org, seed: int, n: int = 160) -> dict:
+def populate(org, seed: int, n: int = 250) -> dict:
     """Random answers over several surveys, touchpoints, channels, segments, languages and days, each
     comment with random themes of random sign (None: read before clauses had one)."""
     rng = random.Random(seed)
@@ -67,7 +69,7 @@ def populate(org, seed: int, n: int = 160) -> dict:
                  for i, plan in enumerate(["gold", "silver", "bronze"])]
     for _ in range(n):
         link = rng.choice(links)
-        started = at(rng.randrange(0, 12), rng.randrange(0, 1440))
+        started = at(rng.randrange(0, SPAN), rng.randrange(0, 1440))
         # Some finish the next day (counted there), some never finish (counted nowhere).
         submitted = started + timedelta(minutes=rng.choice([1, 5, 1500]))
         status = rng.choice([Response.Status.COMPLETED] * 8 + [Response.Status.ABANDONED, Response.Status.STARTED])
@@ -97,33 +99,34 @@ def counted_responses(org):
 
 
 def recount(org) -> list:
-    """What ThemeRollup must hold, counted here from the theme rows."""
+    """What ThemeRollup must hold, counted here from the theme rows: a row per day and one per month."""
     rows = defaultdict(Counter)
     for r in counted_responses(org):
-        moment = r.submitted_at or r.started_at
+        day = (r.submitted_at or r.started_at).astimezone(UTC).date()
         segment = (r.customer.attributes.get("plan", "") if r.customer else "")
         for theme in ResponseTheme.objects.filter(response=r):
-            c = rows[(r.survey_id, r.touchpoint_id or 0, r.channel_id or 0, segment, r.language,
-                      moment.astimezone(UTC).date(), theme.phrase)]
-            c["mentions"] += 1
-            c["positive"] += theme.sentiment == 1
-            c["neutral"] += theme.sentiment == 0
-            c["negative"] += theme.sentiment == -1
+            for period in ((day, False), (day.replace(day=1), True)):
+                c = rows[(r.survey_id, r.touchpoint_id or 0, r.channel_id or 0, segment, r.language, *period,
+                          theme.phrase)]
+                c["mentions"] += 1
+                c["positive"] += theme.sentiment == 1
+                c["neutral"] += theme.sentiment == 0
+                c["negative"] += theme.sentiment == -1
     return sorted((*key, c["mentions"], c["positive"], c["neutral"], c["negative"]) for key, c in rows.items())
 
 
 def snapshot(org) -> list:
     return sorted(ThemeRollup.objects.filter(organization=org).values_list(
-        "survey_id", "touchpoint_id", "channel_id", "segment", "language", "day", "theme", "mentions", "positive",
-        "neutral", "negative"))
+        "survey_id", "touchpoint_id", "channel_id", "segment", "language", "day", "month", "theme", "mentions",
+        "positive", "neutral", "negative"))
 
 
-def expected_top(org, catalog, *, survey=None, language=None) -> dict:
+def expected_top(org, catalog, *, survey=None, language=None, start=START, end=END) -> dict:
     """Per theme as the organization names it: mentions, negative, positive — recounted by hand."""
     found = defaultdict(Counter)
     for r in counted_responses(org):
         moment = (r.submitted_at or r.started_at).astimezone(UTC).date()
-        if not START <= moment < END or (survey and r.survey_id != survey) or (language and r.language != language):
+        if not start <= moment < end or (survey and r.survey_id != survey) or (language and r.language != language):
             continue
         for theme in ResponseTheme.objects.filter(response=r):
             key = catalog.canonical(theme.phrase)
@@ -143,7 +146,7 @@ def shown(rows) -> dict:
 
 
 def rebuild(org):
-    rollups.rebuild(org, START - timedelta(days=2), END + timedelta(days=2))
+    rollups.rebuild(org, START - timedelta(days=40), END + timedelta(days=40))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -172,7 +175,8 @@ def test_the_theme_rollup_equals_a_recount_after_rereads_and_deletions(org_a, or
     # The batch re-read (after a model change) with the range rebuild the command runs after it.
     some = list(Response.objects.filter(organization=org_a).order_by("pk").values_list("pk", flat=True)[:20])
     comments.reread(Response.objects.filter(pk__in=some))
-    rebuild_range(org_a, START - timedelta(days=2), END + timedelta(days=2), chunk_days=5)
+    # Chunks that cut months: each chunk rewrites the month rows of the months it touches.
+    rebuild_range(org_a, START - timedelta(days=40), END + timedelta(days=40), chunk_days=17)
     assert snapshot(org_a) == recount(org_a)
 
 
@@ -188,23 +192,29 @@ def test_a_comment_read_again_on_the_worker_rebuilds_its_day(org_a):
         assert comments.read_comment(response_id=response.pk)
     rollups.rebuild_dirty()
     assert snapshot(org_a) == recount(org_a) != []
-    courier = ThemeRollup.objects.get(theme="курьер")
+    courier = ThemeRollup.objects.get(theme="курьер", month=False)
     assert (courier.mentions, courier.negative) == (1, 1)
 
 
 def test_the_fallback_gives_the_rollups_numbers(org_a, catalog, monkeypatch):
-    world = populate(org_a, 7, n=200)
+    world = populate(org_a, 7, n=300)
     rebuild(org_a)
     scopes = [selectors.Scope(org_a, START, END), selectors.Scope(org_a, START, END, languages=("ru",)),
               selectors.Scope(org_a, START, END, surveys=(world["surveys"][0].pk,), segments=("gold", "silver")),
               selectors.Scope(org_a, TODAY - timedelta(days=3), END, touchpoints=(world["links"][0].touchpoint_id,),
-                              channels=(world["links"][0].channel_id,))]
+                              channels=(world["links"][0].channel_id,)),
+              # One whole month (its month rows only), and one with days on either side of it.
+              selectors.Scope(org_a, LAST_MONTH, TODAY.replace(day=1)),
+              selectors.Scope(org_a, LAST_MONTH - timedelta(days=9), TODAY.replace(day=1) + timedelta(days=1))]
     from_rollup = [selectors.top_themes(scope, limit=40) for scope in scopes]
     assert all(selectors.theme_rollup_serves(scope) for scope in scopes)
     assert from_rollup[0] and from_rollup[1]
     monkeypatch.setattr(selectors, "theme_rollup_serves", lambda scope: False)
     assert [selectors.top_themes(scope, limit=40) for scope in scopes] == from_rollup
     assert shown(from_rollup[1]) == expected_top(org_a, catalog, language="ru")
+    assert shown(from_rollup[4]) == expected_top(org_a, catalog, start=LAST_MONTH, end=TODAY.replace(day=1))
+    assert shown(from_rollup[5]) == expected_top(org_a, catalog, start=LAST_MONTH - timedelta(days=9),
+                                                 end=TODAY.replace(day=1) + timedelta(days=1))
 
 
 def test_an_answer_filter_is_counted_from_the_comments(org_a):
