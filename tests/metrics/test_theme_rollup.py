@@ -292,3 +292,20 @@ def test_a_theme_drills_down_to_its_merged_keys_once_per_comment(org_a, org_b, c
     listed = list(selectors.responses_behind(scope, theme="delivery"))
     assert sorted(r.pk for r in listed) == sorted([both.pk, courier.pk])
     assert [r.pk for r in selectors.responses_behind(scope, theme="price")] == [other.pk]
+
+
+def test_the_summary_names_complaints_by_their_own_clauses(org_a, catalog):
+    from django.utils import translation
+
+    from metrics import narrative
+
+    link = factories.distribution(org_a, factories.survey(org_a, "nps"))
+    for _ in range(3):
+        # A happy comment overall, but its words about delivery (and the courier, merged in) complain.
+        response = factories.response(org_a, link, score=9, comment="words", sentiment=1)
+        ResponseTheme.objects.bulk_create([
+            ResponseTheme(organization=org_a, response=response, phrase="courier", sentiment=-1),
+            ResponseTheme(organization=org_a, response=response, phrase="price", sentiment=1)])
+    rebuild(org_a)
+    with translation.override("lv"):
+        assert narrative.complaints(selectors.Scope(org_a, START, END)) == ["Piegāde"]
