@@ -130,9 +130,12 @@ class ThemeRollup(OrgScopedModel):
     `theme` is the key the reader stored (a concept or a free phrase); the organization's merges,
     renames and hidden themes are applied when read, so an edit of its catalog needs no rebuild.
 
-    Besides the day rows, a month row per group and theme (`month`, on the month's first day) holds
-    the sums of its day rows: a long period reads its whole months from those, a day or two per
-    group and theme instead of thirty."""
+    Besides the day rows (`grain` DAY), sums of them read by long periods for their whole months
+    (`day` is the month's first): MONTH per group and theme, SURVEY_MONTH per survey and theme over
+    all its groups (touchpoint, channel, segment and language left blank) — one row instead of
+    thirty, or of thirty times the groups when the scope has no group filter."""
+
+    DAY, MONTH, SURVEY_MONTH = 0, 1, 2
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
     touchpoint_id = models.BigIntegerField(default=0)
@@ -140,7 +143,7 @@ class ThemeRollup(OrgScopedModel):
     segment = models.CharField(max_length=100, blank=True, default="")
     language = models.CharField(max_length=5, blank=True, default="")
     day = models.DateField()
-    month = models.BooleanField(default=False)  # the sums of the month that starts on `day`
+    grain = models.PositiveSmallIntegerField(default=DAY)
     theme = models.CharField(max_length=80)
 
     mentions = models.PositiveIntegerField(default=0)  # comments naming the theme
@@ -152,16 +155,15 @@ class ThemeRollup(OrgScopedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "survey", "touchpoint_id", "channel_id", "segment", "language", "month",
+                fields=["organization", "survey", "touchpoint_id", "channel_id", "segment", "language", "grain",
                         "day", "theme"],
                 name="one_theme_rollup_per_group_period_and_theme",
             )
         ]
-        indexes = [models.Index(fields=["organization", "month", "day"]),
-                   models.Index(fields=["survey", "month", "day"])]
+        indexes = [models.Index(fields=["organization", "grain", "day"])]
 
     def __str__(self):
-        return f"{self.theme} {self.day}{' (month)' if self.month else ''}: {self.mentions}"
+        return f"{self.theme} {self.day} ({self.grain}): {self.mentions}"
 
 
 class DigestSubscription(OrgScopedModel):

@@ -376,34 +376,41 @@ def _replace_themes(organization, start: date, end: date, survey_ids=None) -> No
     rows = ThemeRollup.objects.filter(organization=organization)
     if survey_ids is not None:
         rows = rows.filter(survey_id__in=list(survey_ids))
-    rows.filter(month=False, day__gte=start, day__lt=end).delete()
+    first, after = start.replace(day=1), _month_after(end - timedelta(days=1))
+    rows.filter(grain=ThemeRollup.DAY, day__gte=start, day__lt=end).delete()
+    rows.filter(grain__in=[ThemeRollup.MONTH, ThemeRollup.SURVEY_MONTH], day__gte=first, day__lt=after).delete()
     sql, params = _commented(organization, start, end, survey_ids).query.sql_with_params()
     table, themes = (connection.ops.quote_name(m._meta.db_table) for m in (ThemeRollup, ResponseTheme))
-    columns = "organization_id, survey_id, touchpoint_id, channel_id, segment, language, day, month, theme, " \
+    columns = "organization_id, survey_id, touchpoint_id, channel_id, segment, language, day, grain, theme, " \
               "mentions, positive, neutral, negative"
-    # Names are ours, every value a parameter (the ORM's included).
-    statement = (
-        f"INSERT INTO {table} ({columns}) "  # noqa: S608  # nosec B608
-        "SELECT %s, r.survey_id, r.tp, r.ch, r.seg, r.language, r.day, %s, t.phrase, COUNT(*), "
-        "SUM(CASE WHEN t.sentiment > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN t.sentiment = 0 THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN t.sentiment < 0 THEN 1 ELSE 0 END) "
-        f"FROM ({sql}) r JOIN {themes} t ON t.response_id = r.id "
-        "GROUP BY r.survey_id, r.tp, r.ch, r.seg, r.language, r.day, t.phrase"
-    )
-    first, after = start.replace(day=1), _month_after(end - timedelta(days=1))
-    rows.filter(month=True, day__gte=first, day__lt=after).delete()
-    months = (rows.filter(month=False, day__gte=first, day__lt=after)
-              .annotate(first_day=TruncMonth("day"))
-              .values("survey_id", "touchpoint_id", "channel_id", "segment", "language", "first_day", "theme")
-              .annotate(n=Sum("mentions"), p=Sum("positive"), z=Sum("neutral"), m=Sum("negative")).order_by())
-    month_sql, month_params = months.query.sql_with_params()
+    sums = {"n": Sum("mentions"), "p": Sum("positive"), "z": Sum("neutral"), "m": Sum("negative")}
+    days = rows.filter(grain=ThemeRollup.DAY, day__gte=first, day__lt=after).annotate(first_day=TruncMonth("day"))
+    months = days.values("survey_id", "touchpoint_id", "channel_id", "segment", "language", "first_day",
+                         "theme").annotate(**sums).order_by().query.sql_with_params()
+    survey_months = days.values("survey_id", "first_day", "theme").annotate(**sums).order_by().query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(statement, [organization.pk, False, *params])
+        if connection.vendor == "postgresql":
+            # Room to sort a million theme rows in memory (within the default 4 MB it spills to disk).
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        # Names are ours, every value a parameter (the ORM's included).
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) "  # noqa: S608  # nosec B608 — our columns, the ORM's SQL
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608  # nosec B608
+            "SELECT %s, r.survey_id, r.tp, r.ch, r.seg, r.language, r.day, %s, t.phrase, COUNT(*), "
+            "SUM(CASE WHEN t.sentiment > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN t.sentiment = 0 THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN t.sentiment < 0 THEN 1 ELSE 0 END) "
+            f"FROM ({sql}) r JOIN {themes} t ON t.response_id = r.id "
+            "GROUP BY r.survey_id, r.tp, r.ch, r.seg, r.language, r.day, t.phrase",
+            [organization.pk, ThemeRollup.DAY, *params])
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608  # nosec B608
             "SELECT %s, g.survey_id, g.touchpoint_id, g.channel_id, g.segment, g.language, g.first_day, %s, "
-            f"g.theme, g.n, g.p, g.z, g.m FROM ({month_sql}) g",
-            [organization.pk, True, *month_params])
+            f"g.theme, g.n, g.p, g.z, g.m FROM ({months[0]}) g",
+            [organization.pk, ThemeRollup.MONTH, *months[1]])
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608  # nosec B608
+            "SELECT %s, g.survey_id, 0, 0, '', '', g.first_day, %s, g.theme, g.n, g.p, g.z, g.m "
+            f"FROM ({survey_months[0]}) g",
+            [organization.pk, ThemeRollup.SURVEY_MONTH, *survey_months[1]])
 
 
 def _replace(organization, start: date, end: date, survey_ids=None) -> int:

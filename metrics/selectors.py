@@ -396,21 +396,24 @@ def theme_rollup_serves(scope: Scope) -> bool:
     return not any(getattr(scope, f.name) for f in fields(scope) if f.name not in THEME_ROLLUP_FILTERS)
 
 
-def _theme_rollup_rows(organization, start: date, end: date):
-    """ThemeRollup rows covering [start, end) once: the month rows of the months wholly inside it,
-    the day rows of the days around them."""
+def _theme_rollup_rows(organization, start: date, end: date, *, by_group: bool = True):
+    """ThemeRollup rows covering [start, end) once: the month rows of the months wholly inside it
+    (per group, or per survey when `by_group` is false), the day rows of the days around them."""
     first = start if start.day == 1 else bucket_end(start, "month")
     last = end.replace(day=1)
+    day_rows = Q(grain=ThemeRollup.DAY)
     if first >= last:  # no whole month inside
-        period = Q(month=False, day__gte=start, day__lt=end)
+        period = day_rows & Q(day__gte=start, day__lt=end)
     else:
-        period = (Q(month=True, day__gte=first, day__lt=last) | Q(month=False, day__gte=start, day__lt=first)
-                  | Q(month=False, day__gte=last, day__lt=end))
+        month = ThemeRollup.MONTH if by_group else ThemeRollup.SURVEY_MONTH
+        period = (Q(grain=month, day__gte=first, day__lt=last)
+                  | (day_rows & (Q(day__gte=start, day__lt=first) | Q(day__gte=last, day__lt=end))))
     return scoped(ThemeRollup, organization).filter(period)
 
 
 def _theme_sums_from_rollup(scope: Scope):
-    qs = _narrow(_theme_rollup_rows(scope.organization, scope.start, scope.end), scope)
+    by_group = bool(scope.touchpoints or scope.channels or scope.segments or scope.languages)
+    qs = _narrow(_theme_rollup_rows(scope.organization, scope.start, scope.end, by_group=by_group), scope)
     if scope.segments:
         qs = qs.filter(segment__in=scope.segments)
     if scope.languages:
@@ -472,7 +475,8 @@ def theme_keys(organization, theme: str, start: date, end: date) -> set[str]:
     """The stored keys a theme of the organization's pages counts: itself and every key merged into
     it (found among the keys of the period's theme rollups)."""
     catalog = catalog_for(organization)
-    stored = _theme_rollup_rows(organization, start, end).values_list("theme", flat=True).distinct().order_by()
+    stored = (_theme_rollup_rows(organization, start, end, by_group=False)
+              .values_list("theme", flat=True).distinct().order_by())
     return {theme} | {key for key in stored if catalog.canonical(key) == theme}
 
 

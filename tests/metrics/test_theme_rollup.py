@@ -99,15 +99,18 @@ def counted_responses(org):
 
 
 def recount(org) -> list:
-    """What ThemeRollup must hold, counted here from the theme rows: a row per day and one per month."""
+    """What ThemeRollup must hold, counted here from the theme rows: a row per group and day, per group
+    and month, and per survey and month."""
     rows = defaultdict(Counter)
     for r in counted_responses(org):
         day = (r.submitted_at or r.started_at).astimezone(UTC).date()
         segment = (r.customer.attributes.get("plan", "") if r.customer else "")
         for theme in ResponseTheme.objects.filter(response=r):
-            for period in ((day, False), (day.replace(day=1), True)):
-                c = rows[(r.survey_id, r.touchpoint_id or 0, r.channel_id or 0, segment, r.language, *period,
-                          theme.phrase)]
+            month = day.replace(day=1)
+            for group in ((r.touchpoint_id or 0, r.channel_id or 0, segment, r.language, day, ThemeRollup.DAY),
+                          (r.touchpoint_id or 0, r.channel_id or 0, segment, r.language, month, ThemeRollup.MONTH),
+                          (0, 0, "", "", month, ThemeRollup.SURVEY_MONTH)):
+                c = rows[(r.survey_id, *group, theme.phrase)]
                 c["mentions"] += 1
                 c["positive"] += theme.sentiment == 1
                 c["neutral"] += theme.sentiment == 0
@@ -117,7 +120,7 @@ def recount(org) -> list:
 
 def snapshot(org) -> list:
     return sorted(ThemeRollup.objects.filter(organization=org).values_list(
-        "survey_id", "touchpoint_id", "channel_id", "segment", "language", "day", "month", "theme", "mentions",
+        "survey_id", "touchpoint_id", "channel_id", "segment", "language", "day", "grain", "theme", "mentions",
         "positive", "neutral", "negative"))
 
 
@@ -192,7 +195,7 @@ def test_a_comment_read_again_on_the_worker_rebuilds_its_day(org_a):
         assert comments.read_comment(response_id=response.pk)
     rollups.rebuild_dirty()
     assert snapshot(org_a) == recount(org_a) != []
-    courier = ThemeRollup.objects.get(theme="курьер", month=False)
+    courier = ThemeRollup.objects.get(theme="курьер", grain=ThemeRollup.DAY)
     assert (courier.mentions, courier.negative) == (1, 1)
 
 
@@ -205,7 +208,10 @@ def test_the_fallback_gives_the_rollups_numbers(org_a, catalog, monkeypatch):
                               channels=(world["links"][0].channel_id,)),
               # One whole month (its month rows only), and one with days on either side of it.
               selectors.Scope(org_a, LAST_MONTH, TODAY.replace(day=1)),
-              selectors.Scope(org_a, LAST_MONTH - timedelta(days=9), TODAY.replace(day=1) + timedelta(days=1))]
+              selectors.Scope(org_a, LAST_MONTH - timedelta(days=9), TODAY.replace(day=1) + timedelta(days=1)),
+              # The same by group (the group's month rows, not the survey's).
+              selectors.Scope(org_a, LAST_MONTH - timedelta(days=9), TODAY.replace(day=1) + timedelta(days=1),
+                              languages=("en", "lv"), surveys=(world["surveys"][1].pk,))]
     from_rollup = [selectors.top_themes(scope, limit=40) for scope in scopes]
     assert all(selectors.theme_rollup_serves(scope) for scope in scopes)
     assert from_rollup[0] and from_rollup[1]
