@@ -137,7 +137,10 @@ class ThemeRollup(OrgScopedModel):
 
     DAY, MONTH, SURVEY_MONTH = 0, 1, 2
 
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    # Millions of rows rewritten by a rebuild: no index of their own for the two keys, whose lookups
+    # the unique index below starts with (organization, survey).
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+", db_index=False)
     touchpoint_id = models.BigIntegerField(default=0)
     channel_id = models.BigIntegerField(default=0)
     segment = models.CharField(max_length=100, blank=True, default="")
