@@ -191,6 +191,7 @@ SETTING_NAMES = {
     "feedback.cannedreply": _("Canned reply"), "feedback.webhookendpoint": _("Incoming webhook"),
     "surveys.contactpolicy": _("Contact policy"), "invitations.sendingprofile": _("Sending settings"),
     "invitations.suppression": _("Suppression list"), "cxplatform.branding": _("Branding"),
+    "cxplatform.themesetting": _("Comment theme"),
 }
 CHANGE_LABELS = {"created": _("created"), "changed": _("changed"), "deleted": _("deleted")}
 

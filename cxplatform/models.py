@@ -483,6 +483,36 @@ class AuditEntry(models.Model):
         raise PermissionError("audit log entries are append-only")
 
 
+class ThemeSetting(OrgScopedModel):
+    """An organization's edit of one comment theme (a concept key such as "delivery", or a free
+    phrase): its own name for it, a merge into another theme, or hiding it from figures. Applied
+    when figures are read (cxplatform.theme_catalog), so an edit needs no re-reading of comments
+    (docs/adr/0032). A theme with no edit left has no row."""
+
+    MAX_LENGTH = 80  # as surveys.ResponseTheme.phrase
+
+    theme = models.CharField(_("theme"), max_length=MAX_LENGTH)
+    label = models.CharField(_("name"), max_length=MAX_LENGTH, blank=True)  # shown in every language
+    hidden = models.BooleanField(_("hidden"), default=False)
+    merged_into = models.CharField(_("merged into"), max_length=MAX_LENGTH, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "theme"], name="one_theme_setting_per_theme"),
+            models.CheckConstraint(condition=~models.Q(merged_into=models.F("theme")),
+                                   name="theme_not_merged_into_itself"),
+        ]
+        verbose_name = _("theme setting")
+
+    def __str__(self):
+        return self.theme
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.label or self.hidden or self.merged_into)
+
+
 # Models of cxplatform's sub-packages (team, sign-in, API tokens), so Django finds them in this app.
 from .signin.models import SSODomain  # noqa: E402, F401
 from .team.models import MemberInvitation, SessionGeneration  # noqa: E402, F401

@@ -20,10 +20,12 @@ class ThemeCatalog:
     def canonical(self, key: str) -> str | None:
         """The key a stored theme counts under (after merges), or None when it is hidden."""
         seen = set()
-        while key in self.merged_into and key not in seen:
+        while key not in self.hidden:
+            if key not in self.merged_into or key in seen:  # edits refuse cycles; never loop on one
+                return key
             seen.add(key)
             key = self.merged_into[key]
-        return None if key in self.hidden else key
+        return None  # a hidden theme, or one merged into a hidden theme, is left out
 
     def label(self, key: str, language: str) -> str:
         """What a theme is called on the organization's pages, in `language`."""
@@ -33,5 +35,18 @@ class ThemeCatalog:
 
 
 def catalog_for(organization) -> ThemeCatalog:
-    """The organization's catalog (its renames, merges and hidden themes)."""
-    return ThemeCatalog()
+    """The organization's catalog (its renames, merges and hidden themes), in one small query:
+    ask once per page or task and pass it along. Not kept between calls, so an edit shows at once
+    and a long-lived organization object (a worker's, a test's) never sees a stale one."""
+    from .models import ThemeSetting
+
+    merged, hidden, renamed = {}, set(), {}
+    for theme, label, is_hidden, into in (ThemeSetting.objects.for_org(organization)
+                                          .values_list("theme", "label", "hidden", "merged_into")):
+        if into:
+            merged[theme] = into
+        if is_hidden:
+            hidden.add(theme)
+        if label:
+            renamed[theme] = label
+    return ThemeCatalog(merged_into=merged, hidden=frozenset(hidden), renamed=renamed)

@@ -15,11 +15,12 @@ class FeedbackConfig(AppConfig):
         from . import handlers
         from .importing import InboxImporter
         from .models import FeedbackImportJob
-        from .services import ITEM_RECEIVED
+        from .services import ITEM_RECEIVED, ITEM_TEXT_CHANGED
 
         import_jobs.register(FeedbackImportJob, InboxImporter)
         events.subscribe(RESPONSE_RECORDED, "feedback.inbox_item", handlers.response_recorded)
         events.subscribe(RESPONSE_RECORDED, "feedback.close_loop", handlers.close_loop)
         events.subscribe(COMMENT_READ, "feedback.comment_read", handlers.comment_read)
         events.subscribe(ITEM_RECEIVED, "feedback.routing", handlers.item_received)
+        events.subscribe(ITEM_TEXT_CHANGED, "feedback.read_text", handlers.item_text_changed)
         events.subscribe(OFFER_ACCEPTED, "feedback.offer_accepted", handlers.offer_accepted)

@@ -31,7 +31,7 @@ from .models import (
     Tag,
     Team,
 )
-from .services import Voice, ensure_default_tags, ingest
+from .services import Voice, ensure_default_tags, ingest, reread_items
 
 TEAMS = [
     ("Delivery team", "agent", ["agent"], ["Home delivery", "Online checkout"]),
@@ -89,9 +89,11 @@ def load(demo):
         team.members.add(*(demo.users[u] for u in members))
         team.touchpoints.add(*(demo.touchpoints[t] for t in touchpoints if t in demo.touchpoints))
     _survey_comments(org)
+    _read_texts(org)
     if not SlaPolicy.objects.filter(organization=org).exists():
         _setup(org)
         _other_voices(org, demo)
+        _read_texts(org)  # before the rules run on them: some match on sentiment
         _work_history(org, demo)
         _closed_loop(org, demo)
 
@@ -107,6 +109,11 @@ def _survey_comments(org):
         for r in Response.objects.filter(organization=org).exclude(comment="")
     ], batch_size=1000, ignore_conflicts=True)
     ensure_default_tags(org)
+
+
+def _read_texts(org):
+    """Sentiment and themes of the items not read yet (the bulk-loaded ones have no worker)."""
+    reread_items(FeedbackItem.objects.filter(organization=org, text_read=False))
 
 
 def _setup(org):

@@ -2,6 +2,7 @@ import re
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cxplatform.models import ROLE_CAPABILITIES, Capability
@@ -9,6 +10,7 @@ from cxplatform.tenancy import scoped
 from journeys.models import Touchpoint
 
 from .models import FeedbackItem, Tag, Team
+from .selectors import theme_choices
 
 _PAIR = re.compile(r"\d{1,12}:\d{1,9}")
 
@@ -74,9 +76,11 @@ class InboxFilterForm(forms.Form):
                                  empty_label=_("Any"))
     touchpoint = forms.ModelChoiceField(label=_("Touchpoint"), queryset=Touchpoint.objects.none(), required=False,
                                         empty_label=_("Any"))
+    theme = forms.ChoiceField(label=_("Theme"), required=False)
 
     def __init__(self, data, *, organization):
         super().__init__(data)
+        self.fields["theme"].choices = [("", _("Any")), *theme_choices(organization, get_language())]
         self.fields["team"].queryset = scoped(Team, organization)
         self.fields["tag"].queryset = scoped(Tag, organization)
         self.fields["touchpoint"].queryset = scoped(Touchpoint, organization).filter(archived=False)

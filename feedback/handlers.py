@@ -20,7 +20,13 @@ def comment_read(*, response_id: int, **_ids) -> None:
 
 
 def item_received(*, item_id: int, **_ids) -> None:
+    # Read first: rules match on the text's sentiment, which the request that brought it left unread.
+    services.read_item(item_id=item_id)
     routing.route(item_id)
+
+
+def item_text_changed(*, item_id: int, **_ids) -> None:
+    services.read_item(item_id=item_id)
 
 
 def offer_accepted(*, acceptance_id: int, **_ids) -> None:

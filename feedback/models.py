@@ -111,6 +111,9 @@ class FeedbackItem(OrgScopedModel):
     rating = models.SmallIntegerField(_("rating"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=5, blank=True)
     sentiment = models.SmallIntegerField(_("sentiment"), null=True, blank=True)  # −1, 0, +1
+    # Whether the current text's sentiment, language and themes are in: a worker reads the text
+    # (services.read_item), never the request that brought it (docs/adr/0021).
+    text_read = models.BooleanField(default=False)
     received_at = models.DateTimeField(_("received"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
@@ -184,6 +187,23 @@ class FeedbackItem(OrgScopedModel):
         from cxplatform.wording import text
 
         return text(self.text_message, fallback=self.text) if self.text_message else self.text
+
+
+class ItemTheme(OrgScopedModel):
+    """A theme of an item's text ("delivery", "battery range") with the sign of its own clauses:
+    "fast delivery but the app crashes" is +1 under delivery and −1 under the app. The key is the
+    one the reader found; pages show it through the organization's theme catalog."""
+
+    item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="themes")
+    key = models.CharField(max_length=80)
+    sentiment = models.SmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "key"], name="one_theme_row_per_item")]
+        indexes = [models.Index(fields=["organization", "key"])]
+
+    def __str__(self):
+        return self.key
 
 
 class ItemEvent(models.Model):

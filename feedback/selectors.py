@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Q, Value
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, Value
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -12,9 +12,10 @@ from cxplatform.charts import figure_json
 from cxplatform.input_checks import parse_int
 from cxplatform.tenancy import scoped
 from cxplatform.textinsight.tokens import search_words
+from cxplatform.theme_catalog import ThemeCatalog, catalog_for
 
 from . import sla
-from .models import FeedbackItem
+from .models import FeedbackItem, ItemTheme
 
 # The GIN-indexed array of migration 0017 (PostgreSQL only, generated from `search_words`): the
 # item's search forms contain every query word.
@@ -67,9 +68,55 @@ def items(organization, filters=None, user=None):
         qs = qs.filter(assignee_id=int(assignee))
     if filters.get("tag"):
         qs = qs.filter(tags=filters["tag"])
+    if filters.get("theme"):
+        qs = with_theme(qs, filters["theme"], catalog_for(organization))
     if filters.get("q"):
         qs = search(qs, filters["q"])
-    return qs.prefetch_related("tags").order_by("-received_at", "-id")
+    return qs.prefetch_related("tags", "themes").order_by("-received_at", "-id")
+
+
+# --- Themes (read by a worker into ItemTheme; shown through the organization's catalog) ----------
+
+def keys_under(key: str, catalog: ThemeCatalog) -> set[str]:
+    """The stored keys that count under the theme `key`: itself and every key merged into it."""
+    if catalog.canonical(key) != key:
+        return set()  # hidden, or itself merged into another: nothing shows under it
+    return {key} | {k for k in catalog.merged_into if catalog.canonical(k) == key}
+
+
+def with_theme(qs, key: str, catalog: ThemeCatalog):
+    """Items with the theme `key` (merged keys included)."""
+    return qs.filter(Exists(ItemTheme.objects.filter(item=OuterRef("pk"), key__in=keys_under(key, catalog))))
+
+
+def theme_chips(themes, catalog: ThemeCatalog, language: str) -> list[dict]:
+    """An item's themes (its ItemTheme rows) as the organization names them, hidden ones left out and
+    merged ones once, each with the sign of its clauses."""
+    scores: dict[str, int] = {}
+    for row in sorted(themes, key=lambda row: row.pk):
+        key = catalog.canonical(row.key)
+        if key is not None:
+            scores[key] = scores.get(key, 0) + (row.sentiment or 0)
+    signs = {1: "positive", 0: "neutral", -1: "negative"}
+    return [{"key": key, "label": catalog.label(key, language), "sentiment": signs[(score > 0) - (score < 0)]}
+            for key, score in scores.items()]
+
+
+THEME_CHOICES = 300  # the inbox's theme filter offers the most frequent ones
+
+
+def theme_choices(organization, language: str) -> list[tuple[str, str]]:
+    """The themes the organization's items have (most frequent first, after merges), as (key, label)
+    sorted by label: the inbox's theme filter."""
+    catalog = catalog_for(organization)
+    counts: dict[str, int] = {}
+    for key, n in (ItemTheme.objects.filter(organization=organization).values_list("key")
+                   .annotate(n=Count("id")).order_by("-n", "key")[:THEME_CHOICES * 3]):
+        shown = catalog.canonical(key)
+        if shown is not None:
+            counts[shown] = counts.get(shown, 0) + n
+    top = sorted(counts, key=lambda key: -counts[key])[:THEME_CHOICES]
+    return sorted(((key, catalog.label(key, language)) for key in top), key=lambda choice: choice[1].lower())
 
 
 def view_counts(organization, user) -> dict:

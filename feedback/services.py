@@ -14,19 +14,21 @@ from cxplatform import services as platform
 from cxplatform.models import NotificationKind
 from cxplatform.naming import names_of_message
 from cxplatform.services import match_or_create_customer
-from cxplatform.textinsight.sentiment import classify
+from cxplatform.textinsight.reading import Reading, read
 from cxplatform.textinsight.tokens import search_text
 from invitations import services as invitations
 from invitations.models import TriggerRule
 
 from . import activity, conversation, sla
 from . import wordings as w
-from .models import FeedbackItem, Tag
+from .models import FeedbackItem, ItemTheme, Tag
 
 DEFAULT_TAGS = [_("sales lead"), _("feature request"), _("incident / crisis"), _("technical problem"),
                 _("user-generated content"), _("complaint"), _("praise")]
 MAX_TEXT = 20_000
 ITEM_RECEIVED = events.declare("feedback.item_received", fields={"item_id"})
+# An item's text changed (the source sent it again, edited) and waits to be read (payload: item_id).
+ITEM_TEXT_CHANGED = events.declare("feedback.item_text_changed", fields={"item_id"})
 # Public events (outgoing webhooks subscribe): a call-back case opened (loop.open_case), resolved.
 CASE_OPENED = events.declare("case.opened", fields={"item_id"})
 CASE_RESOLVED = events.declare("case.resolved", fields={"item_id"})
@@ -74,10 +76,11 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
     customer = voice.customer
     if customer is None and voice.customer_ref:
         customer = match_or_create_customer(organization, **voice.customer_ref)
-    found = classify(text, voice.language)
+    # Nothing is read here: the request that brings the voice never waits for the model. The
+    # ITEM_RECEIVED worker reads the text (sentiment, language, themes), then routes it.
     fields = {
-        "text": text, "rating": voice.rating, "language": found.language if found else voice.language,
-        "sentiment": found.value if found else None, "channel": voice.channel, "touchpoint": voice.touchpoint,
+        "text": text, "rating": voice.rating, "language": voice.language, "sentiment": None, "text_read": not text,
+        "channel": voice.channel, "touchpoint": voice.touchpoint,
         "customer": customer, "received_at": voice.received_at or timezone.now(), "response_id": voice.response_id,
     }
     if voice.source_id:
@@ -89,10 +92,7 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
             item, created = FeedbackItem.objects.get(organization=organization, source=voice.source,
                                                      source_id=voice.source_id), False
         if not created and item.text != text:
-            FeedbackItem.objects.filter(pk=item.pk).update(text=text, search_words=search_text(text),
-                                                           sentiment=fields["sentiment"],
-                                                           language=fields["language"], rating=voice.rating)
-            activity.log(item, "text_updated", wording.message(w.TEXT_UPDATED), actor=actor)
+            text_changed(item, text=text, language=voice.language, rating=voice.rating, actor=actor)
             item.refresh_from_db()
     else:
         item, created = FeedbackItem.objects.create(organization=organization, source=voice.source, **fields), True
@@ -104,6 +104,79 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
                          details={"source": voice.source})
             events.emit(ITEM_RECEIVED, organization=organization, item_id=item.pk)  # routing, by a worker
     return item, created
+
+
+def text_changed(item: FeedbackItem, *, text: str, language: str = "", rating=None, actor=None) -> None:
+    """The source sent the item's text again, changed: what was read of the old text no longer holds
+    (its sentiment and themes go), and a worker reads the new one (ITEM_TEXT_CHANGED)."""
+    with transaction.atomic():
+        FeedbackItem.objects.filter(pk=item.pk).update(
+            text=text, search_words=search_text(text), sentiment=None, text_read=not text, rating=rating,
+            language=language or F("language"))
+        ItemTheme.objects.filter(item_id=item.pk).delete()
+        activity.log(item, "text_updated", wording.message(w.TEXT_UPDATED), actor=actor)
+        if text:
+            events.emit(ITEM_TEXT_CHANGED, organization=item.organization, item_id=item.pk)
+
+
+# --- Reading the text (on a worker) ---------------------------------------------------------------
+
+def _theme_rows(item: FeedbackItem, reading: Reading | None) -> list[ItemTheme]:
+    if reading is None:
+        return []
+    return [ItemTheme(organization_id=item.organization_id, item_id=item.pk, key=key[:80], sentiment=sign)
+            for key, sign in reading.theme_sentiments().items()]
+
+
+def _apply(item: FeedbackItem, reading: Reading | None) -> None:
+    """Set the item's reading fields (unsaved) from `reading`."""
+    item.sentiment = reading.sentiment.value if reading and reading.sentiment else None
+    if reading is not None:
+        item.language = reading.language[:5]
+    item.text_read = True
+
+
+def read_item(*, item_id: int) -> bool:
+    """Read the item's *current* text, under its row lock, unless it was read already (a redelivered
+    event, or a later text read first): so routing and figures see the latest text's sentiment and
+    themes, each text is read once, and the last text wins. Returns whether it read one."""
+    with transaction.atomic():
+        item = (FeedbackItem.objects.select_for_update().filter(pk=item_id)
+                .only("pk", "organization_id", "text", "language", "sentiment", "text_read").first())
+        if item is None or item.text_read:
+            return False
+        reading = read(item.text, item.language)
+        _apply(item, reading)
+        # An UPDATE, not save(): reading is no edit of the item (its version and updated_at stay).
+        FeedbackItem.objects.filter(pk=item.pk).update(sentiment=item.sentiment, language=item.language,
+                                                       text_read=True)
+        ItemTheme.objects.filter(item_id=item.pk).delete()
+        ItemTheme.objects.bulk_create(_theme_rows(item, reading))
+    return True
+
+
+def reread_items(items: QuerySet, chunk_size: int = 2000) -> int:
+    """Read the texts of `items` again — after a model or dictionary change, or for items never read
+    (bulk loads) — each chunk in one transaction; nothing doubles however often it runs. Returns how
+    many were read."""
+    done, last = 0, 0
+    while True:
+        with transaction.atomic():
+            ids = list(items.exclude(text="").filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)
+                       [:chunk_size])
+            batch = list(FeedbackItem.objects.filter(pk__in=ids).select_for_update().order_by("pk")
+                         .only("pk", "organization_id", "text", "language", "sentiment", "text_read"))
+            if not ids:
+                return done
+            rows = []
+            for item in batch:
+                reading = read(item.text, item.language)
+                _apply(item, reading)
+                rows += _theme_rows(item, reading)
+            FeedbackItem.objects.bulk_update(batch, ["sentiment", "language", "text_read"])
+            ItemTheme.objects.filter(item__in=batch).delete()
+            ItemTheme.objects.bulk_create(rows, batch_size=5000)
+        done, last = done + len(batch), ids[-1]
 
 
 def reindex_search(*, items: QuerySet, batch: int = 1000) -> int:

@@ -4,7 +4,9 @@ O(days × groups), not O(responses)."""
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cxplatform.models import Organization, OrgScopedModel
 from surveys.models import Question, Survey
@@ -213,3 +215,50 @@ class DirtyDay(models.Model):
 
     def __str__(self):
         return f"survey {self.survey_id} · {self.day}"
+
+
+class RereadJob(OrgScopedModel):
+    """"Read all comments again" for one organization, after a model or dictionary change: every
+    survey comment and inbox item, in chunks on a worker (metrics.reread), then the rollups of
+    their days. At most one queued or running per organization."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    # Only the comments of these days when set (the management command's --from/--to).
+    since = models.DateField(null=True, blank=True)
+    until = models.DateField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)  # comments and items to read, counted when it starts
+    done = models.PositiveIntegerField(default=0)  # read so far: each chunk's count saved with the chunk
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # the last chunk saved
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["organization"], name="one_running_reread_per_org",
+                                               condition=models.Q(status__in=["queued", "running"]))]
+
+    def __str__(self):
+        return f"reread #{self.pk} · {self.status}"
+
+    def get_absolute_url(self):
+        return reverse("metrics:reread_detail", kwargs={"rereadjob_id": self.pk})
+
+    @property
+    def running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, self.done * 100 // self.total) if self.total else 0

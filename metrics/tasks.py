@@ -44,3 +44,13 @@ def send_weekly_digests() -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
 def send_digest(subscription_id: int, week: str) -> bool:
     return digest.send(subscription_id, date.fromisoformat(week))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def reread_comments(job_id: int) -> int | None:
+    """Read all comments of an organization again (a job started by an admin): claimed once, so a
+    redelivered message does nothing."""
+    from . import reread
+
+    job = reread.run(job_id=job_id)
+    return job.done if job is not None else None

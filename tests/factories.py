@@ -441,3 +441,22 @@ def api_token(org):
 
 
 FACTORIES[ApiToken] = api_token
+
+
+def reread_job(org, **fields):
+    """A finished "read all comments again" job (metrics.reread)."""
+    from metrics.models import RereadJob
+
+    fields.setdefault("status", RereadJob.Status.DONE)
+    fields.setdefault("total", 3)
+    fields.setdefault("done", 3)
+    return RereadJob.objects.create(organization=org, **fields)
+
+
+def _reread_factories():
+    from metrics.models import RereadJob
+
+    return {RereadJob: reread_job}
+
+
+FACTORIES.update(_reread_factories())

@@ -29,19 +29,28 @@ class Reading:
 
     def theme_sentiments(self) -> dict[str, int]:
         """Each theme of the comment (in order of first mention, at most MAX_PER_COMMENT) → the
-        sign (−1, 0, +1) of its own clauses: the sum of their scores when it is mentioned more
-        than once, the comment's sign when its clauses have none."""
-        scores: dict[str, float] = {}
-        for clause in self.clauses:
+        sign (−1, 0, +1) of its own clauses: the sum of their signs when it is mentioned more than
+        once. A clause that names no theme ("Ужасно.", "Thanks!") judges the themes of the clause
+        before it (of the one after, when it comes first): it is said about them."""
+        signs = [self._sign(clause) for clause in self.clauses]
+        scores: dict[str, int] = {}
+        for index, clause in enumerate(self.clauses):
             for theme in clause.themes:
-                if clause.sentiment is not None:
-                    score = clause.sentiment.value if clause.sentiment.value else 0.0
-                elif self.sentiment is not None:
-                    score = self.sentiment.value
-                else:
-                    score = 0.0
-                scores[theme] = scores.get(theme, 0.0) + score
+                scores[theme] = scores.get(theme, 0) + signs[index]
+        for index, clause in enumerate(self.clauses):
+            if clause.themes or not signs[index]:
+                continue
+            before = [c for c in self.clauses[:index] if c.themes]
+            after = [c for c in self.clauses[index + 1:] if c.themes]
+            target = before[-1] if before else after[0] if after else None
+            for theme in target.themes if target else ():
+                scores[theme] += signs[index]
         return {theme: (score > 0) - (score < 0) for theme, score in list(scores.items())[:MAX_PER_COMMENT]}
+
+    def _sign(self, clause: Clause) -> int:
+        """A clause's own sign; the comment's when the clause could not be judged alone."""
+        found = clause.sentiment if clause.sentiment is not None else self.sentiment
+        return found.value if found is not None else 0
 
 
 def read(text: str, language_hint: str = "") -> Reading | None:

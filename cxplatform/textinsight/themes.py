@@ -1,15 +1,18 @@
 """The themes of a comment: the things customers talk about ("курьер", "время ожидания",
 "battery range"), so a period's comments can be summed up as its most recurring themes.
 
-Russian: nouns (as lemmas) and adjective + noun pairs with the adjective agreeing with its noun
-("быстрая доставка", whatever form the customer wrote). English and Latvian, without a tagger
+Words that name a concept of the dictionary (concepts.py) give its key, the same in every language
+("доставку", "deliveries", "piegādi" → `delivery`); the other words give free phrases, so a theme
+the dictionary does not know is still found. Free phrases, Russian: nouns (as lemmas) and
+adjective + noun pairs with the adjective agreeing with its noun ("вежливый водитель", whatever
+form the customer wrote). English and Latvian, without a tagger
 here: content words and adjacent pairs of them, minus function and pure sentiment words.
 """
 
 from functools import lru_cache
 from pathlib import Path
 
-from . import lexicon
+from . import concepts, lexicon
 from .language import detect
 from .tokens import Token, _morph, clauses, russian_parse, tokens
 
@@ -41,10 +44,27 @@ def _agreeing(adjective: str, noun: str) -> str:
     return inflected.word if inflected else adjective
 
 
+def _concepts_of(clause: list[Token]) -> dict[int, str | None]:
+    """The clause's words that name a concept: token index → the concept's key on the name's first
+    word, None on its other words (they are used up: no free phrase repeats them)."""
+    at = [i for i, token in enumerate(clause) if token.kind == "word"]
+    named: dict[int, str | None] = {}
+    for start, end, key in concepts.match([concepts.form(clause[i].text) for i in at]):
+        named[at[start]] = key
+        named.update(dict.fromkeys(at[start + 1:end]))
+    return named
+
+
 def _russian(clause: list[Token]) -> list[str]:
+    named = _concepts_of(clause)
     found = []
     previous = None  # (lemma, POS) of the word before
-    for token in clause:
+    for index, token in enumerate(clause):
+        if index in named:
+            if named[index]:
+                found.append(named[index])
+            previous = None
+            continue
         if token.kind != "word" or len(token.text) < 3 or not token.text.isalpha():
             previous = None
             continue
@@ -76,8 +96,14 @@ def _content(token: Token, language: str) -> str | None:
 
 
 def _latin(clause: list[Token], language: str) -> list[str]:
+    named = _concepts_of(clause)
     found, previous = [], None
-    for token in clause:
+    for index, token in enumerate(clause):
+        if index in named:
+            if named[index]:
+                found.append(named[index])
+            previous = None
+            continue
         word = _content(token, language)
         if word:
             found.append(word)
@@ -88,7 +114,8 @@ def _latin(clause: list[Token], language: str) -> list[str]:
 
 
 def clause_themes(text: str, language: str) -> list[str]:
-    """The distinct themes of one clause (its language already known)."""
+    """The distinct themes of one clause (its language already known): the keys of the concepts
+    it names ("delivery"), then, as free phrases, its other content words and pairs of them."""
     found: list[str] = []
     for clause in clauses(tokens(text, language)):
         found += _russian(clause) if language == "ru" else _latin(clause, language)
@@ -99,9 +126,4 @@ def themes(text: str, language_hint: str = "") -> list[str]:
     """The distinct themes of a comment, in the order they appear (at most MAX_PER_COMMENT)."""
     if not text or not text.strip():
         return []
-    language = detect(text, language_hint)
-    found: list[str] = []
-    for clause in clauses(tokens(text, language)):
-        found += _russian(clause) if language == "ru" else _latin(clause, language)
-    unique = list(dict.fromkeys(phrase[:MAX_LENGTH] for phrase in found))
-    return unique[:MAX_PER_COMMENT]
+    return clause_themes(text, detect(text, language_hint))[:MAX_PER_COMMENT]

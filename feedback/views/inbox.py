@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 from cxplatform.models import Capability
 from cxplatform.permissions import capability_required, member_required
 from cxplatform.tenancy import get_for_org_or_404
+from cxplatform.theme_catalog import catalog_for
 
 from .. import selectors, services
 from ..forms import BulkForm, InboxFilterForm, SavedViewForm
@@ -34,7 +35,8 @@ def index(request):
     can_work = request.membership.can(Capability.WORK_INBOX)
     bulk_form = BulkForm(None, organization=request.organization, user=request.user)
     context = {
-        "rows": presented(rows, checkboxes=can_work), "next_cursor": next_cursor, "filters": filters, "view": view,
+        "rows": presented(rows, checkboxes=can_work, catalog=catalog_for(request.organization)),
+        "next_cursor": next_cursor, "filters": filters, "view": view,
         "search": form.data.get("q", ""),
         "selects": [(form[name], options(form[name], form.data.get(name)))
                     for name in form.fields if name not in ("view", "q")],

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from cxplatform.models import Capability, Customer
 from cxplatform.permissions import capability_required, member_required
 from cxplatform.tenancy import get_for_org_or_404, scoped
+from cxplatform.theme_catalog import catalog_for
 
 from .. import activity, conversation, loop, selectors, services
 from ..forms import CallForm, CloseLoopForm, ManualItemForm, NoteForm, ReplyForm, TriageForm
@@ -68,6 +69,7 @@ def _item_page(request, item, *, triage_form=None, note_form=None, reply_form=No
         "evidence": item.evidence.select_related("pain_point__journey_map"),
         "pain_points": selectors.open_pain_points(request.organization),
         "can_work": request.membership.can(Capability.WORK_INBOX),
+        "themes": selectors.theme_chips(item.themes.all(), catalog_for(request.organization), get_language()),
     }, status=status)
 
 

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cxplatform import dates
 
 from .. import sla
 from ..models import FeedbackItem
+from ..selectors import theme_chips
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Row:
     due: str
     received: str
     labels: Labels
+    themes: tuple = ()  # selectors.theme_chips: the organization's names of the text's themes
 
     def __str__(self):
         return self.__html__()
@@ -60,6 +63,8 @@ class Row:
         if self.sentiment:
             meta.append(format_html(' · <span class="sentiment {}">{}</span>', self.sentiment, self.sentiment_label))
         meta += [format_html(' <span class="badge tag">{}</span>', tag) for tag in self.tags]
+        meta += [format_html(' <span class="badge theme {}">{}</span>', chip["sentiment"], chip["label"])
+                 for chip in self.themes]
         sla = format_html('<span class="{}">{}</span>', "error" if self.sla_state == "breached" else "warn",
                           self.sla_label) if self.sla_label else ""
         due = format_html('<div class="muted">{} {}</div>', self.labels.due, self.due) if self.due else ""
@@ -78,7 +83,7 @@ class Row:
             status=self.status, assignee=self.assignee or "—", team=team, sla=sla, due=due, received=self.received)
 
 
-def rows(items, *, checkboxes: bool = True) -> list[Row]:
+def rows(items, *, checkboxes: bool = True, catalog=None) -> list[Row]:
     sentiments = {1: ("positive", _("positive")), 0: ("neutral", _("neutral")), -1: ("negative", _("negative"))}
     sla_labels = {"breached": _("breached"), "at_risk": _("about to breach")}
     # Labels translated once per page, not once per row.
@@ -86,6 +91,7 @@ def rows(items, *, checkboxes: bool = True) -> list[Row]:
         FeedbackItem.Priority.choices, FeedbackItem.Status.choices, FeedbackItem.Source.choices))
     url = reverse("feedback:item_detail", args=[0])[:-2]  # ".../items/" — one reverse for the page
     labels = Labels(score=_("score"), due=_("due"), checkboxes=checkboxes)
+    language = get_language()
     out = []
     for item in items:
         sentiment, sentiment_label = sentiments.get(item.sentiment, ("", ""))
@@ -102,6 +108,7 @@ def rows(items, *, checkboxes: bool = True) -> list[Row]:
             due=dates.moment(item.resolution_due)
             if item.resolution_due and item.status not in sla.DONE else "",
             received=dates.moment(item.received_at), labels=labels,
+            themes=tuple(theme_chips(item.themes.all(), catalog, language)) if catalog is not None else (),
         ))
     return out
 

@@ -109,7 +109,7 @@ def test_a_negative_comment_is_read_by_the_worker_and_opens_its_case(tmp_path, o
     broken = mock.Mock(side_effect=AssertionError("read in the customer's request"))
 
     with private_redis() as redis, using_broker(redis.url), celery_worker(redis.url, log), \
-            mock.patch.object(comments, "classify", broken), mock.patch.object(comments, "themes", broken):
+            mock.patch.object(comments, "read", broken):
         token = str(uuid.uuid4())
         answer = Client().post(links.survey_url(link), {
             "token": token, "score": "8", "comment": "Ужасный сервис, курьер нагрубил",
@@ -121,6 +121,6 @@ def test_a_negative_comment_is_read_by_the_worker_and_opens_its_case(tmp_path, o
     assert broken.call_count == 0
     response = Response.objects.get(token=token)
     assert (response.sentiment, response.comment_read) == (-1, True)
-    assert response.themes.filter(phrase="курьер").exists()
+    assert response.themes.filter(phrase="courier").exists()
     case = FeedbackItem.objects.get(response=response)
     assert case.kind == "case" and case.events.filter(action="loop_opened").count() == 1

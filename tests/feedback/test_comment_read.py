@@ -150,9 +150,10 @@ def test_the_inbox_item_has_the_sentiment_its_routing_rules_test_even_before_the
     response = _answer(link, 8, ANGRY)
     _deliver(RESPONSE_RECORDED, response)  # the item is made while the answer's comment is unread
     item = FeedbackItem.objects.get(response=response)
-    assert item.sentiment == -1
-    _deliver(ITEM_RECEIVED, item_id=item.pk)
+    assert item.sentiment is None and not item.text_read
+    _deliver(ITEM_RECEIVED, item_id=item.pk)  # read, then routed
     item.refresh_from_db()
+    assert item.sentiment == -1 and item.text_read
     assert item.priority == FeedbackItem.Priority.HIGH
     assert ItemEvent.objects.filter(item=item, action="routed", details__rule="Angry first").count() == 1
     _read_comment(response)

@@ -18,6 +18,8 @@ XSS = '<script>alert("x")</script>'
 
 def _item(org, text="Где мой заказ?", **fields):
     item, _ = services.ingest(org, services.Voice(source="email", text=text))
+    services.read_item(item_id=item.pk)  # as the ITEM_RECEIVED worker does
+    item.refresh_from_db()
     if fields:
         FeedbackItem.objects.filter(pk=item.pk).update(**fields)
         item.refresh_from_db()
@@ -192,7 +194,10 @@ def test_an_agent_writes_down_a_call(org_a, org_b, agent, client_for):
     item = FeedbackItem.objects.get(organization=org_a)
     assert answer["Location"] == f"/inbox/items/{item.pk}/"
     assert (item.source, item.rating, item.touchpoint, item.channel) == ("call", 3, tp, tp.channel)
-    assert item.customer.phone == "+37120000001" and item.sentiment == -1
+    assert item.customer.phone == "+37120000001" and item.sentiment is None  # the worker reads it
+    services.read_item(item_id=item.pk)
+    item.refresh_from_db()
+    assert item.sentiment == -1
     assert item.events.get(action="received").actor == agent
     for bad in ({"source": "call", "text": "   "}, {"source": "survey", "text": "x"}, {"source": "call", "text": "x",
                 "touchpoint": factories.touchpoint(org_b).pk}, {"source": "call", "text": "x", "rating": 11}):

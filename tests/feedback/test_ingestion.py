@@ -64,7 +64,11 @@ def test_every_source_comes_in_through_the_api_once(source, org_a, make_member, 
     assert first.status_code == 201 and again.status_code == 200
     assert first.json()["id"] == again.json()["id"]
     item = FeedbackItem.objects.get(organization=org_a)
-    assert item.source == source and item.customer.email.lower() == "ann@example.com" and item.sentiment == -1
+    assert item.source == source and item.customer.email.lower() == "ann@example.com"
+    assert item.sentiment is None and not item.text_read  # read by the worker, not in the request
+    services.read_item(item_id=item.pk)
+    item.refresh_from_db()
+    assert item.sentiment == -1
 
 
 def test_bad_items_are_refused_clearly_and_change_nothing(org_a, org_b, make_member, client_for):

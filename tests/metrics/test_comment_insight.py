@@ -49,7 +49,7 @@ def link(org_a):
 def test_a_recorded_comment_gets_sentiment_and_themes(link):
     late = Response.objects.get(comment__startswith="Курьер опоздал")
     assert late.sentiment == -1 and late.sentiment_score < 0
-    assert set(late.themes.values_list("phrase", flat=True)) >= {"курьер"}
+    assert set(late.themes.values_list("phrase", flat=True)) >= {"courier"}  # the concept, whatever the language
     silent = Response.objects.get(comment="")
     assert silent.sentiment is None and not silent.themes.exists()
 
@@ -60,7 +60,7 @@ def test_an_edited_comment_is_read_again(link):
     assert response.sentiment == -1
     response = _record(link, 9, "Поддержка помогла, отличная работа, спасибо", token=token)
     assert response.sentiment == 1
-    assert ResponseTheme.objects.filter(response=response, phrase="поддержка").count() == 1  # replaced, not added
+    assert ResponseTheme.objects.filter(response=response, phrase="support").count() == 1  # replaced, not added
 
 
 def test_the_summary_counts_comment_sentiment_from_rollups(link, org_a):
@@ -78,11 +78,11 @@ def test_dashboard_lists_themes_and_each_drills_to_its_comments(link, org_a, mak
     assert fragment_url.startswith("/metrics/themes/")
     fragment = client.get(fragment_url)
     themes = {t["phrase"]: t for t in fragment.context["themes"]}
-    courier = themes["курьер"]
-    assert courier["mentions"] == 2 and courier["negative_share"] == 100
+    courier = themes["courier"]  # "Курьер", "Курьеры" and the English "courier": one concept
+    assert courier["mentions"] == 3 and courier["negative_share"] == 100
     listed = client.get(courier["drill_url"])
-    assert listed.context["page"].paginator.count == 2
-    assert "курьер" in fragment.content.decode()
+    assert listed.context["page"].paginator.count == 3
+    assert "courier" in fragment.content.decode().lower()
     negative = client.get(page.context["sentiment_links"]["negative"])
     assert negative.context["page"].paginator.count == 3
 
