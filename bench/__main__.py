@@ -9,7 +9,7 @@ import sys
 
 from .common import setup_django
 
-BENCHMARKS = ["public_page", "load", "dashboard", "inbox", "sentiment", "uploads", "export", "invitations"]
+BENCHMARKS = ["public_page", "load", "dashboard", "themes", "inbox", "sentiment", "uploads", "export", "invitations"]
 
 
 def main(names):

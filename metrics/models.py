@@ -124,6 +124,53 @@ class ChoiceRollup(OrgScopedModel):
         return self.responses + self.skipped
 
 
+class ThemeRollup(OrgScopedModel):
+    """How often a comment theme was mentioned per group and day, and with which sign of its own
+    clauses ("fast delivery but the app crashes" is positive under delivery, negative under the
+    app): the themes fragment reads O(days × themes) rows, not every comment (docs/adr/0033).
+
+    `theme` is the key the reader stored (a concept or a free phrase); the organization's merges,
+    renames and hidden themes are applied when read, so an edit of its catalog needs no rebuild.
+
+    Besides the day rows (`grain` DAY), sums of them read by long periods for their whole months
+    (`day` is the month's first): MONTH per group and theme, SURVEY_MONTH per survey and theme over
+    all its groups (touchpoint, channel, segment and language left blank) — one row instead of
+    thirty, or of thirty times the groups when the scope has no group filter."""
+
+    DAY, MONTH, SURVEY_MONTH = 0, 1, 2
+
+    # Millions of rows rewritten by a rebuild: no index of their own for the two keys, whose lookups
+    # the unique index below starts with (organization, survey).
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+", db_index=False)
+    touchpoint_id = models.BigIntegerField(default=0)
+    channel_id = models.BigIntegerField(default=0)
+    segment = models.CharField(max_length=100, blank=True, default="")
+    language = models.CharField(max_length=5, blank=True, default="")
+    day = models.DateField()
+    grain = models.PositiveSmallIntegerField(default=DAY)
+    theme = models.CharField(max_length=80)
+
+    mentions = models.PositiveIntegerField(default=0)  # comments naming the theme
+    # By the sign of the theme's own clauses; a theme row without a sign counts in mentions only.
+    positive = models.PositiveIntegerField(default=0)
+    neutral = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "survey", "touchpoint_id", "channel_id", "segment", "language", "grain",
+                        "day", "theme"],
+                name="one_theme_rollup_per_group_period_and_theme",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "grain", "day"])]
+
+    def __str__(self):
+        return f"{self.theme} {self.day} ({self.grain}): {self.mentions}"
+
+
 class DigestSubscription(OrgScopedModel):
     """A member who gets the weekly digest e-mail of the organization's figures."""
 

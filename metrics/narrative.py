@@ -63,10 +63,11 @@ def touchpoint_extremes(scope: Scope) -> dict:
 
 
 def complaints(scope: Scope, limit: int = 3) -> list[str]:
-    """The themes most mentioned in negative comments."""
+    """The themes most often spoken of negatively (by the sign of their own clauses), as the
+    organization names them."""
     themes = [t for t in selectors.top_themes(scope, limit=15) if t["negative"]]
     themes.sort(key=lambda t: -t["negative"])
-    return [t["phrase"] for t in themes[:limit]]
+    return [t["label"] for t in themes[:limit]]
 
 
 def executive_summary(scope: Scope) -> dict:

@@ -30,16 +30,17 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, Substr, TruncDate
+from django.db.models.functions import Cast, Coalesce, Substr, TruncDate, TruncMonth
 from django.utils import timezone
 
 from feedback.loop import FOLLOW_UP_FIELD
-from surveys.models import Answer, Question, Response, SurveyType
+from surveys.models import Answer, Question, Response, ResponseTheme, SurveyType
 
-from .models import ChoiceRollup, DailyRollup, DirtyDay
+from .models import ChoiceRollup, DailyRollup, DirtyDay, ThemeRollup
 
 LOCK_NAMESPACE = 7_340_001  # first key of pg_advisory_xact_lock(int, int) for rollup writers
 DAY_LOCK_NAMESPACE = 7_340_002  # … and of the (survey, day) locks
+MONTH_LOCK_NAMESPACE = 7_340_003  # … and of the (survey, month) locks of the theme rollup's month rows
 
 
 def _lock(organization_id: int, *, shared: bool = False) -> None:
@@ -332,9 +333,89 @@ def _replace_choices(organization, start: date, end: date, survey_ids=None) -> N
         _build_choice_groups(organization, start, end, asking)
 
 
+# --- Comment themes: one row per theme, group and day (ThemeRollup) -----------------------------
+
+
+def _commented(organization, start, end, survey_ids):
+    """The counted responses of [start, end) that have a comment, with their group."""
+    attr = organization.segment_attribute or "segment"
+    return (
+        _responses(organization, start, end, survey_ids).exclude(comment="")
+        .annotate(
+            day=TruncDate("moment", tzinfo=UTC),
+            seg=Substr(Coalesce(KeyTextTransform(attr, "customer__attributes"), Value(""), output_field=TextField()),
+                       1, SEGMENT_LENGTH),
+            tp=Coalesce("touchpoint_id", Value(0)),
+            ch=Coalesce("channel_id", Value(0)),
+        )
+        .values("id", "survey_id", "tp", "ch", "seg", "language", "day")
+        .order_by()
+    )
+
+
+def _month_after(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _lock_months(pairs) -> None:
+    """Exclusive locks on the (survey, month)s whose month rows a batch rewrites: two batches of
+    different days of one month take turns there. Taken after the day locks, in one order."""
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({((survey_id * 1_000_003 + day.replace(day=1).toordinal()) % 4_294_967_291) - 2**31
+                   for survey_id, day in pairs})
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [MONTH_LOCK_NAMESPACE, key])
+
+
+def _replace_themes(organization, start: date, end: date, survey_ids=None) -> None:
+    """ThemeRollup's day rows of [start, end) straight from the theme rows, then the month rows of
+    the months they fall in from the day rows (INSERT … SELECT in portable SQL: the embedded SQLite
+    runs it too). Each theme row counts once, under the sign of its own clauses."""
+    rows = ThemeRollup.objects.filter(organization=organization)
+    if survey_ids is not None:
+        rows = rows.filter(survey_id__in=list(survey_ids))
+    first, after = start.replace(day=1), _month_after(end - timedelta(days=1))
+    rows.filter(grain=ThemeRollup.DAY, day__gte=start, day__lt=end).delete()
+    rows.filter(grain__in=[ThemeRollup.MONTH, ThemeRollup.SURVEY_MONTH], day__gte=first, day__lt=after).delete()
+    sql, params = _commented(organization, start, end, survey_ids).query.sql_with_params()
+    table, themes = (connection.ops.quote_name(m._meta.db_table) for m in (ThemeRollup, ResponseTheme))
+    columns = "organization_id, survey_id, touchpoint_id, channel_id, segment, language, day, grain, theme, " \
+              "mentions, positive, neutral, negative"
+    sums = {"n": Sum("mentions"), "p": Sum("positive"), "z": Sum("neutral"), "m": Sum("negative")}
+    days = rows.filter(grain=ThemeRollup.DAY, day__gte=first, day__lt=after).annotate(first_day=TruncMonth("day"))
+    months = days.values("survey_id", "touchpoint_id", "channel_id", "segment", "language", "first_day",
+                         "theme").annotate(**sums).order_by().query.sql_with_params()
+    survey_months = days.values("survey_id", "first_day", "theme").annotate(**sums).order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Room to sort a million theme rows in memory (within the default 4 MB it spills to disk).
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        # Names are ours, every value a parameter (the ORM's included).
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608  # nosec B608
+            "SELECT %s, r.survey_id, r.tp, r.ch, r.seg, r.language, r.day, %s, t.phrase, COUNT(*), "
+            "SUM(CASE WHEN t.sentiment > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN t.sentiment = 0 THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN t.sentiment < 0 THEN 1 ELSE 0 END) "
+            f"FROM ({sql}) r JOIN {themes} t ON t.response_id = r.id "
+            "GROUP BY r.survey_id, r.tp, r.ch, r.seg, r.language, r.day, t.phrase",
+            [organization.pk, ThemeRollup.DAY, *params])
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608  # nosec B608
+            "SELECT %s, g.survey_id, g.touchpoint_id, g.channel_id, g.segment, g.language, g.first_day, %s, "
+            f"g.theme, g.n, g.p, g.z, g.m FROM ({months[0]}) g",
+            [organization.pk, ThemeRollup.MONTH, *months[1]])
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608  # nosec B608
+            "SELECT %s, g.survey_id, 0, 0, '', '', g.first_day, %s, g.theme, g.n, g.p, g.z, g.m "
+            f"FROM ({survey_months[0]}) g",
+            [organization.pk, ThemeRollup.SURVEY_MONTH, *survey_months[1]])
+
+
 def _replace(organization, start: date, end: date, survey_ids=None) -> int:
-    """Delete and re-insert the rows of [start, end) — the daily rollups and the choice rollups, in
-    the caller's transaction, so the two never disagree; the caller holds the locks."""
+    """Delete and re-insert the rows of [start, end) — the daily, choice and theme rollups, in the
+    caller's transaction, so they never disagree; the caller holds the locks."""
     stale = DailyRollup.objects.filter(organization=organization, day__gte=start, day__lt=end)
     if survey_ids is not None:
         stale = stale.filter(survey_id__in=list(survey_ids))
@@ -342,6 +423,7 @@ def _replace(organization, start: date, end: date, survey_ids=None) -> int:
     folded = _insert_groups(organization, start, end, survey_ids)
     _add_attributes(organization, start, end, survey_ids)
     _replace_choices(organization, start, end, survey_ids)
+    _replace_themes(organization, start, end, survey_ids)
     return folded
 
 
@@ -415,6 +497,7 @@ def rebuild_dirty(batch_size: int = 100) -> int:
                 organization = marks[0].organization
                 _lock(organization.pk, shared=True)
                 _lock_days((mark.survey_id, mark.day) for mark in marks)
+                _lock_months((mark.survey_id, mark.day) for mark in marks)
                 surveys_by_day: dict[date, set[int]] = {}
                 for mark in marks:
                     surveys_by_day.setdefault(mark.day, set()).add(mark.survey_id)

@@ -2,7 +2,7 @@
 alone (metrics sits on top of the other apps, so it may read all of them)."""
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from operator import itemgetter
 
@@ -11,9 +11,12 @@ from django.db import connection, connections, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
+from django.utils.translation import get_language
 
 from cxplatform.models import Customer
 from cxplatform.tenancy import scoped
+from cxplatform.textinsight import concepts
+from cxplatform.theme_catalog import catalog_for
 from feedback.models import Team
 from journeys.models import Channel, Touchpoint
 from surveys.models import Answer, DistributionDay, ResponseTheme, Survey, SurveyType
@@ -21,7 +24,7 @@ from surveys.models import Answer, DistributionDay, ResponseTheme, Survey, Surve
 from . import definitions, operations
 from . import rollups as rollups_module
 from .customer_value import customer_value
-from .models import SCORE_COLUMNS, ChoiceRollup, DailyRollup
+from .models import SCORE_COLUMNS, ChoiceRollup, DailyRollup, ThemeRollup
 
 SCORE_METRICS = {SurveyType.NPS: "nps", SurveyType.CSAT: "csat", SurveyType.CES: "ces"}
 
@@ -368,7 +371,8 @@ def responses_behind(scope: Scope, survey_type: str | None = None, scores=(), th
     if theme or sentiment is not None:
         qs = qs.exclude(comment="")
         if theme:
-            qs = qs.filter(themes__phrase=theme)
+            keys = theme_keys(scope.organization, theme, scope.start, scope.end)
+            qs = qs.filter(Exists(ResponseTheme.objects.filter(response=OuterRef("pk"), phrase__in=keys)))
         if sentiment is not None:
             qs = qs.filter(sentiment=sentiment)
     else:
@@ -380,29 +384,100 @@ def responses_behind(scope: Scope, survey_type: str | None = None, scores=(), th
     return qs.select_related("survey", "touchpoint", "channel", "customer").order_by("-moment", "-id")
 
 
-def top_themes(scope: Scope, limit: int = 10) -> list[dict]:
-    """The most recurring themes of the scope's comments, with how many of those comments were
-    negative and positive. A word is left out when a pair with it ("battery" in "battery
-    range") covers most of its mentions: the pair says more."""
+# The Scope fields ThemeRollup has a column for. A scope filtered by anything else (an answer, or a
+# filter added to Scope later) has its themes counted from the comments themselves.
+THEME_ROLLUP_FILTERS = frozenset({"organization", "start", "end", "surveys", "touchpoints", "channels", "segments",
+                                  "languages"})
+THEME_SUMS = ("mentions", "positive", "neutral", "negative")
+
+
+def theme_rollup_serves(scope: Scope) -> bool:
+    """Whether every filter of `scope` is a key of ThemeRollup (the one place that decides)."""
+    return not any(getattr(scope, f.name) for f in fields(scope) if f.name not in THEME_ROLLUP_FILTERS)
+
+
+def _theme_rollup_rows(organization, start: date, end: date, *, by_group: bool = True):
+    """ThemeRollup rows covering [start, end) once: the month rows of the months wholly inside it
+    (per group, or per survey when `by_group` is false), the day rows of the days around them."""
+    first = start if start.day == 1 else bucket_end(start, "month")
+    last = end.replace(day=1)
+    day_rows = Q(grain=ThemeRollup.DAY)
+    if first >= last:  # no whole month inside
+        period = day_rows & Q(day__gte=start, day__lt=end)
+    else:
+        month = ThemeRollup.MONTH if by_group else ThemeRollup.SURVEY_MONTH
+        period = (Q(grain=month, day__gte=first, day__lt=last)
+                  | (day_rows & (Q(day__gte=start, day__lt=first) | Q(day__gte=last, day__lt=end))))
+    return scoped(ThemeRollup, organization).filter(period)
+
+
+def _theme_sums_from_rollup(scope: Scope):
+    by_group = bool(scope.touchpoints or scope.channels or scope.segments or scope.languages)
+    qs = _narrow(_theme_rollup_rows(scope.organization, scope.start, scope.end, by_group=by_group), scope)
+    if scope.segments:
+        qs = qs.filter(segment__in=scope.segments)
+    if scope.languages:
+        qs = qs.filter(language__in=scope.languages)
+    return qs.values_list("theme").annotate(**{f"n_{f}": Sum(f) for f in THEME_SUMS}).order_by()
+
+
+def _theme_sums_from_comments(scope: Scope):
+    """The same sums counted from the theme rows of the scope's comments: O(comments)."""
     commented = _responses(scope).exclude(comment="").values("pk")
-    rows = list(
-        ResponseTheme.objects.filter(organization=scope.organization, response__in=commented)
-        .values("phrase")
-        .annotate(mentions=Count("id"), negative=Count("id", filter=Q(response__sentiment=-1)),
-                  positive=Count("id", filter=Q(response__sentiment=1)))
-        .filter(mentions__gte=2)
-        .order_by("-mentions", "phrase")[: limit * 4]
-    )
+    return (ResponseTheme.objects.filter(organization=scope.organization, response__in=commented)
+            .values_list("phrase")
+            .annotate(n_mentions=Count("id"), n_positive=Count("id", filter=Q(sentiment__gt=0)),
+                      n_neutral=Count("id", filter=Q(sentiment=0)), n_negative=Count("id", filter=Q(sentiment__lt=0)))
+            .order_by())
+
+
+def theme_sums(scope: Scope) -> dict[str, dict[str, int]]:
+    """Stored theme key → its mentions and their positive, neutral and negative counts (by the sign
+    of the theme's own clauses) in `scope`: from ThemeRollup when it serves the scope's filters,
+    otherwise from the comments."""
+    rows = _theme_sums_from_rollup(scope) if theme_rollup_serves(scope) else _theme_sums_from_comments(scope)
+    return {key: dict(zip(THEME_SUMS, sums, strict=True)) for key, *sums in rows}
+
+
+def top_themes(scope: Scope, limit: int = 10, language: str | None = None) -> list[dict]:
+    """The most recurring themes of the scope's comments as the organization names them (merged
+    keys summed, hidden ones left out, labels in `language`, default the active one), each with
+    the shares of its mentions that were negative and positive in the theme's own clauses. A free
+    word is left out when a pair with it ("battery" in "battery range") covers most of its
+    mentions: the pair says more."""
+    catalog = catalog_for(scope.organization)
+    language = language or get_language() or settings.LANGUAGE_CODE
+    folded: dict[str, dict[str, int]] = {}
+    for key, sums in theme_sums(scope).items():
+        canonical = catalog.canonical(key)
+        if canonical is None:
+            continue
+        target = folded.setdefault(canonical, dict.fromkeys(THEME_SUMS, 0))
+        for name in THEME_SUMS:
+            target[name] += sums[name] or 0
+    rows = sorted(({"phrase": key, **sums} for key, sums in folded.items() if sums["mentions"] >= 2),
+                  key=lambda r: (-r["mentions"], r["phrase"]))[: limit * 4]
+    concept_keys = concepts.dictionary().keys()
     pairs = [r for r in rows if " " in r["phrase"]]
     kept = [
         r for r in rows
-        if " " in r["phrase"]
+        if " " in r["phrase"] or r["phrase"] in concept_keys
         or not any(r["phrase"] in p["phrase"].split() and p["mentions"] >= 0.6 * r["mentions"] for p in pairs)
-    ]
+    ][:limit]
     for r in kept:
+        r["label"] = catalog.label(r["phrase"], language)
         r["negative_share"] = round(100 * r["negative"] / r["mentions"])
         r["positive_share"] = round(100 * r["positive"] / r["mentions"])
-    return kept[:limit]
+    return kept
+
+
+def theme_keys(organization, theme: str, start: date, end: date) -> set[str]:
+    """The stored keys a theme of the organization's pages counts: itself and every key merged into
+    it (found among the keys of the period's theme rollups)."""
+    catalog = catalog_for(organization)
+    stored = (_theme_rollup_rows(organization, start, end, by_group=False)
+              .values_list("theme", flat=True).distinct().order_by())
+    return {theme} | {key for key in stored if catalog.canonical(key) == theme}
 
 
 def segments(organization) -> list[str]:

@@ -236,8 +236,8 @@ def digest_subscription(request):
 @require_safe
 @reads_from_replica
 def themes(request):
-    """The period's recurring themes, loaded by the dashboard after its figures: they are counted
-    from the comments themselves, not from rollups."""
+    """The period's recurring themes, loaded by the dashboard after its figures: from the theme
+    rollups (the comments themselves only under a filter those have no column for)."""
     form = ScopeForm(request.GET, organization=request.organization)
     context = {"form": form}
     if form.is_valid():

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cxplatform', '0022_branding'),
-        ('metrics', '0005_choice_rollup'),
+        ('metrics', '0006_theme_rollup'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -51,6 +51,10 @@ def test_every_benchmark_runs_at_a_small_size(bench_database):
     # The customer's answer commits once (no counter upserts of its own, docs/adr/0018, issue 14).
     assert figures["public_page"]["one_answer_in_the_web_request"]["commits"] == 1
     assert figures["inbox"] and figures["dashboard"] and figures["sentiment"]["throughput"]["comments"] > 0
+    # The themes fragment was measured both ways, over comments with themes and their rollup.
+    themes = figures["themes"]
+    assert themes["theme_rollup_rows"] > 0 and themes["theme_rows"] > 0, themes
+    assert themes["themes_fragment_from_theme_rollup (after)"]["n"] > 0 < themes["ratio_rollup_p95_to_comments_p95"]
     assert all("refused" in case["new"]["outcome"] for name, case in figures["uploads"].items()
                if not name.startswith("plain")), figures["uploads"]
     # The load run served real customers through gunicorn and workers, none refused, and the
