@@ -61,7 +61,7 @@ def _populate(org, agents, tags, teams, touchpoints):
             INSERT INTO {table} (organization_id, source, source_id, text, search_words, rating, language, sentiment,
                 received_at, status, priority, team_id, assignee_id, touchpoint_id, version, sla_state, created_at,
                 updated_at, first_response_due, resolution_due, kind, loop_state, resolution_note, follow_up_wanted,
-                text_message)
+                text_message, text_read)
             SELECT %(org)s, (ARRAY['survey','email','chat','review','social','call'])[1 + ((g / 2) %% 6)], 'b' || g,
                    subj.v[1 + (g %% array_length(subj.v, 1))] || ' ' ||
                        replace(det.v[1 + ((g / 7) %% array_length(det.v, 1))], '{{n}}', (g %% 100000)::text),
@@ -79,7 +79,7 @@ def _populate(org, agents, tags, teams, touchpoints):
                         WHEN g > %(n)s * 0.95 AND g %% 23 = 0 THEN 'at_risk' ELSE '' END, now(), now(),
                    now() - (((%(n)s - g)::float / %(n)s * {DAYS}) || ' days')::interval + interval '8 hours',
                    now() - (((%(n)s - g)::float / %(n)s * {DAYS}) || ' days')::interval + interval '40 hours',
-                   'voice', '', '', false, '{{}}'::jsonb
+                   'voice', '', '', false, '{{}}'::jsonb, true
             FROM generate_series(1, %(n)s) AS g,
                  (SELECT %(subjects)s::text[] AS v) subj, (SELECT %(details)s::text[] AS v) det,
                  (SELECT %(subject_words)s::text[] AS v) subjw, (SELECT %(detail_words)s::text[] AS v) detw,
