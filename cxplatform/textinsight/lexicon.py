@@ -112,18 +112,26 @@ def _phrase_part(word: str, language: str) -> PhrasePart:
 
 
 @cache
-def phrases(language: str) -> dict[str, list[tuple[tuple[PhrasePart, ...], int]]]:
-    """The phrase table (`{language}_phrases.tsv`; a missing file is no phrases), indexed by the
-    first letters of the phrase's first word ("" for a phrase that starts with `*`)."""
-    index: dict[str, list] = {}
+def phrases(language: str) -> tuple[dict, dict, list]:
+    """The phrase table (`{language}_phrases.tsv`; a missing file is no phrases) as three indexes
+    of (parts, score): by a whole first word, by the first letters (up to 3) of a prefix first
+    word, and the phrases that start with `*`."""
+    exact: dict[str, list] = {}
+    prefixes: dict[str, list] = {}
+    anything: list = []
     for phrase, score in _tsv(f"{language}_phrases.tsv").items():
         parts = tuple(_phrase_part(w, language) for w in phrase.split())
         if not parts or not score.lstrip("-+").isdigit():
             continue
         first, prefix = parts[0]
-        key = first[:3] if prefix else first
-        index.setdefault(key, []).append((parts, int(score)))
-    return index
+        entry = (parts, int(score))
+        if not first:
+            anything.append(entry)
+        elif prefix:
+            prefixes.setdefault(first[:3], []).append(entry)
+        else:
+            exact.setdefault(first, []).append(entry)
+    return exact, prefixes, anything
 
 
 def _part_matches(part: PhrasePart, word: str) -> bool:
@@ -133,12 +141,14 @@ def _part_matches(part: PhrasePart, word: str) -> bool:
 
 def phrase_matches(words: list[str], language: str) -> list[tuple[int, int, int]]:
     """(start, end, score) of every phrase found in `words` — one clause's normalised words."""
-    table = phrases(language)
-    if not table:
+    exact, prefixes, anything = phrases(language)
+    if not (exact or prefixes or anything):
         return []
     found = []
     for start, word in enumerate(words):
-        candidates = table.get(word, []) + table.get(word[:3], []) + table.get("", [])
+        candidates = exact.get(word, []) + anything
+        for head in {word[:1], word[:2], word[:3]}:  # a prefix phrase is indexed by up to 3 first letters
+            candidates += prefixes.get(head, [])
         for parts, score in candidates:
             end = start + len(parts)
             if end <= len(words) and all(_part_matches(p, w) for p, w in zip(parts, words[start:end], strict=True)):

@@ -57,6 +57,15 @@ def _is_negation(token: Token, negations: set[str]) -> bool:
     return token.norm in negations or token.norm.endswith("n't")
 
 
+@lru_cache(maxsize=200_000)
+def latvian_lemma(word: str) -> str:
+    """A Latvian word's lemma, folded ("kavēja" → "kavet"): inflected forms meet where the folded
+    prefix stems of the lexicon do not reach (simplemma's dictionary, MIT/ODbL)."""
+    from simplemma import lemmatize
+
+    return fold(lemmatize(word, lang="lv"))
+
+
 def sparse_features(found: list[Token], language: str) -> tuple[list[str], list[str], list[str]]:
     """The names of the sparse features of a comment (repeated names count as frequency), and its
     words as written, outside and under a negation (the two pools of word vectors)."""
@@ -78,6 +87,9 @@ def sparse_features(found: list[Token], language: str) -> tuple[list[str], list[
             under = i <= negated_until
             (negated if under else plain).append(token.text)
             names.append(f"w:NOT_{token.norm}" if under else f"w:{token.norm}")
+            if language == "lv":
+                lemma = latvian_lemma(token.text)
+                names.append(f"l:NOT_{lemma}" if under else f"l:{lemma}")
             if previous is not None:
                 names.append(f"b:{previous} {token.norm}")
             previous = token.norm
