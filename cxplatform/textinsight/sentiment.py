@@ -66,6 +66,13 @@ def latvian_lemma(word: str) -> str:
     return fold(lemmatize(word, lang="lv"))
 
 
+@lru_cache(maxsize=200_000)
+def char_grams(word: str) -> tuple[str, ...]:
+    """The character 3–5-gram feature names of a word, folded and padded (" kur", "urjer")."""
+    padded = f" {fold(word)} "
+    return tuple(f"c:{padded[j:j + n]}" for n in CHAR_GRAMS for j in range(len(padded) - n + 1))
+
+
 def sparse_features(found: list[Token], language: str) -> tuple[list[str], list[str], list[str]]:
     """The names of the sparse features of a comment (repeated names count as frequency), and its
     words as written, outside and under a negation (the two pools of word vectors)."""
@@ -93,9 +100,7 @@ def sparse_features(found: list[Token], language: str) -> tuple[list[str], list[
             if previous is not None:
                 names.append(f"b:{previous} {token.norm}")
             previous = token.norm
-            padded = f" {fold(token.text)} "
-            for n in CHAR_GRAMS:
-                names.extend(f"c:{padded[j:j + n]}" for j in range(len(padded) - n + 1))
+            names.extend(char_grams(token.text))
     return names, plain, negated
 
 
@@ -204,19 +209,36 @@ def model() -> dict:
         return json.load(f)
 
 
+def _compiled(params: dict):
+    """(feature name → row, rows of [idf, weight per label]) of a model's sparse weights, as an
+    array: a long review matches hundreds of features, summed in one product."""
+    if "_compiled" not in params:
+        import numpy as np
+
+        names = list(params["weights"])
+        params["_compiled"] = ({name: i for i, name in enumerate(names)},
+                               np.asarray([params["weights"][n] for n in names], np.float64).reshape(-1, 4))
+    return params["_compiled"]
+
+
 def probabilities(text: str, language: str, params: dict | None = None) -> list[float]:
     """P(negative), P(neutral), P(positive); `params` replaces the shipped model (evaluation)."""
     params = params or model()["languages"][language]
-    weights, dense_weights = params["weights"], params["dense"]
+    rows, table = _compiled(params)
+    dense_weights = params["dense"]
     sparse, dense, (plain, negated) = analyse(text, language)
-    counts = Counter(name for name in sparse if name in weights)
-    values = {name: (1 + math.log(c)) * weights[name][0] for name, c in counts.items()}  # sublinear tf × idf
-    norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
     logits = list(params["bias"])
-    for name, v in values.items():
-        w = weights[name]
+    found = [(i, c) for name, c in Counter(sparse).items() if (i := rows.get(name)) is not None]
+    if found:
+        import numpy as np
+
+        index = np.fromiter((i for i, _ in found), np.int64, len(found))
+        tf = 1 + np.log(np.fromiter((c for _, c in found), np.float64, len(found)))  # sublinear tf
+        matched = table[index]
+        values = tf * matched[:, 0]  # × idf
+        scores = (values / (np.sqrt(values @ values) or 1.0)) @ matched[:, 1:]  # l2-normalised, × weights
         for k in range(3):
-            logits[k] += v / norm * w[k + 1]
+            logits[k] += float(scores[k])
     for x, w in zip(dense, dense_weights, strict=True):
         for k in range(3):
             logits[k] += x * w[k]
