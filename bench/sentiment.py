@@ -153,7 +153,36 @@ def run() -> dict:
             "VADER compound": _evaluate(rows, "en", vader),
         }
     results["throughput"] = _throughput()
+    results["cold_start"] = _cold_start()
     return results
+
+
+COLD = """
+import json, resource, time
+started = time.perf_counter()
+from cxplatform.textinsight.reading import read
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter()
+read("Курьер опоздал на час", "ru")
+ru = time.perf_counter() - t
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter()
+read("Kurjers kavēja stundu", "lv")
+read("The courier was an hour late", "en")
+print(json.dumps({"first_russian_reading_s": round(ru, 2), "memory_added_mb": round((after - before) / 1024),
+                  "first_latvian_and_english_readings_s": round(time.perf_counter() - t, 2)}))
+"""
+
+
+def _cold_start() -> dict:
+    """A new worker's first readings: the model file, pymorphy3, the navec table (memory-mapped
+    from the natasha wheel, projected once onto the model's weights)."""
+    import json
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", COLD], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return json.loads(run.stdout.strip().splitlines()[-1]) if run.returncode == 0 else {"error": run.stderr[-500:]}
 
 
 def _throughput() -> dict:

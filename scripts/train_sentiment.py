@@ -33,7 +33,7 @@ TRAINING_SETS = {
 MAX_FEATURES = {"ru": 40_000, "lv": 60_000, "en": 60_000}
 # (C, lexicon weight, vector weight, weight of a multi-domain text); the first is the default.
 GRID = [(1.0, 3.0, 1.0, 2.0), (4.0, 3.0, 1.0, 2.0), (1.0, 3.0, 1.0, 4.0), (1.0, 1.0, 1.0, 2.0), (1.0, 3.0, 3.0, 2.0)]
-SEARCHED = {"en": 2}  # English trains on 20K texts: only the first settings of GRID are compared
+SEARCHED = {"en": 1}  # English trains on 20K texts: only the default settings (and the neutral bias) are searched
 NEUTRAL_BIASES = [b / 4 for b in range(-12, 3)]
 THREE_CLASS_SLACK = 0.03  # how much three-class macro-F1 the neutral bias may give up for the binary one
 

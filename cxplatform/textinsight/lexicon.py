@@ -153,7 +153,12 @@ def phrase_matches(words: list[str], language: str) -> list[tuple[int, int, int]
             end = start + len(parts)
             if end <= len(words) and all(_part_matches(p, w) for p, w in zip(parts, words[start:end], strict=True)):
                 found.append((start, end, score))
-    return found
+    # Only the longest of overlapping phrases counts: "not as described" is not also "as described".
+    kept: list[tuple[int, int, int]] = []
+    for match in sorted(set(found), key=lambda m: (m[0] - m[1], m[0])):
+        if all(match[1] <= k[0] or match[0] >= k[1] for k in kept):
+            kept.append(match)
+    return sorted(kept)
 
 
 # --- Clauses, polarity and features --------------------------------------------------------------

@@ -12,7 +12,8 @@ def phrase_tables(tmp_path, monkeypatch):
     """Phrase tables of the test's own (the shipped ones grow with the lexicon)."""
     (tmp_path / "ru_phrases.tsv").write_text(
         "# comment line\nтретий раз\t-2\nдо сих пор не\t-2\nвсё * отлично\t3\n", encoding="utf-8")
-    (tmp_path / "en_phrases.tsv").write_text("took * month*\t-2\nstill wait*\t-2\nno update*\t-1\n", encoding="utf-8")
+    (tmp_path / "en_phrases.tsv").write_text(
+        "took * month*\t-2\nstill wait*\t-2\nno update*\t-1\nas described\t2\nnot as described\t-2\n", encoding="utf-8")
     (tmp_path / "lv_phrases.tsv").write_text("nav atbild*\t-2\ntrešo reiz\t-2\n", encoding="utf-8")
     monkeypatch.setattr(lexicon, "HERE", tmp_path)
     lexicon.phrases.cache_clear()
@@ -37,6 +38,8 @@ def found(text, language):
     ("Repair took two months", "en", [("took two months", -2)]),  # `month*`: a prefix
     ("I am still waiting", "en", [("still waiting", -2)]),
     ("No updates at all", "en", [("no updates", -1)]),
+    ("Not as described", "en", [("not as described", -2)]),  # the longest of overlapping phrases only
+    ("Exactly as described", "en", [("as described", 2)]),
     ("Trešo reizi zvanu, nav atbildes", "lv", [("treso reizi", -2), ("nav atbildes", -2)]),  # Latvian: folded prefixes
     ("treso reizi zvanu nav atbildes", "lv", [("treso reizi", -2), ("nav atbildes", -2)]),  # typed without diacritics
     ("The repair took. A month later it broke", "en", []),  # a phrase never crosses a clause
