@@ -50,9 +50,9 @@ def read(name: str, shared: Path = SHARED_DATA) -> tuple[list[str], list[str], l
 
 
 def featurise(texts, language):
-    from cxplatform.textinsight.sentiment import analyse, embeddings
-
     import numpy as np
+
+    from cxplatform.textinsight.sentiment import analyse, embeddings
 
     table = embeddings(language) if language == "ru" else None
     sparse, dense, vectors = [], [], []

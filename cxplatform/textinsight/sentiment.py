@@ -194,7 +194,7 @@ def _projection(params: dict, language: str):
 
         table = embeddings(language)
         if table is None:
-            raise RuntimeError(f"the {language} sentiment model needs {VECTOR_LANGUAGES[language]} (pip install natasha)")
+            raise RuntimeError(f"the {language} sentiment model needs {VECTOR_LANGUAGES[language]} (natasha)")
         w = np.asarray(params["vectors"]["weights"], np.float32)  # (2 × dim) × 3
         both = table.project(np.hstack([w[:table.dim], w[table.dim:]]))  # one pass over the table for both pools
         params["_projection"] = (table, both[:, :3], both[:, 3:])
