@@ -38,7 +38,7 @@ COMMENTS = {
     "mid": {
         "ru": ["В целом нормально, но доставку можно ускорить.", "Хороший самокат, но инструкция непонятная.",
                "Цена высоковата.", "Всё ок, но приложение иногда тормозит."],
-        "en": ["Fine overall, delivery could be faster.", "Good scooter, the manual is confusing.",
+        "en": ["Fine overall, but delivery could be faster.", "Good scooter, the manual is confusing.",
                "A bit pricey for what you get.", "OK, but the app is slow sometimes."],
         "lv": ["Kopumā labi, bet piegāde varētu būt ātrāka.", "Cena ir nedaudz par augstu."],
     },
