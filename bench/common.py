@@ -67,3 +67,33 @@ def peak_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def scored_organization(*, slug: str, name: str, manager: str, customer_prefix: str):
+    """The organization the metrics benchmarks fill: three NPS surveys, seven touchpoints, five
+    channels, 3,000 customers over three plans (the segment), and a CX manager to read its pages.
+    Returns (org, surveys, touchpoints, channels, customers, user)."""
+    from django.contrib.auth import get_user_model
+
+    from cxplatform.models import Customer, Membership, Organization
+    from journeys.models import Channel, Touchpoint
+    from surveys.models import Survey
+    from surveys.services import save_survey
+
+    org, _ = Organization.objects.get_or_create(slug=slug, defaults={"name": name, "segment_attribute": "plan"})
+    surveys = list(Survey.objects.filter(organization=org, survey_type="nps"))
+    if not surveys:
+        surveys = [save_survey(Survey(organization=org, name=f"NPS {i}", survey_type="nps", status="active"), {},
+                               fill_defaults=True) for i in range(3)]
+    touchpoints = [Touchpoint.objects.get_or_create(organization=org, name=f"Touchpoint {i}")[0] for i in range(7)]
+    channels = [Channel.objects.get_or_create(organization=org, name=f"Channel {i}")[0] for i in range(5)]
+    if not Customer.objects.filter(organization=org).exists():
+        plans = ["purchase", "subscription", "fleet"]
+        Customer.objects.bulk_create([
+            Customer(organization=org, external_id=f"{customer_prefix}{i}", attributes={"plan": plans[i % 3]})
+            for i in range(3000)
+        ])
+    customers = list(Customer.objects.filter(organization=org).only("pk"))
+    user, _ = get_user_model().objects.get_or_create(username=manager)
+    Membership.objects.get_or_create(user=user, organization=org, defaults={"role": "cx_manager"})
+    return org, surveys, touchpoints, channels, customers, user

@@ -11,7 +11,7 @@ import time
 from django.db import connection
 from django.test import Client
 
-from .common import size, summary, timed
+from .common import scored_organization, size, summary, timed
 
 RESPONSES = int(os.environ.get("BENCH_RESPONSES", size(1_000_000, 3_000)))
 DAYS = 730
@@ -79,33 +79,14 @@ def _populate(org, surveys, touchpoints, channels, customers, question):
 
 
 def _fixtures():
-    from django.contrib.auth import get_user_model
+    from surveys.models import Question
 
-    from cxplatform.models import Customer, Membership, Organization
-    from journeys.models import Channel, Touchpoint
-    from surveys.models import Question, Survey
-    from surveys.services import save_survey
-
-    org, _ = Organization.objects.get_or_create(slug=SLUG, defaults={"name": "Bench", "segment_attribute": "plan"})
-    surveys = list(Survey.objects.filter(organization=org, survey_type="nps"))
-    if not surveys:
-        surveys = [save_survey(Survey(organization=org, name=f"NPS {i}", survey_type="nps", status="active"), {},
-                               fill_defaults=True) for i in range(3)]
-    touchpoints = [Touchpoint.objects.get_or_create(organization=org, name=f"Touchpoint {i}")[0] for i in range(7)]
-    channels = [Channel.objects.get_or_create(organization=org, name=f"Channel {i}")[0] for i in range(5)]
-    if not Customer.objects.filter(organization=org).exists():
-        Customer.objects.bulk_create([
-            Customer(organization=org, external_id=f"B{i}", attributes={"plan": ["purchase", "subscription",
-                                                                                  "fleet"][i % 3]})
-            for i in range(3000)
-        ])
-    customers = list(Customer.objects.filter(organization=org).only("pk"))
+    org, surveys, touchpoints, channels, customers, user = scored_organization(
+        slug=SLUG, name="Bench", manager="bench-manager", customer_prefix="B")
     question, _ = Question.objects.get_or_create(
         survey=surveys[0], key="model",
         defaults={"organization": org, "kind": Question.Kind.SINGLE_CHOICE, "text": {"en": "Which scooter?"},
                   "choices": [{"value": v, "label": {"en": v}} for v in ("city", "pro", "cargo")]})
-    user, _ = get_user_model().objects.get_or_create(username="bench-manager")
-    Membership.objects.get_or_create(user=user, organization=org, defaults={"role": "cx_manager"})
     return org, surveys, touchpoints, channels, customers, user, question
 
 

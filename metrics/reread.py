@@ -51,23 +51,23 @@ class AlreadyRunning(Exception):
         self.job = job
 
 
+def _in_period(qs, day_field: str, job: RereadJob):
+    if job.since:
+        qs = qs.filter(**{f"{day_field}__date__gte": job.since})
+    if job.until:
+        qs = qs.filter(**{f"{day_field}__date__lte": job.until})
+    return qs
+
+
 def responses_of(job: RereadJob):
     # An erased comment keeps what was read before it was erased (privacy): nothing to read again.
-    qs = Response.objects.filter(organization_id=job.organization_id).exclude(comment__in=["", ERASED_TEXT])
-    if job.since:
-        qs = qs.filter(started_at__date__gte=job.since)
-    if job.until:
-        qs = qs.filter(started_at__date__lte=job.until)
-    return qs
+    return _in_period(Response.objects.filter(organization_id=job.organization_id)
+                      .exclude(comment__in=["", ERASED_TEXT]), "started_at", job)
 
 
 def items_of(job: RereadJob):
-    qs = FeedbackItem.objects.filter(organization_id=job.organization_id).exclude(text__in=["", ERASED_TEXT])
-    if job.since:
-        qs = qs.filter(received_at__date__gte=job.since)
-    if job.until:
-        qs = qs.filter(received_at__date__lte=job.until)
-    return qs
+    return _in_period(FeedbackItem.objects.filter(organization_id=job.organization_id)
+                      .exclude(text__in=["", ERASED_TEXT]), "received_at", job)
 
 
 def _give_up_lost(organization) -> None:
