@@ -371,6 +371,14 @@ def _pending(org) -> int:
     return EventDelivery.objects.filter(event__organization=org, status=EventDelivery.Status.PENDING).count()
 
 
+def _settled(org, survey) -> bool:
+    """Every delivery done and no day waiting for its rebuild: a comment read late marks its day
+    again after the answer is already counted, so counting responses alone can stop too early."""
+    from metrics.models import DirtyDay
+
+    return not _pending(org) and not DirtyDay.objects.filter(organization=org).exists() and _rollups_count_all(survey)
+
+
 def run():
     from django.db import connection
 
@@ -471,7 +479,7 @@ def scale_out(concurrency=None, seconds=None):
         ended = time.monotonic()
         served = customers.next
         deadline = time.monotonic() + (30 if SMOKE else 300)
-        while time.monotonic() < deadline and (_pending(org) or not _rollups_count_all(survey)):
+        while time.monotonic() < deadline and not _settled(org, survey):
             time.sleep(0.5)
         drained = time.monotonic() - ended
     answers = Response.objects.filter(survey=survey)

@@ -82,9 +82,14 @@ def _responses(organization, start: date, end: date, survey_ids=None):
 
 
 def rated():
-    """Whether a response rated at least one CSI attribute (a CSI response has no single score)."""
-    return Exists(Answer.objects.filter(response=OuterRef("pk"), number__isnull=False,
-                                        question__kind=Question.Kind.CSI_ATTRIBUTE))
+    """Whether a CSI response rated at least one attribute (a CSI response has no single score).
+    Asked of CSI responses only: CASE evaluates its branch lazily, so no other response pays for the
+    lookup, and the partial index `answer_rated` keeps each lookup one probe."""
+    return Case(
+        When(survey__survey_type=SurveyType.CSI,
+             then=Exists(Answer.objects.filter(response=OuterRef("pk"), number__isnull=False,
+                                               question__kind=Question.Kind.CSI_ATTRIBUTE))),
+        default=Value(False), output_field=BooleanField())
 
 
 # An answer to the survey's main measure; everything else counts as skipped. Needs `rated`.
@@ -251,13 +256,17 @@ def _insert_choice_groups(organization, start, end, survey_ids) -> None:
         f"SELECT %s, r.survey_id, q.id, o.option, r.tp, r.ch, r.seg, r.language, r.day, {', '.join(counts.values())} "
         f"FROM ({sql}) r "
         f"JOIN {question} q ON q.survey_id = r.survey_id AND q.kind IN (%s, %s, %s) "
+        # Joined on its unique key alone: a filter on the answer here (is it a non-empty array?) is
+        # estimated at a handful of rows, and the planner then merge-joins on the question alone and
+        # filters response ids pairwise — quadratic, minutes at a million answers. `p` decides it.
         f"LEFT JOIN {answer} a ON a.response_id = r.id AND a.question_id = q.id "
-        "AND jsonb_typeof(a.choices) = 'array' AND jsonb_array_length(a.choices) > 0 "
+        "CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(a.choices) = 'array' THEN "
+        "CASE WHEN jsonb_array_length(a.choices) > 0 THEN a.choices END END AS choices) p "
         "CROSS JOIN LATERAL ("
-        f"SELECT DISTINCT LEFT(e.value, {int(width)}) AS option FROM jsonb_array_elements_text(a.choices) e(value) "
+        f"SELECT DISTINCT LEFT(e.value, {int(width)}) AS option FROM jsonb_array_elements_text(p.choices) e(value) "
         "WHERE e.value NOT IN (%s, %s) "
-        "UNION ALL SELECT %s WHERE a.id IS NOT NULL UNION ALL SELECT %s WHERE a.id IS NULL) o "
-        "WHERE a.id IS NOT NULL OR q.archived_at IS NULL OR q.archived_at > r.moment "
+        "UNION ALL SELECT %s WHERE p.choices IS NOT NULL UNION ALL SELECT %s WHERE p.choices IS NULL) o "
+        "WHERE p.choices IS NOT NULL OR q.archived_at IS NULL OR q.archived_at > r.moment "
         "GROUP BY r.survey_id, q.id, o.option, r.tp, r.ch, r.seg, r.language, r.day"
     )
     with connection.cursor() as cursor:

@@ -332,6 +332,10 @@ class Answer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "question"], name="one_answer_per_question")]
+        # The rollups ask "did this response rate anything?" once per CSI response (metrics.rollups.rated);
+        # with no number stored anywhere the planner estimates one row and seq-scans the whole table per
+        # response. This small index makes every such question one probe.
+        indexes = [models.Index(fields=["response"], condition=models.Q(number__isnull=False), name="answer_rated")]
 
     def __str__(self):
         return f"{self.question}: {self.number if self.number is not None else self.text or self.choices}"
