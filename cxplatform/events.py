@@ -64,6 +64,7 @@ def current_event():
     """The OutboxEvent being delivered to the running handler (None outside a delivery)."""
     return _current_event.get()
 _subscribers: dict[str, dict[str, Callable[..., None]]] = {}
+_retired: dict[str, dict[str, Callable[..., None]]] = {}  # keys still delivered, no longer written
 
 
 def declare(name: str, *, fields: Iterable[str], version: int = 1,
@@ -95,6 +96,16 @@ def subscribe(event_name: str, key: str, handler: Callable[..., None]) -> None:
         if key in subscribers and (name != event_name or subscribers[key] is not handler):
             raise ValueError(f"subscriber key {key!r} is already taken")
     _subscribers[event_name][key] = handler
+
+
+def retire(event_name: str, key: str, handler: Callable[..., None]) -> None:
+    """Keep delivering the rows that a previous release wrote under `key` (queued before a deploy,
+    or by its web processes during one) through `handler`, while new events get no row for it:
+    how a subscriber is merged into another or renamed without a delivery going dead."""
+    event_type(event_name)
+    if key in _subscribers[event_name]:
+        raise ValueError(f"subscriber key {key!r} is still subscribed to {event_name!r}")
+    _retired.setdefault(event_name, {})[key] = handler
 
 
 def unsubscribe(event_name: str, key: str) -> None:
@@ -155,7 +166,7 @@ def _tables():
 def _claim(event_id: int) -> list:
     """Take the event's due deliveries that no live worker holds (one UPDATE … RETURNING); returns
     them with their event."""
-    from .models import EventDelivery, OutboxEvent
+    from .models import EventDelivery
 
     deliveries, _events = _tables()
     now = timezone.now()
@@ -171,9 +182,28 @@ def _claim(event_id: int) -> list:
         rows = sorted(cursor.fetchall())
     if not rows:
         return []
-    event = OutboxEvent.objects.get(pk=event_id)
+    event = _event(event_id)
     return [EventDelivery(pk=pk, event=event, subscriber=subscriber, attempts=attempts, claimed_until=until)
             for pk, subscriber, attempts in rows]
+
+
+def _event(event_id: int):
+    """The claimed event, read by plain SQL like the rest of the hot path (from_db keeps it a model)."""
+    from .models import OutboxEvent
+
+    fields = OutboxEvent._meta.concrete_fields
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(OutboxEvent._meta.db_table)} "  # noqa: S608  # nosec B608
+            "WHERE id = %s", [event_id])
+        values = cursor.fetchone()
+    converted = []
+    for f, value in zip(fields, values, strict=True):
+        for converter in f.get_db_converters(connection):
+            value = converter(value, f, connection)
+        converted.append(value)
+    return OutboxEvent.from_db(connection.alias, [f.attname for f in fields], converted)
 
 
 def _mark_delivered(delivery_id: int) -> None:
@@ -204,7 +234,8 @@ def deliver(event_id: int) -> int:
     done, settled = 0, False
     for delivery in claimed:
         try:
-            handler = subscribers_of(event.name).get(delivery.subscriber)
+            handler = (subscribers_of(event.name).get(delivery.subscriber)
+                       or _retired.get(event.name, {}).get(delivery.subscriber))
             if handler is None:  # renamed or removed: kept visible until it is dead, never dropped
                 raise UndeclaredEvent(f"no subscriber {delivery.subscriber!r} of {event.name!r} in this release")
             payload = event_type(event.name).current(event.payload, event.version)

@@ -34,7 +34,7 @@ from cxplatform.naming import names_of_message
 from . import activity, routing, sla
 from . import wordings as w
 from .models import CloseLoopRule, FeedbackItem, Message, PromoterThanks, RootCause
-from .services import CASE_OPENED, CASE_RESOLVED, Voice, ingest
+from .services import CASE_OPENED, CASE_RESOLVED, Voice, comment_item, ingest
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +125,8 @@ def reachable(response) -> bool:
 
 
 def _active_rules(response) -> list[CloseLoopRule]:
-    return list(CloseLoopRule.objects.filter(organization_id=response.organization_id, active=True)
-                .prefetch_related("tags"))
+    # No tags prefetched: only opening a case reads them, far rarer than a settlement.
+    return list(CloseLoopRule.objects.filter(organization_id=response.organization_id, active=True))
 
 
 def _reads_sentiment(rules) -> bool:
@@ -143,6 +143,7 @@ def on_response(response_id: int) -> None:
         response = _response(response_id, lock=True)
         if response is None or not response.is_final or is_imported(response):
             return
+        comment_item(response)  # the comment's inbox item first, so a case never waits for it
         if (response.hidden_fields or {}).get(FOLLOW_UP_FIELD):
             record_follow_up(response)
             return
@@ -157,6 +158,14 @@ def on_comment_read(response_id: int) -> None:
     rules that ask for a negative comment settle it (after, or instead of, `on_response`: a case
     opened by either is the same one). Nothing to do when no rule reads the sentiment, or when the
     comment changed again since (its own reading comes)."""
+    from surveys.models import Response
+
+    # Most organizations have no rule that reads sentiment: one small query settles that before
+    # the answer is fetched and locked with everything the rules read.
+    if not CloseLoopRule.objects.filter(
+            active=True, negative_comment=True,
+            organization__in=Response.objects.filter(pk=response_id).values("organization_id")).exists():
+        return
     with transaction.atomic():
         response = _response(response_id, lock=True)
         if response is None or not response.is_final or is_imported(response) or not response.comment_read \
@@ -172,8 +181,7 @@ def run_rules(response, rules=None, now=None) -> FeedbackItem | None:
     thank-you not yet sent if none does any more), and make its item a case, an unreachable unhappy
     answer, or — when no case rule takes it any more — withdraw its open case."""
     now = now or timezone.now()
-    rules = rules if rules is not None else CloseLoopRule.objects.filter(
-        organization_id=response.organization_id, active=True).prefetch_related("tags")
+    rules = rules if rules is not None else _active_rules(response)
     case_rule, thanked = None, False
     for rule in rules:
         if not matches(rule, response):

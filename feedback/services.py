@@ -205,9 +205,9 @@ def reindex_search(*, items: QuerySet, batch: int = 1000) -> int:
 
 
 def from_survey_response(response_id: int) -> FeedbackItem | None:
-    """The inbox item of a survey answer's comment (the `response.recorded` handler), once the answer
-    is final. An imported answer is history: its comment feeds the figures (sentiment, themes), not
-    the inbox (docs/adr/0012)."""
+    """The inbox item of a survey answer's comment, once the answer is final (`comment_item` on the
+    answer's row, held). Kept for deliveries of the retired `feedback.inbox_item` subscriber: the
+    loop's settlement makes the item itself now (loop.on_response)."""
     from surveys.models import Response
 
     with transaction.atomic():
@@ -216,14 +216,22 @@ def from_survey_response(response_id: int) -> FeedbackItem | None:
         response = (Response.objects.select_for_update(of=("self",))
                     .select_related("organization", "touchpoint", "channel", "customer")
                     .filter(pk=response_id).first())
-        if response is None or not response.is_final or response.source == Response.Source.IMPORT \
-                or not response.comment.strip():
-            return None
-        voice = Voice(source=FeedbackItem.Source.SURVEY, source_id=f"response:{response.pk}",
-                      text=response.comment, received_at=response.given_at, rating=response.score,
-                      language=response.language, channel=response.channel, touchpoint=response.touchpoint,
-                      customer=response.customer, response_id=response.pk)
-        item, _created = ingest(response.organization, voice)
+        return comment_item(response) if response is not None else None
+
+
+def comment_item(response) -> FeedbackItem | None:
+    """The inbox item of a final answer's comment, made once (keyed by the answer) and kept to its
+    text. The caller holds the answer's row. An imported answer is history: its comment feeds the
+    figures (sentiment, themes), not the inbox (docs/adr/0012)."""
+    from surveys.models import Response
+
+    if not response.is_final or response.source == Response.Source.IMPORT or not response.comment.strip():
+        return None
+    voice = Voice(source=FeedbackItem.Source.SURVEY, source_id=f"response:{response.pk}",
+                  text=response.comment, received_at=response.given_at, rating=response.score,
+                  language=response.language, channel=response.channel, touchpoint=response.touchpoint,
+                  customer=response.customer, response_id=response.pk)
+    item, _created = ingest(response.organization, voice)
     return item
 
 
