@@ -338,6 +338,8 @@ class NotificationKind(models.TextChoices):
     ASSIGNED = "assigned", _("I am given a goal or an action")
     COMMENT = "comment", _("Someone comments on my action")
     REMINDER = "reminder", _("My action is due soon or overdue")
+    ITEM_ASSIGNED = "item_assigned", _("An inbox item or a call-back case is given to me")
+    SLA = "sla", _("An item of mine is about to breach its SLA, or breached it")
     WEBHOOK_FAILING = "webhook_failing", _("A webhook of my organization stops working")  # admins only
     OTHER = "other", _("Other notices")  # those written before kinds existed; nothing is sent as one
 
@@ -357,7 +359,8 @@ class Delivery(models.TextChoices):
 
 # Until a person chooses: what the platform did before preferences existed.
 DEFAULT_DELIVERY = {NotificationKind.MENTION: Delivery.BOTH, NotificationKind.REMINDER: Delivery.BOTH,
-                    NotificationKind.WEBHOOK_FAILING: Delivery.BOTH}
+                    NotificationKind.WEBHOOK_FAILING: Delivery.BOTH, NotificationKind.ITEM_ASSIGNED: Delivery.BOTH,
+                    NotificationKind.SLA: Delivery.BOTH}
 
 
 class Notification(OrgScopedModel):

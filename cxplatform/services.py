@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -164,10 +165,13 @@ def requeue_unmailed(now=None) -> int:
 
 
 def mark_read(*, user, organization: Organization, notification_id: int | None = None) -> int:
-    """Mark one of the member's notifications read, or all of them; another's ids change nothing."""
+    """Mark one of the member's notifications read — with the others that lead to the same page, which
+    they are about to see (an item given to them and a mention on it) — or all of them; another's
+    ids change nothing."""
     unread = Notification.objects.for_org(organization).filter(user=user, read_at__isnull=True)
     if notification_id is not None:
-        unread = unread.filter(pk=notification_id)
+        link = unread.filter(pk=notification_id).values_list("link", flat=True).first()
+        unread = unread.filter(Q(pk=notification_id) | Q(link=link)) if link else unread.filter(pk=notification_id)
     return unread.update(read_at=timezone.now())
 
 

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from cxplatform import events, wording
 from cxplatform.naming import names_of_message
 
-from . import activity, routing, sla
+from . import activity, notices, routing, sla
 from . import wordings as w
 from .models import CloseLoopRule, FeedbackItem, Message, PromoterThanks, RootCause
 from .services import CASE_OPENED, CASE_RESOLVED, Voice, comment_item, ingest
@@ -259,6 +259,7 @@ def open_case(response, rule: CloseLoopRule) -> FeedbackItem:
             agent = routing.pick_agent(rule.team, rule.assign)
             if agent is not None:
                 FeedbackItem.objects.filter(pk=item.pk).update(assignee=agent)
+                notices.item_given(item, to=agent, rule=rule)
         sla.start_clock(item)  # a case's clock is its rule's (sla.due_times)
         activity.log(item, "loop_opened", wording.message(w.LOOP_OPENED, rule=rule.name), details={
             "rule": rule.name, "score": response.score, "band": response.band})

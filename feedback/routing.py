@@ -13,7 +13,7 @@ from django.utils import timezone
 from cxplatform import wording
 from cxplatform.textinsight.tokens import search_words
 
-from . import activity, sla
+from . import activity, notices, sla
 from . import wordings as w
 from .models import FeedbackItem, RoutingRule, Team
 
@@ -95,6 +95,7 @@ def route(item_id: int) -> list[str]:
                         item.assignee = agent
                         changes["assignee"] = agent.pk
                         said.append(wording.message(w.ROUTED_TO_AGENT, assignee=activity.name_of(agent)))
+                        notices.item_given(item, to=agent, rule=rule)
             if rule.set_priority is not None:
                 item.priority = rule.set_priority
                 changes["priority"] = rule.set_priority

@@ -21,7 +21,7 @@ from cxplatform.textinsight.tokens import search_text
 from invitations import services as invitations
 from invitations.models import TriggerRule
 
-from . import activity, conversation, sla
+from . import activity, conversation, notices, sla
 from . import wordings as w
 from .models import FeedbackItem, ItemTheme, Tag
 
@@ -285,6 +285,8 @@ def triage(item: FeedbackItem, actor, version: int, tags=None, **changes) -> Fee
         after = {**changes, **({"tags": details["tags"]} if tags is not None else {})}
         activity.log(item, "triaged", wording.message(w.TRIAGED, changes=activity.change_messages(before, after)),
                      actor=actor, details=details)
+        if item.assignee_id and item.assignee_id != getattr(before["assignee"], "pk", None):
+            notices.item_given(item, to=item.assignee, by=actor)
         if before["status"] not in sla.DONE and item.status in sla.DONE:
             item_resolved(item)
             if item.kind == FeedbackItem.Kind.CASE:

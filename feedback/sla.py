@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from cxplatform import wording
 from cxplatform.selectors import language_of
 
-from . import activity
+from . import activity, notices
 from . import wordings as w
 from .models import FeedbackItem, SlaPolicy
 
@@ -126,14 +126,15 @@ def check(now: datetime | None = None) -> dict:
 
 
 def _notify(item: FeedbackItem, state: str, due: datetime) -> None:
-    """Tell the assignee; a breach also goes to the team lead (the escalation). Each reads it in
-    their own language (one e-mail per language)."""
+    """Tell the assignee; a breach also goes to the team lead (the escalation). Each is told as they
+    chose for SLA notices, and reads the e-mail in their own language (one e-mail per language)."""
     people = [item.assignee] if item.assignee else []
-    if state == "breached" and item.team and item.team.lead:
+    if state == "breached" and item.team and item.team.lead and item.team.lead not in people:
         people.append(item.team.lead)
     by_language: dict[str, set[str]] = {}
     for person in people:
-        if person and person.email:
+        # The bell as each chose for SLA notices; the e-mail below only to those who want one.
+        if notices.sla_notice(item, person, breached=state == "breached", due=due):
             by_language.setdefault(language_of(person, item.organization), set()).add(person.email)
     for language, addresses in sorted(by_language.items()):
         with translation.override(language):

@@ -44,6 +44,15 @@ OFFER_ACCEPTED = wording.define(
 
 # Notifications
 MENTION = wording.define("feedback.mention", _("%(who)s mentioned you in a note on item #%(item)s."), who=person)
+ITEM_GIVEN = wording.define("feedback.item_given", _("%(who)s gave you item #%(item)s."), who=person)
+ITEM_ROUTED_TO_YOU = wording.define("feedback.item_routed_to_you",
+                                    _("Item #%(item)s was given to you by the rule %(rule)s."), rule=quoted)
+CASE_GIVEN = wording.define("feedback.case_given",
+                            _("Call-back case #%(item)s was given to you by the rule %(rule)s."), rule=quoted)
+SLA_AT_RISK_NOTICE = wording.define("feedback.sla_at_risk_notice",
+                                    _("Item #%(item)s is about to breach its SLA (due %(due)s)."), due=moment)
+SLA_BREACHED_NOTICE = wording.define("feedback.sla_breached_notice",
+                                     _("Item #%(item)s breached its SLA (it was due %(due)s)."), due=moment)
 
 # The activity log: one entry per action, its detail in the parameters
 RECEIVED = wording.define("feedback.received", _("Received from %(source)s."), source=choice(_sources))

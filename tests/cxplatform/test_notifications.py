@@ -145,17 +145,21 @@ def test_a_lost_email_task_is_handed_on_by_housekeeping(item, anna, author):
 
 def test_the_bell_counts_unread_and_marks_one_or_all_read(
         org_a, org_b, item, anna, author, make_member, client_for, django_capture_on_commit_callbacks):
+    other_item = factories.feedback_item(org_a)
     _note(item, author, "@anna first", django_capture_on_commit_callbacks)
-    _note(item, author, "@anna second", django_capture_on_commit_callbacks)
+    _note(other_item, author, "@anna second", django_capture_on_commit_callbacks)
+    _note(item, author, "@anna third", django_capture_on_commit_callbacks)
     client = client_for(anna)
     page = client.get("/inbox/").content.decode()
-    assert 'id="bell"' in page and '<span class="count">2</span>' in page
+    assert 'id="bell"' in page and '<span class="count">3</span>' in page
     listed = client.get("/notifications/").content.decode()
-    assert listed.count("mentioned you in a note") == 2
+    assert listed.count("mentioned you in a note") == 3
     first = Notification.objects.filter(user=anna).last()
     answer = client.post(f"/notifications/{first.pk}/read/")
     assert answer.status_code == 302 and answer["Location"] == f"/inbox/items/{item.pk}/"
+    # Read with it: the other notice of the same item, which she is about to see; not the other item's.
     assert '<span class="count">1</span>' in client.get("/inbox/").content.decode()
+    assert Notification.objects.get(user=anna, read_at__isnull=True).link == f"/inbox/items/{other_item.pk}/"
     # A colleague cannot mark Anna's read; another organization's member gets a 404.
     assert client_for(author).post(f"/notifications/{first.pk}/read/").status_code == 302
     other = factories.notification(org_b)
@@ -171,10 +175,11 @@ def test_my_notification_settings_page_saves_each_kind_and_the_language(anna, cl
     page = client.get("/notifications/settings/")
     assert page.status_code == 200 and "Someone mentions me in a note" in page.content.decode()
     data = {"kind_mention": "email", "kind_assigned": "none", "kind_comment": "bell", "kind_reminder": "both",
-            "language": "lv"}
+            "kind_item_assigned": "bell", "kind_sla": "email", "language": "lv"}
     assert client.post("/notifications/settings/", data).status_code == 302
     assert dict(NotificationPreference.objects.filter(user=anna).values_list("kind", "delivery")) == {
-        "mention": "email", "assigned": "none", "comment": "bell", "reminder": "both"}
+        "mention": "email", "assigned": "none", "comment": "bell", "reminder": "both", "item_assigned": "bell",
+        "sla": "email"}
     assert PersonalSettings.objects.get(user=anna).language == "lv"
     refused = client.post("/notifications/settings/", {**data, "kind_mention": "pigeon"})
     assert refused.status_code == 200
@@ -183,9 +188,11 @@ def test_my_notification_settings_page_saves_each_kind_and_the_language(anna, cl
 
 def test_a_viewer_may_keep_their_own_settings(org_a, make_member, client_for):
     viewer = make_member(org_a, Role.VIEWER)
-    data = {f"kind_{k}": "none" for k in ("mention", "assigned", "comment", "reminder")}
+    from cxplatform.models import CHOSEN_KINDS
+
+    data = {f"kind_{k}": "none" for k in CHOSEN_KINDS}
     assert client_for(viewer).post("/notifications/settings/", {**data, "language": ""}).status_code == 302
-    assert NotificationPreference.objects.filter(user=viewer, delivery="none").count() == 4
+    assert NotificationPreference.objects.filter(user=viewer, delivery="none").count() == len(CHOSEN_KINDS) == 6
 
 
 def test_a_notification_of_actions_follows_the_preference_too(org_a, anna, author):

@@ -53,10 +53,12 @@ def test_the_platforms_words_are_in_each_readers_language(live_server, browser, 
 
     english = _login(browser, live_server, "anna", "en")
     english.goto(f"{live_server.url}/inbox/")
-    expect(english.locator("#bell .count")).to_have_text("1")
+    expect(english.locator("#bell .count")).to_have_text("2")  # the case given to her, and the mention
     english.click("#bell")
     notice = english.locator("#notifications li").first
     expect(notice).to_contain_text(f"Jānis Bērziņš mentioned you in a note on item #{case.pk}.")
+    expect(english.locator("#notifications li").nth(1)).to_contain_text(
+        f"Jānis Bērziņš gave you item #{case.pk}.")
     english.screenshot(path=artifact("notifications-en-on-lv-org.png"), full_page=True)
     with english.expect_navigation():
         notice.locator("button.mark-one").click()
