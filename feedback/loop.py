@@ -143,7 +143,9 @@ def on_response(response_id: int) -> None:
         response = _response(response_id, lock=True)
         if response is None or not response.is_final or is_imported(response):
             return
-        comment_item(response)  # the comment's inbox item first, so a case never waits for it
+        # The comment's inbox item first, so a case never waits for it; kept on the answer for
+        # the settlement below, which would otherwise look it up again.
+        response._inbox_item = comment_item(response)
         if (response.hidden_fields or {}).get(FOLLOW_UP_FIELD):
             record_follow_up(response)
             return
@@ -201,7 +203,7 @@ def run_rules(response, rules=None, now=None) -> FeedbackItem | None:
 
 def settle_case(response, rule: CloseLoopRule | None, now=None) -> FeedbackItem | None:
     """The answer's item as `rule` (the first case rule the final answer matches, or None) wants it."""
-    item = FeedbackItem.objects.filter(response=response).first()
+    item = getattr(response, "_inbox_item", None) or FeedbackItem.objects.filter(response=response).first()
     if rule is None:
         if item is not None:
             stand_down(_answer_item(response), response)
@@ -225,6 +227,9 @@ def _answer_item(response) -> FeedbackItem:
     # `text` keeps the organization's wording (search, sentiment); pages show `said` in the reader's.
     text = response.comment.strip() or wording.text(said, language=organization.default_language
                                                     or settings.LANGUAGE_CODE)
+    known = getattr(response, "_inbox_item", None)
+    if known is not None and known.text == text and known.text_message == said:
+        return known  # made (or brought up to date) by this settlement already
     item, _created = ingest(organization, Voice(
         source=FeedbackItem.Source.SURVEY, source_id=f"response:{response.pk}", text=text,
         received_at=response.given_at, rating=response.score,
@@ -233,6 +238,7 @@ def _answer_item(response) -> FeedbackItem:
     if item.text_message != said:  # the customer added (or removed) a comment since
         FeedbackItem.objects.filter(pk=item.pk).update(text_message=said)
         item.text_message = said
+    response._inbox_item = item
     return item
 
 
@@ -252,6 +258,7 @@ def open_case(response, rule: CloseLoopRule) -> FeedbackItem:
         if not promoted:
             return FeedbackItem.objects.get(pk=item.pk)  # already a case: a redelivered event
         item.refresh_from_db()
+        item.organization, item.loop_rule = response.organization, rule  # known: no query for either
         tags = list(rule.tags.all())
         if tags:
             item.tags.add(*tags)
