@@ -23,7 +23,8 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@# The beat's schedule (SLA checks, reminders, scheduled campaigns) runs beside the server; both stop together.
+	$(PY) manage.py run_schedule & trap 'kill $$! 2>/dev/null' EXIT INT TERM; $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
 	@DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m cxplatform.checks.postgres_reachable
