@@ -43,16 +43,15 @@ def hit_all(limits: list[tuple[str, int]], window_seconds: int, now: datetime | 
     return all(count <= limit for count, (_counter, limit) in zip(counts, counters, strict=True))
 
 
-_clients: dict[int, object] = {}
-
-
 def _client(store: RedisCache):
-    """One Redis client per connection pool, kept: Django's cache makes a new client (and its table
-    of ~170 reply callbacks) for every call, a third of a millisecond per request here."""
-    pool = store._cache._get_connection_pool(write=True)
-    client = _clients.get(id(pool))
-    if client is None or client.connection_pool is not pool:
-        client = _clients[id(pool)] = store._cache._client(connection_pool=pool)
+    """One Redis client per cache connection, kept on it (and freed with it): Django's cache makes a
+    new client (and its table of ~170 reply callbacks) for every call, a third of a millisecond
+    per request here."""
+    connection = store._cache
+    client = getattr(connection, "_ratelimit_client", None)
+    if client is None:
+        client = connection._ratelimit_client = connection._client(
+            connection_pool=connection._get_connection_pool(write=True))
     return client
 
 

@@ -45,16 +45,15 @@ def tick(due_entries: list[Entry], now: datetime | None = None) -> tuple[list[st
 
     app.loader.import_default_modules()  # the apps' tasks modules (what a worker's start-up imports)
     now = now or timezone.now()
-    ran, wait = [], 60.0
+    ran = []
     for entry in due_entries:
-        state = entry.schedule.is_due(entry.last_run_at)
-        if state.is_due:
+        if entry.schedule.is_due(entry.last_run_at).is_due:
             entry.last_run_at = now
             try:
                 app.tasks[entry.task].apply(args=entry.args, kwargs=entry.kwargs, throw=True)
             except Exception:
                 logger.exception("scheduled task %s (%s) failed", entry.name, entry.task)
             ran.append(entry.name)
-            state = entry.schedule.is_due(entry.last_run_at)
-        wait = min(wait, state.next)
-    return ran, max(wait, 1.0)
+    # Asked after the runs: the time they took counts against every entry's next turn.
+    wait = min([entry.schedule.is_due(entry.last_run_at).next for entry in due_entries], default=60.0)
+    return ran, max(min(wait, 60.0), 1.0)

@@ -116,6 +116,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The embedded default lacks covering indexes and NULLS NOT DISTINCT: PostgreSQL has them, and
     # the demo on SQLite does not need them (ADR 0003).
     SILENCED_SYSTEM_CHECKS = ["models.W040", "models.W047"]
+    # `make run` writes from two processes (the server and run_schedule): readers go on while one
+    # writes (WAL), and a writer takes its lock when its transaction begins and waits for it, rather
+    # than failing halfway with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": 20})
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # A web request follows the last by seconds: checking the connection first would cost every

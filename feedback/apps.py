@@ -18,9 +18,8 @@ class FeedbackConfig(AppConfig):
         from .services import ITEM_RECEIVED, ITEM_TEXT_CHANGED
 
         import_jobs.register(FeedbackImportJob, InboxImporter)
+        events.subscribe(RESPONSE_RECORDED, "feedback.inbox_item", handlers.response_recorded)
         events.subscribe(RESPONSE_RECORDED, "feedback.close_loop", handlers.close_loop)
-        # Merged into close_loop; what a previous release queued under it is still delivered.
-        events.retire(RESPONSE_RECORDED, "feedback.inbox_item", handlers.response_recorded)
         events.subscribe(COMMENT_READ, "feedback.comment_read", handlers.comment_read)
         events.subscribe(ITEM_RECEIVED, "feedback.routing", handlers.item_received)
         events.subscribe(ITEM_TEXT_CHANGED, "feedback.read_text", handlers.item_text_changed)

@@ -5,13 +5,13 @@ from . import loop, routing, services
 
 
 def response_recorded(*, response_id: int, **_ids) -> None:
-    # The retired `feedback.inbox_item` subscriber: rows a previous release wrote still make the item.
     services.from_survey_response(response_id)
 
 
 def close_loop(*, response_id: int, **_ids) -> None:
-    # One delivery per answer for the whole inbox side: the comment's item, then the settlement,
-    # under one hold of the answer's row (they were two subscribers, each fetching and locking it).
+    # Each subscriber is delivered on its own, in no set order, and a failing settlement must never
+    # hold the comment back from the inbox: the comment's item is made both there and here (in the
+    # settlement, idempotently, under the answer's row lock) so the case never waits for it.
     loop.on_response(response_id)
 
 

@@ -19,12 +19,14 @@ def _link(item: FeedbackItem) -> str:
 
 def item_given(item: FeedbackItem, *, to, by=None, rule=None) -> None:
     """Tell `to` that `item` is theirs now: given by a colleague (`by`; never told of their own
-    doing) or by a routing or loop rule (once per item and rule, whatever re-runs)."""
+    doing) or by a routing or loop rule (once, whatever re-runs)."""
     if to is None or (by is not None and to.pk == by.pk):
         return
     if rule is not None:
-        words = w.CASE_GIVEN if item.kind == FeedbackItem.Kind.CASE else w.ITEM_ROUTED_TO_YOU
-        message, key = wording.message(words, item=item.pk, rule=rule.name), f"given:{item.pk}:{rule._meta.model_name}"
+        # Routing runs once per item; a case withdrawn and opened again is a new version of it.
+        case = item.kind == FeedbackItem.Kind.CASE
+        message = wording.message(w.CASE_GIVEN if case else w.ITEM_ROUTED_TO_YOU, item=item.pk, rule=rule.name)
+        key = f"case:{item.pk}:{item.version}" if case else f"routed:{item.pk}"
     else:
         message, key = wording.message(w.ITEM_GIVEN, who=activity.name_of(by), item=item.pk), ""
     platform.notify(user=to, organization=item.organization, kind=NotificationKind.ITEM_ASSIGNED, message=message,

@@ -78,7 +78,7 @@ def route(item_id: int) -> list[str]:
         if not claimed:
             return []
         item = FeedbackItem.objects.select_related("organization", "customer").get(pk=item_id)
-        applied = []
+        applied, given_by = [], None
         rules = RoutingRule.objects.filter(organization=item.organization, active=True).prefetch_related("add_tags")
         for rule in rules:
             if not matches(rule, item):
@@ -95,7 +95,7 @@ def route(item_id: int) -> list[str]:
                         item.assignee = agent
                         changes["assignee"] = agent.pk
                         said.append(wording.message(w.ROUTED_TO_AGENT, assignee=activity.name_of(agent)))
-                        notices.item_given(item, to=agent, rule=rule)
+                        given_by = rule
             if rule.set_priority is not None:
                 item.priority = rule.set_priority
                 changes["priority"] = rule.set_priority
@@ -111,6 +111,8 @@ def route(item_id: int) -> list[str]:
             applied.append(rule.name)
             if rule.stop:
                 break
+        if given_by is not None:  # told once, the agent the last assigning rule chose
+            notices.item_given(item, to=item.assignee, rule=given_by)
         if applied:
             # An agent who opened the item before the rules ran must see that it changed.
             FeedbackItem.objects.filter(pk=item.pk).update(version=F("version") + 1)

@@ -205,9 +205,8 @@ def reindex_search(*, items: QuerySet, batch: int = 1000) -> int:
 
 
 def from_survey_response(response_id: int) -> FeedbackItem | None:
-    """The inbox item of a survey answer's comment, once the answer is final (`comment_item` on the
-    answer's row, held). Kept for deliveries of the retired `feedback.inbox_item` subscriber: the
-    loop's settlement makes the item itself now (loop.on_response)."""
+    """The inbox item of a survey answer's comment, once the answer is final (the `response.recorded`
+    handler; `comment_item` on the answer's row, held)."""
     from surveys.models import Response
 
     with transaction.atomic():

@@ -38,21 +38,27 @@ def test_a_survey_comment_becomes_one_item_and_follows_edits(org_a, django_captu
     assert [e.action for e in item.events.all()] == ["received", "text_updated"]
 
 
-def test_one_delivery_makes_the_item_and_a_row_of_the_retired_subscriber_still_works(org_a):
-    """The comment's item is made by the loop's settlement (one delivery per answer); a row the
-    previous release wrote for the retired `feedback.inbox_item` subscriber is still delivered."""
+def test_a_failing_settlement_never_holds_the_comment_back_from_the_inbox(org_a, monkeypatch):
+    """The inbox item and the loop's settlement are two subscribers: a rule that keeps failing
+    leaves its own delivery to back off, and the customer's comment still reaches the inbox."""
     from cxplatform import events
     from cxplatform.models import EventDelivery, OutboxEvent
+    from feedback import loop
     from surveys.services import RESPONSE_RECORDED
 
-    assert "feedback.inbox_item" not in events.subscribers_of(RESPONSE_RECORDED)
+    def broken(*args, **kwargs):
+        raise RuntimeError("a rule's bug")
+
+    monkeypatch.setattr(loop, "run_rules", broken)
     link = factories.distribution(org_a, factories.survey(org_a, "nps"))
     response = _answer(link, 3, "Курьер опоздал", uuid.uuid4())  # events written, not delivered
     event = OutboxEvent.objects.get(name=RESPONSE_RECORDED, payload__response_id=response.pk)
-    EventDelivery.objects.create(event=event, subscriber="feedback.inbox_item")
     events.deliver(event.pk)
     assert FeedbackItem.objects.filter(response=response).count() == 1
-    assert set(event.deliveries.values_list("status", flat=True)) == {EventDelivery.Status.DELIVERED}
+    settlement = event.deliveries.get(subscriber="feedback.close_loop")
+    assert (settlement.status, settlement.attempts) == (EventDelivery.Status.PENDING, 1)
+    assert "a rule's bug" in settlement.last_error
+    assert event.deliveries.get(subscriber="feedback.inbox_item").status == EventDelivery.Status.DELIVERED
 
 
 def test_an_answer_without_a_comment_makes_no_item(org_a, django_capture_on_commit_callbacks):

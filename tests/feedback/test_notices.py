@@ -122,3 +122,18 @@ def test_sla_notices_follow_each_persons_choice(org_a, make_member):
     with time_machine.travel(datetime(2026, 11, 27, 18, 5, tzinfo=UTC), tick=False):
         assert sla.check() == {"at_risk": 0, "breached": 1}
     assert _told(quiet, "sla") == [] and mail.outbox == []
+
+
+def test_only_the_agent_the_last_assigning_rule_chose_is_told(org_a, make_member):
+    first, last = _agent(org_a, make_member, "first@example.com"), _agent(org_a, make_member, "last@example.com")
+    support, billing = (Team.objects.create(organization=org_a, name=name) for name in ("Support", "Billing"))
+    support.members.add(first)
+    billing.members.add(last)
+    RoutingRule.objects.create(organization=org_a, name="Support", position=1, team=support,
+                               assign=RoutingRule.Assign.ROUND_ROBIN)
+    RoutingRule.objects.create(organization=org_a, name="Billing", position=2, team=billing,
+                               assign=RoutingRule.Assign.ROUND_ROBIN)
+    item = _item(org_a)
+    routing.route(item.pk)
+    assert FeedbackItem.objects.get(pk=item.pk).assignee == last
+    assert _told(first, "item_assigned") == [] and len(_told(last, "item_assigned")) == 1
