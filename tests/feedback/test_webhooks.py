@@ -307,7 +307,7 @@ def test_a_captured_request_sent_again_adds_nothing(client, endpoint):
     assert endpoint.received == 1
 
 
-@pytest.mark.parametrize("age", [-301, 301, 3600 * 24 * 365])
+@pytest.mark.parametrize("age", [-310, 310, 3600 * 24 * 365])  # clear of the second the server reads its clock in
 def test_a_request_signed_more_than_five_minutes_away_is_refused(client, endpoint, age):
     then = str(int(time.time()) - age)
     answer = _post(client, endpoint, {"text": "Old news"}, timestamp=then)
