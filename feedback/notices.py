@@ -33,6 +33,21 @@ def item_given(item: FeedbackItem, *, to, by=None, rule=None) -> None:
                     link=_link(item), key=key)
 
 
+def items_given(organization, items: list[FeedbackItem], *, to, by) -> None:
+    """One notice for a bulk assignment, however many items (with a link to the person's own open
+    items), never one per item: an agent given forty items at once reads one line, and one e-mail."""
+    if not items or to is None or to.pk == by.pk:
+        return
+    if len(items) == 1:
+        item_given(items[0], to=to, by=by)
+        return
+    platform.notify(user=to, organization=organization, kind=NotificationKind.ITEM_ASSIGNED,
+                    message=wording.message(w.ITEMS_GIVEN, who=activity.name_of(by),
+                                            items=", ".join(f"#{item.pk}" for item in items[:20])
+                                            + (" …" if len(items) > 20 else "")),
+                    link=reverse("feedback:index") + "?view=mine")
+
+
 def sla_notice(item: FeedbackItem, person, *, breached: bool, due) -> bool:
     """The bell for one person of an item near or past its SLA; True when they want it by e-mail
     too (the SLA check writes that e-mail itself, with the item's text)."""

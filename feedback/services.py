@@ -250,7 +250,7 @@ TRIAGE_FIELDS = {"status", "priority", "team", "assignee"}
 MENTION = re.compile(r"@([\w.+-]+)")
 
 
-def triage(item: FeedbackItem, actor, version: int, tags=None, **changes) -> FeedbackItem:
+def triage(item: FeedbackItem, actor, version: int, tags=None, *, tell: bool = True, **changes) -> FeedbackItem:
     """Change status, priority, team, assignee and tags of `item` as seen at `version`. Two agents
     editing at once: the second one's save is refused with StaleEdit (and changes nothing), so
     no change is ever silently lost."""
@@ -284,7 +284,7 @@ def triage(item: FeedbackItem, actor, version: int, tags=None, **changes) -> Fee
         after = {**changes, **({"tags": details["tags"]} if tags is not None else {})}
         activity.log(item, "triaged", wording.message(w.TRIAGED, changes=activity.change_messages(before, after)),
                      actor=actor, details=details)
-        if item.assignee_id and item.assignee_id != getattr(before["assignee"], "pk", None):
+        if tell and item.assignee_id and item.assignee_id != getattr(before["assignee"], "pk", None):
             notices.item_given(item, to=item.assignee, by=actor)
         if before["status"] not in sla.DONE and item.status in sla.DONE:
             item_resolved(item)
@@ -358,6 +358,7 @@ def bulk_triage(organization, actor, versions: dict[int, int], *, add_tag=None, 
     the list (`versions`: id → version); one a colleague changed since is left alone and reported,
     so a bulk action never overwrites anyone's work."""
     outcome = BulkOutcome(updated=[], stale=[])
+    given = []  # told once at the end (notices.items_given), not once per item
     items = FeedbackItem.objects.filter(organization=organization, pk__in=list(versions)).prefetch_related("tags")
     for item in items.order_by("pk"):
         changes = {}
@@ -366,14 +367,18 @@ def bulk_triage(organization, actor, versions: dict[int, int], *, add_tag=None, 
         if status:
             changes["status"] = status
         tags = sorted({*item.tags.all(), add_tag}, key=lambda t: t.pk) if add_tag is not None else None
+        assigned_before = item.assignee_id
         try:
-            triage(item, actor, versions[item.pk], tags=tags, **changes)
+            item = triage(item, actor, versions[item.pk], tags=tags, tell=False, **changes)
         except StaleEdit:
             outcome.stale.append(item.pk)
         except CaseNeedsRootCause:
             outcome.cases.append(item.pk)
         else:
             outcome.updated.append(item.pk)
+            if assignee is not None and assigned_before != assignee.pk:
+                given.append(item)
+    notices.items_given(organization, given, to=assignee, by=actor)
     return outcome
 
 

@@ -45,6 +45,7 @@ OFFER_ACCEPTED = wording.define(
 # Notifications
 MENTION = wording.define("feedback.mention", _("%(who)s mentioned you in a note on item #%(item)s."), who=person)
 ITEM_GIVEN = wording.define("feedback.item_given", _("%(who)s gave you item #%(item)s."), who=person)
+ITEMS_GIVEN = wording.define("feedback.items_given", _("%(who)s gave you items %(items)s."), who=person)
 ITEM_ROUTED_TO_YOU = wording.define("feedback.item_routed_to_you",
                                     _("Item #%(item)s was given to you by the rule %(rule)s."), rule=quoted)
 CASE_GIVEN = wording.define("feedback.case_given",

@@ -139,7 +139,7 @@ def test_every_inbox_wording_is_translated(name):
     params = {"score": 3, "who": "Anna", "item": 7, "source": "email", "changes": [], "before": "new",
               "after": "open", "assignee": "Anna", "tags": ["x"], "team": "T", "rule": "R", "priority": 1,
               "people": ["Anna"], "status": "open", "was": "resolved", "root_cause": "P", "to": "a@b.c",
-              "due": "2027-03-09T14:00:00+00:00", "offer": {"en": "Pause"}}
+              "due": "2027-03-09T14:00:00+00:00", "offer": {"en": "Pause"}, "items": "#7, #8"}
     texts = {lang: wording.render(message_id, params, language=lang) for lang in ("en", "ru", "lv")}
     assert all(texts.values()) and "%(" not in "".join(texts.values())
     if message_id != w.TRIAGED:  # only its parts have words

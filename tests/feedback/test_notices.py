@@ -137,3 +137,20 @@ def test_only_the_agent_the_last_assigning_rule_chose_is_told(org_a, make_member
     routing.route(item.pk)
     assert FeedbackItem.objects.get(pk=item.pk).assignee == last
     assert _told(first, "item_assigned") == [] and len(_told(last, "item_assigned")) == 1
+
+
+def test_a_bulk_assignment_is_one_notice_and_one_e_mail(org_a, make_member, django_capture_on_commit_callbacks):
+    giver = _agent(org_a, make_member, "giver@example.com")
+    taker = _agent(org_a, make_member, "taker@example.com")
+    items = [_item(org_a, f"Вопрос {n}") for n in range(3)]
+    for item in items:
+        item.refresh_from_db()
+    FeedbackItem.objects.filter(pk=items[0].pk).update(assignee=taker)  # already theirs: not "given"
+    versions = {item.pk: FeedbackItem.objects.get(pk=item.pk).version for item in items}
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = services.bulk_triage(org_a, giver, versions, assignee=taker)
+    assert sorted(outcome.updated) == sorted(versions)
+    notice = Notification.objects.get(user=taker)
+    assert notice.rendered("en") == f"{giver.username} gave you items #{items[1].pk}, #{items[2].pk}."
+    assert notice.link == "/inbox/?view=mine"
+    assert [m.to for m in mail.outbox] == [["taker@example.com"]]
