@@ -72,7 +72,10 @@ def test_an_admin_brands_the_organization(live_server, browser, settings, org_a,
     saved = Branding.objects.get(organization=org_a)
     assert (saved.colour, saved.font) == (suggestion, "serif") and saved.logo
     shown = page.locator("#brand-sample img")
-    assert shown.evaluate("img => img.complete && img.naturalWidth") == 200
+    # Loaded, not merely in the page: under load the check could run before the logo arrived.
+    page.wait_for_function("() => { const img = document.querySelector('#brand-sample img');"
+                           " return img && img.complete && img.naturalWidth > 0; }")
+    assert shown.evaluate("img => img.naturalWidth") == 200
     shoot(page, artifact, "saved")
 
     # The invitation e-mail carries the colour and the logo, at the site's address.
