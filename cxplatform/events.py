@@ -64,7 +64,6 @@ def current_event():
     """The OutboxEvent being delivered to the running handler (None outside a delivery)."""
     return _current_event.get()
 _subscribers: dict[str, dict[str, Callable[..., None]]] = {}
-_retired: dict[str, dict[str, Callable[..., None]]] = {}  # keys still delivered, no longer written
 
 
 def declare(name: str, *, fields: Iterable[str], version: int = 1,
@@ -96,16 +95,6 @@ def subscribe(event_name: str, key: str, handler: Callable[..., None]) -> None:
         if key in subscribers and (name != event_name or subscribers[key] is not handler):
             raise ValueError(f"subscriber key {key!r} is already taken")
     _subscribers[event_name][key] = handler
-
-
-def retire(event_name: str, key: str, handler: Callable[..., None]) -> None:
-    """Keep delivering the rows that a previous release wrote under `key` (queued before a deploy,
-    or by its web processes during one) through `handler`, while new events get no row for it:
-    how a subscriber is merged into another or renamed without a delivery going dead."""
-    event_type(event_name)
-    if key in _subscribers[event_name]:
-        raise ValueError(f"subscriber key {key!r} is still subscribed to {event_name!r}")
-    _retired.setdefault(event_name, {})[key] = handler
 
 
 def unsubscribe(event_name: str, key: str) -> None:
@@ -226,8 +215,7 @@ def deliver(event_id: int) -> int:
     done, settled = 0, False
     for delivery in claimed:
         try:
-            handler = (subscribers_of(event.name).get(delivery.subscriber)
-                       or _retired.get(event.name, {}).get(delivery.subscriber))
+            handler = subscribers_of(event.name).get(delivery.subscriber)
             if handler is None:  # renamed or removed: kept visible until it is dead, never dropped
                 raise UndeclaredEvent(f"no subscriber {delivery.subscriber!r} of {event.name!r} in this release")
             payload = event_type(event.name).current(event.payload, event.version)

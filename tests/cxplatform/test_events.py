@@ -28,7 +28,6 @@ def declared():
     for name in names:
         events._types.pop(name, None)
         events._subscribers.pop(name, None)
-        events._retired.pop(name, None)
 
 
 def test_committed_event_is_delivered_to_its_handler(django_capture_on_commit_callbacks):
@@ -241,22 +240,6 @@ def test_a_delivery_to_a_subscriber_this_release_lacks_is_never_marked_delivered
     assert events.deliver(event.pk) == 0
     delivery = event.deliveries.get()
     assert delivery.status == EventDelivery.Status.PENDING and "platform.old-name" in delivery.last_error
-
-
-def test_a_retired_subscriber_gets_no_new_rows_but_its_queued_ones_are_still_delivered(declared):
-    seen = []
-    name = declared("test.merged", fields={"thing_id"})
-    events.subscribe(name, "test.merged-into", lambda thing_id: seen.append(("new", thing_id)))
-    events.retire(name, "test.old", lambda thing_id: seen.append(("old", thing_id)))
-    event = events.emit(name, thing_id=7)
-    assert list(event.deliveries.values_list("subscriber", flat=True)) == ["test.merged-into"]
-    # A row the previous release wrote under the old key, still pending after the deploy.
-    EventDelivery.objects.create(event=event, subscriber="test.old")
-    assert events.deliver(event.pk) == 2
-    assert sorted(seen) == [("new", 7), ("old", 7)]
-    assert set(event.deliveries.values_list("status", flat=True)) == {EventDelivery.Status.DELIVERED}
-    with pytest.raises(ValueError):
-        events.retire(name, "test.merged-into", lambda thing_id: None)
 
 
 def test_an_event_of_the_previous_release_without_deliveries_gets_them():
