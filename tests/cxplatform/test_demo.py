@@ -40,3 +40,14 @@ def test_demo_has_active_surveys_with_a_year_of_answers_and_figures():
     # The dashboard has figures at once: rollups fold in every demo answer.
     folded = sum(r.responses + r.skipped for r in DailyRollup.objects.for_org(org))
     assert folded == responses.count()
+
+
+def test_the_demo_shows_its_history_in_the_bell_and_e_mails_nobody(django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from cxplatform.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo()
+    assert Notification.objects.filter(kind="item_assigned").exists()  # its rules routed items to agents
+    assert mail.outbox == [] and not Notification.objects.filter(mail_wanted=True).exists()
