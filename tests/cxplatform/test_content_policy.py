@@ -176,6 +176,12 @@ REPORTING_API = [{"type": "csp-violation", "url": "https://cx.example/", "body":
     {"type": "deprecation", "body": {"id": "x"}}]
 
 
+def test_the_policy_sends_reports_to_the_report_endpoint():
+    # The settings name the path itself (a lazy reverse costs every response a class rebuild).
+    policy = directives(Client().get(reverse("login")))
+    assert policy["report-uri"] == [reverse("csp_report")]
+
+
 def test_reports_in_both_formats_are_logged(caplog):
     with caplog.at_level("WARNING", logger="cxplatform.csp"):
         assert post_report(CLASSIC).status_code == 204
