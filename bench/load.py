@@ -116,6 +116,19 @@ STACK_STATIC_ROOT = Path(tempfile.gettempdir()) / f"cx-bench-static-{os.getpid()
 
 
 @contextmanager
+def django_ceiling(log_dir, *, bare: bool, web_workers=WEB_WORKERS):
+    """gunicorn as the stack runs it, serving `bench.ceiling`: a view that does nothing, behind
+    every middleware of the platform or (`bare`) behind none; yields the port."""
+    port = free_port()
+    env = {**_stack_env(port), "DJANGO_SETTINGS_MODULE": "bench.ceiling", "CEILING_BARE": "1" if bare else "0",
+           "STATIC_ROOT": str(STACK_STATIC_ROOT)}
+    with _process([sys.executable, "-m", "gunicorn", "cxplatform.wsgi:application", "--bind", f"{HOST}:{port}",
+                   "--workers", str(web_workers), "--backlog", "2048"], env, log_dir, f"ceiling-{bare}"):
+        _wait_for_http(port)
+        yield port
+
+
+@contextmanager
 def production_stack(log_dir, *, broker_url=None, webs=1, web_workers=WEB_WORKERS, workers=1, worker_concurrency=2):
     """gunicorn + worker + beat as docker-compose runs them (Redis), or `webs` gunicorn and
     `workers` Celery processes on another broker; yields the web ports."""
@@ -229,6 +242,29 @@ async def _web_phase(ports, customers, concurrency, seconds):
 
 def web_phase(ports, customers, concurrency, seconds):
     return asyncio.run(_web_phase(ports, customers, concurrency, seconds))
+
+
+async def _nothing_phase(port, concurrency, seconds):
+    served, errors = [0], []
+    deadline = time.perf_counter() + seconds
+
+    async def one_client():
+        while time.perf_counter() < deadline:
+            status, _, _ = await _http(port, "GET", "/nothing/")
+            if status == 200:
+                served[0] += 1
+            else:
+                errors.append(status)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client() for _ in range(concurrency)))
+    assert not errors, errors[:5]
+    return served[0] / (time.perf_counter() - started)
+
+
+def ceiling_phase(port, concurrency, seconds) -> float:
+    """Requests per second of the view that does nothing, at `concurrency`."""
+    return asyncio.run(_nothing_phase(port, concurrency, seconds))
 
 
 # --- PostgreSQL's own rate -------------------------------------------------------------------
@@ -431,6 +467,19 @@ def run():
             sampler.join()
             lags = [lag for lag in sampler.lags() if lag is not None]
             caught_up = sampler.samples[-1][2] >= recorded if sampler.samples else False
+        # The ceiling, at each level, against the raw rate of a second round at that level: what
+        # Django itself serves on this machine when the view does nothing.
+        for bare in (False, True):
+            with django_ceiling(log_dir, bare=bare) as port:
+                ceiling_phase(port, 2, 1)
+                for concurrency in LEVELS:
+                    requests = statistics.mean(ceiling_phase(port, concurrency, PHASE_SECONDS) for _ in range(ROUNDS))
+                    raw = levels[concurrency]["raw_inserts_per_s"]
+                    label = "ceiling_no_middleware" if bare else "ceiling_every_middleware"
+                    # A customer is at least two requests: the page and the answer.
+                    levels[concurrency][label] = {"requests_per_s": round(requests, 1),
+                                                  "customers_per_s": round(requests / 2, 1),
+                                                  "ratio_to_raw": round(requests / 2 / raw, 4)}
     result = {
         "levels": levels,
         "event_lag_s": {

@@ -63,6 +63,9 @@ def test_every_benchmark_runs_at_a_small_size(bench_database):
     level = next(iter(load["levels"].values()))
     assert level["customers_per_s"] > 0 and level["errors"] == 0, level
     assert level["raw_inserts_per_s"] > 0 and level["answer_ms"]["n"] > 0
+    # The ceiling, Django serving a view that does nothing, was measured with and without the
+    # platform's middleware beside it.
+    assert level["ceiling_every_middleware"]["requests_per_s"] > 0 < level["ceiling_no_middleware"]["requests_per_s"]
     assert load["event_lag_s"]["rollup"]["caught_up"] and load["event_lag_s"]["case"]["n"] > 0, load
     # Two web processes and two workers on RabbitMQ: each answer once, each unhappy one's case
     # once, the rollups equal to a rebuild.
