@@ -17,6 +17,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from . import ratelimit
+
 logger = logging.getLogger("cxplatform.csp")
 
 # A real report is well under a kilobyte; anything much larger is not one.
@@ -56,9 +58,11 @@ def csp_report(request):
     `application/csp-report`, the Reporting API's `application/reports+json`).
 
     Anyone can post here, so the answer is 204 whatever arrives: oversized, malformed or
-    foreign bodies are dropped without a 500, and what is logged is cut short.
+    foreign bodies are dropped without a 500, what is logged is cut short, and past the rate
+    limits (per client address, and from everyone together) nothing is logged, so a flood of
+    reports can neither fill the logs nor bury a real one under its own.
     """
-    if request.content_type not in REPORT_CONTENT_TYPES:
+    if request.content_type not in REPORT_CONTENT_TYPES or not _within_limits(request):
         return HttpResponse(status=204)
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -73,6 +77,12 @@ def csp_report(request):
         # Not JSON, not the shape of a report, or the client went away mid-body.
         pass
     return HttpResponse(status=204)
+
+
+def _within_limits(request) -> bool:
+    limits = [(f"csp-report:ip:{ratelimit.client_ip(request)}", settings.CSP_REPORTS_PER_IP),
+              ("csp-report:all", settings.CSP_REPORTS_IN_ALL)]
+    return ratelimit.hit_all(limits, settings.RATE_LIMIT_WINDOW_SECONDS)
 
 
 def _violations(payload):

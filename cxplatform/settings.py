@@ -549,6 +549,10 @@ RATE_LIMIT_PER_RESPONDENT = env.int("RATE_LIMIT_PER_RESPONDENT", default=30)  # 
 # How long a process keeps a survey link it has read (surveys/respondent.py); 0 reads it every time.
 PUBLIC_LINK_CACHE_SECONDS = env.float("PUBLIC_LINK_CACHE_SECONDS", default=2.0)
 RATE_LIMIT_WINDOW_SECONDS = 600
+# Content-Security-Policy reports (anyone may post them; each is a log line): per client address,
+# and from everyone together, per RATE_LIMIT_WINDOW_SECONDS. Past either, reports are dropped unlogged.
+CSP_REPORTS_PER_IP = env.int("CSP_REPORTS_PER_IP", default=100)
+CSP_REPORTS_IN_ALL = env.int("CSP_REPORTS_IN_ALL", default=2000)
 # Signed personal links stop working after this many days.
 SURVEY_LINK_MAX_AGE_DAYS = env.int("SURVEY_LINK_MAX_AGE_DAYS", default=180)
 # Longest comment or open answer a respondent may send.

@@ -193,6 +193,19 @@ def test_reports_in_both_formats_are_logged(caplog):
     assert "blocked 'eval' on 'https://cx.example/inbox/'" in messages[1]
 
 
+def test_a_flood_of_reports_is_dropped_unlogged_per_address_and_in_all(caplog, settings):
+    settings.CSP_REPORTS_PER_IP, settings.CSP_REPORTS_IN_ALL = 3, 6
+    with caplog.at_level("WARNING", logger="cxplatform.csp"):
+        answers = [post_report(CLASSIC).status_code for _ in range(4)]
+        # Another address still reports, until everyone's reports together (dropped ones too)
+        # reach their limit.
+        elsewhere = Client(REMOTE_ADDR="192.0.2.7")
+        answers += [post_report(CLASSIC, client=elsewhere).status_code for _ in range(4)]
+    assert answers == [204] * 8  # the same answer whatever happened: nothing to probe
+    logged = [r for r in caplog.records if r.name == "cxplatform.csp"]
+    assert len(logged) == 3 + 2, [r.getMessage() for r in logged]
+
+
 def test_a_signed_in_viewer_s_browser_may_report_too(org_a, make_member, client_for):
     viewer = client_for(make_member(org_a, Role.VIEWER))
     assert post_report(CLASSIC, client=viewer).status_code == 204
