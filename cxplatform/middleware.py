@@ -19,7 +19,9 @@ READ_ONLY_ALLOWED_URL_NAMES = {"logout", "set_language", "switch_organization", 
 
 # A viewer's own API tokens (read-only ones are what a viewer's integrations need) are theirs to
 # make and revoke; named with their namespace, since "list" alone is every app's list.
-READ_ONLY_ALLOWED_VIEW_NAMES = {"tokens:list", "tokens:revoke"}
+READ_ONLY_ALLOWED_VIEW_NAMES = {"tokens:list", "tokens:revoke",
+                                # An export a viewer asks for is a file of what they may read.
+                                "surveys:response_export_csv", "surveys:response_export_xlsx"}
 
 
 class CurrentOrganizationMiddleware:

@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import get_language
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from cxplatform.models import Capability
 from cxplatform.permissions import member_required
@@ -67,7 +67,11 @@ def _export(request, survey_id, write, format):
     personal = request.membership.can(Capability.PERSONAL_DATA)
     if export_jobs.too_large_to_stream(queryset=filterset.qs, format=format):
         # Streamed, it could outlast the web worker's timeout and end short with a 200: a worker
-        # writes it instead, and its page offers it when every row is in.
+        # writes it instead, and its page offers it when every row is in. A job is made by a POST
+        # only (the list's buttons); a GET (a bookmark, a prefetch) asks to confirm first.
+        if request.method != "POST":
+            return render(request, "surveys/export_confirm.html", {
+                "survey": survey, "format": ExportJob.Format(format), "limit": export_jobs.stream_limit(format)})
         job = export_jobs.create_job(organization=request.organization, survey=survey, user=request.user,
                                      query=request.GET.urlencode(), format=format, personal=personal,
                                      request=request)
@@ -78,14 +82,14 @@ def _export(request, survey_id, write, format):
 
 
 @member_required
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 @reads_from_replica
 def response_export_csv(request, survey_id):
     return _export(request, survey_id, exporting.csv_response, ExportJob.Format.CSV)
 
 
 @member_required
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 @reads_from_replica
 def response_export_xlsx(request, survey_id):
     return _export(request, survey_id, exporting.xlsx_response, ExportJob.Format.XLSX)

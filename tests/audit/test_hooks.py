@@ -216,7 +216,7 @@ def test_an_export_job_and_its_download_are_recorded(org_a, make_member, client_
     settings.EXPORT_STREAM_MAX_ROWS = 2
     survey = exported["survey"]
     manager = client_for(make_member(org_a, Role.CX_MANAGER))
-    assert manager.get(f"/surveys/{survey.pk}/responses/export.csv").status_code == 302
+    assert manager.post(f"/surveys/{survey.pk}/responses/export.csv").status_code == 302
     job = ExportJob.objects.get()
     export_jobs.run_job(job_id=job.pk)
     [started] = entries(AuditAction.PERSONAL_DATA_EXPORTED)
@@ -236,7 +236,7 @@ def test_a_pseudonymous_export_job_records_nothing(org_a, make_member, client_fo
     settings.EXPORT_STREAM_MAX_ROWS = 2
     survey = exported["survey"]
     viewer = client_for(make_member(org_a, Role.VIEWER))
-    assert viewer.get(f"/surveys/{survey.pk}/responses/export.csv").status_code == 302
+    assert viewer.post(f"/surveys/{survey.pk}/responses/export.csv").status_code == 302
     job = ExportJob.objects.get()
     export_jobs.run_job(job_id=job.pk)
     assert viewer.get(f"/surveys/{survey.pk}/exports/{job.pk}/download").status_code == 200

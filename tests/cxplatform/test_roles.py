@@ -18,7 +18,10 @@ SESSION_ONLY = {"login", "logout", "set_language", "switch_organization",
                 "metrics:digest_subscription", "notifications_read", "notification_read", "notification_settings",
                 "csp_report", "tokens:list", "tokens:revoke",
                 # One's own second factor: set up, turned off, given at sign-in (cxplatform/signin).
-                "signin:two_factor", "signin:two_factor_verify"}
+                "signin:two_factor", "signin:two_factor_verify",
+                # An export is a file of what the viewer may read, made by the export button's POST
+                # (tests/surveys/test_export_jobs.py: pseudonymous for a viewer).
+                "surveys:response_export_csv", "surveys:response_export_xlsx"}
 
 
 def viewer_routes():

@@ -41,13 +41,13 @@ def export_url(survey, extension="csv", query=""):
 
 
 def ask(client, survey, extension="csv", query="", capture=None):
-    """The export link followed: the job it queued, run (as the worker would) when `capture` runs
-    the after-commit callbacks."""
+    """The export button pressed (a POST): the job it queued, run (as the worker would) when
+    `capture` runs the after-commit callbacks."""
     if capture is None:
-        response = client.get(export_url(survey, extension, query))
+        response = client.post(export_url(survey, extension, query))
     else:
         with capture(execute=True):
-            response = client.get(export_url(survey, extension, query))
+            response = client.post(export_url(survey, extension, query))
     assert response.status_code == 302, response.status_code
     job = ExportJob.objects.get()
     assert response["Location"] == job.get_absolute_url()
@@ -74,14 +74,35 @@ def test_below_the_limit_the_export_streams_as_before(settings, manager, exporte
     assert not ExportJob.objects.exists()
 
 
-def test_above_the_limit_the_link_queues_one_job(limit_two, manager, exported, org_a):
+def test_below_the_limit_the_button_streams_the_file_too(settings, manager, exported):
+    settings.EXPORT_STREAM_MAX_ROWS = 3
+    response = manager.post(export_url(exported["survey"], "csv", "?language=en"))
+    assert response.status_code == 200 and response.streaming
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert len(rows) == 1 + 2  # the header, the two English responses
+    assert not ExportJob.objects.exists()
+
+
+def test_above_the_limit_a_get_asks_to_confirm_and_makes_no_job(limit_two, manager, viewer, exported):
+    """A job is work for a worker and a file kept for days: never made by following a link
+    (a bookmark, a browser's prefetch), only by the button's POST."""
+    for client, extension in ((manager, "csv"), (viewer, "xlsx")):
+        page = client.get(export_url(exported["survey"], extension, "?status=completed"))
+        assert page.status_code == 200
+        body = page.content.decode()
+        assert "more than 2" in body and "Prepare the file" in body
+        assert '<form method="post">' in body  # posts back to this very address, filters and all
+    assert not ExportJob.objects.exists()
+
+
+def test_above_the_limit_the_button_queues_one_job(limit_two, manager, exported, org_a):
     job = ask(manager, exported["survey"], query="?status=completed&page=3&language=")
     assert job.status == ExportJob.Status.QUEUED and job.format == ExportJob.Format.CSV
     assert job.organization == org_a and job.survey == exported["survey"] and job.personal
     assert job.created_by.memberships.get().role == Role.CX_MANAGER
     assert job.query == "language=&status=completed"  # the filter, not the list's page
-    # Following the link again (a reload, a double click) leads to the same job.
-    again = manager.get(export_url(exported["survey"], query="?language=&status=completed"))
+    # Pressing it again (a reload, a double click) leads to the same job.
+    again = manager.post(export_url(exported["survey"], query="?language=&status=completed"))
     assert again["Location"] == job.get_absolute_url()
     assert ExportJob.objects.count() == 1
 
@@ -182,7 +203,7 @@ def test_a_job_under_another_survey_is_404(org_a, manager):
 
 
 def test_a_bad_filter_is_refused_and_queues_nothing(limit_two, manager, exported):
-    response = manager.get(export_url(exported["survey"], query="?from=tomorrow"))
+    response = manager.post(export_url(exported["survey"], query="?from=tomorrow"))
     assert response.status_code == 400
     assert "Enter a valid date." in response.content.decode()
     assert not ExportJob.objects.exists()
@@ -194,7 +215,7 @@ def test_a_bad_filter_is_refused_and_queues_nothing(limit_two, manager, exported
 
 def test_another_organizations_touchpoint_in_the_filter_is_refused(limit_two, manager, exported, org_b):
     foreign = factories.touchpoint(org_b)
-    response = manager.get(export_url(exported["survey"], query=f"?touchpoint={foreign.pk}"))
+    response = manager.post(export_url(exported["survey"], query=f"?touchpoint={foreign.pk}"))
     assert response.status_code == 400
     assert not ExportJob.objects.exists()
 
@@ -290,7 +311,7 @@ def test_expiry_deletes_the_file(limit_two, manager, exported, django_capture_on
     assert manager.get(f"/surveys/{job.survey_id}/exports/{job.pk}/download").status_code == 404
     assert "deleted after its retention period" in manager.get(job.get_absolute_url()).content.decode()
     # An expired export asked again is a new job, not the old one.
-    assert manager.get(export_url(exported["survey"]))["Location"] != job.get_absolute_url()
+    assert manager.post(export_url(exported["survey"]))["Location"] != job.get_absolute_url()
 
 
 def test_a_file_no_job_names_is_deleted(org_a):
