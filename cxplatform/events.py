@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
@@ -120,23 +120,48 @@ def emit(event_name: str, *, organization=None, **ids):
     if keys:
         EventDelivery.objects.bulk_create(
             [EventDelivery(event=event, subscriber=key, next_attempt_at=now, queued_at=now) for key in keys])
-        transaction.on_commit(lambda: enqueue(event.pk))
+        _send_on_commit(event.pk)
     else:
         _settle_event(event.pk)  # nobody listens (yet): nothing to hand to the workers
     return event
 
 
-def enqueue(event_id: int) -> bool:
-    """Hand one event to the workers. Never raises: the delivery rows are the durable copy, and
-    one the broker did not take is left for the beat task at once."""
+def _send_on_commit(event_id: int) -> None:
+    """The events one transaction emits go to the workers in one message after it commits (an
+    answer's two events: one publish in the customer's request, one task on the worker). Each
+    emit registers the sending, so a savepoint rolled back with its callback loses nothing: the
+    first callback to run sends every event waiting, the others find none. An event of a rolled
+    back transaction may ride along later; its deliveries do not exist, so it costs nothing."""
+    _waiting().append(event_id)
+    transaction.on_commit(_send_waiting)
+
+
+def _waiting() -> list[int]:
+    """This thread's events waiting for their transaction's commit, kept on its connection (the
+    one `on_commit` follows; `django.db.connection` itself is shared by every thread)."""
+    return vars(connections[DEFAULT_DB_ALIAS]).setdefault("_outbox_waiting", [])
+
+
+def _send_waiting() -> None:
+    waiting = _waiting()
+    if waiting:
+        event_ids = list(waiting)
+        waiting.clear()
+        enqueue(*event_ids)
+
+
+def enqueue(*event_ids: int) -> bool:
+    """Hand events to the workers in one message. Never raises: the delivery rows are the
+    durable copy, and those the broker did not take are left for the beat task at once."""
     from .models import EventDelivery
     from .tasks import deliver_event
 
     try:
-        deliver_event.apply_async(args=[event_id])
+        deliver_event.apply_async(args=list(event_ids))
     except Exception:  # a broker outage only delays delivery
-        logger.warning("could not enqueue outbox event %s; it stays pending", event_id, exc_info=True)
-        EventDelivery.objects.filter(event_id=event_id, status=EventDelivery.Status.PENDING).update(queued_at=None)
+        logger.warning("could not enqueue outbox events %s; they stay pending", event_ids, exc_info=True)
+        EventDelivery.objects.filter(event_id__in=event_ids, status=EventDelivery.Status.PENDING).update(
+            queued_at=None)
         return False
     return True
 
@@ -322,7 +347,7 @@ def retry(delivery_ids: Iterable[int]) -> int:
                             claimed_until=None, queued_at=now)
         OutboxEvent.objects.filter(pk__in=event_ids).update(status=OutboxEvent.Status.PENDING, delivered_at=None)
         for event_id in event_ids:
-            transaction.on_commit(lambda event_id=event_id: enqueue(event_id))
+            _send_on_commit(event_id)
     return count
 
 

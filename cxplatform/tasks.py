@@ -12,10 +12,11 @@ from . import audit, events, import_jobs, services
     retry_backoff=True,
     max_retries=5,
 )
-def deliver_event(event_id: int) -> int:
-    """A handler's failure is settled on its delivery row (back-off, then dead), not retried
-    here; only a lost database connection retries the task."""
-    return events.deliver(event_id)
+def deliver_event(event_id: int, *more_event_ids: int) -> int:
+    """The events of one transaction, in order (a message of the previous release carries one).
+    A handler's failure is settled on its delivery row (back-off, then dead), not retried here;
+    only a lost database connection retries the task, and what was delivered is not run again."""
+    return sum(events.deliver(pk) for pk in (event_id, *more_event_ids))
 
 
 @shared_task(acks_late=True)

@@ -87,6 +87,34 @@ def test_redelivery_never_feeds_a_slow_queue_the_same_event_twice(django_capture
         assert publish.call_count == 2
 
 
+def test_the_events_of_one_transaction_travel_in_one_message(django_capture_on_commit_callbacks):
+    """An answer emits two events: one publish in the customer's request, one task on the worker.
+    A savepoint rolled back with its callback loses nothing emitted after it."""
+    from cxplatform.tasks import deliver_event
+
+    with mock.patch.object(deliver_event, "apply_async") as publish:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            first = events.emit(events.PING, token="one")
+            try:
+                with transaction.atomic():
+                    events.emit(events.PING, token="rolled back")
+                    raise RuntimeError
+            except RuntimeError:
+                pass
+            second = events.emit(events.PING, token="two")
+        assert publish.call_count == 1
+        ids = publish.call_args.kwargs["args"]
+        assert first.pk in ids and second.pk in ids
+        # The next transaction's events are its own message.
+        with django_capture_on_commit_callbacks(execute=True):
+            third = events.emit(events.PING, token="three")
+        assert publish.call_count == 2 and publish.call_args.kwargs["args"] == [third.pk]
+    # The worker delivers each event of the message; the rolled-back one has nothing to deliver.
+    assert deliver_event(*ids) == 2
+    assert set(PipelineProbe.objects.values_list("token", flat=True)) == {"one", "two"}
+    assert deliver_event(third.pk) == 1  # a message of the previous release: one id
+
+
 def test_redelivery_reaches_the_newest_stuck_rows_too(declared):
     """The beat task used to take the oldest 1,000 pending events each time, so newer lost events
     starved behind them; now each run marks what it sent and the next run goes on from there."""
