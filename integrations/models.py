@@ -19,7 +19,7 @@ class WebhookEvent(models.TextChoices):
     CASE_RESOLVED = "case.resolved", _("A call-back case is resolved")
     FEEDBACK_CREATED = "feedback.created", _("A feedback item arrives in the inbox")
     GOAL_UPDATED = "goal.updated", _("A goal is changed")
-    CAMPAIGN_FINISHED = "campaign.finished", _("A campaign has sent all its invitations")
+    CAMPAIGN_FINISHED = "campaign.finished", _("A campaign run has sent all its invitations")
 
 
 PING = "ping"

@@ -115,18 +115,28 @@ def goal(goal_id: int, changed: list, *, personal: bool) -> dict | None:
     }
 
 
-def campaign(campaign_id: int, *, personal: bool) -> dict | None:
+def _invitation_counts(invitations) -> dict:
+    counts = dict.fromkeys(Invitation.Status.values, 0)
+    for row in invitations.values("status").annotate(n=Count("id")).order_by():
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def campaign(campaign_id: int, *, personal: bool, run: int | None = None) -> dict | None:
+    """The campaign, and the run that finished (`run`; an event of the previous release names
+    none: its campaign's last)."""
     obj = Campaign.objects.select_related("distribution__survey").filter(pk=campaign_id).first()
     if obj is None:
         return None
-    counts = dict.fromkeys(Invitation.Status.values, 0)
-    for row in Invitation.objects.filter(campaign=obj).values("status").annotate(n=Count("id")).order_by():
-        counts[row["status"]] = row["n"]
+    invitations = Invitation.objects.filter(campaign=obj)
+    run = run or obj.runs
     return {
         "campaign": {
             "id": obj.pk, "name": obj.name, "medium": obj.medium, "status": obj.status, "runs": obj.runs,
+            "recurrence": obj.recurrence,
             "survey": {"id": obj.distribution.survey_id, "name": obj.distribution.survey.name},
-            "invitations": counts, "last_run_at": _time(obj.last_run_at),
+            "invitations": _invitation_counts(invitations), "last_run_at": _time(obj.last_run_at),
+            "run": {"number": run, "invitations": _invitation_counts(invitations.filter(run=run))},
             "url": _link("invitations:campaign_detail", campaign_id=obj.pk),
         },
     }
@@ -146,6 +156,6 @@ BUILDERS = {
     WebhookEvent.CASE_RESOLVED: ("case.resolved", lambda p, personal: case(p["item_id"], personal=personal)),
     WebhookEvent.GOAL_UPDATED: ("goal.updated", lambda p, personal: goal(p["goal_id"], p["changed"],
                                                                          personal=personal)),
-    WebhookEvent.CAMPAIGN_FINISHED: ("campaign.finished", lambda p, personal: campaign(p["campaign_id"],
-                                                                                       personal=personal)),
+    WebhookEvent.CAMPAIGN_FINISHED: ("campaign.finished", lambda p, personal: campaign(
+        p["campaign_id"], personal=personal, run=p.get("run"))),
 }

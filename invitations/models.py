@@ -146,6 +146,8 @@ class Campaign(Versioned, Message, OrgScopedModel):
     # A recurring relationship survey asks a rolling random sample, not everyone each time (0: all).
     sample_size = models.PositiveIntegerField(_("sample per run"), default=0)
     runs = models.PositiveIntegerField(default=0)  # runs prepared so far
+    # Runs that have sent everything they queued (each told once: campaign.finished).
+    runs_finished = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -33,7 +33,10 @@ from .models import (
 UNSUBSCRIBE_SALT = "invitations.unsubscribe"
 BUILT_IN_EVENTS = {"inbox_item_resolved"}  # sent by the platform itself (an inbox item resolved)
 # Public event (outgoing webhooks subscribe): a one-off campaign has sent everything it queued.
-CAMPAIGN_FINISHED = events.declare("campaign.finished", fields={"campaign_id"})
+# A run of a campaign sent everything it queued: a one-off campaign once, a recurring one after
+# each run. Version 1 (before recurring runs were told) named no run: it was the campaign's last.
+CAMPAIGN_FINISHED = events.declare("campaign.finished", fields={"campaign_id", "run"}, version=2,
+                                   upgrades={1: lambda payload: {**payload, "run": None}})
 
 
 class CampaignError(ValueError):
@@ -361,18 +364,30 @@ def run_counts(campaign: Campaign, *, run: int | None = None) -> RunCounts:
 
 
 def finish_sent_campaigns() -> int:
-    """A one-off campaign with nothing left to send is sent."""
-    pending = Invitation.objects.filter(campaign=F("campaign"), status__in=[Invitation.Status.QUEUED,
-                                                                          Invitation.Status.SENDING])
+    """Each run with nothing left to send is finished, and told once (campaign.finished): a
+    one-off campaign becomes sent; a recurring one stays scheduled for its next run. Returns how
+    many runs finished."""
+    pending = Invitation.objects.filter(status__in=[Invitation.Status.QUEUED, Invitation.Status.SENDING])
+    candidates = (Campaign.objects.filter(runs__gt=F("runs_finished"))
+                  .filter(Q(status=Campaign.Status.SENDING)
+                          | Q(status=Campaign.Status.SCHEDULED) & ~Q(recurrence=Campaign.Recurrence.ONCE))
+                  .select_related("organization"))
     done = 0
-    for campaign in Campaign.objects.filter(status=Campaign.Status.SENDING).select_related("organization"):
-        if not pending.filter(campaign=campaign).exists():
-            with transaction.atomic():  # the conditional update makes it finish, and tell, once
-                finished = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SENDING).update(
-                    status=Campaign.Status.SENT)
-                if finished:
-                    events.emit(CAMPAIGN_FINISHED, organization=campaign.organization, campaign_id=campaign.pk)
-            done += finished
+    for campaign in candidates:
+        if pending.filter(campaign=campaign, run__gt=campaign.runs_finished).exists():
+            continue
+        with transaction.atomic():  # the conditional update makes each run finish, and tell, once
+            changes = {"runs_finished": campaign.runs}
+            if campaign.status == Campaign.Status.SENDING:
+                changes["status"] = Campaign.Status.SENT
+            finished = Campaign.objects.filter(pk=campaign.pk, status=campaign.status,
+                                               runs_finished=campaign.runs_finished, runs=campaign.runs
+                                               ).update(**changes)
+            if finished:
+                for run in range(campaign.runs_finished + 1, campaign.runs + 1):
+                    events.emit(CAMPAIGN_FINISHED, organization=campaign.organization, campaign_id=campaign.pk,
+                                run=run)
+                    done += 1
     return done
 
 

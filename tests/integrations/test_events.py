@@ -5,15 +5,17 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from actions import services as actions
+from cxplatform import events
 from cxplatform.models import Customer, Role
 from feedback import loop
 from feedback.models import FeedbackItem
 from feedback.services import Voice, ingest
 from integrations.models import WebhookCall, WebhookEvent
 from invitations import services as invitations
-from invitations.models import Campaign
+from invitations.models import Campaign, Invitation
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +138,53 @@ def test_campaign_finished(org_a, subscribe, receiver, django_capture_on_commit_
     data = body["data"]["campaign"]
     assert data["id"] == campaign.pk and data["status"] == "sent" and data["runs"] == 1
     assert data["invitations"] == {"queued": 0, "sending": 0, "sent": 1, "skipped": 0, "failed": 0}
+    assert data["run"] == {"number": 1, "invitations": data["invitations"]}
     assert data["survey"]["id"] == campaign.distribution.survey_id
+
+
+def test_each_run_of_a_recurring_campaign_is_told_once(org_a, subscribe, receiver,
+                                                       django_capture_on_commit_callbacks):
+    subscribe(org_a, events=[WebhookEvent.CAMPAIGN_FINISHED])
+    weekly = factories.campaign(org_a, status=Campaign.Status.SCHEDULED, recurrence=Campaign.Recurrence.WEEKLY,
+                                runs=1)
+    first = factories.invitation(org_a, campaign=weekly, run=1)  # queued: the run is not over
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invitations.finish_sent_campaigns() == 0
+    Invitation.objects.filter(pk=first.pk).update(status=Invitation.Status.SENT)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invitations.finish_sent_campaigns() == 1
+        assert invitations.finish_sent_campaigns() == 0  # the beat again: run 1 told once
+    # The second week's run: two invitations, one skipped by the contact policy.
+    Campaign.objects.filter(pk=weekly.pk).update(runs=2)
+    factories.invitation(org_a, campaign=weekly, run=2, status=Invitation.Status.SENT)
+    factories.invitation(org_a, campaign=weekly, run=2, status=Invitation.Status.SKIPPED)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invitations.finish_sent_campaigns() == 1
+    weekly.refresh_from_db()
+    assert weekly.status == Campaign.Status.SCHEDULED and weekly.runs_finished == 2  # waits for week 3
+    told = [body["data"]["campaign"] for body in received(receiver, "campaign.finished")]
+    assert [c["run"]["number"] for c in told] == [1, 2]
+    assert told[1]["run"]["invitations"] == {"queued": 0, "sending": 0, "sent": 1, "skipped": 1, "failed": 0}
+    assert told[1]["invitations"]["sent"] == 2 and told[1]["recurrence"] == "weekly"
+
+
+def test_a_finished_campaign_event_of_the_previous_release_is_still_told(org_a, subscribe, receiver,
+                                                                          django_capture_on_commit_callbacks):
+    """A v1 event (no run: before recurring runs were told) written by the previous release during
+    a rolling deploy is upgraded and told as the campaign's last run."""
+    from cxplatform.models import EventDelivery, OutboxEvent
+
+    subscribe(org_a, events=[WebhookEvent.CAMPAIGN_FINISHED])
+    campaign = factories.campaign(org_a, status=Campaign.Status.SENT, runs=1, runs_finished=1)
+    factories.invitation(org_a, campaign=campaign, status="sent")
+    with django_capture_on_commit_callbacks(execute=True):
+        event = OutboxEvent.objects.create(organization=org_a, name="campaign.finished", version=1,
+                                           payload={"campaign_id": campaign.pk})
+        EventDelivery.objects.create(event=event, subscriber="integrations.webhooks.campaign.finished",
+                                     next_attempt_at=timezone.now())
+        assert events.deliver(event.pk) == 1
+    (body,) = received(receiver, "campaign.finished")
+    assert body["data"]["campaign"]["run"]["number"] == 1
 
 
 def test_a_case_resolved_from_the_inbox_triage_is_told_too(org_a, subscribe, receiver, make_member,
