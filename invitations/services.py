@@ -95,7 +95,8 @@ def invitation_from_token(token: str) -> Invitation | None:
         return None
     if not isinstance(invitation_id, int):
         return None
-    return Invitation.objects.select_related("organization", "customer").filter(pk=invitation_id).first()
+    return (Invitation.objects.select_related("organization__branding", "customer")
+            .filter(pk=invitation_id).first())
 
 
 def unsubscribe(*, invitation: Invitation, source: str) -> bool:

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cxplatform import signatures
+from cxplatform.branding import style_for
 
 from .. import services
 from ..models import Suppression
@@ -28,6 +29,8 @@ def unsubscribe(request, token):
     if invitation is None:
         return render(request, "invitations/public/unsubscribe.html", {"invalid": True}, status=404)
     language = invitation.language or invitation.organization.default_language
+    # The organization's look, as on its survey pages: the customer knows whose mail this is.
+    brand = style_for(invitation.organization)
     with translation.override(language):
         if request.method == "POST":
             # The mail client's one-click sends `List-Unsubscribe=One-Click`; a person presses the button.
@@ -37,10 +40,11 @@ def unsubscribe(request, token):
             if one_click:
                 return HttpResponse(status=204)
             return render(request, "invitations/public/unsubscribe.html",
-                          {"done": True, "organization": invitation.organization, "lang": language})
+                          {"done": True, "organization": invitation.organization, "lang": language,
+                           "brand": brand})
         # A GET never unsubscribes: mail scanners open links. The page asks for the one click.
         return render(request, "invitations/public/unsubscribe.html",
-                      {"organization": invitation.organization, "lang": language,
+                      {"organization": invitation.organization, "lang": language, "brand": brand,
                        "already": invitation.unsubscribed_at is not None})
 
 

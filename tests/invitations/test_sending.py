@@ -106,6 +106,23 @@ def test_the_page_link_asks_before_unsubscribing(org_a, link):
     assert client.get(path[:-5] + "xxxx/").status_code == 404
 
 
+def test_the_unsubscribe_page_wears_the_organizations_brand(org_a, link):
+    """The customer should recognise whose mail they are leaving, as on the survey pages."""
+    from cxplatform.models import Branding
+
+    Branding.objects.create(organization=org_a, colour="#0b7a55", font="serif")
+    person = factories.customer(org_a)
+    campaign = make_campaign(org_a, link, list_audience(org_a, [person]))
+    services.schedule(campaign=campaign, send_at=None)
+    services.start_run(campaign_id=campaign.pk)
+    sending.send_due()
+    path = urlsplit(mail.outbox[-1].extra_headers["List-Unsubscribe"].strip("<>")).path
+    client = Client()
+    for page in (client.get(path), client.post(path)):
+        body = page.content.decode()
+        assert page.status_code == 200 and "--brand:#0b7a55" in body and "Georgia" in body, body[:600]
+
+
 def test_the_throttle_holds_an_organization_to_its_messages_per_minute(org_a, link):
     SendingProfile.objects.create(organization=org_a, messages_per_minute=3)
     campaign = make_campaign(org_a, link, list_audience(org_a, [factories.customer(org_a) for _ in range(7)]))
