@@ -64,7 +64,10 @@ def webhook_detail(request, webhooksubscription_id):
             return redirect("integrations:webhook_detail", webhooksubscription_id=subscription.pk)
     shown = request.session.pop(SHOWN_SECRET, None) if request.method == "GET" else None
     return render(request, "integrations/webhook_detail.html", {
-        "subscription": subscription, "form": form, "calls": selectors.delivery_log(subscription),
+        "subscription": subscription, "form": form,
+        "page": selectors.delivery_log(subscription, status=request.GET.get("status", ""),
+                                       page=request.GET.get("page")),
+        "status": request.GET.get("status", ""), "statuses": WebhookCall.Status.choices,
         "secret": shown["secret"] if shown and shown.get("id") == subscription.pk else "",
     }, status=400 if form.is_bound else 200)
 

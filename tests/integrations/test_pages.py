@@ -147,3 +147,29 @@ def test_a_turned_off_webhook_says_why(org_a, make_member, client_for):
     WebhookSubscription.objects.filter(pk=subscription.pk).update(active=False, disabled_at=timezone.now())
     assert "turned off after failing" in client.get("/settings/webhooks/").content.decode()
     assert "every delivery failed for days" in client.get(f"/settings/webhooks/{subscription.pk}/").content.decode()
+
+
+def test_the_delivery_log_pages_back_and_shows_one_status(org_a, make_member, client_for):
+    """Past the latest page every call can still be found; "failed" alone is one click."""
+    import uuid
+
+    from integrations import selectors
+
+    subscription = factories.webhook_subscription(org_a)
+    WebhookCall.objects.bulk_create([
+        WebhookCall(organization=org_a, subscription=subscription, event="ping", body="{}", delivery_id=uuid.uuid4(),
+                    status=WebhookCall.Status.FAILED if n % 10 == 0 else WebhookCall.Status.DELIVERED)
+        for n in range(selectors.LOG_LENGTH + 15)])
+    admin = client_for(make_member(org_a, Role.ADMIN))
+    url = reverse("integrations:webhook_detail", kwargs={"webhooksubscription_id": subscription.pk})
+    first, second = admin.get(url), admin.get(url, {"page": 2})
+    assert len(first.context["page"].object_list) == selectors.LOG_LENGTH
+    assert len(second.context["page"].object_list) == 15
+    shown = {c.pk for c in first.context["page"].object_list} | {c.pk for c in second.context["page"].object_list}
+    assert shown == set(subscription.calls.values_list("pk", flat=True))  # nobody lost between pages
+    assert 'rel="next"' in first.content.decode() and "Page 1 of 2" in first.content.decode()
+    failed = admin.get(url, {"status": "failed"})
+    assert {c.status for c in failed.context["page"].object_list} == {"failed"}
+    assert len(failed.context["page"].object_list) == 7
+    # Not a status: every call, never an error page.
+    assert admin.get(url, {"status": "nonsense", "page": "x"}).status_code == 200
