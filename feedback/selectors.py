@@ -13,7 +13,7 @@ from cxplatform import dates
 from cxplatform.charts import figure_json
 from cxplatform.input_checks import parse_int
 from cxplatform.tenancy import scoped
-from cxplatform.textinsight.tokens import search_words
+from cxplatform.textinsight.tokens import query_words
 from cxplatform.theme_catalog import ThemeCatalog, catalog_for
 
 from . import sla
@@ -150,11 +150,12 @@ def saved_views(organization, user):
 
 
 def search(qs, words: str):
-    """Items whose text has every word of `words` in any form and case: the query goes through the
-    normaliser the items' texts went through (textinsight.tokens.search_words), and the match is
+    """Items whose text has every word of `words` in any form and case (its function words left
+    out): the query goes through the normaliser the items' texts went through
+    (textinsight.tokens.query_words, then search_words), and the match is
     the same on PostgreSQL (containment in an indexed array generated from the same words) and on
     SQLite (a substring of the space-separated words) — docs/adr/0016."""
-    wanted = search_words(words)
+    wanted = query_words(words)
     if not wanted:
         return qs.none()
     if connection.vendor == "postgresql":

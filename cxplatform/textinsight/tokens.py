@@ -9,6 +9,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 WORD = r"[^\W\d_]+(?:['’\-][^\W\d_]+)*"
 EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2764]"
@@ -148,6 +149,24 @@ def search_form(word: str) -> str:
 def search_words(text: str) -> list[str]:
     """The distinct search forms of `text`'s words and numbers, in order of first appearance."""
     return list(dict.fromkeys(search_form(m.group(0)) for m in SEARCH_TOKEN.finditer(text or "")))
+
+
+@lru_cache(maxsize=1)
+def _query_stop_forms() -> frozenset[str]:
+    """The search forms of the function words a query may leave out (stopwords/search_*.txt)."""
+    folder = Path(__file__).parent / "stopwords"
+    words = (line.strip() for path in sorted(folder.glob("search_*.txt"))
+             for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(search_form(word) for word in words if word and not word.startswith("#"))
+
+
+def query_words(text: str) -> list[str]:
+    """The search forms a query asks for: its words without the function words ("the", "was",
+    "и", "ir") unless nothing else is left, so "the courier was late" finds "courier late again"
+    while a search for "the" alone still means it."""
+    words = search_words(text)
+    meaningful = [word for word in words if word not in _query_stop_forms()]
+    return meaningful or words
 
 
 def search_text(text: str) -> str:

@@ -26,6 +26,13 @@ CASES = [
     ("12345", ["Заказ 12345 не пришёл"]),
     ("пришел", ["Заказ 12345 не пришёл"]),  # ё typed as е
     ("?!", []),  # no word at all finds nothing, not everything
+    # Function words a query may leave out; a negation is a word like any other.
+    ("the courier was late", []),  # "late" is in no text
+    ("the couriers have delayed", ["The couriers delayed my deliveries"]),
+    ("курьер был", ["Курьер опоздал"]),
+    ("курьер не", []),
+    ("kurjers ir kavējis", ["Kurjers kavēja piegādi"]),
+    ("the", ["The couriers delayed my deliveries"]),  # nothing else asked: the word itself
 ]
 TEXTS = ["Курьер опоздал", "The couriers delayed my deliveries", "Kurjers kavēja piegādi", "Заказ 12345 не пришёл"]
 
