@@ -1,7 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import events
 from .models import AuditEntry, Customer, EventDelivery, Membership, Organization, OutboxEvent
+from .tokens import services as tokens
+from .tokens.models import ApiToken
 
 
 @admin.register(Organization)
@@ -74,4 +78,32 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Every organization's API tokens, for the operator: read-only (a token is made by its owner,
+    its secret shown once and never stored), with one action, revoking (a leaked token)."""
+
+    list_display = ["name", "prefix", "user", "organization", "scope", "status", "created_at", "last_used_at",
+                    "expires_at", "revoked_at"]
+    list_filter = ["scope", "organization"]
+    search_fields = ["name", "prefix", "user__username", "user__email"]
+    list_select_related = ["user", "organization"]
+    readonly_fields = [f.name for f in ApiToken._meta.fields if f.name != "hash"]
+    exclude = ["hash"]
+    actions = ["revoke"]
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        count = tokens.revoke_as_operator(tokens=queryset.select_related("organization", "user"),
+                                          operator=request.user, request=request)
+        self.message_user(request, ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count)
+                          % {"count": count}, messages.SUCCESS)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

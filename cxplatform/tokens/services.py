@@ -97,6 +97,21 @@ def may_revoke(*, membership: Membership, token: ApiToken) -> bool:
 
 
 @transaction.atomic
+def revoke_as_operator(*, tokens: Iterable[ApiToken], operator, request=None) -> int:
+    """The operator's revocation from the admin (a token leaked, whoever's it is): each token not
+    yet revoked stops working at once, and its organization's audit log says who did it. Returns
+    how many were revoked."""
+    revoked = 0
+    for token in tokens:
+        if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+            continue
+        revoked += 1
+        record(action=AuditAction.TOKEN_REVOKED, organization=token.organization, request=request, actor=operator,
+               target=token, details={"name": token.name, "prefix": token.prefix, "owner": token.user.get_username(),
+                                      "by_operator": True})
+    return revoked
+
+
 def revoke_token(*, token: ApiToken, by: Membership, request=None) -> bool:
     """Revoke `token` (it stops working at once); False when it already was. Its owner may, and
     an admin of its organization; anyone else is refused (PermissionDenied)."""

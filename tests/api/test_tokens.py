@@ -238,3 +238,30 @@ def _migration_names():
     import cxplatform.migrations
 
     return sorted(p.stem for p in Path(cxplatform.migrations.__file__).parent.glob("0*.py"))
+
+
+def test_the_operator_revokes_a_leaked_token_from_the_admin(org_a, org_b, make_member, django_user_model):
+    """Read-only in the admin (no secret, not even its hash, shown); one action: revoke, recorded
+    in the token's organization's audit log."""
+    leaked, raw = services.create_token(user=make_member(org_a, Role.CX_MANAGER), organization=org_a, name="CRM sync",
+                                        scopes=["read"])
+    other = factories.api_token(org_b)
+    operator = django_user_model.objects.create_superuser("ops", "ops@example.com", "x-pass-123456")
+    admin = Client()
+    admin.force_login(operator)
+    listed = admin.get("/admin/cxplatform/apitoken/")
+    assert listed.status_code == 200 and "CRM sync" in listed.content.decode()
+    page = admin.get(f"/admin/cxplatform/apitoken/{leaked.pk}/change/").content.decode()
+    assert leaked.hash not in page and raw not in page
+    assert call(raw).status_code == 200
+
+    done = admin.post("/admin/cxplatform/apitoken/", {"action": "revoke", "_selected_action": [leaked.pk]})
+    assert done.status_code == 302
+    assert call(raw).status_code == 401
+    other.refresh_from_db()
+    assert other.revoked_at is None  # only the one selected
+    [entry] = AuditEntry.objects.filter(organization=org_a, action=AuditAction.TOKEN_REVOKED)
+    assert entry.actor == operator and entry.details["by_operator"] is True and entry.details["prefix"] == leaked.prefix
+    # Again: already revoked, nothing more recorded.
+    admin.post("/admin/cxplatform/apitoken/", {"action": "revoke", "_selected_action": [leaked.pk]})
+    assert AuditEntry.objects.filter(action=AuditAction.TOKEN_REVOKED).count() == 1
