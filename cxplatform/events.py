@@ -137,9 +137,14 @@ def _send_on_commit(event_id: int) -> None:
 
 
 def _waiting() -> list[int]:
-    """This thread's events waiting for their transaction's commit, kept on its connection (the
-    one `on_commit` follows; `django.db.connection` itself is shared by every thread)."""
+    """This thread's events waiting for their transaction's commit, kept on the thread's own
+    connection object: the one `on_commit` follows."""
     return vars(connections[DEFAULT_DB_ALIAS]).setdefault("_outbox_waiting", [])
+
+
+def forget_waiting() -> None:
+    """Drop what waits for a commit that will never come (tests: their transactions roll back)."""
+    _waiting().clear()
 
 
 def _send_waiting() -> None:
@@ -147,7 +152,9 @@ def _send_waiting() -> None:
     if waiting:
         event_ids = list(waiting)
         waiting.clear()
-        enqueue(*event_ids)
+        size = max(settings.OUTBOX_EVENTS_PER_MESSAGE, 1)
+        for start in range(0, len(event_ids), size):
+            enqueue(*event_ids[start:start + size])
 
 
 def enqueue(*event_ids: int) -> bool:

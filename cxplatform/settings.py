@@ -375,6 +375,10 @@ OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=15)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 # A message handed to the broker this long ago and still not taken by a worker was lost.
 OUTBOX_LOST_AFTER_SECONDS = env.int("OUTBOX_LOST_AFTER_SECONDS", default=600)
+# The events of one transaction travel to the workers together, at most this many per message (an
+# answer's two in one; a 500-row import's in messages any free worker takes). 1 sends each alone:
+# set it while workers of a release before 2026-12 still run (they take one event per message).
+OUTBOX_EVENTS_PER_MESSAGE = env.int("OUTBOX_EVENTS_PER_MESSAGE", default=10)
 
 # Outgoing webhooks (docs/adr/0027). Calls to private, loopback or link-local addresses (SSRF) are
 # refused unless this is on: on by default only with DEBUG (development, tests).

@@ -28,6 +28,17 @@ def fresh_rate_limits():
 
 
 @pytest.fixture(autouse=True)
+def no_events_waiting():
+    """Events a test emitted without committing (its transaction rolls back) never travel with the
+    next test's first commit."""
+    from cxplatform import events
+
+    events.forget_waiting()
+    yield
+    events.forget_waiting()
+
+
+@pytest.fixture(autouse=True)
 def no_links_kept():
     """Each test reads its survey links afresh (a process keeps them a moment, surveys/respondent.py)."""
     from surveys.respondent import forget_links

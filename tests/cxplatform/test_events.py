@@ -109,9 +109,20 @@ def test_the_events_of_one_transaction_travel_in_one_message(django_capture_on_c
         with django_capture_on_commit_callbacks(execute=True):
             third = events.emit(events.PING, token="three")
         assert publish.call_count == 2 and publish.call_args.kwargs["args"] == [third.pk]
+    # A transaction of many events (an import's batch) goes in several messages any worker takes.
+    with override_settings(OUTBOX_EVENTS_PER_MESSAGE=2), mock.patch.object(deliver_event, "apply_async") as publish:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            many = [events.emit(events.PING, token=f"many {n}").pk for n in range(5)]
+        assert [call.kwargs["args"] for call in publish.call_args_list] == [many[:2], many[2:4], many[4:]]
     # The worker delivers each event of the message; the rolled-back one has nothing to deliver.
     assert deliver_event(*ids) == 2
     assert set(PipelineProbe.objects.values_list("token", flat=True)) == {"one", "two"}
+    # One event whose delivery breaks (not its handler: the delivery itself) holds back no other.
+    real = events.deliver
+    with mock.patch.object(events, "deliver", side_effect=lambda pk: 1 / 0 if pk == many[0] else real(pk)), \
+            pytest.raises(ZeroDivisionError):
+        deliver_event(*many[:3])
+    assert PipelineProbe.objects.filter(token__in=["many 1", "many 2"]).count() == 2
     assert deliver_event(third.pk) == 1  # a message of the previous release: one id
 
 
