@@ -6,6 +6,7 @@
   of a template shows up in the logs instead of as a chart that silently never draws.
 """
 
+import ipaddress
 import json
 import logging
 from functools import wraps
@@ -80,9 +81,18 @@ def csp_report(request):
 
 
 def _within_limits(request) -> bool:
-    limits = [(f"csp-report:ip:{ratelimit.client_ip(request)}", settings.CSP_REPORTS_PER_IP),
-              ("csp-report:all", settings.CSP_REPORTS_IN_ALL)]
-    return ratelimit.hit_all(limits, settings.RATE_LIMIT_WINDOW_SECONDS)
+    """Within the client's own limit first, and only then counted against everyone's: a client
+    past its limit uses up nobody else's reports. An IPv6 client is its /64 (one machine's share)."""
+    window = settings.RATE_LIMIT_WINDOW_SECONDS
+    client = ratelimit.client_ip(request)
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        address = None
+    if address is not None and address.version == 6:
+        client = str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return (ratelimit.hit(f"csp-report:ip:{client}", settings.CSP_REPORTS_PER_IP, window)
+            and ratelimit.hit("csp-report:all", settings.CSP_REPORTS_IN_ALL, window))
 
 
 def _violations(payload):

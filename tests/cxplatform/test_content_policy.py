@@ -194,16 +194,28 @@ def test_reports_in_both_formats_are_logged(caplog):
 
 
 def test_a_flood_of_reports_is_dropped_unlogged_per_address_and_in_all(caplog, settings):
-    settings.CSP_REPORTS_PER_IP, settings.CSP_REPORTS_IN_ALL = 3, 6
+    settings.CSP_REPORTS_PER_IP, settings.CSP_REPORTS_IN_ALL = 3, 5
     with caplog.at_level("WARNING", logger="cxplatform.csp"):
-        answers = [post_report(CLASSIC).status_code for _ in range(4)]
-        # Another address still reports, until everyone's reports together (dropped ones too)
-        # reach their limit.
+        # One address past its own limit: its dropped reports use up nobody else's.
+        answers = [post_report(CLASSIC).status_code for _ in range(10)]
+        # Another address reports until everyone's logged reports together reach their limit.
         elsewhere = Client(REMOTE_ADDR="192.0.2.7")
         answers += [post_report(CLASSIC, client=elsewhere).status_code for _ in range(4)]
-    assert answers == [204] * 8  # the same answer whatever happened: nothing to probe
+        # Addresses of one IPv6 /64 are one client.
+        for n in range(4):
+            post_report(CLASSIC, client=Client(REMOTE_ADDR=f"2001:db8:1:2::{n + 1}"))
+    assert answers == [204] * 14  # the same answer whatever happened: nothing to probe
     logged = [r for r in caplog.records if r.name == "cxplatform.csp"]
     assert len(logged) == 3 + 2, [r.getMessage() for r in logged]
+
+
+def test_one_ipv6_network_is_one_reporter(caplog, settings):
+    settings.CSP_REPORTS_PER_IP = 2
+    with caplog.at_level("WARNING", logger="cxplatform.csp"):
+        for n in range(5):
+            post_report(CLASSIC, client=Client(REMOTE_ADDR=f"2001:db8:1:2::{n + 1}"))
+        post_report(CLASSIC, client=Client(REMOTE_ADDR="2001:db8:1:3::1"))  # another /64
+    assert len([r for r in caplog.records if r.name == "cxplatform.csp"]) == 2 + 1
 
 
 def test_a_signed_in_viewer_s_browser_may_report_too(org_a, make_member, client_for):
