@@ -71,7 +71,8 @@ def _fixtures(contacts: int):
     Membership.objects.get_or_create(user=user, organization=org, defaults={"role": "cx_manager"})
     history, created = Campaign.objects.get_or_create(
         organization=org, name="Last month", defaults={"distribution": link, "audience": audience, "status": "sent",
-                                                        "subject": {"en": "x"}, "body": {"en": "x"}, "runs": 1})
+                                                        "subject": {"en": "x"}, "body": {"en": "x"}, "runs": 1,
+                                                        "runs_finished": 1})
     if Customer.objects.filter(organization=org).count() != contacts:
         customers, invitations, suppressions = (Customer._meta.db_table, Invitation._meta.db_table,
                                                 Suppression._meta.db_table)

@@ -166,7 +166,8 @@ def _sent_campaign(org, link, customers, held, suppressions, rng, now, manager):
     sent_on = (now - timedelta(days=CAMPAIGN_DAYS_AGO)).replace(hour=7, minute=0, second=0, microsecond=0)
     campaign = Campaign.objects.create(
         organization=org, name=CAMPAIGN_NAME, distribution=link, audience=audience, status=Campaign.Status.SENT,
-        send_at=sent_on, runs=1, last_run_at=sent_on, created_by=manager, **_message(reminder_days=[4]))
+        send_at=sent_on, runs=1, runs_finished=1, last_run_at=sent_on, created_by=manager,
+        **_message(reminder_days=[4]))
     Campaign.objects.filter(pk=campaign.pk).update(created_at=sent_on - timedelta(days=2))
     answers = {a.customer_id: a for a in _answers(link, since=sent_on + timedelta(minutes=10), until=now)}
     pace = timedelta(seconds=60 / 300)

@@ -49,7 +49,10 @@ def save_campaign(*, campaign: Campaign, version: int | None, apply, user=None) 
     with transaction.atomic():
         if campaign.pk:
             lock_version(campaign, version)
-            status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).get()
+            # The beat's own columns as they are now, under the lock: the form's copy was read
+            # before a run may have started or finished, and saving it would write them back.
+            campaign.refresh_from_db(fields=["status", "runs", "runs_finished", "last_run_at", "send_at"])
+            status = campaign.status
             if status not in EDITABLE:
                 raise services.CampaignError(_("Only a draft or scheduled campaign can be changed."))
             campaign.status = Campaign.Status.DRAFT

@@ -147,7 +147,7 @@ class Campaign(Versioned, Message, OrgScopedModel):
     sample_size = models.PositiveIntegerField(_("sample per run"), default=0)
     runs = models.PositiveIntegerField(default=0)  # runs prepared so far
     # Runs that have sent everything they queued (each told once: campaign.finished).
-    runs_finished = models.PositiveIntegerField(default=0)
+    runs_finished = models.PositiveIntegerField(default=0, db_default=0)  # db_default: older processes insert too
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Min, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -364,28 +364,37 @@ def run_counts(campaign: Campaign, *, run: int | None = None) -> RunCounts:
     return counts
 
 
+def in_flight(invitations):
+    """Invitations of a run still to go out: queued, or being sent for the first time (a reminder
+    being sent goes back to "sending" after the run itself was over)."""
+    return invitations.filter(Q(status=Invitation.Status.QUEUED)
+                              | Q(status=Invitation.Status.SENDING, sent_at__isnull=True))
+
+
 def finish_sent_campaigns() -> int:
-    """Each run with nothing left to send is finished, and told once (campaign.finished): a
-    one-off campaign becomes sent; a recurring one stays scheduled for its next run. Returns how
+    """Each run with nothing left to send is finished, and told once (campaign.finished), in run
+    order: a one-off campaign becomes sent; a recurring one keeps its status (scheduled, or a draft
+    being edited). A run still sending holds back only itself and the runs after it. Returns how
     many runs finished."""
-    pending = Invitation.objects.filter(status__in=[Invitation.Status.QUEUED, Invitation.Status.SENDING])
     candidates = (Campaign.objects.filter(runs__gt=F("runs_finished"))
-                  .filter(Q(status=Campaign.Status.SENDING)
-                          | Q(status=Campaign.Status.SCHEDULED) & ~Q(recurrence=Campaign.Recurrence.ONCE))
-                  .select_related("organization"))
+                  .exclude(status=Campaign.Status.CANCELLED).select_related("organization"))
     done = 0
     for campaign in candidates:
-        if pending.filter(campaign=campaign, run__gt=campaign.runs_finished).exists():
+        if campaign.recurrence == Campaign.Recurrence.ONCE and campaign.status != Campaign.Status.SENDING:
+            continue
+        waiting = in_flight(Invitation.objects.filter(campaign=campaign, run__gt=campaign.runs_finished))
+        first_waiting = waiting.aggregate(run=Min("run"))["run"]
+        through = campaign.runs if first_waiting is None else first_waiting - 1
+        if through <= campaign.runs_finished:
             continue
         with transaction.atomic():  # the conditional update makes each run finish, and tell, once
-            changes = {"runs_finished": campaign.runs}
-            if campaign.status == Campaign.Status.SENDING:
+            changes = {"runs_finished": through}
+            if campaign.status == Campaign.Status.SENDING and through == campaign.runs:
                 changes["status"] = Campaign.Status.SENT
-            finished = Campaign.objects.filter(pk=campaign.pk, status=campaign.status,
-                                               runs_finished=campaign.runs_finished, runs=campaign.runs
-                                               ).update(**changes)
+            finished = Campaign.objects.filter(pk=campaign.pk, status=campaign.status, runs=campaign.runs,
+                                               runs_finished=campaign.runs_finished).update(**changes)
             if finished:
-                for run in range(campaign.runs_finished + 1, campaign.runs + 1):
+                for run in range(campaign.runs_finished + 1, through + 1):
                     events.emit(CAMPAIGN_FINISHED, organization=campaign.organization, campaign_id=campaign.pk,
                                 run=run)
                     done += 1

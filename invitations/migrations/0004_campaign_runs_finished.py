@@ -8,8 +8,9 @@ def runs_already_told(apps, schema_editor):
     a one-off campaign not yet marked sent, or a recurring one's last run with invitations queued."""
     Campaign = apps.get_model("invitations", "Campaign")
     Invitation = apps.get_model("invitations", "Invitation")
-    sending = Invitation.objects.filter(campaign=OuterRef("pk"), run=OuterRef("runs"),
-                                        status__in=["queued", "sending"])
+    # Still to go out: queued, or being sent for the first time (not a reminder of a sent one).
+    sending = Invitation.objects.filter(campaign=OuterRef("pk"), run=OuterRef("runs")).filter(
+        models.Q(status="queued") | models.Q(status="sending", sent_at__isnull=True))
     Campaign.objects.update(runs_finished=F("runs"))
     Campaign.objects.filter(runs__gt=0).filter(Exists(sending) | models.Q(status="sending")).update(
         runs_finished=F("runs") - 1)
@@ -25,7 +26,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="campaign",
             name="runs_finished",
-            field=models.PositiveIntegerField(default=0),
+            field=models.PositiveIntegerField(default=0, db_default=0),
         ),
         migrations.RunPython(runs_already_told, migrations.RunPython.noop),
     ]

@@ -162,8 +162,21 @@ def test_each_run_of_a_recurring_campaign_is_told_once(org_a, subscribe, receive
         assert invitations.finish_sent_campaigns() == 1
     weekly.refresh_from_db()
     assert weekly.status == Campaign.Status.SCHEDULED and weekly.runs_finished == 2  # waits for week 3
+    # Week 3 still sending holds back only itself: week 4's run, done, waits to be told in order.
+    Campaign.objects.filter(pk=weekly.pk).update(runs=4)
+    factories.invitation(org_a, campaign=weekly, run=3)
+    factories.invitation(org_a, campaign=weekly, run=4, status=Invitation.Status.SENT)
+    # A reminder being sent (after the run was over) holds back nothing.
+    Invitation.objects.filter(pk=first.pk).update(status=Invitation.Status.SENDING, sent_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invitations.finish_sent_campaigns() == 0
+    Invitation.objects.filter(campaign=weekly, run=3).update(status=Invitation.Status.SENT)
+    # Being edited (a draft again) does not keep a finished run from being told.
+    Campaign.objects.filter(pk=weekly.pk).update(status=Campaign.Status.DRAFT)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invitations.finish_sent_campaigns() == 2
     told = [body["data"]["campaign"] for body in received(receiver, "campaign.finished")]
-    assert [c["run"]["number"] for c in told] == [1, 2]
+    assert [c["run"]["number"] for c in told] == [1, 2, 3, 4]
     assert told[1]["run"]["invitations"] == {"queued": 0, "sending": 0, "sent": 1, "skipped": 1, "failed": 0}
     assert told[1]["invitations"]["sent"] == 2 and told[1]["recurrence"] == "weekly"
 
