@@ -258,7 +258,8 @@ async def _nothing_phase(port, concurrency, seconds):
 
     started = time.perf_counter()
     await asyncio.gather(*(one_client() for _ in range(concurrency)))
-    assert not errors, errors[:5]
+    # Only answered requests count; a few refused ones (a reset under load) would only lower it.
+    assert served[0] > 10 * len(errors), errors[:5]
     return served[0] / (time.perf_counter() - started)
 
 
@@ -467,8 +468,9 @@ def run():
             sampler.join()
             lags = [lag for lag in sampler.lags() if lag is not None]
             caught_up = sampler.samples[-1][2] >= recorded if sampler.samples else False
-        # The ceiling, at each level, against the raw rate of a second round at that level: what
-        # Django itself serves on this machine when the view does nothing.
+        # The ceiling, at each level, against the raw rate measured beside that level's customers
+        # minutes before (the machine may drift between): what Django itself serves on this
+        # machine when the view does nothing.
         for bare in (False, True):
             with django_ceiling(log_dir, bare=bare) as port:
                 ceiling_phase(port, 2, 1)
