@@ -8,11 +8,14 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.contrib import messages
 from django.db.models import Q
 from django.http import StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -124,6 +127,13 @@ def audit_export(request):
         with timezone.override(_zone(request.organization)):
             return render(request, "audit/log.html", {"form": filterset.form, "rows": None,
                                                       "export_url": reverse("audit:export")}, status=400)
+    limit = settings.AUDIT_EXPORT_MAX_ROWS
+    if filterset.qs[:limit + 1].count() > limit:
+        # Streamed, it could outlast the web worker's timeout and end short with a 200: never a
+        # short file served as complete. The page says how to get it whole, in parts.
+        messages.error(request, _("These are more than %(limit)s entries, too many for one file: narrow the dates "
+                                  "and export each part.") % {"limit": number_format(limit, force_grouping=True)})
+        return redirect(f"{reverse('audit:log')}?{request.GET.urlencode()}")
     query = {key: value for key, value in filterset.form.cleaned_data.items() if value not in (None, "")}
     audit.record(action=audit.AuditAction.AUDIT_EXPORTED, organization=request.organization, request=request,
                  details={"filters": {key: str(value) for key, value in query.items()}})
