@@ -271,6 +271,8 @@ class Invitation(OrgScopedModel):
                          condition=Q(next_reminder_at__isnull=False)),
             models.Index(fields=["customer", "sent_at"], name="invitation_customer_sent"),
             models.Index(fields=["organization", "last_sent_at"], name="invitation_org_sent"),
+            # The response-rate figures: an organization's invitations sent in a period.
+            models.Index(fields=["organization", "sent_at"], name="invitation_org_sent_at"),
             models.Index(fields=["campaign", "status"], name="invitation_campaign_status"),
             models.Index(fields=["trigger_rule", "status"], name="invitation_rule_status"),
         ]
