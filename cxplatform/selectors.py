@@ -73,3 +73,9 @@ def customers_by_reference(organization, references: list[str]) -> dict:
         if customer is not None:
             found[ref] = customer
     return found
+
+
+def more_rows_than(queryset, limit: int) -> bool:
+    """Whether `queryset` has more than `limit` rows, counting at most one past it: the question
+    an export asks before streaming (a count of every row would cost what the export does)."""
+    return queryset.order_by().prefetch_related(None)[:limit + 1].count() > limit

@@ -35,6 +35,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from cxplatform import audit, replica
+from cxplatform.selectors import more_rows_than
 
 from . import exporting, selectors
 from .filters import ResponseFilter
@@ -70,9 +71,7 @@ def stream_limit(format: str) -> int:
 
 
 def too_large_to_stream(*, queryset, format: str) -> bool:
-    """Counts at most one row past the limit: the question is only whether there are more."""
-    limit = stream_limit(format)
-    return queryset.order_by().prefetch_related(None)[:limit + 1].count() > limit
+    return more_rows_than(queryset, stream_limit(format))
 
 
 def response_filter(*, organization, survey: Survey, query: str) -> ResponseFilter:

@@ -90,13 +90,17 @@ def test_each_invitation_is_sent_once_with_a_personal_link_and_one_click_unsubsc
     assert entry.reason == "unsubscribed" and entry.source == "one-click header" and entry.created_at
 
 
-def test_the_page_link_asks_before_unsubscribing(org_a, link):
-    person = factories.customer(org_a)
-    campaign = make_campaign(org_a, link, list_audience(org_a, [person]))
+def unsubscribe_path(org, link) -> str:
+    """The unsubscribe link's path of an invitation sent to one new customer."""
+    campaign = make_campaign(org, link, list_audience(org, [factories.customer(org)]))
     services.schedule(campaign=campaign, send_at=None)
     services.start_run(campaign_id=campaign.pk)
     sending.send_due()
-    path = urlsplit(mail.outbox[-1].extra_headers["List-Unsubscribe"].strip("<>")).path
+    return urlsplit(mail.outbox[-1].extra_headers["List-Unsubscribe"].strip("<>")).path
+
+
+def test_the_page_link_asks_before_unsubscribing(org_a, link):
+    path = unsubscribe_path(org_a, link)
     client = Client()
     page = client.get(path)
     assert page.status_code == 200 and not Suppression.objects.exists()  # a mail scanner's GET changes nothing
@@ -111,12 +115,7 @@ def test_the_unsubscribe_page_wears_the_organizations_brand(org_a, link):
     from cxplatform.models import Branding
 
     Branding.objects.create(organization=org_a, colour="#0b7a55", font="serif")
-    person = factories.customer(org_a)
-    campaign = make_campaign(org_a, link, list_audience(org_a, [person]))
-    services.schedule(campaign=campaign, send_at=None)
-    services.start_run(campaign_id=campaign.pk)
-    sending.send_due()
-    path = urlsplit(mail.outbox[-1].extra_headers["List-Unsubscribe"].strip("<>")).path
+    path = unsubscribe_path(org_a, link)
     client = Client()
     for page in (client.get(path), client.post(path)):
         body = page.content.decode()
