@@ -2,13 +2,17 @@
 as `surveys.export_jobs` runs it) against — the physical reference — PostgreSQL writing the same
 columns itself (`COPY (SELECT …) TO STDOUT WITH CSV`, through the driver's copy).
 
+On PostgreSQL the writer is itself a COPY, of a SELECT whose every cell is the export's SQL
+expression (formulas made inert, choices joined, hidden fields flattened, pseudonyms looked up);
+the rows Python makes (the workbook's, and the CSV's on other databases) are measured beside it.
+
 Two surveys are filled by PostgreSQL itself (generate_series, not the ORM per row): 100,000 and
 1,000,000 responses, each with a text answer, a hidden field, a customer, a touchpoint, a channel
 and a link; every fifth comment starts with "=" (the writer neutralises it, COPY does not).
 
-Each writer run is a fresh process (`python -m bench.export write SURVEY_ID`), so its peak resident
-memory (`VmHWM` after the work minus before it) is that export's alone: the same at both sizes
-means memory does not grow with the rows. Target: the writer at ≥ 0.3× COPY's rows per second.
+Each writer run is a fresh process (`python -m bench.export write SURVEY_ID MODE`), so its peak
+resident memory (`VmHWM` after the work minus before it) is that export's alone: the same at both
+sizes means memory does not grow with the rows. Target: the writer at ≥ 0.3× COPY's rows per second.
 """
 
 import json
@@ -130,17 +134,27 @@ def _copy(survey) -> dict:
     return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds)}
 
 
-def _write(survey_id: int) -> dict:
+WRITERS = {
+    "writer": {"personal": True},  # the job's CSV with customers' ids and e-mails
+    "writer_pseudonymous": {"personal": False},  # a viewer's: pseudonyms looked up per customer
+    "python_rows": {"personal": True, "python": True},  # the rows Python makes (workbook, SQLite)
+}
+
+
+def _write(survey_id: int, mode: str) -> dict:
     """In a fresh process: the export job's writer over one survey, to a temporary file."""
     from surveys import exporting, selectors
     from surveys.models import Survey
 
+    options = WRITERS[mode]
+    if options.get("python"):
+        exporting.copies = lambda queryset: False
     survey = Survey.objects.select_related("organization").get(pk=survey_id)
     queryset = selectors.responses(survey.organization, survey)
     before = peak_mb()
     with tempfile.TemporaryFile() as file:
         started, cpu = time.perf_counter(), time.process_time()
-        rows = exporting.write_csv(survey, queryset, file, personal=True)
+        rows = exporting.write_csv(survey, queryset, file, personal=options["personal"])
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         file_mb = file.tell() / MiB
     return {"rows": rows, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
@@ -148,8 +162,8 @@ def _write(survey_id: int) -> dict:
             "process_before_mb": round(before, 1), "peak_above_before_mb": round(peak_mb() - before, 1)}
 
 
-def _write_in_child(survey) -> dict:
-    done = subprocess.run([sys.executable, "-m", "bench.export", "write", str(survey.pk)], cwd=ROOT,
+def _write_in_child(survey, mode: str) -> dict:
+    done = subprocess.run([sys.executable, "-m", "bench.export", "write", str(survey.pk), mode], cwd=ROOT,
                           env=os.environ.copy(), capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -161,14 +175,17 @@ def run():
         started = time.perf_counter()
         _populate(org, surveys[name], touchpoint, channel, count)
         populate_s = time.perf_counter() - started
-        writer = _write_in_child(surveys[name])
+        # Interleaved: the reference between the writers, so a machine slowing down hits both.
+        writers = {"writer": _write_in_child(surveys[name], "writer")}
         copy = _copy(surveys[name])
-        assert writer["rows"] == copy["rows"] == count, (writer, copy, count)
+        writers["writer_pseudonymous"] = _write_in_child(surveys[name], "writer_pseudonymous")
+        writers["python_rows"] = _write_in_child(surveys[name], "python_rows")
+        assert {w["rows"] for w in writers.values()} == {copy["rows"]} == {count}, (writers, copy, count)
         figures[f"{count}_responses"] = {
             "populate_s": round(populate_s, 1),
-            "writer": writer,
+            **writers,
             "copy": copy,
-            "ratio_writer_to_copy": round(writer["rows_per_s"] / copy["rows_per_s"], 2),
+            **{f"ratio_{mode}_to_copy": round(w["rows_per_s"] / copy["rows_per_s"], 2) for mode, w in writers.items()},
         }
     return figures
 
@@ -178,4 +195,4 @@ if __name__ == "__main__" and sys.argv[1:2] == ["write"]:
     import django
 
     django.setup()
-    print(json.dumps(_write(int(sys.argv[2]))))
+    print(json.dumps(_write(int(sys.argv[2]), sys.argv[3])))

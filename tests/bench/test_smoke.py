@@ -73,9 +73,14 @@ def test_every_benchmark_runs_at_a_small_size(bench_database):
     assert scale["errors"] == 0 and scale["answers_recorded"] == scale["customers_served"] > 0, scale
     assert scale["cases"] == scale["answers_with_a_case"] == scale["unhappy_answers"] > 0, scale
     assert scale["rollups_equal_a_rebuild"], scale
-    # The export job's writer and COPY wrote the same rows, at both sizes.
+    # The export job's writers (personal, pseudonymous, Python's rows) and COPY wrote the same
+    # rows, at both sizes, and the job's files are as large with Python's rows as with COPY's
+    # (but for Python's "\r\n" line ends: a megabyte a million rows).
     assert [size["writer"]["rows"] for size in figures["export"].values()] == [2_000, 5_000]
-    assert all(size["copy"]["rows"] == size["writer"]["rows"] for size in figures["export"].values())
+    for size in figures["export"].values():
+        writers = [size[mode] for mode in ("writer", "writer_pseudonymous", "python_rows")]
+        assert {writer["rows"] for writer in writers} == {size["copy"]["rows"]}, size
+        assert 0 <= size["python_rows"]["file_mb"] - size["writer"]["file_mb"] <= 0.2, size
     # A campaign prepared whole (each contact once, queued or skipped with its reason) in a
     # process of its own, sent through the SMTP backend to the loopback sink (every message
     # arrived), with the raw references measured beside it and the pages answered meanwhile.

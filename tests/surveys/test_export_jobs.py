@@ -231,38 +231,72 @@ def stored_exports():
         return []
 
 
+def breaks_midway(monkeypatch, format: str, error: BaseException) -> None:
+    """The job's writing raises `error` after one part of the rows is in the file: the second
+    chunk of rows Python makes (the workbook), or the second write of PostgreSQL's COPY (CSV)."""
+    if format == "xlsx":
+        monkeypatch.setattr(exporting, "CHUNK_SIZE", 1)
+        real, calls = exporting._Plan.rows, []
+
+        def rows(plan, chunk):
+            calls.append(chunk)
+            if len(calls) == 2:
+                raise error
+            return real(plan, chunk)
+
+        monkeypatch.setattr(exporting._Plan, "rows", rows)
+        return
+    monkeypatch.setattr(exporting, "COPY_BUFFER", 16)  # bytes: the first row arrives in several writes
+    real_copy = exporting._copy_rows
+
+    def copy_rows(plan, file):
+        class Breaking:
+            writes = 0
+
+            def write(self, data):
+                self.writes += 1
+                if self.writes == 2:
+                    raise error
+                file.write(data)
+
+        return real_copy(plan, Breaking())
+
+    monkeypatch.setattr(exporting, "_copy_rows", copy_rows)
+
+
+def offered_rows(client, job) -> int:
+    if job.format == ExportJob.Format.CSV:
+        return len(csv_rows(client, job))
+    response = client.get(f"/surveys/{job.survey_id}/exports/{job.pk}/download")
+    return openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0].max_row - 1
+
+
+@pytest.mark.parametrize("format", ["csv", "xlsx"])
 def test_a_job_whose_worker_dies_midway_is_never_offered_and_starts_again(
-        limit_two, manager, exported, monkeypatch):
-    monkeypatch.setattr(exporting, "CHUNK_SIZE", 1)
-    job = ask(manager, exported["survey"])
-    real = exporting._Plan.rows
-    calls = []
-
-    def dies_on_the_second_chunk(plan, chunk):
-        calls.append(chunk)
-        if len(calls) == 2:  # one chunk of rows written, then the worker is gone
-            raise WorkerKilled
-        return real(plan, chunk)
-
-    monkeypatch.setattr(exporting._Plan, "rows", dies_on_the_second_chunk)
+        limit_two, manager, exported, monkeypatch, format):
+    job = ask(manager, exported["survey"], format)
+    undo = pytest.MonkeyPatch()
+    breaks_midway(undo, format, WorkerKilled())
     with pytest.raises(WorkerKilled):
         export_jobs.run_job(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == ExportJob.Status.RUNNING and job.written_rows == 1 and not job.file
+    # The workbook's progress moved with its first chunk; PostgreSQL's COPY tells it at the end.
+    assert job.status == ExportJob.Status.RUNNING and not job.file
+    assert job.written_rows == (1 if format == "xlsx" else 0)
     assert not stored_exports()
     assert manager.get(f"/surveys/{job.survey_id}/exports/{job.pk}/download").status_code == 404
     assert "/download" not in manager.get(job.get_absolute_url()).content.decode()
     # The task delivered again while the claim is fresh does nothing: the job is someone's.
     assert export_jobs.run_job(job_id=job.pk) is None
 
-    monkeypatch.setattr(exporting._Plan, "rows", real)
+    undo.undo()
     later = timezone.now() + export_jobs.STALE_AFTER + timedelta(minutes=1)
     monkeypatch.setattr(export_jobs.timezone, "now", lambda: later)
     # Housekeeping starts it from scratch (the eager task runs it here, as a worker would).
     assert export_jobs.housekeeping()["restarted"] == 1
     job.refresh_from_db()
     assert job.status == ExportJob.Status.DONE and job.written_rows == 3 and job.attempts == 2
-    assert len(csv_rows(manager, job)) == 3
+    assert offered_rows(manager, job) == 3
 
 
 def test_a_job_lost_too_often_fails_and_says_why(limit_two, manager, exported, monkeypatch):
@@ -278,13 +312,10 @@ def test_a_job_lost_too_often_fails_and_says_why(limit_two, manager, exported, m
     assert "The file was not written:" in page and "/download" not in page
 
 
-def test_an_error_fails_the_job_and_stores_nothing(limit_two, manager, exported, monkeypatch):
-    job = ask(manager, exported["survey"])
-
-    def broken(plan, chunk):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(exporting._Plan, "rows", broken)
+@pytest.mark.parametrize("format", ["csv", "xlsx"])
+def test_an_error_fails_the_job_and_stores_nothing(limit_two, manager, exported, monkeypatch, format):
+    job = ask(manager, exported["survey"], format)
+    breaks_midway(monkeypatch, format, OSError("disk full"))
     finished = export_jobs.run_job(job_id=job.pk)
     assert finished.status == ExportJob.Status.FAILED
     assert finished.failure == str(export_jobs.FAILED) and not finished.file
