@@ -6,7 +6,6 @@
   of a template shows up in the logs instead of as a chart that silently never draws.
 """
 
-import ipaddress
 import json
 import logging
 from functools import wraps
@@ -82,15 +81,9 @@ def csp_report(request):
 
 def _within_limits(request) -> bool:
     """Within the client's own limit first, and only then counted against everyone's: a client
-    past its limit uses up nobody else's reports. An IPv6 client is its /64 (one machine's share)."""
+    past its limit uses up nobody else's reports."""
     window = settings.RATE_LIMIT_WINDOW_SECONDS
-    client = ratelimit.client_ip(request)
-    try:
-        address = ipaddress.ip_address(client)
-    except ValueError:
-        address = None
-    if address is not None and address.version == 6:
-        client = str(ipaddress.ip_network(f"{address}/64", strict=False))
+    client = ratelimit.client_key(request)
     return (ratelimit.hit(f"csp-report:ip:{client}", settings.CSP_REPORTS_PER_IP, window)
             and ratelimit.hit("csp-report:all", settings.CSP_REPORTS_IN_ALL, window))
 

@@ -101,6 +101,23 @@ def client_ip(request) -> str:
     return remote
 
 
+def client_key(request) -> str:
+    """Whom a rate limit counts: the client's address (`client_ip`), an IPv6 client as its /64. A
+    /64 is one subscriber's or one machine's share, and it could otherwise take a new address for
+    every request. An IPv4 address written as IPv6 (::ffff:a.b.c.d, from a dual-stack listener) is
+    its IPv4 address: as a /64 it would put every IPv4 client under one count."""
+    client = client_ip(request)
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if address.version == 4:
+        return client
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False))
+
+
 # django-axes stores the username tried in a 255-character column (AccessAttempt, AccessLog).
 AXES_USERNAME_MAX_LENGTH = 255
 

@@ -151,7 +151,7 @@ def check_rate_limits(request, visit: Visit, token=None) -> None:
     """Per link and client address (a high ceiling, so kiosks and QR posters keep working)
     and per respondent token (low): one respondent's flood never blocks anyone else."""
     window = settings.RATE_LIMIT_WINDOW_SECONDS
-    limits = [(f"survey:{visit.distribution.public_id}:ip:{ratelimit.client_ip(request)}",
+    limits = [(f"survey:{visit.distribution.public_id}:ip:{ratelimit.client_key(request)}",
                settings.RATE_LIMIT_PER_LINK_IP)]
     if token is not None:
         limits.append((f"survey:token:{token}", settings.RATE_LIMIT_PER_RESPONDENT))

@@ -212,7 +212,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         email = request.POST.get("email", "")[:254].strip().lower()
         allowed = ratelimit.hit_all([
             (f"password-reset:email:{email}", settings.PASSWORD_RESET_LIMIT_PER_EMAIL),
-            (f"password-reset:ip:{ratelimit.client_ip(request)}", settings.PASSWORD_RESET_LIMIT_PER_IP),
+            (f"password-reset:ip:{ratelimit.client_key(request)}", settings.PASSWORD_RESET_LIMIT_PER_IP),
         ], settings.RATE_LIMIT_WINDOW_SECONDS)
         if not allowed:
             form = self.get_form()

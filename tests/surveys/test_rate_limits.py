@@ -92,6 +92,33 @@ def test_a_flood_from_one_address_is_stopped_per_link(nps_link, settings):
     assert Client(REMOTE_ADDR="192.0.2.1").get(links.survey_url(nps_link), follow=True).status_code == 200
 
 
+@pytest.mark.django_db
+def test_an_ipv6_client_is_counted_as_its_64_and_an_ipv4_one_written_as_ipv6_as_itself(nps_link, settings):
+    """A client could otherwise take a new address of its /64 for every request; and a
+    dual-stack listener's ::ffff:a.b.c.d must not put every IPv4 client under one count."""
+    settings.RATE_LIMIT_PER_LINK_IP = 3
+
+    def answer(address):
+        return Client(REMOTE_ADDR=address).post(
+            links.survey_url(nps_link), {"token": str(uuid.uuid4()), "score": "1"}).status_code
+
+    assert [answer(f"2001:db8:1:2::{n + 1}") for n in range(5)] == [302] * 3 + [429] * 2
+    assert answer("2001:db8:1:3::1") == 302  # the next /64 is someone else
+    assert [answer(f"::ffff:198.51.100.{n + 1}") for n in range(5)] == [302] * 5
+    assert [answer("198.51.100.1") for _ in range(3)] == [302, 302, 429]  # the same client both ways
+
+
+def test_the_rate_limit_key_of_each_kind_of_address(settings):
+    factory = RequestFactory()
+    key = lambda address, **meta: ratelimit.client_key(factory.get("/", REMOTE_ADDR=address, **meta))  # noqa: E731
+    assert key("198.51.100.9") == "198.51.100.9"
+    assert key("2001:db8:1:2:aaaa:bbbb:cccc:dddd") == key("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert key("::ffff:198.51.100.9") == "198.51.100.9"
+    assert key("unix:socket") == "unix:socket"  # not an address: counted as it is
+    settings.TRUSTED_PROXIES = ["10.1.0.0/16"]
+    assert key("10.1.2.3", HTTP_X_FORWARDED_FOR="2001:db8:5:6::7") == "2001:db8:5:6::/64"
+
+
 def test_forwarded_for_is_believed_only_from_a_configured_proxy(settings):
     factory = RequestFactory()
     spoofed = factory.get("/", REMOTE_ADDR="198.51.100.9", HTTP_X_FORWARDED_FOR="10.0.0.1")
