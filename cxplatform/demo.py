@@ -172,6 +172,18 @@ def app_demo_modules():
     return modules
 
 
+DEMO_UNREAD_NOTICES = 5
+
+
+def _read_all_but_the_latest(org) -> None:
+    """A working team has read its older notices: each member starts with the latest few unread,
+    not with one for every item the demo's year of history routed to them."""
+    unread = Notification.objects.filter(organization=org, in_bell=True, read_at__isnull=True)
+    for user_id in unread.values_list("user_id", flat=True).distinct():
+        keep = unread.filter(user_id=user_id).order_by("-created_at", "-id").values_list("pk", flat=True)
+        unread.filter(user_id=user_id).exclude(pk__in=list(keep[:DEMO_UNREAD_NOTICES])).update(read_at=timezone.now())
+
+
 @transaction.atomic
 def load_demo():
     org, _ = Organization.objects.get_or_create(
@@ -187,4 +199,5 @@ def load_demo():
     # bell; none is e-mailed — its people's addresses are made up. Their e-mails are handed on when
     # this transaction commits, and find nothing marked to send.
     Notification.objects.filter(organization=org, mail_wanted=True, mailed_at__isnull=True).update(mail_wanted=False)
+    _read_all_but_the_latest(org)
     return org, [(ctx.users[u], role.label) for u, _f, _l, role in TEAM]

@@ -1,5 +1,8 @@
+from collections import Counter
+
 import pytest
 
+from cxplatform import demo
 from cxplatform.demo import DEMO_PASSWORD, DEMO_SLUG, load_demo
 from cxplatform.models import Customer, Membership, Organization, Role
 from journeys.models import Touchpoint
@@ -51,3 +54,8 @@ def test_the_demo_shows_its_history_in_the_bell_and_e_mails_nobody(django_captur
         load_demo()
     assert Notification.objects.filter(kind="item_assigned").exists()  # its rules routed items to agents
     assert mail.outbox == [] and not Notification.objects.filter(mail_wanted=True).exists()
+    # Older notices read, as a working team's are: the latest few of each member wait in the bell.
+    unread = Notification.objects.filter(in_bell=True, read_at__isnull=True)
+    per_member = Counter(unread.values_list("user_id", flat=True))
+    assert per_member and max(per_member.values()) == demo.DEMO_UNREAD_NOTICES
+    assert Notification.objects.filter(in_bell=True, read_at__isnull=False).count() > sum(per_member.values())
