@@ -7,8 +7,9 @@ expression (formulas made inert, choices joined, hidden fields flattened, pseudo
 the rows Python makes (the workbook's, and the CSV's on other databases) are measured beside it.
 
 Two surveys are filled by PostgreSQL itself (generate_series, not the ORM per row): 100,000 and
-1,000,000 responses, each with a text answer, a hidden field, a customer, a touchpoint, a channel
-and a link; every fifth comment starts with "=" (the writer neutralises it, COPY does not).
+1,000,000 responses, each with a text answer, a multiple choice (the reference COPY prints its
+JSON; the writer joins the choices), a hidden field, a customer, a touchpoint, a channel and a link;
+every fifth comment starts with "=" (the writer neutralises it, COPY does not).
 
 Each writer run is a fresh process (`python -m bench.export write SURVEY_ID MODE`), so its peak
 resident memory (`VmHWM` after the work minus before it) is that export's alone: the same at both
@@ -54,6 +55,10 @@ def _fixtures():
             Question.objects.create(organization=org, survey=survey, key="extra", kind=Question.Kind.TEXT, position=1,
                                     text={"en": "Anything else?"})
             Distribution.objects.create(organization=org, survey=survey, name="Newsletter link", touchpoint=touchpoint)
+        if not Question.objects.filter(survey=survey, key="reasons").exists():
+            Question.objects.create(organization=org, survey=survey, key="reasons", position=2,
+                                    kind=Question.Kind.MULTIPLE_CHOICE, text={"en": "Why?"},
+                                    choices=[{"value": v, "label": {"en": v}} for v in ("price", "speed", "staff")])
         surveys[name] = survey
     return org, surveys, touchpoint, channel
 
@@ -64,12 +69,13 @@ def _populate(org, survey, touchpoint, channel, count: int) -> None:
 
     responses, answers = Response._meta.db_table, Answer._meta.db_table
     question = Question.objects.get(survey=survey, key="extra")
+    reasons = Question.objects.get(survey=survey, key="reasons")
     link = survey.distributions.get()
     customers = "{" + ",".join(str(pk) for pk in Customer.objects.filter(organization=org)
                                .values_list("pk", flat=True)) + "}"
     with connection.cursor() as cursor:
         # The database's foreign keys do not cascade (Django does): answers first.
-        cursor.execute(f"DELETE FROM {answers} WHERE question_id = %s", [question.pk])  # noqa: S608
+        cursor.execute(f"DELETE FROM {answers} WHERE question_id IN (%s, %s)", [question.pk, reasons.pk])  # noqa: S608
         cursor.execute(f"DELETE FROM {responses} WHERE survey_id = %s", [survey.pk])  # noqa: S608
         cursor.execute(
             f"""
@@ -95,6 +101,16 @@ def _populate(org, survey, touchpoint, channel, count: int) -> None:
             """,  # noqa: S608 — our own tables
             [question.pk, survey.pk],
         )
+        # A multiple choice on every response: one, two or three reasons, in their order.
+        cursor.execute(
+            f"""
+            INSERT INTO {answers} (response_id, question_id, number, importance, text, choices)
+            SELECT id, %s, NULL, NULL, '',
+                   (ARRAY['["price"]', '["speed", "staff"]', '["staff", "price", "speed"]'])[1 + id %% 3]::jsonb
+            FROM {responses} WHERE survey_id = %s
+            """,  # noqa: S608 — our own tables
+            [reasons.pk, survey.pk],
+        )
         cursor.execute(f"ANALYZE {responses}")
         cursor.execute(f"ANALYZE {answers}")
 
@@ -106,17 +122,20 @@ def copy_sql(survey) -> str:
     from surveys.models import Answer, Distribution, Question, Response
 
     question = Question.objects.get(survey=survey, key="extra")
+    reasons = Question.objects.get(survey=survey, key="reasons")
     tables = {m.__name__: m._meta.db_table for m in (Response, Touchpoint, Channel, Distribution, Customer, Answer)}
     sql = f"""
         SELECT r.token, r.submitted_at, r.status, r.score, r.band, r.comment, r.language, tp.name AS touchpoint,
                ch.name AS channel, d.name AS distribution, c.external_id AS customer_external_id,
-               c.email AS customer_email, r.source, r.hidden_fields ->> 'order' AS hidden_order, a.text AS extra
+               c.email AS customer_email, r.source, r.hidden_fields ->> 'order' AS hidden_order, a.text AS extra,
+               why.choices::text AS reasons
         FROM {tables['Response']} r
         LEFT JOIN {tables['Touchpoint']} tp ON tp.id = r.touchpoint_id
         LEFT JOIN {tables['Channel']} ch ON ch.id = r.channel_id
         LEFT JOIN {tables['Distribution']} d ON d.id = r.distribution_id
         LEFT JOIN {tables['Customer']} c ON c.id = r.customer_id
         LEFT JOIN {tables['Answer']} a ON a.response_id = r.id AND a.question_id = {int(question.pk)}
+        LEFT JOIN {tables['Answer']} why ON why.response_id = r.id AND why.question_id = {int(reasons.pk)}
         WHERE r.organization_id = {int(survey.organization_id)} AND r.survey_id = {int(survey.pk)}
         ORDER BY coalesce(r.submitted_at, r.started_at) DESC, r.id DESC
     """  # noqa: S608 — our own tables and integers

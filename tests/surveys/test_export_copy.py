@@ -5,9 +5,12 @@ awkward value a respondent or an integration can store: that is what these tests
 
 import csv
 import io
+import json
+import threading
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 
 from cxplatform.personal_data import pseudonym_of
 from surveys import exporting, selectors
@@ -67,13 +70,24 @@ def survey(org_a):
             Answer(response=response, question=questions["multiple"], choices=[] if at == 5 else ["price", text],
                    text=values),
             Answer(response=response, question=questions["ranking"], choices=["speed", "=staff", "price"]),
-            Answer(response=response, question=questions["matrix"], grid={"ease": at % 5} if at % 2 else
-                   {"ease": 3, "=cost": 1}),
+            Answer(response=response, question=questions["matrix"], grid=[{"ease": at % 5}, {"ease": 3, "=cost": 1},
+                                                                          ["not", "an object"]][at % 3]),
             Answer(response=response, question=questions["yes_no"], choices=["yes" if at % 2 else "no"]),
             Answer(response=response, question=questions["consent"], choices=["agree"] if at % 3 else []),
             Answer(response=response, question=questions["archived"], text=values),
         ])
+    # Left unfinished: no submission time, no answers.
+    factories.response(org_a, link, score=3, status=Response.Status.STARTED, submitted_at=None,
+                       comment="=started", customer=customers[1])
     return survey
+
+
+@pytest.fixture
+def elsewhere(org_b):
+    """Another organization's responses: never in org_a's file."""
+    link = factories.distribution(org_b, factories.survey(org_b, "nps"))
+    return [factories.response(org_b, link, comment=f"=other org {n}", customer=factories.customer(org_b))
+            for n in range(3)]
 
 
 def python_rows(survey, queryset, personal):
@@ -101,13 +115,14 @@ def test_postgresql_writes_every_cell_as_python_does(org_a, survey, personal):
     queryset = selectors.responses(org_a, survey)
     expected = python_rows(survey, queryset, personal)
     copied = read(copied_file(survey, queryset, personal))
-    assert len(copied) == len(AWKWARD) + 1
+    assert len(copied) == len(AWKWARD) + 2
     assert copied[0] == expected[0]
     # Every cell but the one nested hidden field (PostgreSQL orders a JSON object's keys its own way).
     nested = expected[0].index("hidden_nested")
     for theirs, ours in zip(copied[1:], expected[1:], strict=True):
         assert theirs[:nested] + theirs[nested + 1:] == ours[:nested] + ours[nested + 1:]
-        assert (theirs[nested] == "") == (ours[nested] == "")
+        assert (json.loads(theirs[nested]) if theirs[nested] else None) == (
+            json.loads(ours[nested]) if ours[nested] else None)
 
 
 def test_the_awkward_values_are_there_and_inert(org_a, survey):
@@ -123,7 +138,7 @@ def test_the_awkward_values_are_there_and_inert(org_a, survey):
     # A ranking keeps its order; only a cell's start can be a formula, so "=staff" inside stays.
     assert set(column["ranking"]) - {""} == {"speed > =staff > price"}
     assert "'=staff" in column["single"] and "price; =1+1" in column["multiple"]
-    assert column["matrix__ease"][0] == "3" and "1" in column["matrix__=cost"]
+    assert "3" in column["matrix__ease"] and "1" in column["matrix__=cost"]
     assert "true" in column["hidden_paid"] and "0" in column["hidden_n"] and "'=1+1" in column["hidden_order"]
     assert "{" in "".join(column["hidden_nested"])
     assert column["archived"] and any(column["archived"])
@@ -140,6 +155,22 @@ def test_a_pseudonymous_file_names_no_customer(org_a, survey):
     assert b"first@example.com" not in raw and b"=C1" not in raw
 
 
+def test_another_organizations_responses_are_not_in_the_file(org_a, survey, elsewhere):
+    raw = copied_file(survey, selectors.responses(org_a, survey), False)
+    assert len(read(raw)) == len(AWKWARD) + 2 and b"other org" not in raw
+
+
+def test_past_the_pseudonyms_one_copy_holds_the_file_is_made_from_pythons_rows(org_a, survey, monkeypatch):
+    queryset = selectors.responses(org_a, survey)
+    expected = python_rows(survey, queryset, False)
+    monkeypatch.setattr(exporting, "PSEUDONYMS_IN_ONE_COPY", 2)  # the survey has three customers
+    file = io.BytesIO()
+    assert exporting.write_csv(survey, queryset, file, personal=False) == queryset.count()
+    raw = file.getvalue()
+    assert b"\r\n" in raw.replace(b"line\r\nbreak", b"")  # Python's line ends: Python wrote it
+    assert read(raw) == expected
+
+
 def test_a_filtered_export_copies_only_its_rows_in_order(org_a, survey):
     queryset = selectors.responses(org_a, survey, {"status": Response.Status.STARTED})
     copied = read(copied_file(survey, queryset, True))
@@ -154,3 +185,77 @@ def test_the_streamed_file_is_the_jobs_file(org_a, survey):
     assert int(response["Content-Length"]) == len(streamed)
     assert response["Content-Disposition"].startswith("attachment;")
     assert streamed == copied_file(survey, queryset, True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_postgresql_copies_progress_is_told_from_another_thread(org_a, survey, monkeypatch):
+    """The copying connection is busy until the last row: the job's heartbeat and progress run
+    in a thread of their own, with their own connection, and can stop the COPY (taken over)."""
+    monkeypatch.setattr(exporting, "BEAT_SECONDS", 0.02)
+    monkeypatch.setattr(exporting, "COPY_BUFFER", 1)
+    real_flush = exporting._Copying.flush
+
+    def slow_flush(copying):  # a slow disk: a row every 20 ms
+        threading.Event().wait(0.02)
+        real_flush(copying)
+
+    monkeypatch.setattr(exporting._Copying, "flush", slow_flush)
+    queryset = selectors.responses(org_a, survey)
+    told = []
+
+    def progress(rows):
+        with connection.cursor() as cursor:  # this thread's own connection answers at once
+            cursor.execute("SELECT 1")
+        told.append((rows, threading.current_thread().name))
+
+    rows = exporting.write_csv(survey, queryset, io.BytesIO(), personal=True, on_chunk=progress)
+    assert rows == len(AWKWARD) + 1
+    assert told[-1] == (rows, threading.current_thread().name)  # the last, once every row is in
+    during = [r for r, thread in told[:-1] if thread == "export-beat"]
+    assert during and all(0 <= r <= rows for r in during) and during == sorted(during)
+
+    class TakenOver(Exception):
+        pass
+
+    def taken_over(rows):
+        raise TakenOver
+
+    with pytest.raises(TakenOver):
+        exporting.write_csv(survey, queryset, io.BytesIO(), personal=True, on_chunk=taken_over)
+    with connection.cursor() as cursor:  # the copying connection is usable afterwards
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_customer_who_answers_meanwhile_never_has_a_row_without_a_pseudonym(org_a, survey, monkeypatch):
+    """The columns, the pseudonyms and the rows are read in one snapshot."""
+    real = exporting._pseudonyms
+    link = survey.distributions.get()
+
+    def and_someone_answers(queryset):
+        found = real(queryset)
+
+        def answer():  # committed on a connection of its own, between the map and the rows
+            factories.response(org_a, link, comment="meanwhile", customer=factories.customer(org_a))
+            connection.close()
+
+        thread = threading.Thread(target=answer)
+        thread.start()
+        thread.join()
+        return found
+
+    monkeypatch.setattr(exporting, "_pseudonyms", and_someone_answers)
+    queryset = selectors.responses(org_a, survey)
+    rows = read(copied_file_at(survey, queryset, before=queryset.count()))
+    column = rows[0].index("customer_pseudonym")
+    assert len(rows) == len(AWKWARD) + 2 and b"meanwhile" not in str(rows).encode()
+    customers = Response.objects.filter(survey=survey).exclude(customer=None).exclude(comment="meanwhile")
+    assert sum(1 for row in rows[1:] if row[column]) == customers.count()
+    assert Response.objects.filter(comment="meanwhile").count() == 1  # it was there before the rows were read
+
+
+def copied_file_at(survey, queryset, *, before: int) -> bytes:
+    file = io.BytesIO()
+    assert exporting.write_csv(survey, queryset, file, personal=False) == before
+    return file.getvalue()

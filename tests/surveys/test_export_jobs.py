@@ -10,7 +10,8 @@ import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone, translation
 
-from cxplatform.models import Role
+from cxplatform import audit
+from cxplatform.models import AuditEntry, Role
 from surveys import export_jobs, exporting, selectors
 from surveys.models import ExportJob
 from tests import factories
@@ -74,6 +75,21 @@ def test_below_the_limit_the_export_streams_as_before(settings, manager, exporte
     assert not ExportJob.objects.exists()
 
 
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_a_head_of_the_export_makes_no_file_and_records_nothing(settings, manager, exported, extension):
+    """A link checker or a browser's prefetch looking at the export: its headers only."""
+    settings.EXPORT_STREAM_MAX_ROWS = settings.EXPORT_XLSX_STREAM_MAX_ROWS = 3
+    before = AuditEntry.objects.count()
+    response = manager.head(export_url(exported["survey"], extension))
+    assert response.status_code == 200 and response.content == b""
+    assert response["Content-Type"] == exporting.CONTENT_TYPES[extension]
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert AuditEntry.objects.count() == before and not ExportJob.objects.exists()
+    # The GET does record the export of customers' personal data.
+    assert manager.get(export_url(exported["survey"], extension)).status_code == 200
+    assert AuditEntry.objects.filter(action=audit.AuditAction.PERSONAL_DATA_EXPORTED).count() == 1
+
+
 def test_below_the_limit_the_button_streams_the_file_too(settings, manager, exported):
     settings.EXPORT_STREAM_MAX_ROWS = 3
     response = manager.post(export_url(exported["survey"], "csv", "?language=en"))
@@ -128,6 +144,15 @@ def test_the_job_writes_every_row_and_offers_the_file(limit_two, manager, export
     assert hostile["customer_email"] == exported["customer"].email
     assert hostile["comment"] == "'" + INJECTIONS[0]  # neutralised, as in a streamed file
     assert hostile["speed"] == "4" and hostile["speed__importance"] == "5" and hostile["reasons"] == "price; staff"
+
+
+def test_a_head_of_the_download_is_not_a_download(limit_two, manager, exported, django_capture_on_commit_callbacks):
+    job = ask(manager, exported["survey"], capture=django_capture_on_commit_callbacks)
+    url = f"/surveys/{job.survey_id}/exports/{job.pk}/download"
+    downloaded = AuditEntry.objects.filter(action=audit.AuditAction.PERSONAL_DATA_DOWNLOADED)
+    head = manager.head(url)
+    assert head.status_code == 200 and int(head["Content-Length"]) > 0 and not downloaded.exists()
+    assert b"".join(manager.get(url).streaming_content) and downloaded.count() == 1
 
 
 def test_the_file_equals_the_streamed_export(settings, manager, exported, django_capture_on_commit_callbacks):
@@ -233,7 +258,7 @@ def stored_exports():
 
 def breaks_midway(monkeypatch, format: str, error: BaseException) -> None:
     """The job's writing raises `error` after one part of the rows is in the file: the second
-    chunk of rows Python makes (the workbook), or the second write of PostgreSQL's COPY (CSV)."""
+    chunk of rows Python makes (the workbook), or the second row of PostgreSQL's COPY (CSV)."""
     if format == "xlsx":
         monkeypatch.setattr(exporting, "CHUNK_SIZE", 1)
         real, calls = exporting._Plan.rows, []
@@ -246,22 +271,15 @@ def breaks_midway(monkeypatch, format: str, error: BaseException) -> None:
 
         monkeypatch.setattr(exporting._Plan, "rows", rows)
         return
-    monkeypatch.setattr(exporting, "COPY_BUFFER", 16)  # bytes: the first row arrives in several writes
-    real_copy = exporting._copy_rows
+    monkeypatch.setattr(exporting, "COPY_BUFFER", 1)  # bytes: every row goes to the file at once
+    real_write = exporting._Copying.write
 
-    def copy_rows(plan, file):
-        class Breaking:
-            writes = 0
+    def write(copying, data):
+        if copying.rows == 1:  # one row written, then the second
+            raise error
+        real_write(copying, data)
 
-            def write(self, data):
-                self.writes += 1
-                if self.writes == 2:
-                    raise error
-                file.write(data)
-
-        return real_copy(plan, Breaking())
-
-    monkeypatch.setattr(exporting, "_copy_rows", copy_rows)
+    monkeypatch.setattr(exporting._Copying, "write", write)
 
 
 def offered_rows(client, job) -> int:
