@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -135,10 +135,16 @@ def audit_export(request):
         messages.error(request, _("These are more than %(limit)s entries, too many for one file: narrow the dates "
                                   "and export each part.") % {"limit": number_format(limit, force_grouping=True)})
         return redirect(f"{reverse('audit:log')}?{request.GET.urlencode()}")
+    zone = _zone(request.organization)
+    name = f"audit-log-{request.organization.slug}-{timezone.now().astimezone(zone):%Y%m%d-%H%M}.csv"
+    if request.method == "HEAD":  # a look at the headers (a link checker, a prefetch): no export made
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
     query = {key: value for key, value in filterset.form.cleaned_data.items() if value not in (None, "")}
     audit.record(action=audit.AuditAction.AUDIT_EXPORTED, organization=request.organization, request=request,
                  details={"filters": {key: str(value) for key, value in query.items()}})
-    zone, language = _zone(request.organization), translation.get_language()
+    language = translation.get_language()
     queryset = filterset.qs
 
     def lines():
@@ -155,7 +161,6 @@ def audit_export(request):
                 chunk = list(_after(queryset, last.created_at, last.pk)[:EXPORT_CHUNK])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    name = f"audit-log-{request.organization.slug}-{timezone.now().astimezone(zone):%Y%m%d-%H%M}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -15,11 +15,6 @@ from cxplatform.tenancy import get_for_org_or_404
 from .. import export_jobs, exporting
 from ..models import ExportJob, Survey
 
-CONTENT_TYPES = {
-    ExportJob.Format.CSV: "text/csv; charset=utf-8",
-    ExportJob.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
 
 def _job(request, survey_id, exportjob_id) -> ExportJob:
     survey = get_for_org_or_404(Survey, request.organization, pk=survey_id)
@@ -51,9 +46,10 @@ def export_download(request, survey_id, exportjob_id):
         size = default_storage.size(job.file.name)
     except FileNotFoundError:
         raise Http404 from None
-    export_jobs.record_download(request=request, job=job)
+    if request.method != "HEAD":  # a look at the headers takes no personal data out
+        export_jobs.record_download(request=request, job=job)
     response = FileResponse(file, as_attachment=True, filename=exporting.filename(job.survey, job.format),
-                            content_type=CONTENT_TYPES[job.format])
+                            content_type=exporting.CONTENT_TYPES[job.format])
     response["Content-Length"] = str(size)
     return response
 

@@ -76,6 +76,8 @@ def _export(request, survey_id, write, format):
                                      query=request.GET.urlencode(), format=format, personal=personal,
                                      request=request)
         return redirect(job.get_absolute_url())
+    if request.method == "HEAD":
+        return exporting.head_response(survey, format)
     if personal:
         export_jobs.record_export(request=request, survey=survey, format=format, query=request.GET.urlencode())
     return write(survey, filterset.qs, personal=personal)
