@@ -76,6 +76,16 @@ def _count(store, counters: list[str], *, timeout: int) -> list[int]:
     return counts
 
 
+def _address(text: str):
+    """`text` as an address, an IPv4 one written as IPv6 (::ffff:a.b.c.d, from a dual-stack
+    listener) as IPv4; None when it is not an address."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return address.ipv4_mapped or address if address.version == 6 else address
+
+
 def client_ip(request) -> str:
     """The client's address. X-Forwarded-For is believed only when the request came through a
     configured proxy (TRUSTED_PROXIES); then the right-most address not of a proxy is the client."""
@@ -83,39 +93,46 @@ def client_ip(request) -> str:
     trusted = [ipaddress.ip_network(n, strict=False) for n in settings.TRUSTED_PROXIES]
 
     def is_proxy(address):
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in trusted)
+        return address is not None and any(address in network for network in trusted)
 
-    if not is_proxy(remote):
+    remote_address = _address(remote)
+    if remote_address is not None:
+        remote = str(remote_address)
+    if not is_proxy(remote_address):
         return remote
     forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
-    for address in reversed(forwarded):
+    for text in reversed(forwarded):
+        address = _address(text)
+        if address is None:
+            return remote
         if not is_proxy(address):
-            try:
-                return str(ipaddress.ip_address(address))
-            except ValueError:
-                return remote
+            return str(address)
     return remote
 
 
+def _client_network(request):
+    """The client as a rate limit counts it: its address, an IPv6 one as its /64 (one subscriber's
+    or one machine's share, which it could otherwise walk through address by address); None when
+    the client's address is not an address."""
+    address = _address(client_ip(request))
+    if address is None or address.version == 4:
+        return address
+    return ipaddress.ip_network(f"{address}/64", strict=False)
+
+
 def client_key(request) -> str:
-    """Whom a rate limit counts: the client's address (`client_ip`), an IPv6 client as its /64. A
-    /64 is one subscriber's or one machine's share, and it could otherwise take a new address for
-    every request. An IPv4 address written as IPv6 (::ffff:a.b.c.d, from a dual-stack listener) is
-    its IPv4 address: as a /64 it would put every IPv4 client under one count."""
-    client = client_ip(request)
-    try:
-        address = ipaddress.ip_address(client)
-    except ValueError:
-        return client
-    if address.version == 4:
-        return client
-    if address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    """Whom a rate limit counts: `_client_network` as text."""
+    network = _client_network(request)
+    return client_ip(request) if network is None else str(network)
+
+
+def lockout_address(request) -> str:
+    """The address django-axes locks sign-ins out by (it stores an address, not a network): the
+    client's, an IPv6 one as the first address of its /64, so walking through it does not escape."""
+    network = _client_network(request)
+    if network is None:
+        return client_ip(request)
+    return str(network.network_address if isinstance(network, ipaddress.IPv6Network) else network)
 
 
 # django-axes stores the username tried in a 255-character column (AccessAttempt, AccessLog).

@@ -159,8 +159,9 @@ AXES_COOLOFF_TIME = 0.25  # hours: a locked-out user may try again after 15 minu
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # One rule for the client's address everywhere (rate limits too): X-Forwarded-For only from TRUSTED_PROXIES,
-# so behind a proxy ten failures lock out that client, not everyone coming through the proxy.
-AXES_CLIENT_IP_CALLABLE = "cxplatform.ratelimit.client_ip"
+# so behind a proxy ten failures lock out that client, not everyone coming through the proxy; an IPv6
+# client is locked out as its /64.
+AXES_CLIENT_IP_CALLABLE = "cxplatform.ratelimit.lockout_address"
 AXES_USERNAME_CALLABLE = "cxplatform.ratelimit.login_username"
 
 # --- Single sign-on with OpenID Connect (docs/adr/0026). SSO is on when a client id is set. The

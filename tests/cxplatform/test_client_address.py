@@ -51,6 +51,24 @@ def test_without_a_proxy_a_forged_forwarded_for_does_not_dodge_the_lockout(setti
                           HTTP_X_FORWARDED_FOR="192.0.2.200")
 
 
+def test_walking_through_an_ipv6_64_does_not_dodge_the_lockout(settings, user):
+    settings.TRUSTED_PROXIES = []
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        fail_logins("ilze", 1, REMOTE_ADDR=f"2001:db8:7:8::{n + 1:x}")
+    assert not can_log_in("ilze", "right-pass-123456", REMOTE_ADDR="2001:db8:7:8:ffff::1")
+    assert can_log_in("ilze", "right-pass-123456", REMOTE_ADDR="2001:db8:7:9::1")  # another /64: someone else
+
+
+def test_a_proxy_seen_through_a_dual_stack_listener_is_still_the_proxy(settings, user):
+    """gunicorn bound to [::] sees an IPv4 proxy as ::ffff:10.1.2.3: still the trusted proxy, so
+    each visitor is the address it forwards, not the proxy shared by everyone."""
+    settings.TRUSTED_PROXIES = ["10.1.0.0/16"]
+    attacker = {"REMOTE_ADDR": f"::ffff:{PROXY}", "HTTP_X_FORWARDED_FOR": "203.0.113.66"}
+    fail_logins("ilze", settings.AXES_FAILURE_LIMIT, **attacker)
+    assert not can_log_in("ilze", "right-pass-123456", **attacker)
+    assert can_log_in("ilze", "right-pass-123456", REMOTE_ADDR=f"::ffff:{PROXY}", HTTP_X_FORWARDED_FOR="198.51.100.7")
+
+
 def _production(extra):
     code = ("import django, json; django.setup(); from django.conf import settings as s; "
             "print(json.dumps(getattr(s, 'SECURE_PROXY_SSL_HEADER', None)))")

@@ -117,6 +117,11 @@ def test_the_rate_limit_key_of_each_kind_of_address(settings):
     assert key("unix:socket") == "unix:socket"  # not an address: counted as it is
     settings.TRUSTED_PROXIES = ["10.1.0.0/16"]
     assert key("10.1.2.3", HTTP_X_FORWARDED_FOR="2001:db8:5:6::7") == "2001:db8:5:6::/64"
+    # A trusted proxy seen through a dual-stack listener is still the proxy.
+    assert key("::ffff:10.1.2.3", HTTP_X_FORWARDED_FOR="203.0.113.5") == "203.0.113.5"
+    assert key("::ffff:10.1.2.3", HTTP_X_FORWARDED_FOR="203.0.113.5, ::ffff:10.1.9.9") == "203.0.113.5"
+    lockout = lambda address: ratelimit.lockout_address(factory.get("/", REMOTE_ADDR=address))  # noqa: E731
+    assert lockout("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::" and lockout("::ffff:198.51.100.9") == "198.51.100.9"
 
 
 def test_forwarded_for_is_believed_only_from_a_configured_proxy(settings):
