@@ -21,10 +21,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 
-from django.db import connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import CharField, F, FilteredRelation, Func, Q, TextField
 from django.db.models.functions import Cast
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -455,10 +455,12 @@ class _Copying:
     into writes of `COPY_BUFFER` bytes to `file`, and counted. Meanwhile `on_progress(rows so
     far)` runs every `BEAT_SECONDS` in a thread of its own, with its own database connection (the
     copying one is busy until the last row): the job's heartbeat and progress. What it raises
-    (the job was taken over) stops the COPY at its next row."""
+    (the job was taken over) cancels the COPY (`cancel`) and is raised in its place.
 
-    def __init__(self, file, on_progress: Callable[[int], None] | None):
-        self.file, self.on_progress = file, on_progress
+    Without `on_progress`, no beat (see `_copied_csv`)."""
+
+    def __init__(self, file, on_progress: Callable[[int], None] | None, *, cancel: Callable[[], None]):
+        self.file, self.on_progress, self.cancel = file, on_progress, cancel
         self.rows, self.buffer, self.error = 0, bytearray(), None
         self.done = threading.Event()
         self.beat = threading.Thread(target=self._beat, name="export-beat", daemon=True)
@@ -468,11 +470,13 @@ class _Copying:
             self.beat.start()
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type, exc, traceback):
         self.done.set()
         if self.beat.is_alive():
-            self.beat.join()
-        if exc_info[0] is None:
+            self.beat.join(timeout=BEAT_SECONDS)  # a beat stuck in the database is left to its timeout
+        if self.error is not None:  # the beat's reason (taken over), not the cancelled COPY's
+            raise self.error
+        if exc_type is None:
             self.flush()
 
     def write(self, data) -> None:
@@ -492,35 +496,46 @@ class _Copying:
         try:
             while not self.done.wait(BEAT_SECONDS):
                 self.on_progress(self.rows)
-        except BaseException as error:  # handed to the copying thread, which stops
+        except BaseException as error:  # handed to the copying thread, whose COPY stops at once
             self.error = error
+            self.cancel()
         finally:
             connections.close_all()  # this thread's own
 
 
 def _copy(connection, sql: str, params, file) -> int:
-    """`COPY (sql) TO STDOUT WITH CSV` into `file`; returns the rows copied."""
+    """`COPY (sql) TO STDOUT WITH CSV` into `file`; returns the rows copied. When writing fails,
+    the server is told to stop: otherwise the driver would read every remaining row to get the
+    connection back."""
     with connection.cursor() as cursor:
         statement = cursor.cursor.mogrify(sql, params).decode()
-        cursor.cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", file)
+        try:
+            cursor.cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", file)
+        except BaseException:
+            cursor.connection.cancel()
+            raise
         return cursor.cursor.rowcount
 
 
 def _copied_csv(survey, queryset, file, *, personal: bool, on_progress: Callable[[int], None] | None) -> int | None:
     """The CSV written by PostgreSQL into the binary `file`: the byte-order mark, the header (quoted
     by the same COPY rules as the rows) and the rows. Returns the rows written, or None — with
-    nothing written — when a pseudonymous file has too many customers for one COPY."""
+    nothing written — when a pseudonymous file has too many customers for one COPY.
+
+    No beat while the caller holds a transaction on the default database: the beat's writes could
+    wait for that transaction's locks, and the copy for the beat."""
+    beat = None if connections[DEFAULT_DB_ALIAS].in_atomic_block else on_progress
     with _snapshot(queryset.db):
-        plan = _Plan(survey, queryset, personal=personal)
         pseudonyms = None if personal else _pseudonyms(queryset)
         if not personal and pseudonyms is None:
             return None
+        plan = _Plan(survey, queryset, personal=personal)
         connection = connections[queryset.db]
         file.write("\ufeff".encode())
         _copy(connection, "SELECT " + ", ".join(["%s"] * len(plan.header)), plan.header, file)
         query = _cells(plan, pseudonyms)
         sql, params = query.query.get_compiler(using=query.db).as_sql()
-        with _Copying(file, on_progress) as copying:
+        with _Copying(file, beat, cancel=connection.connection.cancel) as copying:
             return _copy(connection, sql, params, copying)
 
 
@@ -536,10 +551,10 @@ def filename(survey, extension: str) -> str:
     return f"survey-{survey.pk}-responses-{timezone.now():%Y%m%d-%H%M}.{extension}"
 
 
-def head_response(survey, extension: str) -> HttpResponse:
+def head_response(survey, extension: str) -> StreamingHttpResponse:
     """What a HEAD of an export answers (a link checker, a prefetch): the file's headers, with no
-    file made and no export recorded."""
-    response = HttpResponse(content_type=CONTENT_TYPES[extension])
+    file made and no export recorded. Streamed, so no "Content-Length: 0" claims an empty file."""
+    response = StreamingHttpResponse(iter(()), content_type=CONTENT_TYPES[extension])
     response["Content-Disposition"] = f'attachment; filename="{filename(survey, extension)}"'
     return response
 
