@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -128,6 +128,12 @@ def audit_export(request):
         with timezone.override(_zone(request.organization)):
             return render(request, "audit/log.html", {"form": filterset.form, "rows": None,
                                                       "export_url": reverse("audit:export")}, status=400)
+    zone = _zone(request.organization)
+    name = f"audit-log-{request.organization.slug}-{timezone.now().astimezone(zone):%Y%m%d-%H%M}.csv"
+    if request.method == "HEAD":  # a look at the headers (a link checker, a prefetch): no export, no message
+        response = StreamingHttpResponse(iter(()), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
     limit = settings.AUDIT_EXPORT_MAX_ROWS
     if more_rows_than(filterset.qs, limit):
         # Streamed, it could outlast the web worker's timeout and end short with a 200: never a
@@ -135,12 +141,6 @@ def audit_export(request):
         messages.error(request, _("These are more than %(limit)s entries, too many for one file: narrow the dates "
                                   "and export each part.") % {"limit": number_format(limit, force_grouping=True)})
         return redirect(f"{reverse('audit:log')}?{request.GET.urlencode()}")
-    zone = _zone(request.organization)
-    name = f"audit-log-{request.organization.slug}-{timezone.now().astimezone(zone):%Y%m%d-%H%M}.csv"
-    if request.method == "HEAD":  # a look at the headers (a link checker, a prefetch): no export made
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
     query = {key: value for key, value in filterset.form.cleaned_data.items() if value not in (None, "")}
     audit.record(action=audit.AuditAction.AUDIT_EXPORTED, organization=request.organization, request=request,
                  details={"filters": {key: str(value) for key, value in query.items()}})

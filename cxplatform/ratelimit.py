@@ -86,11 +86,23 @@ def _address(text: str):
     return address.ipv4_mapped or address if address.version == 6 else address
 
 
+_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+
+
+def _network(text: str):
+    """A TRUSTED_PROXIES entry; IPv4 written as IPv6 (::ffff:10.0.0.0/104) as IPv4, as `_address`
+    reads the addresses compared with it."""
+    network = ipaddress.ip_network(text, strict=False)
+    if network.version == 6 and network.prefixlen >= 96 and network.subnet_of(_MAPPED):
+        return ipaddress.ip_network(f"{network.network_address.ipv4_mapped}/{network.prefixlen - 96}")
+    return network
+
+
 def client_ip(request) -> str:
     """The client's address. X-Forwarded-For is believed only when the request came through a
     configured proxy (TRUSTED_PROXIES); then the right-most address not of a proxy is the client."""
     remote = request.META.get("REMOTE_ADDR", "")
-    trusted = [ipaddress.ip_network(n, strict=False) for n in settings.TRUSTED_PROXIES]
+    trusted = [_network(n) for n in settings.TRUSTED_PROXIES]
 
     def is_proxy(address):
         return address is not None and any(address in network for network in trusted)

@@ -196,7 +196,7 @@ def test_a_large_export_is_read_in_chunks(org_a, people, client_for, monkeypatch
 
 def test_a_head_of_the_export_exports_nothing_and_logs_nothing(client_for, people, entries):
     response = client_for(people["admin"]).head(EXPORT, {"from": "2026-03-10", "to": "2026-05-31"})
-    assert response.status_code == 200 and response.content == b""
+    assert response.status_code == 200 and "Content-Length" not in response  # not "an empty file"
     assert response["Content-Disposition"].startswith('attachment; filename="audit-log-alpha-')
     assert not AuditEntry.objects.filter(action=AuditAction.AUDIT_EXPORTED).exists()
 

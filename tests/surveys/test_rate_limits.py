@@ -120,6 +120,8 @@ def test_the_rate_limit_key_of_each_kind_of_address(settings):
     # A trusted proxy seen through a dual-stack listener is still the proxy.
     assert key("::ffff:10.1.2.3", HTTP_X_FORWARDED_FOR="203.0.113.5") == "203.0.113.5"
     assert key("::ffff:10.1.2.3", HTTP_X_FORWARDED_FOR="203.0.113.5, ::ffff:10.1.9.9") == "203.0.113.5"
+    settings.TRUSTED_PROXIES = ["::ffff:10.1.0.0/112"]  # the same proxies, written as IPv6
+    assert key("10.1.2.3", HTTP_X_FORWARDED_FOR="203.0.113.5") == "203.0.113.5"
     lockout = lambda address: ratelimit.lockout_address(factory.get("/", REMOTE_ADDR=address))  # noqa: E731
     assert lockout("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::" and lockout("::ffff:198.51.100.9") == "198.51.100.9"
 
