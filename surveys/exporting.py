@@ -177,7 +177,10 @@ _OTHER_KINDS = (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE)
 _ANSWERS_AT = len(_BASE) + 3  # the two customer columns and the source
 
 
-_TEXT_AT = (5, 7, 8, 9)  # comment, touchpoint, channel, link: text people typed
+# Of the base columns, the text people typed (comment, touchpoint, channel, link): only these can
+# start like a formula. Both writers read it: Python by position, the COPY by name.
+_TYPED = ("comment", "touchpoint__name", "channel__name", "distribution__name")
+_TEXT_AT = tuple(_BASE.index(name) for name in _TYPED)
 _PERSONAL_AT = (10, 11)  # the customer's external id and e-mail
 
 
@@ -398,15 +401,11 @@ def _pseudonyms(queryset) -> str | None:
     return json.dumps(found)
 
 
-_INERT_BASE = ("comment", "touchpoint__name", "channel__name", "distribution__name")
-
-
 def _cells(plan: "_Plan", pseudonyms: str | None):
     """`plan`'s rows as a queryset of one SQL expression per cell, in the header's order."""
     rows = plan.source.prefetch_related(None)
     cells = [Cast("token", TextField()), _IsoUtc("submitted_at"), _Text("status"), F("score")]
-    cells += [_Inert(F(name)) if name in _INERT_BASE else _Text(name)
-              for name in ("band", "comment", "language", "touchpoint__name", "channel__name", "distribution__name")]
+    cells += [_Inert(F(name)) if name in _TYPED else _Text(name) for name in _BASE[len(cells):]]
     if plan.personal:
         cells += [_Inert(F("customer__external_id")), _Inert(F("customer__email"))]
     else:
@@ -571,14 +570,7 @@ def csv_response(survey, queryset, *, personal: bool = True) -> StreamingHttpRes
     sent whole, with its length: the same bytes as an export job's file."""
     if copies(queryset):
         file = tempfile.SpooledTemporaryFile(max_size=SPOOLED_BYTES)  # noqa: SIM115 -- FileResponse closes it
-        try:
-            write_csv(survey, queryset, file, personal=personal)
-        except BaseException:
-            file.close()
-            raise
-        file.seek(0)
-        return FileResponse(file, as_attachment=True, filename=filename(survey, "csv"),
-                            content_type=CONTENT_TYPES["csv"])
+        return _written_file_response(survey, queryset, file, write_csv, "csv", personal=personal)
 
     def lines():
         yield "\ufeff"
@@ -643,13 +635,17 @@ def write_xlsx(survey, queryset, file, *, personal: bool = True,
 def xlsx_response(survey, queryset, *, personal: bool = True) -> FileResponse:
     # A write-only workbook keeps rows on disk, not in memory; the file is sent and then removed.
     file = tempfile.TemporaryFile()  # noqa: SIM115 -- it outlives this function: FileResponse closes it
+    return _written_file_response(survey, queryset, file, write_xlsx, "xlsx", personal=personal)
+
+
+def _written_file_response(survey, queryset, file, write, extension: str, *, personal: bool) -> FileResponse:
+    """The export written whole into the temporary `file` by `write`, then sent as an attachment
+    (FileResponse closes the file once sent; an error closes it here)."""
     try:
-        write_xlsx(survey, queryset, file, personal=personal)
+        write(survey, queryset, file, personal=personal)
     except BaseException:
         file.close()
         raise
     file.seek(0)
-    return FileResponse(
-        file, as_attachment=True, filename=filename(survey, "xlsx"),
-        content_type=CONTENT_TYPES["xlsx"],
-    )
+    return FileResponse(file, as_attachment=True, filename=filename(survey, extension),
+                        content_type=CONTENT_TYPES[extension])
