@@ -172,12 +172,19 @@ def csp_violations():
     return CSP_WATCH
 
 
+EXPECT_TIMEOUT_MS = 15_000
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright (no browser download: the machine's own), with
     every page watched for Content-Security-Policy violations."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Playwright's 5 s default for an expectation is shorter than one server round trip on a
+    # loaded CI machine (two xdist workers, a live server and Chromium on 2 cores): each
+    # expectation still fails, later, when its condition never comes.
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run does it)")
     # Playwright runs an event loop in this thread; the ORM calls the tests make are still
