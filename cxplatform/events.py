@@ -8,7 +8,12 @@ The app that emits an event declares it — name, payload fields, version — wh
 and each subscriber registers against the declaration in `AppConfig.ready`, under a stable key
 that names it in the outbox whatever its function is called:
 
-    events.subscribe(RESPONSE_RECORDED, "metrics.rollup", handlers.response_recorded)
+    events.subscribe(RESPONSE_RECORDED, "metrics.rollup", handlers.response_recorded, lane="loop")
+
+A subscriber runs in a lane: the Celery queue its deliveries travel on ("events" unless it says).
+What a customer or a figure waits for (the closed loop's case and thank-you, the rollup's mark)
+runs in the "loop" lane, which a worker serves before the inbox's reading and routing, so a
+burst of answers never queues a call-back behind a minute of comment reading (docs/adr/0034).
 
 Emitting or subscribing to an undeclared event, or emitting the wrong fields, raises at once.
 `emit` writes the event and one delivery row per subscriber in the caller's transaction; on
@@ -55,6 +60,8 @@ class EventType:
 
 
 _types: dict[str, EventType] = {}
+DEFAULT_LANE = "events"
+_lanes: dict[str, str] = {}  # subscriber key → its lane (a Celery queue)
 # The outbox event whose handler runs now: a subscriber that keys its side effect on the event
 # itself (one webhook call per event and subscription) reads it through current_event().
 _current_event: ContextVar = ContextVar("current_outbox_event", default=None)
@@ -88,17 +95,41 @@ def event_type(name: str) -> EventType:
         raise UndeclaredEvent(f"no event {name!r} is declared") from None
 
 
-def subscribe(event_name: str, key: str, handler: Callable[..., None]) -> None:
-    """Register `handler` for a declared event under `key`, its stable name in the outbox."""
+def subscribe(event_name: str, key: str, handler: Callable[..., None], *, lane: str = DEFAULT_LANE) -> None:
+    """Register `handler` for a declared event under `key`, its stable name in the outbox, to run
+    in `lane` (one of the Celery queues)."""
     event_type(event_name)
+    if lane not in {queue.name for queue in settings.CELERY_TASK_QUEUES}:
+        raise ValueError(f"lane {lane!r} of {key!r} is not one of the Celery queues")
     for name, subscribers in _subscribers.items():
         if key in subscribers and (name != event_name or subscribers[key] is not handler):
             raise ValueError(f"subscriber key {key!r} is already taken")
     _subscribers[event_name][key] = handler
+    _lanes[key] = lane
+
+
+def lane_of(key: str) -> str:
+    """The lane of a subscriber key; a key this release does not know (renamed, removed) goes to
+    the default lane, where it fails visibly until it is dead."""
+    return _lanes.get(key, DEFAULT_LANE)
+
+
+def _lane_keys(lane: str) -> tuple[bool, list[str]]:
+    """A lane's deliveries as (inside, keys): its own subscribers' keys, or — for the default lane,
+    which also takes the keys this release does not know — every key but the other lanes'."""
+    if lane == DEFAULT_LANE:
+        return False, [key for key, its in _lanes.items() if its != DEFAULT_LANE]
+    return True, [key for key, its in _lanes.items() if its == lane]
+
+
+def _in_lane(lane: str) -> Q:
+    inside, keys = _lane_keys(lane)
+    return Q(subscriber__in=keys) if inside else ~Q(subscriber__in=keys)
 
 
 def unsubscribe(event_name: str, key: str) -> None:
     _subscribers.get(event_name, {}).pop(key, None)
+    _lanes.pop(key, None)
 
 
 def subscribers_of(event_name: str) -> dict[str, Callable[..., None]]:
@@ -120,23 +151,25 @@ def emit(event_name: str, *, organization=None, **ids):
     if keys:
         EventDelivery.objects.bulk_create(
             [EventDelivery(event=event, subscriber=key, next_attempt_at=now, queued_at=now) for key in keys])
-        _send_on_commit(event.pk)
+        for lane in sorted({lane_of(key) for key in keys}):
+            _send_on_commit(event.pk, lane)
     else:
         _settle_event(event.pk)  # nobody listens (yet): nothing to hand to the workers
     return event
 
 
-def _send_on_commit(event_id: int) -> None:
-    """The events one transaction emits go to the workers in one message after it commits (an
-    answer's two events: one publish in the customer's request, one task on the worker). Each
-    emit registers the sending, so a savepoint rolled back with its callback loses nothing: the
-    first callback to run sends every event waiting, the others find none. An event of a rolled
-    back transaction may ride along later; its deliveries do not exist, so it costs nothing."""
-    _waiting().append(event_id)
+def _send_on_commit(event_id: int, lane: str) -> None:
+    """The events one transaction emits go to the workers in one message per lane after it
+    commits (an answer's two events: one publish per lane in the customer's request, one task per
+    lane on the workers). Each emit registers the sending, so a savepoint rolled back with its
+    callback loses nothing: the first callback to run sends every event waiting, the others find
+    none. An event of a rolled back transaction may ride along later; its deliveries do not exist,
+    so it costs nothing."""
+    _waiting().append((event_id, lane))
     transaction.on_commit(_send_waiting)
 
 
-def _waiting() -> list[int]:
+def _waiting() -> list[tuple[int, str]]:
     """This thread's events waiting for their transaction's commit, kept on the thread's own
     connection object: the one `on_commit` follows."""
     return vars(connections[DEFAULT_DB_ALIAS]).setdefault("_outbox_waiting", [])
@@ -150,25 +183,29 @@ def forget_waiting() -> None:
 def _send_waiting() -> None:
     waiting = _waiting()
     if waiting:
-        event_ids = list(waiting)
+        by_lane: dict[str, list[int]] = {}
+        for event_id, lane in waiting:
+            by_lane.setdefault(lane, []).append(event_id)
         waiting.clear()
         size = max(settings.OUTBOX_EVENTS_PER_MESSAGE, 1)
-        for start in range(0, len(event_ids), size):
-            enqueue(*event_ids[start:start + size])
+        for lane, event_ids in by_lane.items():
+            event_ids = list(dict.fromkeys(event_ids))  # sent again in one transaction (a retry): once
+            for start in range(0, len(event_ids), size):
+                enqueue(*event_ids[start:start + size], lane=lane)
 
 
-def enqueue(*event_ids: int) -> bool:
-    """Hand events to the workers in one message. Never raises: the delivery rows are the
-    durable copy, and those the broker did not take are left for the beat task at once."""
+def enqueue(*event_ids: int, lane: str = DEFAULT_LANE) -> bool:
+    """Hand events to the workers of `lane` in one message. Never raises: the delivery rows are
+    the durable copy, and those the broker did not take are left for the beat task at once."""
     from .models import EventDelivery
     from .tasks import deliver_event
 
     try:
-        deliver_event.apply_async(args=list(event_ids))
+        deliver_event.apply_async(args=list(event_ids), kwargs={"lane": lane}, queue=lane)
     except Exception:  # a broker outage only delays delivery
-        logger.warning("could not enqueue outbox events %s; they stay pending", event_ids, exc_info=True)
-        EventDelivery.objects.filter(event_id__in=event_ids, status=EventDelivery.Status.PENDING).update(
-            queued_at=None)
+        logger.warning("could not enqueue outbox events %s (%s); they stay pending", event_ids, lane, exc_info=True)
+        EventDelivery.objects.filter(_in_lane(lane), event_id__in=event_ids,
+                                     status=EventDelivery.Status.PENDING).update(queued_at=None)
         return False
     return True
 
@@ -184,9 +221,9 @@ def _tables():
     return quote(EventDelivery._meta.db_table), quote(OutboxEvent._meta.db_table)
 
 
-def _claim(event_id: int) -> list:
-    """Take the event's due deliveries that no live worker holds (one UPDATE … RETURNING); returns
-    them with their event."""
+def _claim(event_id: int, lane: str = "") -> list:
+    """Take the event's due deliveries in `lane` (every lane: "") that no live worker holds (one
+    UPDATE … RETURNING); returns them with their event."""
     from .models import EventDelivery
 
     deliveries, _events = _tables()
@@ -194,12 +231,19 @@ def _claim(event_id: int) -> list:
     until = now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS)
     lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     at = connection.ops.adapt_datetimefield_value
+    in_lane, keys = "", []
+    if lane:
+        inside, keys = _lane_keys(lane)
+        if keys:
+            in_lane = f" AND subscriber {'IN' if inside else 'NOT IN'} ({', '.join(['%s'] * len(keys))})"
+        elif inside:
+            return []  # nobody subscribes in this lane any more
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {deliveries} SET claimed_until = %s, queued_at = NULL WHERE id IN ("  # noqa: S608  # nosec B608 — names from _meta, values bound
             f"SELECT id FROM {deliveries} WHERE event_id = %s AND status = %s AND next_attempt_at <= %s "
-            f"AND (claimed_until IS NULL OR claimed_until < %s){lock}) RETURNING id, subscriber, attempts",
-            [at(until), event_id, EventDelivery.Status.PENDING, at(now), at(now)])
+            f"AND (claimed_until IS NULL OR claimed_until < %s){in_lane}{lock}) RETURNING id, subscriber, attempts",
+            [at(until), event_id, EventDelivery.Status.PENDING, at(now), at(now), *keys])
         rows = sorted(cursor.fetchall())
     if not rows:
         return []
@@ -235,12 +279,13 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(settings.OUTBOX_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0), 3600))
 
 
-def deliver(event_id: int) -> int:
-    """Run each due delivery of the event, each in its own transaction; returns how many
-    succeeded. A failing subscriber is settled (back-off, or dead) and never re-runs the others."""
+def deliver(event_id: int, lane: str = "") -> int:
+    """Run each due delivery of the event in `lane` (every lane: ""), each in its own
+    transaction; returns how many succeeded. A failing subscriber is settled (back-off, or dead)
+    and never re-runs the others."""
     from .models import EventDelivery, OutboxEvent
 
-    claimed = _claim(event_id)
+    claimed = _claim(event_id, lane)
     if not claimed:
         return 0
     event: OutboxEvent = claimed[0].event
@@ -281,11 +326,15 @@ def deliver(event_id: int) -> int:
 
 def _settle_event(event_id: int) -> None:
     """The event's own status follows its deliveries: pending while any is, dead if any died
-    (one UPDATE that finds out both)."""
+    (one UPDATE that finds out both). Two lanes finishing one event at once each see the other's
+    delivery still pending: the event's row is locked first, so the later one reads the earlier
+    one's commit and settles it."""
     from .models import EventDelivery, OutboxEvent
 
     deliveries, events_table = _tables()
-    with connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.features.has_select_for_update:
+            cursor.execute(f"SELECT id FROM {events_table} WHERE id = %s FOR UPDATE", [event_id])  # noqa: S608  # nosec B608
         cursor.execute(
             f"UPDATE {events_table} SET delivered_at = %s, status = CASE WHEN EXISTS ("  # noqa: S608  # nosec B608
             f"SELECT 1 FROM {deliveries} WHERE event_id = %s AND status = %s) THEN %s ELSE %s END "
@@ -338,8 +387,23 @@ def redeliver_pending(older_than_seconds: int | None = None, limit: int = 1000) 
     event_ids = due_event_ids(now, limit)
     if not event_ids:
         return 0
-    EventDelivery.objects.filter(event_id__in=event_ids, status=EventDelivery.Status.PENDING).update(queued_at=now)
-    return sum(enqueue(event_id) for event_id in event_ids)
+    pending = EventDelivery.objects.filter(event_id__in=event_ids, status=EventDelivery.Status.PENDING)
+    lanes = _lanes_of(pending)
+    pending.update(queued_at=now)
+    sent = 0
+    for event_id in event_ids:
+        # Every lane is sent, even after one failed (a list, not all() over a generator).
+        published = [enqueue(event_id, lane=lane) for lane in lanes.get(event_id, [])]
+        sent += bool(published) and all(published)
+    return sent
+
+
+def _lanes_of(deliveries) -> dict[int, list[str]]:
+    """Each event's lanes among `deliveries` (each lane has its own message)."""
+    lanes: dict[int, set[str]] = {}
+    for event_id, key in deliveries.values_list("event_id", "subscriber"):
+        lanes.setdefault(event_id, set()).add(lane_of(key))
+    return {event_id: sorted(its) for event_id, its in lanes.items()}
 
 
 def retry(delivery_ids: Iterable[int]) -> int:
@@ -349,12 +413,13 @@ def retry(delivery_ids: Iterable[int]) -> int:
     now = timezone.now()
     with transaction.atomic():
         rows = EventDelivery.objects.filter(pk__in=list(delivery_ids)).exclude(status=EventDelivery.Status.DELIVERED)
-        event_ids = set(rows.values_list("event_id", flat=True))
+        lanes = _lanes_of(rows)
         count = rows.update(status=EventDelivery.Status.PENDING, attempts=0, next_attempt_at=now,
                             claimed_until=None, queued_at=now)
-        OutboxEvent.objects.filter(pk__in=event_ids).update(status=OutboxEvent.Status.PENDING, delivered_at=None)
-        for event_id in event_ids:
-            _send_on_commit(event_id)
+        OutboxEvent.objects.filter(pk__in=lanes).update(status=OutboxEvent.Status.PENDING, delivered_at=None)
+        for event_id, its in lanes.items():
+            for lane in its:
+                _send_on_commit(event_id, lane)
     return count
 
 

@@ -253,13 +253,16 @@ CACHES = {
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 # One queue per kind of work, so a mail backlog never delays a case nor a rollup: a plain
-# `celery worker` consumes them all; `-Q mail` (etc.) gives one kind its own workers.
+# `celery worker` consumes them all, on Redis strictly in this order (the loop lane first: a
+# burst's comment reading waits, a call-back does not); `-Q mail` (etc.) gives one kind its own
+# workers, which is how RabbitMQ (no order between queues) keeps the loop ahead (docs/adr/0034).
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue(name) for name in ("events", "rollups", "mail", "imports", "exports", "invitations",
-                                                   "webhooks", "default")]
+CELERY_TASK_QUEUES = [Queue(name) for name in ("loop", "rollups", "mail", "default", "events", "webhooks",
+                                                   "invitations", "imports", "exports")]
 CELERY_TASK_ROUTES = {
-    "cxplatform.tasks.deliver_event": {"queue": "events"},  # the inbox, the closed loop, rollup marks
-    "cxplatform.tasks.redeliver_pending_events": {"queue": "events"},
+    # Each event goes to its subscribers' lanes (events.subscribe); "events" when none is named.
+    "cxplatform.tasks.deliver_event": {"queue": "events"},
+    "cxplatform.tasks.redeliver_pending_events": {"queue": "default"},
     "metrics.tasks.rebuild_dirty_days": {"queue": "rollups"},
     "metrics.tasks.reconcile_recent_days": {"queue": "rollups"},
     "metrics.tasks.send_*": {"queue": "mail"},

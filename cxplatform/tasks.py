@@ -12,15 +12,16 @@ from . import audit, events, import_jobs, services
     retry_backoff=True,
     max_retries=5,
 )
-def deliver_event(event_id: int, *more_event_ids: int) -> int:
-    """The events of one transaction, in order (a message of the previous release carries one).
-    A handler's failure is settled on its delivery row (back-off, then dead), not retried here;
-    only a lost database connection retries the task, and what was delivered is not run again.
-    Anything else one event raises does not hold back the others: it is raised after them."""
+def deliver_event(event_id: int, *more_event_ids: int, lane: str = "") -> int:
+    """The events of one transaction, in order, for the subscribers of one lane (a message of the
+    previous release names no lane: every subscriber). A handler's failure is settled on its
+    delivery row (back-off, then dead), not retried here; only a lost database connection retries
+    the task, and what was delivered is not run again. Anything else one event raises does not
+    hold back the others: it is raised after them."""
     delivered, failure = 0, None
     for pk in (event_id, *more_event_ids):
         try:
-            delivered += events.deliver(pk)
+            delivered += events.deliver(pk, lane)
         except (OperationalError, InterfaceError):
             raise
         except Exception as exc:  # noqa: BLE001 — raised below, once the others are delivered

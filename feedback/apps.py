@@ -19,8 +19,9 @@ class FeedbackConfig(AppConfig):
 
         import_jobs.register(FeedbackImportJob, InboxImporter)
         events.subscribe(RESPONSE_RECORDED, "feedback.inbox_item", handlers.response_recorded)
-        events.subscribe(RESPONSE_RECORDED, "feedback.close_loop", handlers.close_loop)
-        events.subscribe(COMMENT_READ, "feedback.comment_read", handlers.comment_read)
+        # The loop lane: the case and the thank-you, which a customer waits for (docs/adr/0034).
+        events.subscribe(RESPONSE_RECORDED, "feedback.close_loop", handlers.close_loop, lane="loop")
+        events.subscribe(COMMENT_READ, "feedback.comment_read", handlers.comment_read, lane="loop")
         events.subscribe(ITEM_RECEIVED, "feedback.routing", handlers.item_received)
         events.subscribe(ITEM_TEXT_CHANGED, "feedback.read_text", handlers.item_text_changed)
         events.subscribe(OFFER_ACCEPTED, "feedback.offer_accepted", handlers.offer_accepted)

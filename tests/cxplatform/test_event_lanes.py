@@ -1,0 +1,175 @@
+"""Lanes: what a customer or a figure waits for (the case, the thank-you, the rollup's mark) travels
+on the "loop" queue, which a worker on Redis serves before the inbox's comment reading, so a burst
+never queues a call-back behind a minute of reading (docs/adr/0034)."""
+
+import threading
+import uuid
+from unittest import mock
+
+import pytest
+from django.db import connection, transaction
+
+from cxplatform import events
+from cxplatform.models import Customer, EventDelivery, OutboxEvent
+from feedback.models import CloseLoopRule, FeedbackItem
+from metrics.models import DirtyDay
+from surveys import services as survey_services
+from surveys.services import RESPONSE_RECORDED
+from tests import factories
+from tests.workers import celery_worker, private_redis, using_broker, wait_until
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def declared():
+    names = []
+
+    def declare(name, **kwargs):
+        names.append(name)
+        return events.declare(name, **kwargs)
+
+    yield declare
+    for name in names:
+        for key in events.subscribers_of(name):
+            events.unsubscribe(name, key)
+        events._types.pop(name, None)
+        events._subscribers.pop(name, None)
+
+
+def _unhappy_answer(org, django_capture_on_commit_callbacks):
+    CloseLoopRule.objects.create(organization=org, name="Call back", band="unhappy")
+    link = factories.distribution(org)
+    customer = Customer.objects.create(organization=org, name="Ilze", email="ilze@example.lv")
+    sub = survey_services.clean_submission(link.survey, {"score": 2, "comment": "Courier was late"}, complete=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        return survey_services.record_response(survey=link.survey, submission=sub, complete=True, language="en",
+                                               distribution=link, token=uuid.uuid4(), customer=customer)[0]
+
+
+def test_an_answers_case_travels_in_the_loop_lane_and_its_reading_waits(org_a, django_capture_on_commit_callbacks):
+    from cxplatform.tasks import deliver_event
+
+    with mock.patch.object(deliver_event, "apply_async") as publish:
+        response = _unhappy_answer(org_a, django_capture_on_commit_callbacks)
+    sent = {call.kwargs["queue"]: call.kwargs for call in publish.call_args_list}
+    assert set(sent) == {"loop", "events"}  # one message per lane, whatever the events
+    assert all(kwargs["kwargs"] == {"lane": queue} for queue, kwargs in sent.items())
+    recorded = OutboxEvent.objects.get(name=RESPONSE_RECORDED)
+    assert recorded.pk in sent["loop"]["args"] and recorded.pk in sent["events"]["args"]
+
+    # The loop lane alone: the case is open and the day marked, the comment's reading still waits.
+    assert deliver_event(*sent["loop"]["args"], lane="loop") == 2
+    assert FeedbackItem.objects.get(response=response).kind == FeedbackItem.Kind.CASE
+    assert DirtyDay.objects.filter(organization=org_a).exists()
+    pending = EventDelivery.objects.filter(status=EventDelivery.Status.PENDING)
+    waiting = set(pending.values_list("subscriber", flat=True))
+    assert {"feedback.inbox_item", "surveys.read_comment"} <= waiting
+    assert not waiting & {"feedback.close_loop", "metrics.rollup"}
+    recorded.refresh_from_db()
+    assert recorded.status == OutboxEvent.Status.PENDING  # not settled while a lane is left
+
+    deliver_event(*sent["events"]["args"], lane="events")
+    recorded.refresh_from_db()
+    assert recorded.status == OutboxEvent.Status.DELIVERED
+    assert FeedbackItem.objects.filter(response=response).count() == 1  # one item, made by whichever came first
+
+
+def test_a_lane_must_be_a_queue_and_an_unknown_subscriber_stays_in_the_default_lane(declared):
+    name = declared("test.lanes", fields={"n"})
+    with pytest.raises(ValueError, match="not one of the Celery queues"):
+        events.subscribe(name, "test.lanes.nowhere", lambda n: None, lane="fast")
+    events.subscribe(name, "test.lanes.loop", lambda n: None, lane="loop")
+    assert events.lane_of("test.lanes.loop") == "loop"
+    assert events.lane_of("renamed.since") == events.DEFAULT_LANE
+    # A delivery whose subscriber this release does not know is claimed by the default lane (and
+    # fails there, visibly), never by the loop lane.
+    event = events.emit(name, n=1)
+    EventDelivery.objects.create(event=event, subscriber="renamed.since", next_attempt_at=event.created_at)
+    assert events.deliver(event.pk, "loop") == 1
+    assert events.deliver(event.pk, "events") == 0
+    assert EventDelivery.objects.get(subscriber="renamed.since").attempts == 1
+
+
+def test_redelivery_and_retry_send_each_lane_its_own_message(declared, django_capture_on_commit_callbacks):
+    from cxplatform.tasks import deliver_event
+
+    name = declared("test.lanes.redelivered", fields={"n"})
+    events.subscribe(name, "test.lanes.redelivered.loop", lambda n: None, lane="loop")
+    events.subscribe(name, "test.lanes.redelivered.events", lambda n: None)
+    event = events.emit(name, n=1)
+    EventDelivery.objects.update(queued_at=None)  # their messages were lost
+    with mock.patch.object(deliver_event, "apply_async") as publish:
+        assert events.redeliver_pending() == 1
+    assert sorted(call.kwargs["queue"] for call in publish.call_args_list) == ["events", "loop"]
+    EventDelivery.objects.update(status=EventDelivery.Status.DEAD)
+    with mock.patch.object(deliver_event, "apply_async") as publish, django_capture_on_commit_callbacks(execute=True):
+        events.retry(EventDelivery.objects.values_list("pk", flat=True))
+    assert sorted(call.kwargs["queue"] for call in publish.call_args_list) == ["events", "loop"]
+    assert all(call.kwargs["args"] == [event.pk] for call in publish.call_args_list)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_lanes_finishing_one_event_at_once_settle_it(declared):
+    """Each lane's last delivery settles the event in its own transaction: without the event's row
+    lock both saw the other's delivery still pending, and the event stayed pending for ever."""
+    name = declared("test.lanes.together", fields={"n"})
+    both_inside = threading.Barrier(2, timeout=20)
+
+    def meet(n):
+        both_inside.wait()  # both handlers' transactions are open before either marks itself
+
+    events.subscribe(name, "test.lanes.together.loop", meet, lane="loop")
+    events.subscribe(name, "test.lanes.together.events", meet)
+    from cxplatform.tasks import deliver_event
+
+    with mock.patch.object(deliver_event, "apply_async"):  # delivered below, not in-process on commit
+        event = events.emit(name, n=1)
+    done, failures = [], []
+
+    def lane(which):
+        try:
+            done.append(events.deliver(event.pk, which))
+        except Exception as exc:  # noqa: BLE001 — reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=lane, args=(which,)) for which in ("loop", "events")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failures == [] and done == [1, 1]
+    event.refresh_from_db()
+    assert event.status == OutboxEvent.Status.DELIVERED
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.worker
+def test_a_worker_on_redis_serves_the_loop_lane_before_a_backlog_of_events(tmp_path):
+    """Two hundred events wait in the events queue; the cases' messages sent after them are taken first."""
+    from cxplatform.tasks import deliver_event
+
+    with private_redis() as redis, using_broker(redis.url):
+        for n in range(200):
+            deliver_event.apply_async(args=[10**9 + n], kwargs={"lane": "events"}, queue="events")  # no such event
+        cases = [deliver_event.apply_async(args=[2 * 10**9 + n], kwargs={"lane": "loop"}, queue="loop").id
+                 for n in range(3)]
+        log = tmp_path / "worker.log"
+        with celery_worker(redis.url, log):
+            assert wait_until(lambda: cases[-1] in log.read_text(), timeout=30), log.read_text()[-3000:]
+            received = [line for line in log.read_text().splitlines() if " received" in line]
+        # Taken first, one after the other: not each queue in turn (one case, one reading, one case…).
+        assert [next(case for case in cases if case in line) for line in received[:3]] == cases, received[:4]
+
+
+def test_the_settlement_is_in_one_transaction_outside_a_handler(declared):
+    """Settling after a failed delivery runs outside any handler's transaction: the lock and the
+    update still go together."""
+    name = declared("test.lanes.failing", fields={"n"})
+    events.subscribe(name, "test.lanes.failing.loop", lambda n: 1 / 0, lane="loop")
+    event = events.emit(name, n=1)
+    with mock.patch.object(transaction, "atomic", wraps=transaction.atomic) as atomic:
+        assert events.deliver(event.pk, "loop") == 0
+    assert any(call.kwargs.get("savepoint") is False for call in atomic.call_args_list)
