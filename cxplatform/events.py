@@ -188,24 +188,39 @@ def _send_waiting() -> None:
             by_lane.setdefault(lane, []).append(event_id)
         waiting.clear()
         size = max(settings.OUTBOX_EVENTS_PER_MESSAGE, 1)
-        for lane, event_ids in by_lane.items():
-            event_ids = list(dict.fromkeys(event_ids))  # sent again in one transaction (a retry): once
-            for start in range(0, len(event_ids), size):
-                enqueue(*event_ids[start:start + size], lane=lane)
+        messages = [(lane, chunk) for lane, event_ids in by_lane.items()
+                    for chunk in _chunks(list(dict.fromkeys(event_ids)), size)]  # a retry's repeats: once
+        for n, (lane, event_ids) in enumerate(messages):
+            if not enqueue(*event_ids, lane=lane):
+                # The broker is down or hangs: one publish's timeout is all a request waits; the
+                # rest is left to the beat like the one that failed.
+                for rest_lane, rest in messages[n + 1:]:
+                    _unqueue(rest, rest_lane)
+                break
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def _unqueue(event_ids, lane: str) -> None:
+    """No message carries these deliveries: the beat's next run sends them."""
+    from .models import EventDelivery
+
+    EventDelivery.objects.filter(_in_lane(lane), event_id__in=list(event_ids),
+                                 status=EventDelivery.Status.PENDING).update(queued_at=None)
 
 
 def enqueue(*event_ids: int, lane: str = DEFAULT_LANE) -> bool:
     """Hand events to the workers of `lane` in one message. Never raises: the delivery rows are
     the durable copy, and those the broker did not take are left for the beat task at once."""
-    from .models import EventDelivery
     from .tasks import deliver_event
 
     try:
         deliver_event.apply_async(args=list(event_ids), kwargs={"lane": lane}, queue=lane)
     except Exception:  # a broker outage only delays delivery
         logger.warning("could not enqueue outbox events %s (%s); they stay pending", event_ids, lane, exc_info=True)
-        EventDelivery.objects.filter(_in_lane(lane), event_id__in=event_ids,
-                                     status=EventDelivery.Status.PENDING).update(queued_at=None)
+        _unqueue(event_ids, lane)
         return False
     return True
 

@@ -7,7 +7,7 @@ import uuid
 from unittest import mock
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from cxplatform import events
 from cxplatform.models import Customer, EventDelivery, OutboxEvent
@@ -19,22 +19,6 @@ from tests import factories
 from tests.workers import celery_worker, private_redis, using_broker, wait_until
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def declared():
-    names = []
-
-    def declare(name, **kwargs):
-        names.append(name)
-        return events.declare(name, **kwargs)
-
-    yield declare
-    for name in names:
-        for key in events.subscribers_of(name):
-            events.unsubscribe(name, key)
-        events._types.pop(name, None)
-        events._subscribers.pop(name, None)
 
 
 def _unhappy_answer(org, django_capture_on_commit_callbacks):
@@ -53,7 +37,7 @@ def test_an_answers_case_travels_in_the_loop_lane_and_its_reading_waits(org_a, d
     with mock.patch.object(deliver_event, "apply_async") as publish:
         response = _unhappy_answer(org_a, django_capture_on_commit_callbacks)
     sent = {call.kwargs["queue"]: call.kwargs for call in publish.call_args_list}
-    assert set(sent) == {"loop", "events"}  # one message per lane, whatever the events
+    assert publish.call_count == 2 and set(sent) == {"loop", "events"}  # one message per lane, whatever the events
     assert all(kwargs["kwargs"] == {"lane": queue} for queue, kwargs in sent.items())
     recorded = OutboxEvent.objects.get(name=RESPONSE_RECORDED)
     assert recorded.pk in sent["loop"]["args"] and recorded.pk in sent["events"]["args"]
@@ -113,18 +97,20 @@ def test_redelivery_and_retry_send_each_lane_its_own_message(declared, django_ca
 def test_two_lanes_finishing_one_event_at_once_settle_it(declared):
     """Each lane's last delivery settles the event in its own transaction: without the event's row
     lock both saw the other's delivery still pending, and the event stayed pending for ever."""
-    name = declared("test.lanes.together", fields={"n"})
-    both_inside = threading.Barrier(2, timeout=20)
-
-    def meet(n):
-        both_inside.wait()  # both handlers' transactions are open before either marks itself
-
-    events.subscribe(name, "test.lanes.together.loop", meet, lane="loop")
-    events.subscribe(name, "test.lanes.together.events", meet)
     from cxplatform.tasks import deliver_event
 
+    name = declared("test.lanes.together", fields={"n"})
+    events.subscribe(name, "test.lanes.together.loop", lambda n: None, lane="loop")
+    events.subscribe(name, "test.lanes.together.events", lambda n: None)
     with mock.patch.object(deliver_event, "apply_async"):  # delivered below, not in-process on commit
         event = events.emit(name, n=1)
+    both_marked = threading.Barrier(2, timeout=20)
+    mark = events._mark_delivered
+
+    def mark_then_meet(delivery_id):
+        mark(delivery_id)
+        both_marked.wait()  # each lane has marked its delivery, uncommitted, before either settles
+
     done, failures = [], []
 
     def lane(which):
@@ -136,10 +122,11 @@ def test_two_lanes_finishing_one_event_at_once_settle_it(declared):
             connection.close()
 
     threads = [threading.Thread(target=lane, args=(which,)) for which in ("loop", "events")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    with mock.patch.object(events, "_mark_delivered", side_effect=mark_then_meet):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
     assert failures == [] and done == [1, 1]
     event.refresh_from_db()
     assert event.status == OutboxEvent.Status.DELIVERED
@@ -164,12 +151,16 @@ def test_a_worker_on_redis_serves_the_loop_lane_before_a_backlog_of_events(tmp_p
         assert [next(case for case in cases if case in line) for line in received[:3]] == cases, received[:4]
 
 
-def test_the_settlement_is_in_one_transaction_outside_a_handler(declared):
-    """Settling after a failed delivery runs outside any handler's transaction: the lock and the
-    update still go together."""
-    name = declared("test.lanes.failing", fields={"n"})
-    events.subscribe(name, "test.lanes.failing.loop", lambda n: 1 / 0, lane="loop")
-    event = events.emit(name, n=1)
-    with mock.patch.object(transaction, "atomic", wraps=transaction.atomic) as atomic:
-        assert events.deliver(event.pk, "loop") == 0
-    assert any(call.kwargs.get("savepoint") is False for call in atomic.call_args_list)
+
+def test_a_broker_that_fails_holds_the_answer_for_one_publish_only(org_a, django_capture_on_commit_callbacks):
+    """Two lanes are two publishes: after the first fails, the second is not tried (each would
+    wait for the broker's timeout in the customer's request); both are left to the beat."""
+    from cxplatform.tasks import deliver_event
+
+    with mock.patch.object(deliver_event, "apply_async", side_effect=ConnectionRefusedError("broker down")) as publish:
+        _unhappy_answer(org_a, django_capture_on_commit_callbacks)
+    assert publish.call_count == 1
+    assert not EventDelivery.objects.filter(queued_at__isnull=False).exists()
+    with mock.patch.object(deliver_event, "apply_async") as publish:
+        assert events.redeliver_pending() == 2  # the answer's two events, each in its lanes
+    assert {call.kwargs["queue"] for call in publish.call_args_list} == {"loop", "events"}

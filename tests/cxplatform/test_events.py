@@ -15,21 +15,6 @@ from cxplatform.models import EventDelivery, OutboxEvent, PipelineProbe
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def declared():
-    """Declare test events for one test and forget them after."""
-    names = []
-
-    def declare(name, **kwargs):
-        names.append(name)
-        return events.declare(name, **kwargs)
-
-    yield declare
-    for name in names:
-        events._types.pop(name, None)
-        events._subscribers.pop(name, None)
-
-
 def test_committed_event_is_delivered_to_its_handler(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         event = events.emit(events.PING, token="committed")
