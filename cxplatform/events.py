@@ -184,12 +184,12 @@ def _send_waiting() -> None:
     waiting = _waiting()
     if waiting:
         by_lane: dict[str, list[int]] = {}
-        for event_id, lane in waiting:
+        for event_id, lane in dict.fromkeys(waiting):  # a retry's repeats: once
             by_lane.setdefault(lane, []).append(event_id)
         waiting.clear()
         size = max(settings.OUTBOX_EVENTS_PER_MESSAGE, 1)
-        messages = [(lane, chunk) for lane, event_ids in by_lane.items()
-                    for chunk in _chunks(list(dict.fromkeys(event_ids)), size)]  # a retry's repeats: once
+        messages = [(lane, ids[start:start + size]) for lane, ids in by_lane.items()
+                    for start in range(0, len(ids), size)]
         for n, (lane, event_ids) in enumerate(messages):
             if not enqueue(*event_ids, lane=lane):
                 # The broker is down or hangs: one publish's timeout is all a request waits; the
@@ -197,10 +197,6 @@ def _send_waiting() -> None:
                 for rest_lane, rest in messages[n + 1:]:
                     _unqueue(rest, rest_lane)
                 break
-
-
-def _chunks(items: list, size: int) -> list[list]:
-    return [items[start:start + size] for start in range(0, len(items), size)]
 
 
 def _unqueue(event_ids, lane: str) -> None:
