@@ -435,15 +435,21 @@ def retry(delivery_ids: Iterable[int]) -> int:
 
 
 def health(now=None) -> dict:
-    """For /healthz: how far behind delivery is (the oldest pending delivery's event age) and how
+    """For /healthz: how far behind delivery is (the oldest pending delivery's event age), the
+    same per lane (a burst's comment reading lags by design; the loop lane must not), and how
     many deliveries are dead."""
     from .models import EventDelivery
 
     now = now or timezone.now()
-    oldest = (EventDelivery.objects.filter(status=EventDelivery.Status.PENDING)
-              .aggregate(oldest=Min("event__created_at"))["oldest"])
+    oldest_by_key = (EventDelivery.objects.filter(status=EventDelivery.Status.PENDING).values("subscriber")
+                     .annotate(oldest=Min("event__created_at")).order_by().values_list("subscriber", "oldest"))
+    lanes: dict[str, float] = {}
+    for key, oldest in oldest_by_key:
+        lane = lane_of(key)
+        lanes[lane] = max(lanes.get(lane, 0.0), round((now - oldest).total_seconds(), 1))
     return {
-        "lag_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
+        "lag_seconds": max(lanes.values(), default=0.0),
+        "lanes": {lane: lanes.get(lane, 0.0) for lane in sorted({DEFAULT_LANE, *_lanes.values()})},
         "dead": EventDelivery.objects.filter(status=EventDelivery.Status.DEAD).count(),
     }
 

@@ -4,10 +4,12 @@ never queues a call-back behind a minute of reading (docs/adr/0034)."""
 
 import threading
 import uuid
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from cxplatform import events
 from cxplatform.models import Customer, EventDelivery, OutboxEvent
@@ -73,6 +75,24 @@ def test_a_lane_must_be_a_queue_and_an_unknown_subscriber_stays_in_the_default_l
     assert events.deliver(event.pk, "loop") == 1
     assert events.deliver(event.pk, "events") == 0
     assert EventDelivery.objects.get(subscriber="renamed.since").attempts == 1
+
+
+def test_healthz_shows_each_lanes_lag(client, org_a, django_capture_on_commit_callbacks):
+    """A burst's comment reading lags by design; the operator must still see that the loop lane
+    (cases, thank-yous, rollup marks) keeps up."""
+    from cxplatform.tasks import deliver_event
+
+    with mock.patch.object(deliver_event, "apply_async") as publish:
+        _unhappy_answer(org_a, django_capture_on_commit_callbacks)
+    OutboxEvent.objects.update(created_at=timezone.now() - timedelta(seconds=120))
+    lag = client.get("/healthz").json()["events"]
+    assert lag["lanes"]["loop"] >= 120 and lag["lanes"]["events"] >= 120 and lag["lag_seconds"] >= 120
+
+    loop = next(call.kwargs["args"] for call in publish.call_args_list if call.kwargs["queue"] == "loop")
+    deliver_event(*loop, lane="loop")
+    lag = client.get("/healthz").json()["events"]
+    assert lag["lanes"]["loop"] == 0.0  # the loop lane caught up …
+    assert lag["lanes"]["events"] >= 120 and lag["lag_seconds"] >= 120  # … the reading has not
 
 
 def test_redelivery_and_retry_send_each_lane_its_own_message(declared, django_capture_on_commit_callbacks):

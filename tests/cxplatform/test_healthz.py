@@ -6,7 +6,8 @@ from django.db import connection
 def test_healthz_reports_database_and_eager_broker(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "eager", "events": {"lag_seconds": 0.0, "dead": 0}}
+    assert response.json() == {"database": "ok", "broker": "eager", "events": {
+        "lag_seconds": 0.0, "lanes": {"events": 0.0, "loop": 0.0}, "dead": 0}}
 
 
 @pytest.mark.django_db(transaction=True)
