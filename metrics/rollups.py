@@ -5,15 +5,17 @@ retried, duplicated or lost task cannot leave a rollup wrong: the next recompute
 (the response's own event, the nightly reconciliation, or `manage.py rebuild_metrics`) makes
 it exact again.
 
-An answer's event only marks its (survey, day) dirty; `rebuild_dirty` rebuilds marked days in
-batches, a moment later (docs/adr/0019). Locks are transaction-scoped advisory locks: a
-rebuild of marked days holds its organization's lock shared and each (survey, day) exclusively,
-so batches of different days run side by side; a range rebuild (nightly reconciliation,
+An answer's event only marks its (survey, day) dirty; `rebuild_marked` rebuilds marked days in
+batches, a moment later, without holding the marks (docs/adr/0019). Locks are transaction-scoped
+advisory locks: a rebuild of marked days holds its organization's lock shared and each (survey,
+day) exclusively (or leaves the day to the worker holding it), so batches of different days run
+side by side; a range rebuild (nightly reconciliation,
 `manage.py rebuild_metrics`) holds the organization's lock exclusively. Two recomputes of the
 same day therefore never interleave their delete and insert.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import (
@@ -22,6 +24,7 @@ from django.db.models import (
     Count,
     Exists,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Sum,
@@ -30,7 +33,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, Substr, TruncDate, TruncMonth
+from django.db.models.functions import Cast, Coalesce, Now, Substr, TruncDate, TruncMonth
 from django.utils import timezone
 
 from feedback.loop import FOLLOW_UP_FIELD
@@ -50,15 +53,8 @@ def _lock(organization_id: int, *, shared: bool = False) -> None:
             cursor.execute(f"SELECT {function}(%s, %s)", [LOCK_NAMESPACE, organization_id])  # nosec B608 — one of two names
 
 
-def _lock_days(pairs) -> None:
-    """Exclusive locks on (survey, day) pairs, taken in one order so two batches never deadlock.
-    The key folds both into 32 bits: a collision only makes two rebuilds wait for each other."""
-    if connection.vendor != "postgresql":
-        return
-    keys = sorted({((survey_id * 1_000_003 + day.toordinal()) % 4_294_967_291) - 2**31 for survey_id, day in pairs})
-    with connection.cursor() as cursor:
-        for key in keys:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [DAY_LOCK_NAMESPACE, key])
+def _day_key(survey_id: int, day: date) -> int:
+    return ((survey_id * 1_000_003 + day.toordinal()) % 4_294_967_291) - 2**31
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -474,7 +470,7 @@ def mark_for_response(response_id: int) -> bool:
 
 
 def mark_dirty(*, organization_id: int, survey_id: int, days: set[date]) -> bool:
-    now, newly = timezone.now(), False
+    now, newly = _mark_clock(), False
     for day in sorted(days):
         if DirtyDay.objects.filter(survey_id=survey_id, day=day).update(marked_at=now):
             continue  # already marked: the rebuild waiting for it will see this answer too
@@ -487,32 +483,83 @@ def mark_dirty(*, organization_id: int, survey_id: int, days: set[date]) -> bool
     return newly
 
 
+def _mark_clock():
+    """A mark's time, on the database's clock (workers' clocks may disagree): the start of the
+    marking transaction, which begins after the answer it marks for was committed."""
+    return Now() if connection.vendor == "postgresql" else timezone.now()
+
+
+def _rebuild_clock() -> datetime:
+    """The database's clock now, read before a rebuild reads anything: every mark made up to
+    then belongs to an answer committed before, which the rebuild's reading will see."""
+    if connection.vendor != "postgresql":
+        return timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        return cursor.fetchone()[0]
+
+
+def _try_lock_day(survey_id: int, day: date) -> bool:
+    """The (survey, day)'s exclusive lock if nobody holds it: a day another worker is rebuilding
+    is left to it (its mark, if renewed meanwhile, outlives that rebuild and is taken next time)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [DAY_LOCK_NAMESPACE, _day_key(survey_id, day)])
+        return cursor.fetchone()[0]
+
+
+class Rebuilt(NamedTuple):
+    days: int  # (survey, day)s rebuilt
+    left: int  # marks this run met and left for the next one (renewed meanwhile, or busy elsewhere)
+
+
 def rebuild_dirty(batch_size: int = 100) -> int:
-    """Rebuild marked (survey, day)s, oldest mark first, `batch_size` per transaction; returns how
-    many were rebuilt. The marks are held (FOR UPDATE) and deleted with the rebuild, so an answer
-    marking a day meanwhile waits, then marks it again for the next run: nothing is missed, and a
-    worker killed mid-batch leaves the marks for the next one."""
-    rebuilt = 0
-    while True:
+    """Rebuild the marked (survey, day)s; returns how many (see `rebuild_marked`)."""
+    return rebuild_marked(batch_size).days
+
+
+def rebuild_marked(batch_size: int = 100) -> Rebuilt:
+    """Rebuild the (survey, day)s marked when the run starts, oldest mark first, `batch_size` per
+    transaction.
+
+    Marks are never held while a day is rebuilt, so the answers marking it meanwhile (the loop
+    lane's workers) do not wait for a rebuild. A mark is deleted with its rebuild only if it is no
+    newer than the moment the rebuild started reading; one renewed since is left, and so is one
+    whose day another worker is rebuilding: the caller asks for another run when any is left
+    (a mark made after the run started asked for its own). A worker killed mid-batch rolls back
+    and leaves every mark it took."""
+    rebuilt = left = 0
+    last = DirtyDay.objects.aggregate(last=Max("pk"))["last"]
+    seen: list[int] = []
+    while last is not None:
         with transaction.atomic():
-            # Only the marks are held (of=self): locking their organization's row too would stop
-            # every answer of it (an insert takes a key-share lock on it) until the batch ends.
-            batch = list(DirtyDay.objects.select_for_update(skip_locked=True, of=("self",))
-                         .select_related("organization").order_by("marked_at")[:batch_size])
+            started = _rebuild_clock()
+            candidates = list(DirtyDay.objects.filter(pk__lte=last).exclude(pk__in=seen)
+                              .select_related("organization").order_by("marked_at", "pk")[:batch_size])
+            seen += [mark.pk for mark in candidates]
             by_org: dict[int, list[DirtyDay]] = {}
-            for mark in batch:
+            for mark in candidates:
                 by_org.setdefault(mark.organization_id, []).append(mark)
+            taken = []
             for marks in by_org.values():
                 organization = marks[0].organization
                 _lock(organization.pk, shared=True)
-                _lock_days((mark.survey_id, mark.day) for mark in marks)
+                # Try-locks in one order, then the month locks in one order: never a deadlock.
+                marks = [mark for mark in sorted(marks, key=lambda m: _day_key(m.survey_id, m.day))
+                         if _try_lock_day(mark.survey_id, mark.day)]
+                if not marks:
+                    continue
                 _lock_months((mark.survey_id, mark.day) for mark in marks)
                 surveys_by_day: dict[date, set[int]] = {}
                 for mark in marks:
                     surveys_by_day.setdefault(mark.day, set()).add(mark.survey_id)
                 for day, survey_ids in sorted(surveys_by_day.items()):
                     _replace(organization, day, day + timedelta(days=1), survey_ids)
-            DirtyDay.objects.filter(pk__in=[mark.pk for mark in batch]).delete()
-        rebuilt += len(batch)
-        if len(batch) < batch_size:
-            return rebuilt
+                taken += marks
+            done, _ = DirtyDay.objects.filter(pk__in=[mark.pk for mark in taken], marked_at__lte=started).delete()
+        rebuilt += len(taken)
+        left += len(candidates) - done
+        if len(candidates) < batch_size:
+            break
+    return Rebuilt(rebuilt, left)

@@ -12,8 +12,12 @@ logger = logging.getLogger(__name__)
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def rebuild_dirty_days() -> int:
     """Rebuild the rollups of marked (survey, day)s: a moment after the first answer marks a day
-    (debounced), and every half minute from beat in case a message was lost."""
-    return rollups.rebuild_dirty()
+    (debounced), again while answers keep marking it during the rebuilds, and every half minute
+    from beat in case a message was lost."""
+    rebuilt = rollups.rebuild_marked()
+    if rebuilt.left:
+        schedule_dirty_rebuild()
+    return rebuilt.days
 
 
 def schedule_dirty_rebuild() -> None:

@@ -117,9 +117,10 @@ def test_a_worker_killed_mid_batch_leaves_the_marks_and_the_old_rollups(org_a):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_answer_marked_during_a_rebuild_is_rebuilt_again(org_a):
-    """The rebuild holds the day's mark while it works: an answer's mark made meanwhile waits for
-    it, then marks the day anew, so the answer the rebuild did not see is folded in next time."""
+def test_an_answer_marked_during_a_rebuild_neither_waits_nor_is_missed(org_a):
+    """The rebuild does not hold the day's mark while it works: an answer marking the day
+    meanwhile renews the mark at once (the loop lane never waits for a rebuild), the rebuild
+    leaves the renewed mark, and its task asks for the run that folds the late answer in."""
     if connection.vendor != "postgresql":
         pytest.skip("row locks are PostgreSQL's")
     link = factories.distribution(org_a)
@@ -138,39 +139,75 @@ def test_an_answer_marked_during_a_rebuild_is_rebuilt_again(org_a):
 
     def rebuild_in_a_worker():
         try:
-            with mock.patch.object(rollups, "_replace", side_effect=pause_after_rebuilding):
-                outcome["rebuilt"] = rollups.rebuild_dirty()
-        finally:
-            connection.close()
-
-    def mark_in_another_worker(response_id):
-        try:
-            outcome["newly"] = rollups.mark_for_response(response_id)
-        except Exception as exc:
-            outcome["error"] = repr(exc)
-            raise
+            with mock.patch.object(rollups, "_replace", side_effect=pause_after_rebuilding), \
+                    mock.patch.object(tasks.rebuild_dirty_days, "apply_async") as scheduled:
+                outcome["rebuilt"] = tasks.rebuild_dirty_days()
+                outcome["scheduled"] = scheduled.call_count
         finally:
             connection.close()
 
     worker = threading.Thread(target=rebuild_in_a_worker)
     worker.start()
     assert rebuilt.wait(30)
-    # Committed after the rebuild read the day; and not held up by it (the rebuild holds its marks only).
+    # Committed after the rebuild read the day, and marked while it is still open.
     late = factories.response(org_a, link, score=0)
-    marker = threading.Thread(target=mark_in_another_worker, args=(late.pk,))
+    marker = threading.Thread(target=lambda: outcome.update(newly=rollups.mark_for_response(late.pk)))
     marker.start()
-    marker.join(1)
-    assert marker.is_alive(), outcome  # waits for the rebuild's hold on the mark
+    marker.join(10)
+    assert not marker.is_alive(), "the mark waited for the rebuild"
+    assert outcome == {"newly": False}  # it renewed the mark the rebuild is working on
     go.set()
     worker.join(30)
-    marker.join(30)
-    assert outcome == {"rebuilt": 1, "newly": True}
-    assert DirtyDay.objects.filter(survey=link.survey).count() == 1
+    assert outcome == {"newly": False, "rebuilt": 1, "scheduled": 1}  # rebuilt, and another run asked for
+    assert DirtyDay.objects.filter(survey=link.survey).count() == 1  # the renewed mark outlived the rebuild
     assert sum(r.responses for r in DailyRollup.objects.filter(organization=org_a)) == 1  # not yet the late one
-    assert rollups.rebuild_dirty() == 1
+    assert rollups.rebuild_marked() == (1, 0)
+    assert not DirtyDay.objects.exists()
     assert sum(r.responses for r in DailyRollup.objects.filter(organization=org_a)) == 2
     before, expected = from_scratch(org_a)
     assert before == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_day_another_worker_is_rebuilding_is_left_to_it_and_taken_later(org_a):
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    link = factories.distribution(org_a)
+    response = factories.response(org_a, link, score=3)
+    rollups.mark_for_response(response.pk)
+    mark = DirtyDay.objects.get()
+    key = rollups._day_key(mark.survey_id, mark.day)
+    outcome = {}
+
+    def rebuild_in_a_worker():
+        try:
+            outcome["rebuilt"] = rollups.rebuild_marked()
+        finally:
+            connection.close()
+
+    with connection.cursor() as cursor:  # "another worker" rebuilding that very day
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [rollups.DAY_LOCK_NAMESPACE, key])
+    try:
+        worker = threading.Thread(target=rebuild_in_a_worker)
+        worker.start()
+        worker.join(30)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [rollups.DAY_LOCK_NAMESPACE, key])
+    assert outcome == {"rebuilt": (0, 1)}  # did not wait for it, and says the mark is left
+    assert DirtyDay.objects.filter(pk=mark.pk).exists()
+    assert rollups.rebuild_marked() == (1, 0)
+    before, expected = from_scratch(org_a)
+    assert before == expected and before
+
+
+def test_a_rebuild_that_leaves_nothing_asks_for_no_other_run(org_a):
+    link = factories.distribution(org_a)
+    rollups.mark_for_response(factories.response(org_a, link, score=9).pk)
+    with mock.patch.object(tasks.rebuild_dirty_days, "apply_async") as scheduled:
+        assert tasks.rebuild_dirty_days() == 1
+        assert tasks.rebuild_dirty_days() == 0
+    assert scheduled.call_count == 0
 
 
 @pytest.mark.django_db(transaction=True)
