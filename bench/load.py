@@ -129,9 +129,11 @@ def django_ceiling(log_dir, *, bare: bool, web_workers=WEB_WORKERS):
 
 
 @contextmanager
-def production_stack(log_dir, *, broker_url=None, webs=1, web_workers=WEB_WORKERS, workers=1, worker_concurrency=2):
-    """gunicorn + worker + beat as docker-compose runs them (Redis), or `webs` gunicorn and
-    `workers` Celery processes on another broker; yields the web ports."""
+def production_stack(log_dir, *, broker_url=None, webs=1, web_workers=WEB_WORKERS, workers=1, worker_concurrency=2,
+                     express=True):
+    """gunicorn + worker + the express worker (mail and rollups) + beat as docker-compose runs
+    them (Redis), or `webs` gunicorn and `workers` Celery processes on another broker; yields
+    the web ports."""
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
@@ -155,6 +157,11 @@ def production_stack(log_dir, *, broker_url=None, webs=1, web_workers=WEB_WORKER
                 [python, "-m", "celery", "-A", "cxplatform", "worker", "--loglevel=WARNING",
                  f"--concurrency={worker_concurrency}", "--without-gossip", "--without-mingle",
                  "-n", f"bench{n}@%h"], env, log_dir, f"worker{n}"))
+        if express:
+            stack.enter_context(_process(
+                [python, "-m", "celery", "-A", "cxplatform", "worker", "-Q", "mail,rollups", "--loglevel=WARNING",
+                 "--concurrency=2", "--without-gossip", "--without-mingle", "-n", "express@%h"],
+                env, log_dir, "express"))
         stack.enter_context(_process(
             [python, "-m", "celery", "-A", "cxplatform", "beat", "--loglevel=WARNING",
              "--schedule", str(Path(log_dir) / "beat-schedule")], env, log_dir, "beat"))

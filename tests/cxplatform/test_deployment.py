@@ -78,15 +78,15 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_compose_runs_every_role_against_postgres_and_redis():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"migrate", "proxy", "web", "worker", "beat", "postgres", "redis"}
-    for role in ("migrate", "web", "worker", "beat"):
+    assert set(services) == {"migrate", "proxy", "web", "worker", "worker-express", "beat", "postgres", "redis"}
+    for role in ("migrate", "web", "worker", "worker-express", "beat"):
         service = services[role]
         env = service["environment"]
         assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
         assert env["REDIS_URL"].startswith("redis://redis:6379")
         assert env["DEBUG"] == "0" and "SECRET_KEY" in env
         assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
-    for role in ("web", "worker", "beat"):  # the schema first, once: never N web containers racing
+    for role in ("web", "worker", "worker-express", "beat"):  # the schema first, once: never N web containers racing
         assert services[role]["depends_on"]["redis"]["condition"] == "service_healthy"
         assert services[role]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["migrate"]["command"] == "python manage.py migrate --noinput"
@@ -99,8 +99,13 @@ def test_compose_runs_every_role_against_postgres_and_redis():
     nginx = (ROOT / "deploy" / "nginx.conf").read_text()
     assert "proxy_pass $web" in nginx and "resolver 127.0.0.11" in nginx and "X-Forwarded-Proto" in nginx
     assert services["worker"]["command"].startswith("celery -A cxplatform worker")
+    assert "-Q" not in services["worker"]["command"]  # every queue, the loop lane first
+    # Mail and rollup rebuilds never wait for a burst's loop lane to empty (docs/adr/0034).
+    express = services["worker-express"]["command"].split()
+    assert express[:3] == ["celery", "-A", "cxplatform"]
+    assert set(express[express.index("-Q") + 1].split(",")) == {"mail", "rollups"}
     assert services["beat"]["command"].startswith("celery -A cxplatform beat")
-    for name in ("web", "worker", "postgres", "redis"):
+    for name in ("web", "worker", "worker-express", "postgres", "redis"):
         assert "healthcheck" in services[name], name
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
     pg = services["postgres"]["environment"]
