@@ -38,11 +38,20 @@ CASE_OPENED = events.declare("case.opened", fields={"item_id"})
 CASE_RESOLVED = events.declare("case.resolved", fields={"item_id"})
 
 
+# Organizations (id and creation time: an id alone may come back in another database) whose tag
+# list this process has seen: every new inbox item asked again otherwise, one query each.
+_seeded: set[tuple[int, object]] = set()
+
+
 def ensure_default_tags(organization) -> None:
     """Seed the organization's tag list (in its language) the first time the inbox is used."""
     from django.utils import translation
 
+    key = (organization.pk, organization.created_at)
+    if key in _seeded:
+        return
     if Tag.objects.filter(organization=organization).exists():
+        _seeded.add(key)
         return
     with translation.override(organization.default_language or "en"):
         Tag.objects.bulk_create([Tag(organization=organization, name=str(name), names=names_of_message(name))
@@ -88,13 +97,15 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
         "customer": customer, "received_at": voice.received_at or timezone.now(), "response_id": voice.response_id,
     }
     if voice.source_id:
-        try:
-            with transaction.atomic():
-                item, created = FeedbackItem.objects.get_or_create(
-                    organization=organization, source=voice.source, source_id=voice.source_id, defaults=fields)
-        except IntegrityError:  # a concurrent ingest of the same source id won
-            item, created = FeedbackItem.objects.get(organization=organization, source=voice.source,
-                                                     source_id=voice.source_id), False
+        known = FeedbackItem.objects.filter(organization=organization, source=voice.source, source_id=voice.source_id)
+        item, created = known.first(), False
+        if item is None:
+            try:
+                with transaction.atomic():
+                    item, created = FeedbackItem.objects.create(
+                        organization=organization, source=voice.source, source_id=voice.source_id, **fields), True
+            except IntegrityError:  # a concurrent ingest of the same source id won
+                item = known.get()
         if not created and item.text != text:
             text_changed(item, text=text, language=voice.language, rating=voice.rating, actor=actor)
             item.refresh_from_db()

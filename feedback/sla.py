@@ -63,7 +63,10 @@ def start_clock(item: FeedbackItem) -> None:
     """Set the item's due times from the policy of its priority (on arrival and when the
     priority changes)."""
     policy = SlaPolicy.objects.filter(organization_id=item.organization_id, priority=item.priority).first()
-    item.first_response_due, item.resolution_due = due_times(item, policy)
+    due = due_times(item, policy)
+    if due == (item.first_response_due, item.resolution_due):
+        return  # e.g. a new item of a priority without a policy: no clock, nothing to write
+    item.first_response_due, item.resolution_due = due
     FeedbackItem.objects.filter(pk=item.pk).update(first_response_due=item.first_response_due,
                                                    resolution_due=item.resolution_due)
 
