@@ -205,9 +205,13 @@ def run_rules(response, rules=None, now=None) -> FeedbackItem | None:
 
 def settle_case(response, rule: CloseLoopRule | None, now=None) -> FeedbackItem | None:
     """The answer's item as `rule` (the first case rule the final answer matches, or None) wants it."""
-    item = getattr(response, "_inbox_item", None) or FeedbackItem.objects.filter(response=response).first()
+    made = getattr(response, "_inbox_item", None)
+    item = made or FeedbackItem.objects.filter(response=response).first()
     if rule is None:
-        if item is not None:
+        # The comment's item just made or read by this settlement, no case and not unreachable, has
+        # nothing to stand down (two UPDATEs that would change nothing, on most answers).
+        if item is not None and not (item is made and item.kind == FeedbackItem.Kind.VOICE
+                                     and item.loop_state != FeedbackItem.LoopState.UNREACHABLE):
             stand_down(_answer_item(response), response)
         return None
     if is_history(response, rule, now):

@@ -56,6 +56,7 @@ def ensure_default_tags(organization) -> None:
     with translation.override(organization.default_language or "en"):
         Tag.objects.bulk_create([Tag(organization=organization, name=str(name), names=names_of_message(name))
                                  for name in DEFAULT_TAGS], ignore_conflicts=True)
+    transaction.on_commit(lambda: _seeded.add(key))  # remembered once the seeding is committed
 
 
 @dataclass

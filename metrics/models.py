@@ -217,6 +217,18 @@ class DirtyDay(models.Model):
         return f"survey {self.survey_id} · {self.day}"
 
 
+class RebuildRequest(models.Model):
+    """The one rebuild run of marked days waiting to start (a single row, or none). A new mark, or
+    a run that leaves a mark renewed meanwhile, asks for a run only when none is waiting, so runs
+    never multiply however long a burst lasts; a request older than a minute is taken for lost."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"rebuild requested at {self.requested_at:%H:%M:%S}"
+
+
 class RereadJob(OrgScopedModel):
     """"Read all comments again" for one organization, after a model or dictionary change: every
     survey comment and inbox item, in chunks on a worker (metrics.reread), then the rollups of

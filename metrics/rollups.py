@@ -39,7 +39,7 @@ from django.utils import timezone
 from feedback.loop import FOLLOW_UP_FIELD
 from surveys.models import Answer, Question, Response, ResponseTheme, SurveyType
 
-from .models import ChoiceRollup, DailyRollup, DirtyDay, ThemeRollup
+from .models import ChoiceRollup, DailyRollup, DirtyDay, RebuildRequest, ThemeRollup
 
 LOCK_NAMESPACE = 7_340_001  # first key of pg_advisory_xact_lock(int, int) for rollup writers
 DAY_LOCK_NAMESPACE = 7_340_002  # … and of the (survey, day) locks
@@ -485,7 +485,8 @@ def mark_dirty(*, organization_id: int, survey_id: int, days: set[date]) -> bool
 
 def _mark_clock():
     """A mark's time, on the database's clock (workers' clocks may disagree): the start of the
-    marking transaction, which begins after the answer it marks for was committed."""
+    marking statement (Now() is STATEMENT_TIMESTAMP()), after the answer it marks for was
+    committed."""
     return Now() if connection.vendor == "postgresql" else timezone.now()
 
 
@@ -509,9 +510,30 @@ def _try_lock_day(survey_id: int, day: date) -> bool:
         return cursor.fetchone()[0]
 
 
+LOST_REQUEST = timedelta(minutes=1)
+
+
+def request_rebuild() -> bool:
+    """Note that a rebuild run is wanted; False when one is already waiting (its message on the
+    way), so the caller sends none. A request older than LOST_REQUEST is taken for lost."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            RebuildRequest.objects.create(pk=1, requested_at=now)
+        return True
+    except IntegrityError:
+        return bool(RebuildRequest.objects.filter(pk=1, requested_at__lt=now - LOST_REQUEST)
+                    .update(requested_at=now))
+
+
+def take_rebuild_request() -> None:
+    """A run starts: the marks made from now on ask for the next one."""
+    RebuildRequest.objects.filter(pk=1).delete()
+
+
 class Rebuilt(NamedTuple):
     days: int  # (survey, day)s rebuilt
-    left: int  # marks this run met and left for the next one (renewed meanwhile, or busy elsewhere)
+    left: int  # marks this run rebuilt but could not clear: renewed meanwhile, or being renewed
 
 
 def rebuild_dirty(batch_size: int = 100) -> int:
@@ -525,10 +547,10 @@ def rebuild_marked(batch_size: int = 100) -> Rebuilt:
 
     Marks are never held while a day is rebuilt, so the answers marking it meanwhile (the loop
     lane's workers) do not wait for a rebuild. A mark is deleted with its rebuild only if it is no
-    newer than the moment the rebuild started reading; one renewed since is left, and so is one
-    whose day another worker is rebuilding: the caller asks for another run when any is left
-    (a mark made after the run started asked for its own). A worker killed mid-batch rolls back
-    and leaves every mark it took."""
+    newer than the moment the rebuild started reading, and only if no marker holds it right now
+    (SKIP LOCKED: a marker renewing two days never deadlocks with the delete); any other is
+    left, and the caller asks for another run. A day another worker is rebuilding is left to it.
+    A worker killed mid-batch rolls back and leaves every mark it took."""
     rebuilt = left = 0
     last = DirtyDay.objects.aggregate(last=Max("pk"))["last"]
     seen: list[int] = []
@@ -542,10 +564,10 @@ def rebuild_marked(batch_size: int = 100) -> Rebuilt:
             for mark in candidates:
                 by_org.setdefault(mark.organization_id, []).append(mark)
             taken = []
-            for marks in by_org.values():
+            for organization_id in sorted(by_org):  # one order of organizations, and of locks within
+                marks = by_org[organization_id]
                 organization = marks[0].organization
                 _lock(organization.pk, shared=True)
-                # Try-locks in one order, then the month locks in one order: never a deadlock.
                 marks = [mark for mark in sorted(marks, key=lambda m: _day_key(m.survey_id, m.day))
                          if _try_lock_day(mark.survey_id, mark.day)]
                 if not marks:
@@ -557,9 +579,13 @@ def rebuild_marked(batch_size: int = 100) -> Rebuilt:
                 for day, survey_ids in sorted(surveys_by_day.items()):
                     _replace(organization, day, day + timedelta(days=1), survey_ids)
                 taken += marks
-            done, _ = DirtyDay.objects.filter(pk__in=[mark.pk for mark in taken], marked_at__lte=started).delete()
+            taken_ids = [mark.pk for mark in taken]
+            clear = DirtyDay.objects.filter(pk__in=taken_ids, marked_at__lte=started)
+            if connection.features.has_select_for_update_skip_locked:
+                clear = DirtyDay.objects.filter(pk__in=clear.select_for_update(skip_locked=True).values("pk"))
+            clear.delete()
+            left += DirtyDay.objects.filter(pk__in=taken_ids).count()
         rebuilt += len(taken)
-        left += len(candidates) - done
         if len(candidates) < batch_size:
             break
     return Rebuilt(rebuilt, left)

@@ -11,9 +11,10 @@ logger = logging.getLogger(__name__)
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def rebuild_dirty_days() -> int:
-    """Rebuild the rollups of marked (survey, day)s: a moment after the first answer marks a day
-    (debounced), again while answers keep marking it during the rebuilds, and every half minute
-    from beat in case a message was lost."""
+    """Rebuild the rollups of marked (survey, day)s: a moment after a day is marked (debounced),
+    again while answers keep marking it during the rebuilds, and every half minute from beat in
+    case a message was lost."""
+    rollups.take_rebuild_request()  # marks made from now on may ask for the next run
     rebuilt = rollups.rebuild_marked()
     if rebuilt.left:
         schedule_dirty_rebuild()
@@ -22,7 +23,10 @@ def rebuild_dirty_days() -> int:
 
 def schedule_dirty_rebuild() -> None:
     """Ask for a rebuild of marked days after METRICS_REBUILD_DELAY_SECONDS, so the answers of
-    that moment are folded in by one rebuild. A broker outage only delays it until beat's run."""
+    that moment are folded in by one rebuild; nothing when a run is already waiting. A broker
+    outage only delays it until beat's run."""
+    if not rollups.request_rebuild():
+        return
     try:
         rebuild_dirty_days.apply_async(countdown=settings.METRICS_REBUILD_DELAY_SECONDS)
     except Exception:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from cxplatform import events
 from cxplatform.models import OutboxEvent
 from metrics import rollups, tasks
-from metrics.models import DailyRollup, DirtyDay
+from metrics.models import DailyRollup, DirtyDay, RebuildRequest
 from surveys.comments import COMMENT_READ, COMMENT_WRITTEN
 from surveys.services import RESPONSE_RECORDED
 from tests import factories
@@ -151,7 +151,13 @@ def test_an_answer_marked_during_a_rebuild_neither_waits_nor_is_missed(org_a):
     assert rebuilt.wait(30)
     # Committed after the rebuild read the day, and marked while it is still open.
     late = factories.response(org_a, link, score=0)
-    marker = threading.Thread(target=lambda: outcome.update(newly=rollups.mark_for_response(late.pk)))
+    def mark_in_another_worker():
+        try:
+            outcome["newly"] = rollups.mark_for_response(late.pk)
+        finally:
+            connection.close()
+
+    marker = threading.Thread(target=mark_in_another_worker)
     marker.start()
     marker.join(10)
     assert not marker.is_alive(), "the mark waited for the rebuild"
@@ -194,11 +200,33 @@ def test_a_day_another_worker_is_rebuilding_is_left_to_it_and_taken_later(org_a)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [rollups.DAY_LOCK_NAMESPACE, key])
-    assert outcome == {"rebuilt": (0, 1)}  # did not wait for it, and says the mark is left
+    assert outcome == {"rebuilt": (0, 0)}  # did not wait for it; its mark is the other worker's to clear
     assert DirtyDay.objects.filter(pk=mark.pk).exists()
     assert rollups.rebuild_marked() == (1, 0)
     before, expected = from_scratch(org_a)
     assert before == expected and before
+
+
+def test_runs_are_asked_for_once_however_many_marks_ask(org_a, django_capture_on_commit_callbacks):
+    """A burst renews and re-creates marks all the time: a run is asked for only while none is
+    waiting, so runs never pile up; the run takes the request when it starts, and a request whose
+    message was lost (a minute old) is asked again."""
+    links = [factories.distribution(org_a) for _ in range(3)]
+    with mock.patch.object(tasks.rebuild_dirty_days, "apply_async") as scheduled:
+        with django_capture_on_commit_callbacks(execute=True):
+            for link in links:  # three clean days marked: three "newly"s, one run asked for
+                record(link, 9)
+        assert DirtyDay.objects.count() == 3 and scheduled.call_count == 1
+        tasks.schedule_dirty_rebuild()
+        assert scheduled.call_count == 1
+        RebuildRequest.objects.update(requested_at=timezone.now() - timedelta(minutes=2))
+        tasks.schedule_dirty_rebuild()
+        assert scheduled.call_count == 2  # the waiting one was lost: asked again
+        assert tasks.rebuild_dirty_days() == 3
+        assert not RebuildRequest.objects.exists() and scheduled.call_count == 2  # nothing left, none asked
+        with django_capture_on_commit_callbacks(execute=True):
+            record(links[0], 3)
+        assert scheduled.call_count == 3  # the next mark asks for the next run
 
 
 def test_a_rebuild_that_leaves_nothing_asks_for_no_other_run(org_a):
