@@ -32,7 +32,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Min, Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -452,6 +452,23 @@ def health(now=None) -> dict:
         "lanes": {lane: lanes.get(lane, 0.0) for lane in sorted({DEFAULT_LANE, *_lanes.values()})},
         "dead": EventDelivery.objects.filter(status=EventDelivery.Status.DEAD).count(),
     }
+
+
+def settle_stragglers(older_than: timedelta = timedelta(minutes=10)) -> int:
+    """Settle events left "pending" though none of their deliveries is: two lanes finishing one
+    event at once, one of them a worker of a release before the settlement's lock (a rolling
+    deploy), each saw the other pending. Events that have no deliveries yet (the previous
+    release's, materialised by redelivery) are not touched. Returns how many were settled."""
+    from .models import EventDelivery, OutboxEvent
+
+    deliveries = EventDelivery.objects.filter(event=OuterRef("pk"))
+    stuck = (OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING,
+                                        created_at__lt=timezone.now() - older_than)
+             .filter(Exists(deliveries))
+             .exclude(Exists(deliveries.filter(status=EventDelivery.Status.PENDING))))
+    dead = stuck.filter(Exists(deliveries.filter(status=EventDelivery.Status.DEAD))).update(
+        status=OutboxEvent.Status.DEAD, delivered_at=timezone.now())
+    return dead + stuck.update(status=OutboxEvent.Status.DELIVERED, delivered_at=timezone.now())
 
 
 def prune_delivered(older_than_days: int = 7) -> int:

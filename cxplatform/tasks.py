@@ -53,8 +53,10 @@ def mail_notification(notification_id: int) -> bool:
 @shared_task(acks_late=True)
 def prune_housekeeping() -> dict:
     """Old rate-limit windows and delivered outbox rows are no longer needed; nor are uploads of
-    import jobs a day old, and a job whose worker was lost is queued again."""
-    return {"delivered_events": events.prune_delivered(),
+    import jobs a day old, and a job whose worker was lost is queued again. An event whose
+    deliveries are all done but that was left pending is settled first."""
+    return {"settled_events": events.settle_stragglers(),
+            "delivered_events": events.prune_delivered(),
             "import_jobs": import_jobs.housekeeping(),
             "notification_mails": services.requeue_unmailed()}
 

@@ -184,3 +184,31 @@ def test_a_broker_that_fails_holds_the_answer_for_one_publish_only(org_a, django
     with mock.patch.object(deliver_event, "apply_async") as publish:
         assert events.redeliver_pending() == 2  # the answer's two events, each in its lanes
     assert {call.kwargs["queue"] for call in publish.call_args_list} == {"loop", "events"}
+
+
+def test_housekeeping_settles_an_event_two_lanes_left_pending(declared):
+    """During a rolling deploy a worker of the previous release settles its lane without the
+    event's lock, so two lanes finishing at once can leave an event pending though nothing of it
+    is: housekeeping settles it. One still waiting, or not yet given deliveries, stays pending."""
+    from cxplatform.tasks import prune_housekeeping
+
+    name = declared("test.lanes.stragglers", fields={"n"})
+    events.subscribe(name, "test.lanes.stragglers.loop", lambda n: None, lane="loop")
+    events.subscribe(name, "test.lanes.stragglers.events", lambda n: None)
+    left, failed, waiting, fresh, legacy = (events.emit(name, n=n) for n in range(5))
+    for event in (left, failed, waiting, fresh):
+        EventDelivery.objects.filter(event=event).update(status=EventDelivery.Status.DELIVERED)
+    EventDelivery.objects.filter(event=failed, subscriber="test.lanes.stragglers.loop").update(
+        status=EventDelivery.Status.DEAD)
+    EventDelivery.objects.filter(event=waiting, subscriber="test.lanes.stragglers.loop").update(
+        status=EventDelivery.Status.PENDING)
+    EventDelivery.objects.filter(event=legacy).delete()
+    OutboxEvent.objects.exclude(pk=fresh.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    assert OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING).count() == 5
+
+    assert prune_housekeeping()["settled_events"] == 2
+    status = dict(OutboxEvent.objects.values_list("pk", "status"))
+    assert status[left.pk] == OutboxEvent.Status.DELIVERED
+    assert status[failed.pk] == OutboxEvent.Status.DEAD
+    # Still being delivered, settled moments ago by its own worker maybe, or never given deliveries.
+    assert {status[e.pk] for e in (waiting, fresh, legacy)} == {OutboxEvent.Status.PENDING}
