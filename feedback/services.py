@@ -16,7 +16,6 @@ from cxplatform.models import NotificationKind
 from cxplatform.naming import names_of_message
 from cxplatform.personal_data import ERASED_TEXT
 from cxplatform.services import match_or_create_customer
-from cxplatform.textinsight.language import detect
 from cxplatform.textinsight.reading import Reading, read
 from cxplatform.textinsight.tokens import search_text
 from invitations import services as invitations
@@ -159,50 +158,24 @@ def read_item(*, item_id: int) -> bool:
     themes, each text is read once, and the last text wins. Returns whether it read one."""
     with transaction.atomic():
         item = (FeedbackItem.objects.select_for_update().filter(pk=item_id)
-                .only("pk", "organization_id", "response_id", "text", "language", "sentiment", "text_read").first())
+                .only("pk", "organization_id", "text", "language", "sentiment", "text_read").first())
         if item is None or item.text_read:
             return False
         if item.text == ERASED_TEXT:  # erased: it keeps what was read of the text before
             FeedbackItem.objects.filter(pk=item.pk).update(text_read=True)
             return False
-        themes = _answers_reading(item)
-        if themes is None:
-            try:
-                reading = read(item.text, item.language)
-            except Exception:  # a text the reader cannot take: routing and the inbox go on without it
-                logger.exception("could not read the text of inbox item %s", item.pk)
-                reading = None
-            _apply(item, reading)
-            themes = _theme_rows(item, reading)
+        try:
+            reading = read(item.text, item.language)
+        except Exception:  # a text the reader cannot take: routing and the inbox go on without it
+            logger.exception("could not read the text of inbox item %s", item.pk)
+            reading = None
+        _apply(item, reading)
         # An UPDATE, not save(): reading is no edit of the item (its version and updated_at stay).
         FeedbackItem.objects.filter(pk=item.pk).update(sentiment=item.sentiment, language=item.language,
                                                        text_read=True)
         ItemTheme.objects.filter(item_id=item.pk).delete()
-        ItemTheme.objects.bulk_create(themes)
+        ItemTheme.objects.bulk_create(_theme_rows(item, reading))
     return True
-
-
-def _answers_reading(item: FeedbackItem) -> list[ItemTheme] | None:
-    """A survey comment's item takes what the worker read of its answer's comment — the same
-    text, read with the same language hint, so the same reading — instead of reading it a second
-    time: sets the item's sentiment and language (unsaved) and returns its theme rows. None when
-    the answer's comment is not read yet, or is no longer the item's text."""
-    from surveys.models import Response, ResponseTheme
-
-    if item.response_id is None:
-        return None
-    answer = (Response.objects.filter(pk=item.response_id, comment_read=True)
-              .only("comment", "language", "sentiment").first())
-    if answer is None or answer.comment.strip()[:MAX_TEXT] != item.text or answer.language != item.language:
-        return None
-    item.text_read = True
-    if answer.sentiment is None:  # nothing the reader could judge: as `_apply` of no reading
-        item.sentiment = None
-        return []
-    item.sentiment, item.language = answer.sentiment, detect(item.text, item.language)[:5]
-    return [ItemTheme(organization_id=item.organization_id, item_id=item.pk, key=theme.phrase[:80],
-                      sentiment=theme.sentiment)
-            for theme in ResponseTheme.objects.filter(response_id=item.response_id).order_by("pk")]
 
 
 def reread_items(items: QuerySet, chunk_size: int = 2000) -> int:

@@ -127,32 +127,3 @@ def test_inbox_lists_only_the_organizations_items_with_filters(org_a, org_b, mak
     page = client.get("/inbox/", {"source": "email"})
     assert [i.pk for i in page.context["rows"]] == [mine.pk]
     assert client.get(f"/inbox/items/{theirs.pk}/").status_code == 404
-
-
-@pytest.mark.parametrize("answer_read_first", [True, False])
-def test_a_survey_comment_is_read_once_for_the_answer_and_its_item(org_a, answer_read_first):
-    """The worker reads an answer's comment for the figures; its inbox item, the same text with the
-    same language hint, takes that reading instead of reading it again — and ends the same as if
-    it had (sentiment, detected language, each theme's sign). Read before the answer, it reads."""
-    from unittest import mock
-
-    from cxplatform.textinsight.reading import read
-    from surveys import comments
-
-    link = factories.distribution(org_a, factories.survey(org_a, "nps"))
-    sub = survey_services.clean_submission(
-        link.survey, {"score": 4, "comment": "  Курьер вежливый, но приложение постоянно падает  "}, complete=True)
-    response = survey_services.record_response(survey=link.survey, submission=sub, complete=True, language="en",
-                                               distribution=link, token=uuid.uuid4())[0]
-    if answer_read_first:
-        assert comments.read_comment(response_id=response.pk)
-    item = services.from_survey_response(response.pk)
-    with mock.patch.object(services, "read", wraps=services.read) as reading:
-        assert services.read_item(item_id=item.pk)
-    assert reading.call_count == (0 if answer_read_first else 1)
-
-    item.refresh_from_db()
-    expected = read(item.text, "en")
-    assert expected.language == "ru" and expected.theme_sentiments()  # the hint loses: the text is Russian
-    assert (item.sentiment, item.language, item.text_read) == (expected.sentiment.value, "ru", True)
-    assert dict(item.themes.values_list("key", "sentiment")) == expected.theme_sentiments()
