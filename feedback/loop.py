@@ -208,9 +208,10 @@ def settle_case(response, rule: CloseLoopRule | None, now=None) -> FeedbackItem 
     made = getattr(response, "_inbox_item", None)
     item = made or FeedbackItem.objects.filter(response=response).first()
     if rule is None:
-        # The comment's item just made or read by this settlement, no case and not unreachable, has
-        # nothing to stand down (two UPDATEs that would change nothing, on most answers).
-        if item is not None and not (item is made and item.kind == FeedbackItem.Kind.VOICE
+        # The comment's item just made or read by this settlement, no case, not unreachable and
+        # not labelled "score, no comment" from before the comment came, has nothing to stand
+        # down or bring up to date (two UPDATEs that would change nothing, on most answers).
+        if item is not None and not (item is made and item.kind == FeedbackItem.Kind.VOICE and not item.text_message
                                      and item.loop_state != FeedbackItem.LoopState.UNREACHABLE):
             stand_down(_answer_item(response), response)
         return None

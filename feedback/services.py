@@ -51,7 +51,8 @@ def ensure_default_tags(organization) -> None:
     if key in _seeded:
         return
     if Tag.objects.filter(organization=organization).exists():
-        _seeded.add(key)
+        # Once committed: seeded by this very transaction, the tags may still roll back.
+        transaction.on_commit(lambda: _seeded.add(key))
         return
     with translation.override(organization.default_language or "en"):
         Tag.objects.bulk_create([Tag(organization=organization, name=str(name), names=names_of_message(name))

@@ -328,3 +328,29 @@ def test_rules_in_settings_and_the_api(org_a, org_b, make_member, client_for, dj
                         content_type="application/json").status_code == 403
     assert manager.post("/api/v1/feedback/root-causes/", {"name": "Weather"},
                         content_type="application/json").status_code == 201
+
+
+def test_a_comment_added_after_a_withdrawn_case_replaces_its_score_label(org_a, unhappy_rule, customer,
+                                                                         django_capture_on_commit_callbacks):
+    """A score without a comment opens a case labelled with the score; the customer raises it (the
+    case is withdrawn) and then writes a comment: the item shows the comment, not the old label."""
+    link = factories.distribution(org_a, factories.survey(org_a, "nps"))
+    token = uuid.uuid4()
+
+    def answer(score, comment=""):
+        sub = survey_services.clean_submission(link.survey, {"score": score, "comment": comment}, complete=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            return survey_services.record_response(survey=link.survey, submission=sub, complete=True,
+                                                   language="ru", distribution=link, token=token,
+                                                   customer=customer)[0]
+
+    response = answer(3)
+    item = FeedbackItem.objects.get(response=response)
+    assert item.kind == FeedbackItem.Kind.CASE and item.text_message  # "score 3, no comment"
+    answer(9)
+    item.refresh_from_db()
+    assert item.kind == FeedbackItem.Kind.VOICE and item.loop_state == FeedbackItem.LoopState.WITHDRAWN
+    answer(9, "Всё решили быстро, спасибо")
+    item.refresh_from_db()
+    assert FeedbackItem.objects.filter(response=response).count() == 1
+    assert item.text_message == {} and item.display_text == "Всё решили быстро, спасибо"
