@@ -67,6 +67,14 @@ _lanes: dict[str, str] = {}  # subscriber key → its lane (a Celery queue)
 _current_event: ContextVar = ContextVar("current_outbox_event", default=None)
 
 
+# While a worker delivers a lane's message, the events its handlers emit for that same lane are
+# delivered next by the same worker (below, `deliver_all`) instead of going round the broker: one
+# publish, one task and one claim fewer per chained event (an answer's comment reading → its
+# inbox reading, its inbox item → routing). Holds the lane and the ids collected on commit.
+_inline: ContextVar = ContextVar("outbox_inline_lane", default=None)
+INLINE_ROUNDS = 5  # a chain longer than this goes to the broker like any other
+
+
 def current_event():
     """The OutboxEvent being delivered to the running handler (None outside a delivery)."""
     return _current_event.get()
@@ -145,16 +153,20 @@ def emit(event_name: str, *, organization=None, **ids):
     if set(ids) != declared.fields:
         raise ValueError(f"{event_name} carries {sorted(declared.fields)}, not {sorted(ids)}")
     now = timezone.now()
-    event = OutboxEvent.objects.create(organization=organization, name=event_name, payload=ids,
-                                       version=declared.version)
     keys = list(_subscribers[event_name])
+    # An event nobody listens to (yet) is written settled: nothing to hand to the workers.
+    event = OutboxEvent.objects.create(
+        organization=organization, name=event_name, payload=ids, version=declared.version,
+        **({} if keys else {"status": OutboxEvent.Status.DELIVERED, "delivered_at": now}))
     if keys:
+        # A delivery the running worker takes next has no message: if that worker dies first,
+        # the beat's redelivery sends it like any never-enqueued one.
+        inline = _inline.get()
         EventDelivery.objects.bulk_create(
-            [EventDelivery(event=event, subscriber=key, next_attempt_at=now, queued_at=now) for key in keys])
+            [EventDelivery(event=event, subscriber=key, next_attempt_at=now,
+                           queued_at=None if inline and lane_of(key) == inline[0] else now) for key in keys])
         for lane in sorted({lane_of(key) for key in keys}):
             _send_on_commit(event.pk, lane)
-    else:
-        _settle_event(event.pk)  # nobody listens (yet): nothing to hand to the workers
     return event
 
 
@@ -187,6 +199,9 @@ def _send_waiting() -> None:
         for event_id, lane in dict.fromkeys(waiting):  # a retry's repeats: once
             by_lane.setdefault(lane, []).append(event_id)
         waiting.clear()
+        inline = _inline.get()
+        if inline and inline[0] in by_lane:
+            inline[1].extend(by_lane.pop(inline[0]))
         size = max(settings.OUTBOX_EVENTS_PER_MESSAGE, 1)
         messages = [(lane, ids[start:start + size]) for lane, ids in by_lane.items()
                     for start in range(0, len(ids), size)]
@@ -232,9 +247,10 @@ def _tables():
     return quote(EventDelivery._meta.db_table), quote(OutboxEvent._meta.db_table)
 
 
-def _claim(event_id: int, lane: str = "") -> list:
-    """Take the event's due deliveries in `lane` (every lane: "") that no live worker holds (one
-    UPDATE … RETURNING); returns them with their event."""
+def _claim(event_ids: list[int], lane: str = "") -> list:
+    """Take the due deliveries in `lane` (every lane: "") of a message's events that no live
+    worker holds (one UPDATE … RETURNING for the whole message); returns them with their events,
+    in the events' order."""
     from .models import EventDelivery
 
     deliveries, _events = _tables()
@@ -252,26 +268,30 @@ def _claim(event_id: int, lane: str = "") -> list:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {deliveries} SET claimed_until = %s, queued_at = NULL WHERE id IN ("  # noqa: S608  # nosec B608 — names from _meta, values bound
-            f"SELECT id FROM {deliveries} WHERE event_id = %s AND status = %s AND next_attempt_at <= %s "
-            f"AND (claimed_until IS NULL OR claimed_until < %s){in_lane}{lock}) RETURNING id, subscriber, attempts",
-            [at(until), event_id, EventDelivery.Status.PENDING, at(now), at(now), *keys])
+            f"SELECT id FROM {deliveries} WHERE event_id IN ({', '.join(['%s'] * len(event_ids))}) AND status = %s "
+            f"AND next_attempt_at <= %s AND (claimed_until IS NULL OR claimed_until < %s){in_lane}{lock}) "
+            "RETURNING event_id, id, subscriber, attempts",
+            [at(until), *event_ids, EventDelivery.Status.PENDING, at(now), at(now), *keys])
         rows = sorted(cursor.fetchall())
     if not rows:
         return []
-    event = _event(event_id)
-    return [EventDelivery(pk=pk, event=event, subscriber=subscriber, attempts=attempts, claimed_until=until)
-            for pk, subscriber, attempts in rows]
+    found = _events_by_id(sorted({row[0] for row in rows}))
+    return [EventDelivery(pk=pk, event=found[event_id], subscriber=subscriber, attempts=attempts,
+                          claimed_until=until)
+            for event_id, pk, subscriber, attempts in rows]
 
 
-def _event(event_id: int):
-    """The claimed event, by plain SQL like the rest of the hot path (no query to build); `raw`
-    still applies the backend's and the fields' converters (aware datetimes on SQLite too)."""
+def _events_by_id(event_ids: list[int]) -> dict:
+    """The claimed events, in one plain SQL query like the rest of the hot path (no query to
+    build); `raw` still applies the backend's and the fields' converters (aware datetimes on
+    SQLite too)."""
     from .models import OutboxEvent
 
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in OutboxEvent._meta.concrete_fields)
-    return next(iter(OutboxEvent.objects.raw(
-        f"SELECT {columns} FROM {quote(OutboxEvent._meta.db_table)} WHERE id = %s", [event_id])))  # noqa: S608  # nosec B608
+    return {event.pk: event for event in OutboxEvent.objects.raw(
+        f"SELECT {columns} FROM {quote(OutboxEvent._meta.db_table)} "  # noqa: S608  # nosec B608
+        f"WHERE id IN ({', '.join(['%s'] * len(event_ids))})", event_ids)}
 
 
 def _mark_delivered(delivery_id: int) -> None:
@@ -291,17 +311,48 @@ def backoff(attempts: int) -> timedelta:
 
 
 def deliver(event_id: int, lane: str = "") -> int:
-    """Run each due delivery of the event in `lane` (every lane: ""), each in its own
-    transaction; returns how many succeeded. A failing subscriber is settled (back-off, or dead)
-    and never re-runs the others."""
-    from .models import EventDelivery, OutboxEvent
+    """Run each due delivery of one event in `lane` (every lane: ""); see deliver_all."""
+    return deliver_all([event_id], lane)
 
-    claimed = _claim(event_id, lane)
+
+def deliver_all(event_ids: list[int], lane: str = "") -> int:
+    """Deliver a message's events in `lane` (every lane: ""), then what their handlers emitted for
+    the same lane, in as many rounds as the chain has (at most INLINE_ROUNDS; the rest is sent
+    through the broker). Returns how many deliveries succeeded."""
+    if not lane or _inline.get() is not None:
+        return _deliver_message(event_ids, lane)
+    chained: list[int] = []
+    token = _inline.set((lane, chained))
+    try:
+        done = _deliver_message(event_ids, lane)
+        for _round in range(INLINE_ROUNDS):
+            if not chained:
+                break
+            ids = list(dict.fromkeys(chained))
+            chained.clear()
+            done += _deliver_message(ids, lane)
+    finally:
+        _inline.reset(token)
+    if chained:
+        enqueue(*dict.fromkeys(chained), lane=lane)
+    return done
+
+
+def _deliver_message(event_ids: list[int], lane: str = "") -> int:
+    """Run each due delivery of a message's events in `lane` (every lane: ""), in the events'
+    order, each in its own transaction; returns how many succeeded. A failing subscriber is
+    settled (back-off, or dead) and never re-runs the others. The message is claimed, and its
+    events settled, once for all of them: the outbox's own statements per answer do not grow with
+    the events it carries."""
+    from .models import EventDelivery
+
+    claimed = _claim(list(event_ids), lane)
     if not claimed:
         return 0
-    event: OutboxEvent = claimed[0].event
+    event_ids = list(dict.fromkeys(delivery.event.pk for delivery in claimed))
     done, settled = 0, False
     for delivery in claimed:
+        event = delivery.event
         try:
             handler = subscribers_of(event.name).get(delivery.subscriber)
             if handler is None:  # renamed or removed: kept visible until it is dead, never dropped
@@ -312,10 +363,10 @@ def deliver(event_id: int, lane: str = "") -> int:
                 with transaction.atomic():
                     handler(**payload)
                     # Marked in the handler's own transaction: its work and "delivered" commit together;
-                    # after the last one, the event's status too (one commit fewer per event).
+                    # after the last one, the events' status too (one commit fewer per message).
                     _mark_delivered(delivery.pk)
                     if delivery is claimed[-1]:
-                        _settle_event(event_id)
+                        _settle_events(event_ids)
                         settled = True
             finally:
                 _current_event.reset(running)
@@ -331,28 +382,30 @@ def deliver(event_id: int, lane: str = "") -> int:
             continue
         done += 1
     if not settled:
-        _settle_event(event_id)
+        _settle_events(event_ids)
     return done
 
 
-def _settle_event(event_id: int) -> None:
-    """The event's own status follows its deliveries: pending while any is, dead if any died
-    (one UPDATE that finds out both). Two lanes finishing one event at once each see the other's
-    delivery still pending: the event's row is locked first, so the later one reads the earlier
-    one's commit and settles it."""
+def _settle_events(event_ids: list[int]) -> None:
+    """Each event's own status follows its deliveries: pending while any is, dead if any died
+    (one UPDATE for the message that finds out both). Two lanes finishing one event at once each
+    see the other's delivery still pending: the events' rows are locked first, in one order, so
+    the later one reads the earlier one's commit and settles it."""
     from .models import EventDelivery, OutboxEvent
 
     deliveries, events_table = _tables()
+    listed = ", ".join(["%s"] * len(event_ids))
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.features.has_select_for_update:
-            cursor.execute(f"SELECT id FROM {events_table} WHERE id = %s FOR UPDATE", [event_id])  # noqa: S608  # nosec B608
+            cursor.execute(f"SELECT id FROM {events_table} WHERE id IN ({listed}) ORDER BY id FOR UPDATE",  # noqa: S608  # nosec B608
+                           event_ids)
         cursor.execute(
             f"UPDATE {events_table} SET delivered_at = %s, status = CASE WHEN EXISTS ("  # noqa: S608  # nosec B608
-            f"SELECT 1 FROM {deliveries} WHERE event_id = %s AND status = %s) THEN %s ELSE %s END "
-            f"WHERE id = %s AND NOT EXISTS (SELECT 1 FROM {deliveries} WHERE event_id = %s AND status = %s)",
-            [connection.ops.adapt_datetimefield_value(timezone.now()), event_id, EventDelivery.Status.DEAD,
-             OutboxEvent.Status.DEAD, OutboxEvent.Status.DELIVERED, event_id, event_id,
-             EventDelivery.Status.PENDING])
+            f"SELECT 1 FROM {deliveries} WHERE event_id = {events_table}.id AND status = %s) THEN %s ELSE %s END "
+            f"WHERE id IN ({listed}) AND NOT EXISTS ("
+            f"SELECT 1 FROM {deliveries} WHERE event_id = {events_table}.id AND status = %s)",
+            [connection.ops.adapt_datetimefield_value(timezone.now()), EventDelivery.Status.DEAD,
+             OutboxEvent.Status.DEAD, OutboxEvent.Status.DELIVERED, *event_ids, EventDelivery.Status.PENDING])
 
 
 def _materialise_legacy(written_before) -> None:

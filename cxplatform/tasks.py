@@ -14,21 +14,10 @@ from . import audit, events, import_jobs, services
 )
 def deliver_event(event_id: int, *more_event_ids: int, lane: str = "") -> int:
     """The events of one transaction, in order, for the subscribers of one lane (a message of the
-    previous release names no lane: every subscriber). A handler's failure is settled on its
-    delivery row (back-off, then dead), not retried here; only a lost database connection retries
-    the task, and what was delivered is not run again. Anything else one event raises does not
-    hold back the others: it is raised after them."""
-    delivered, failure = 0, None
-    for pk in (event_id, *more_event_ids):
-        try:
-            delivered += events.deliver(pk, lane)
-        except (OperationalError, InterfaceError):
-            raise
-        except Exception as exc:  # noqa: BLE001 — raised below, once the others are delivered
-            failure = failure or exc
-    if failure is not None:
-        raise failure
-    return delivered
+    previous release names no lane: every subscriber), claimed and settled together. A handler's
+    failure is settled on its delivery row (back-off, then dead), not retried here; only a lost
+    database connection retries the task, and what was delivered is not run again."""
+    return events.deliver_all([event_id, *more_event_ids], lane)
 
 
 @shared_task(acks_late=True)

@@ -212,3 +212,54 @@ def test_housekeeping_settles_an_event_two_lanes_left_pending(declared):
     assert status[failed.pk] == OutboxEvent.Status.DEAD
     # Still being delivered, settled moments ago by its own worker maybe, or never given deliveries.
     assert {status[e.pk] for e in (waiting, fresh, legacy)} == {OutboxEvent.Status.PENDING}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_a_lanes_handler_emits_for_the_same_lane_is_delivered_next_without_the_broker(declared):
+    """An answer's comment reading emits the reading's event; its inbox part (same lane) runs next
+    in the same worker, its loop part goes to the loop lane's workers through the broker."""
+    from cxplatform.tasks import deliver_event
+
+    first = declared("test.first", fields={"n"})
+    second = declared("test.second", fields={"n"})
+    ran = []
+    events.subscribe(first, "test.first", lambda n: events.emit(second, n=n + 1))
+    events.subscribe(second, "test.second.here", lambda n: ran.append(("here", n)))
+    events.subscribe(second, "test.second.loop", lambda n: ran.append(("loop", n)), lane="loop")
+    with mock.patch.object(deliver_event, "apply_async") as publish:
+        cause = events.emit(first, n=1)  # autocommit: committed, its message sent
+        assert [call.kwargs["queue"] for call in publish.call_args_list] == ["events"]
+        publish.reset_mock()
+        assert deliver_event(cause.pk, lane="events") == 2
+    assert ran == [("here", 2)]
+    chained = OutboxEvent.objects.get(name=second)
+    assert [(call.kwargs["args"], call.kwargs["queue"]) for call in publish.call_args_list] == [([chained.pk], "loop")]
+    here = EventDelivery.objects.get(event=chained, subscriber="test.second.here")
+    assert here.status == EventDelivery.Status.DELIVERED
+    OutboxEvent.objects.filter(pk=cause.pk, status=OutboxEvent.Status.DELIVERED).get()
+
+    # A worker lost before the chain's next round: the chained delivery has no message, so the
+    # beat's redelivery sends it at once rather than after OUTBOX_LOST_AFTER_SECONDS.
+    real = events._deliver_message
+    calls = []
+
+    def lost_after_the_first_round(event_ids, lane=""):
+        calls.append(event_ids)
+        if len(calls) > 1:
+            raise events.transaction.TransactionManagementError("worker lost")
+        return real(event_ids, lane)
+
+    ran.clear()
+    with mock.patch.object(deliver_event, "apply_async"), \
+            mock.patch.object(events, "_deliver_message", side_effect=lost_after_the_first_round):
+        again = events.emit(first, n=10)
+        with pytest.raises(events.transaction.TransactionManagementError):
+            deliver_event(again.pk, lane="events")
+    left = OutboxEvent.objects.get(name=second, payload={"n": 11})
+    waiting = EventDelivery.objects.get(event=left, subscriber="test.second.here")
+    assert (waiting.status, waiting.queued_at) == (EventDelivery.Status.PENDING, None)
+    assert left.pk in events.due_event_ids()
+    with mock.patch.object(deliver_event, "apply_async") as publish:
+        events.redeliver_pending()
+    assert {(tuple(call.kwargs["args"]), call.kwargs["queue"]) for call in publish.call_args_list} >= {
+        ((left.pk,), "events")}
