@@ -202,6 +202,14 @@ class Customers:
         return path
 
 
+def _comment() -> str:
+    """A comment as customers write them, each one different: a worker remembers its last readings
+    (cxplatform/textinsight/reading.py), and seven texts repeated would measure that memory, not
+    the reading of an answer's comment (once for the answer, once for its inbox item)."""
+    base = random.choice(COMMENTS)
+    return f"{base} #{random.randint(10_000, 999_999)}" if base else ""  # an order number
+
+
 async def _customer(port, link_path, timings, errors):
     from urllib.parse import parse_qs, urlencode
 
@@ -217,7 +225,7 @@ async def _customer(port, link_path, timings, errors):
     shown = time.perf_counter()
     query = parse_qs(urlsplit(visit).query)
     body = urlencode({"token": query["t"][0], "c": query.get("c", [""])[0], "score": random.randint(0, 10),
-                      "comment": random.choice(COMMENTS)}).encode()
+                      "comment": _comment()}).encode()
     status, thanks, _ = await _http(port, "POST", urlsplit(visit).path, body)
     answered = time.perf_counter()
     if status != 302 or "/thanks/" not in thanks:

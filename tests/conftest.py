@@ -39,6 +39,15 @@ def no_events_waiting():
 
 
 @pytest.fixture(autouse=True)
+def no_readings_kept():
+    """Each test reads comments afresh: a worker remembers its last readings, and a test that swaps
+    the classifier must not get one made before."""
+    from cxplatform.textinsight import reading
+
+    reading.forget()
+
+
+@pytest.fixture(autouse=True)
 def no_links_kept():
     """Each test reads its survey links afresh (a process keeps them a moment, surveys/respondent.py)."""
     from surveys.respondent import forget_links

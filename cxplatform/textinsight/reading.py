@@ -7,6 +7,7 @@ comments (surveys.comments) and inbox items (feedback) store what it returns.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .language import detect
 from .sentiment import Sentiment, classify
@@ -60,10 +61,27 @@ def _contrasts(text: str) -> bool:
     return first in CLAUSE_BREAKS
 
 
+# The readings a worker made last, by (text, hint): a reading is a pure function of both and is
+# never changed (frozen), so an answer's comment read for the answer is not read again for its
+# inbox item, nor a "Thank you!" for every customer who writes it. A new model or lexicon comes
+# with a new release, hence a new process.
+MEMO_SIZE = 512
+
+
 def read(text: str, language_hint: str = "") -> Reading | None:
     """Read a comment, or None when it has no words or signs to judge."""
     if not text or not text.strip():
         return None
+    return _read(text, language_hint or "")
+
+
+def forget() -> None:
+    """Drop the remembered readings (tests that swap the classifier)."""
+    _read.cache_clear()
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _read(text: str, language_hint: str) -> Reading | None:
     language = detect(text, language_hint)
     overall = classify(text, language)
     if overall is None:

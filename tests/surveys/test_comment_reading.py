@@ -184,3 +184,24 @@ def test_rereading_keeps_the_mark_of_a_comment_still_waiting_for_its_worker(nps_
     response.refresh_from_db()
     assert response.comment_read is True
     assert _pending(comments.COMMENT_READ, response).exists()
+
+
+def test_an_answers_comment_is_read_once_for_the_answer_and_its_inbox_item(nps_link):
+    """A worker remembers its last readings by (text, language hint): the inbox item of the answer
+    takes the answer's reading, exactly, and a different hint is a reading of its own."""
+    from cxplatform.textinsight import reading
+    from feedback.models import FeedbackItem
+
+    with mock.patch.object(reading, "detect", wraps=reading.detect) as detect:
+        response = _record(nps_link, 3, ANGRY, uuid.uuid4())
+        while EventDelivery.objects.filter(status="pending").exists():  # the whole chain, as workers do
+            for pk in EventDelivery.objects.filter(status="pending").values_list("event_id", flat=True):
+                events.deliver(pk)
+        assert detect.call_count == 1
+        item = FeedbackItem.objects.get(response=response)
+        response.refresh_from_db()
+        assert (item.text_read, item.sentiment, response.sentiment) == (True, -1, -1)
+        assert reading.read(ANGRY, "ru") is reading.read(ANGRY, "ru")
+        assert detect.call_count == 1
+        assert reading.read(ANGRY, "lv") is not reading.read(ANGRY, "ru")
+        assert detect.call_count == 2
