@@ -283,6 +283,50 @@ def ceiling_phase(port, concurrency, seconds) -> float:
     return asyncio.run(_nothing_phase(port, concurrency, seconds))
 
 
+# --- Where the CPU goes ----------------------------------------------------------------------
+
+CPU_GROUPS = {  # group → does a process of it match (its comm, its command line); first match wins
+    "web": lambda comm, cmd: "gunicorn" in cmd and "cxplatform.wsgi" in cmd,
+    "express_worker": lambda comm, cmd: "celery" in cmd and " worker " in cmd and "mail,rollups" in cmd,
+    "workers": lambda comm, cmd: "celery" in cmd and " worker " in cmd,
+    "beat": lambda comm, cmd: "celery" in cmd and " beat " in cmd,
+    "postgres": lambda comm, cmd: comm == "postgres",
+    "redis": lambda comm, cmd: comm.startswith("redis-server"),
+}
+
+
+def cpu_seconds() -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) each of the stack's processes has used so far, with its group,
+    from /proc (the benchmark's own load generator included)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = stat.read_text()
+            cmd = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # gone meanwhile
+        pid = int(stat.parent.name)
+        comm = raw[raw.index("(") + 1:raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2:].split()
+        group = next((name for name, matches in CPU_GROUPS.items() if matches(comm, f" {cmd} ")),
+                     "load_generator" if pid == os.getpid() else None)
+        if group:
+            used[pid] = (group, (int(fields[11]) + int(fields[12])) / tick)  # utime, stime
+    return used
+
+
+def cpu_between(before, after) -> dict[str, float]:
+    """CPU seconds by group between two samples: each process's own difference (a process started
+    meanwhile counts from zero; one that ended meanwhile — a database connection closed — is
+    left out, so the figures are a floor)."""
+    spent = dict.fromkeys([*CPU_GROUPS, "load_generator"], 0.0)
+    for pid, (group, seconds) in after.items():
+        earlier = before.get(pid)
+        spent[group] += seconds - (earlier[1] if earlier and earlier[0] == group else 0.0)
+    return spent
+
+
 # --- PostgreSQL's own rate -------------------------------------------------------------------
 
 def raw_phase(script, concurrency, seconds):
@@ -445,14 +489,20 @@ def run():
         script = _pgbench_script(log_dir, org, raw_survey, raw_link, touchpoint)
         with production_stack(log_dir) as ports:
             web_phase(ports, customers, 2, 1)  # warm every gunicorn worker up
+            answered_before = Response.objects.filter(survey=survey, score__isnull=False).count()
+            run_before = cpu_seconds()
             sampler = Sampler(survey.pk)
             sampler.start()
             for concurrency in LEVELS:
                 raw_rates, web_rates, timings, errors, raw_clients = [], [], [], [], 0
+                cpu: dict[str, float] = {}
                 for _round in range(ROUNDS):
                     rate, raw_clients = raw_phase(script, concurrency, PHASE_SECONDS)
                     raw_rates.append(rate)
+                    before = cpu_seconds()
                     t, e, elapsed = web_phase(ports, customers, concurrency, PHASE_SECONDS)
+                    cpu = {group: cpu.get(group, 0.0) + seconds
+                           for group, seconds in cpu_between(before, cpu_seconds()).items()}
                     timings += t
                     errors += e
                     web_rates.append(len(t) / elapsed)
@@ -467,6 +517,10 @@ def run():
                     "customer_ms": _ms([t[2] for t in timings]),
                     "errors": len(errors),
                     "error_kinds": sorted(set(errors))[:5],
+                    # CPU ms per customer served, by part, while the customers were served (the
+                    # workers' backlog, worked off later, is in worker_cpu_ms_per_answer below).
+                    "cpu_ms_per_customer": {group: round(seconds * 1000 / max(len(timings), 1), 1)
+                                            for group, seconds in cpu.items()},
                 }
             load_ended = time.monotonic()
             # Let the workers drain: every delivery of the answers' events done, and the rollups
@@ -478,6 +532,11 @@ def run():
                     break
                 time.sleep(0.5)
             drained = time.monotonic() - load_ended
+            # Everything the workers did for the answers of the run (the raw phases between the
+            # levels give them no work of their own), per answer.
+            run_cpu = cpu_between(run_before, cpu_seconds())
+            worker_cpu = {group: round(run_cpu[group] * 1000 / max(recorded - answered_before, 1), 1)
+                          for group in ("workers", "express_worker", "beat")}
             time.sleep(1)
             sampler.stopping.set()
             sampler.join()
@@ -505,6 +564,7 @@ def run():
             "drain_after_load_s": round(drained, 1),
             "deliveries_pending_at_the_end": _pending(org),
         },
+        "worker_cpu_ms_per_answer": worker_cpu,
         "answers": recorded,
     }
     with connection.cursor() as cursor:  # the raw reference rows have served

@@ -67,12 +67,26 @@ _lanes: dict[str, str] = {}  # subscriber key → its lane (a Celery queue)
 _current_event: ContextVar = ContextVar("current_outbox_event", default=None)
 
 
-# While a worker delivers a lane's message, the events its handlers emit for that same lane are
-# delivered next by the same worker (below, `deliver_all`) instead of going round the broker: one
-# publish, one task and one claim fewer per chained event (an answer's comment reading → its
-# inbox reading, its inbox item → routing). Holds the lane and the ids collected on commit.
-_inline: ContextVar = ContextVar("outbox_inline_lane", default=None)
+@dataclass
+class _Chain:
+    """While a worker delivers a lane's message, the events its handlers emit for that same lane
+    are delivered next by the same worker (`deliver_all`) instead of going round the broker: one
+    publish, one task and one claim fewer per chained event (an answer's comment reading → its
+    inbox reading, its inbox item → routing). Their deliveries are written claimed by this worker
+    and with no message: if it dies first, the claim runs out and the beat sends them."""
+
+    lane: str
+    made: dict = field(default_factory=dict)  # event id → its deliveries in the lane, made claimed
+    committed: list = field(default_factory=list)  # ids of those events whose transaction committed
+
+
+_chain: ContextVar = ContextVar("outbox_chain", default=None)
 INLINE_ROUNDS = 5  # a chain longer than this goes to the broker like any other
+
+
+class _Vanished(Exception):
+    """A delivery made in a transaction that was rolled back (its event rode along with a later
+    commit): it never existed, so what its handler did is undone and nothing is recorded."""
 
 
 def current_event():
@@ -159,12 +173,15 @@ def emit(event_name: str, *, organization=None, **ids):
         organization=organization, name=event_name, payload=ids, version=declared.version,
         **({} if keys else {"status": OutboxEvent.Status.DELIVERED, "delivered_at": now}))
     if keys:
-        # A delivery the running worker takes next has no message: if that worker dies first,
-        # the beat's redelivery sends it like any never-enqueued one.
-        inline = _inline.get()
-        EventDelivery.objects.bulk_create(
-            [EventDelivery(event=event, subscriber=key, next_attempt_at=now,
-                           queued_at=None if inline and lane_of(key) == inline[0] else now) for key in keys])
+        chain = _chain.get()
+        claimed_until = now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS)
+        made = EventDelivery.objects.bulk_create([
+            EventDelivery(event=event, subscriber=key, next_attempt_at=now, queued_at=now)
+            if chain is None or lane_of(key) != chain.lane else
+            EventDelivery(event=event, subscriber=key, next_attempt_at=now, claimed_until=claimed_until)
+            for key in keys])
+        if chain is not None and (mine := [d for d in made if lane_of(d.subscriber) == chain.lane]):
+            chain.made[event.pk] = mine
         for lane in sorted({lane_of(key) for key in keys}):
             _send_on_commit(event.pk, lane)
     return event
@@ -199,9 +216,9 @@ def _send_waiting() -> None:
         for event_id, lane in dict.fromkeys(waiting):  # a retry's repeats: once
             by_lane.setdefault(lane, []).append(event_id)
         waiting.clear()
-        inline = _inline.get()
-        if inline and inline[0] in by_lane:
-            inline[1].extend(by_lane.pop(inline[0]))
+        chain = _chain.get()
+        if chain is not None and chain.lane in by_lane:
+            chain.committed.extend(by_lane.pop(chain.lane))
         size = max(settings.OUTBOX_EVENTS_PER_MESSAGE, 1)
         messages = [(lane, ids[start:start + size]) for lane, ids in by_lane.items()
                     for start in range(0, len(ids), size)]
@@ -249,11 +266,12 @@ def _tables():
 
 def _claim(event_ids: list[int], lane: str = "") -> list:
     """Take the due deliveries in `lane` (every lane: "") of a message's events that no live
-    worker holds (one UPDATE … RETURNING for the whole message); returns them with their events,
-    in the events' order."""
-    from .models import EventDelivery
+    worker holds; returns them with their events, in the events' order. On PostgreSQL one
+    statement claims and reads them (an UPDATE … RETURNING in a WITH, joined to the events);
+    elsewhere (the embedded SQLite) the events are read after."""
+    from .models import EventDelivery, OutboxEvent
 
-    deliveries, _events = _tables()
+    deliveries, events_table = _tables()
     now = timezone.now()
     until = now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS)
     lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
@@ -265,17 +283,28 @@ def _claim(event_ids: list[int], lane: str = "") -> list:
             in_lane = f" AND subscriber {'IN' if inside else 'NOT IN'} ({', '.join(['%s'] * len(keys))})"
         elif inside:
             return []  # nobody subscribes in this lane any more
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {deliveries} SET claimed_until = %s, queued_at = NULL WHERE id IN ("  # noqa: S608  # nosec B608 — names from _meta, values bound
-            f"SELECT id FROM {deliveries} WHERE event_id IN ({', '.join(['%s'] * len(event_ids))}) AND status = %s "
-            f"AND next_attempt_at <= %s AND (claimed_until IS NULL OR claimed_until < %s){in_lane}{lock}) "
-            "RETURNING event_id, id, subscriber, attempts",
-            [at(until), *event_ids, EventDelivery.Status.PENDING, at(now), at(now), *keys])
-        rows = sorted(cursor.fetchall())
-    if not rows:
-        return []
-    found = _events_by_id(sorted({row[0] for row in rows}))
+    claim = (f"UPDATE {deliveries} SET claimed_until = %s, queued_at = NULL WHERE id IN ("  # noqa: S608  # nosec B608 — names from _meta, values bound
+             f"SELECT id FROM {deliveries} WHERE event_id IN ({', '.join(['%s'] * len(event_ids))}) AND status = %s "
+             f"AND next_attempt_at <= %s AND (claimed_until IS NULL OR claimed_until < %s){in_lane}{lock}) "
+             "RETURNING event_id, id, subscriber, attempts")
+    params = [at(until), *event_ids, EventDelivery.Status.PENDING, at(now), at(now), *keys]
+    if connection.vendor == "postgresql":
+        columns = ", ".join(f"e.{connection.ops.quote_name(f.column)}" for f in OutboxEvent._meta.concrete_fields)
+        # `raw` applies the fields' converters; the delivery's own columns ride along as attributes.
+        found: dict[int, OutboxEvent] = {}
+        rows = []
+        for event in OutboxEvent.objects.raw(
+                f"WITH claimed AS ({claim}) SELECT {columns}, c.id AS delivery_id, "  # noqa: S608  # nosec B608
+                f"c.subscriber AS delivery_subscriber, c.attempts AS delivery_attempts FROM claimed c "
+                f"JOIN {events_table} e ON e.id = c.event_id", params):
+            rows.append((event.pk, event.delivery_id, event.delivery_subscriber, event.delivery_attempts))
+            found.setdefault(event.pk, event)
+        rows.sort()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(claim, params)
+            rows = sorted(cursor.fetchall())
+        found = _events_by_id(sorted({row[0] for row in rows})) if rows else {}
     return [EventDelivery(pk=pk, event=found[event_id], subscriber=subscriber, attempts=attempts,
                           claimed_until=until)
             for event_id, pk, subscriber, attempts in rows]
@@ -294,7 +323,8 @@ def _events_by_id(event_ids: list[int]) -> dict:
         f"WHERE id IN ({', '.join(['%s'] * len(event_ids))})", event_ids)}
 
 
-def _mark_delivered(delivery_id: int) -> None:
+def _mark_delivered(delivery_id: int) -> bool:
+    """Mark the delivery done; False when it does not exist."""
     from .models import EventDelivery
 
     deliveries, _events = _tables()
@@ -303,6 +333,7 @@ def _mark_delivered(delivery_id: int) -> None:
             f"UPDATE {deliveries} SET status = %s, delivered_at = %s, claimed_until = NULL, "  # noqa: S608  # nosec B608
             "attempts = attempts + 1, last_error = '' WHERE id = %s",
             [EventDelivery.Status.DELIVERED, connection.ops.adapt_datetimefield_value(timezone.now()), delivery_id])
+        return cursor.rowcount == 1
 
 
 def backoff(attempts: int) -> timedelta:
@@ -319,22 +350,33 @@ def deliver_all(event_ids: list[int], lane: str = "") -> int:
     """Deliver a message's events in `lane` (every lane: ""), then what their handlers emitted for
     the same lane, in as many rounds as the chain has (at most INLINE_ROUNDS; the rest is sent
     through the broker). Returns how many deliveries succeeded."""
-    if not lane or _inline.get() is not None:
+    if not lane or _chain.get() is not None:
         return _deliver_message(event_ids, lane)
-    chained: list[int] = []
-    token = _inline.set((lane, chained))
+    chain = _Chain(lane)
+    token = _chain.set(chain)
     try:
         done = _deliver_message(event_ids, lane)
         for _round in range(INLINE_ROUNDS):
-            if not chained:
+            if not chain.committed:
                 break
-            ids = list(dict.fromkeys(chained))
-            chained.clear()
-            done += _deliver_message(ids, lane)
+            ids = list(dict.fromkeys(chain.committed))
+            chain.committed.clear()
+            made = [delivery for pk in ids for delivery in chain.made.pop(pk, ())]
+            done += _run_claimed(made)
+            if others := [pk for pk in ids if pk not in {d.event.pk for d in made}]:
+                done += _deliver_message(others, lane)  # emitted otherwise (a retry): claimed as usual
     finally:
-        _inline.reset(token)
-    if chained:
-        enqueue(*dict.fromkeys(chained), lane=lane)
+        _chain.reset(token)
+    if chain.made:
+        # Made claimed but not delivered here: a chain longer than INLINE_ROUNDS, or deliveries
+        # whose transaction commits only after this (delivered inside a caller's transaction).
+        # Released, so whichever message carries them finds them.
+        from .models import EventDelivery
+
+        EventDelivery.objects.filter(pk__in=[d.pk for made in chain.made.values() for d in made],
+                                     status=EventDelivery.Status.PENDING).update(claimed_until=None)
+    if chain.committed:
+        enqueue(*dict.fromkeys(chain.committed), lane=lane)
     return done
 
 
@@ -344,9 +386,12 @@ def _deliver_message(event_ids: list[int], lane: str = "") -> int:
     settled (back-off, or dead) and never re-runs the others. The message is claimed, and its
     events settled, once for all of them: the outbox's own statements per answer do not grow with
     the events it carries."""
+    return _run_claimed(_claim(list(event_ids), lane))
+
+
+def _run_claimed(claimed: list) -> int:
     from .models import EventDelivery
 
-    claimed = _claim(list(event_ids), lane)
     if not claimed:
         return 0
     event_ids = list(dict.fromkeys(delivery.event.pk for delivery in claimed))
@@ -364,12 +409,15 @@ def _deliver_message(event_ids: list[int], lane: str = "") -> int:
                     handler(**payload)
                     # Marked in the handler's own transaction: its work and "delivered" commit together;
                     # after the last one, the events' status too (one commit fewer per message).
-                    _mark_delivered(delivery.pk)
+                    if not _mark_delivered(delivery.pk):
+                        raise _Vanished
                     if delivery is claimed[-1]:
                         _settle_events(event_ids)
                         settled = True
             finally:
                 _current_event.reset(running)
+        except _Vanished:
+            continue
         except Exception as exc:
             attempts = delivery.attempts + 1
             dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS

@@ -63,6 +63,10 @@ def test_every_benchmark_runs_at_a_small_size(bench_database):
     level = next(iter(load["levels"].values()))
     assert level["customers_per_s"] > 0 and level["errors"] == 0, level
     assert level["raw_inserts_per_s"] > 0 and level["answer_ms"]["n"] > 0
+    # Where the CPU went: the web and the database worked for the customers, the workers for
+    # their answers.
+    assert level["cpu_ms_per_customer"]["web"] > 0 < level["cpu_ms_per_customer"]["postgres"], level
+    assert load["worker_cpu_ms_per_answer"]["workers"] > 0, load
     # The ceiling, Django serving a view that does nothing, was measured with and without the
     # platform's middleware beside it.
     assert level["ceiling_every_middleware"]["requests_per_s"] > 0 < level["ceiling_no_middleware"]["requests_per_s"]
