@@ -17,8 +17,11 @@ burst of answers never queues a call-back behind a minute of comment reading (do
 
 Emitting or subscribing to an undeclared event, or emitting the wrong fields, raises at once.
 `emit` writes the event and one delivery row per subscriber in the caller's transaction; on
-commit the event is handed to the workers. Each delivery is claimed, run and settled on its own,
-so one failing subscriber never re-runs the others; a failure waits with exponential back-off
+commit the event is handed to the workers, one message per lane for all the events of the
+transaction. A worker claims a message's deliveries at once, runs each in its own transaction,
+so one failing subscriber never re-runs the others, and settles the message's events together;
+what a handler emits for the lane being delivered is delivered next by the same worker (the
+chain, ADR 0034); a failure waits with exponential back-off
 and a delivery that fails `OUTBOX_MAX_ATTEMPTS` times is dead (shown on /healthz and in the
 admin, which can retry it). Handlers receive ids, never objects, and must be idempotent:
 delivery is at least once.
@@ -29,6 +32,7 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
@@ -71,22 +75,26 @@ _current_event: ContextVar = ContextVar("current_outbox_event", default=None)
 class _Chain:
     """While a worker delivers a lane's message, the events its handlers emit for that same lane
     are delivered next by the same worker (`deliver_all`) instead of going round the broker: one
-    publish, one task and one claim fewer per chained event (an answer's comment reading → its
-    inbox reading, its inbox item → routing). Their deliveries are written claimed by this worker
-    and with no message: if it dies first, the claim runs out and the beat sends them."""
+    publish and one task fewer per chained event (an answer's comment reading → its inbox
+    reading, its inbox item → routing). Each joins the chain on its own transaction's commit, so
+    an event rolled back with its savepoint never does; their deliveries carry no message, so if
+    the worker dies first the beat sends them."""
 
     lane: str
-    made: dict = field(default_factory=dict)  # event id → its deliveries in the lane, made claimed
-    committed: list = field(default_factory=list)  # ids of those events whose transaction committed
+    committed: list = field(default_factory=list)  # ids of the chained events, as they commit
+    open: bool = True
+
+    def join(self, event_id: int) -> None:
+        """On the emitting transaction's commit: next in this chain, or — the chain is over (its
+        deliveries ran inside a caller's transaction, which commits later) — to the broker."""
+        if self.open:
+            self.committed.append(event_id)
+        else:
+            enqueue(event_id, lane=self.lane)
 
 
 _chain: ContextVar = ContextVar("outbox_chain", default=None)
 INLINE_ROUNDS = 5  # a chain longer than this goes to the broker like any other
-
-
-class _Vanished(Exception):
-    """A delivery made in a transaction that was rolled back (its event rode along with a later
-    commit): it never existed, so what its handler did is undone and nothing is recorded."""
 
 
 def current_event():
@@ -174,16 +182,15 @@ def emit(event_name: str, *, organization=None, **ids):
         **({} if keys else {"status": OutboxEvent.Status.DELIVERED, "delivered_at": now}))
     if keys:
         chain = _chain.get()
-        claimed_until = now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS)
-        made = EventDelivery.objects.bulk_create([
-            EventDelivery(event=event, subscriber=key, next_attempt_at=now, queued_at=now)
-            if chain is None or lane_of(key) != chain.lane else
-            EventDelivery(event=event, subscriber=key, next_attempt_at=now, claimed_until=claimed_until)
-            for key in keys])
-        if chain is not None and (mine := [d for d in made if lane_of(d.subscriber) == chain.lane]):
-            chain.made[event.pk] = mine
+        EventDelivery.objects.bulk_create(
+            [EventDelivery(event=event, subscriber=key, next_attempt_at=now,
+                           queued_at=None if chain is not None and lane_of(key) == chain.lane else now)
+             for key in keys])
         for lane in sorted({lane_of(key) for key in keys}):
-            _send_on_commit(event.pk, lane)
+            if chain is not None and lane == chain.lane:
+                transaction.on_commit(partial(chain.join, event.pk))
+            else:
+                _send_on_commit(event.pk, lane)
     return event
 
 
@@ -216,9 +223,6 @@ def _send_waiting() -> None:
         for event_id, lane in dict.fromkeys(waiting):  # a retry's repeats: once
             by_lane.setdefault(lane, []).append(event_id)
         waiting.clear()
-        chain = _chain.get()
-        if chain is not None and chain.lane in by_lane:
-            chain.committed.extend(by_lane.pop(chain.lane))
         size = max(settings.OUTBOX_EVENTS_PER_MESSAGE, 1)
         messages = [(lane, ids[start:start + size]) for lane, ids in by_lane.items()
                     for start in range(0, len(ids), size)]
@@ -293,7 +297,7 @@ def _claim(event_ids: list[int], lane: str = "") -> list:
         # `raw` applies the fields' converters; the delivery's own columns ride along as attributes.
         found: dict[int, OutboxEvent] = {}
         rows = []
-        for event in OutboxEvent.objects.raw(
+        for event in OutboxEvent.objects.db_manager(DEFAULT_DB_ALIAS).raw(
                 f"WITH claimed AS ({claim}) SELECT {columns}, c.id AS delivery_id, "  # noqa: S608  # nosec B608
                 f"c.subscriber AS delivery_subscriber, c.attempts AS delivery_attempts FROM claimed c "
                 f"JOIN {events_table} e ON e.id = c.event_id", params):
@@ -318,13 +322,12 @@ def _events_by_id(event_ids: list[int]) -> dict:
 
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in OutboxEvent._meta.concrete_fields)
-    return {event.pk: event for event in OutboxEvent.objects.raw(
+    return {event.pk: event for event in OutboxEvent.objects.db_manager(DEFAULT_DB_ALIAS).raw(
         f"SELECT {columns} FROM {quote(OutboxEvent._meta.db_table)} "  # noqa: S608  # nosec B608
         f"WHERE id IN ({', '.join(['%s'] * len(event_ids))})", event_ids)}
 
 
-def _mark_delivered(delivery_id: int) -> bool:
-    """Mark the delivery done; False when it does not exist."""
+def _mark_delivered(delivery_id: int) -> None:
     from .models import EventDelivery
 
     deliveries, _events = _tables()
@@ -333,7 +336,6 @@ def _mark_delivered(delivery_id: int) -> bool:
             f"UPDATE {deliveries} SET status = %s, delivered_at = %s, claimed_until = NULL, "  # noqa: S608  # nosec B608
             "attempts = attempts + 1, last_error = '' WHERE id = %s",
             [EventDelivery.Status.DELIVERED, connection.ops.adapt_datetimefield_value(timezone.now()), delivery_id])
-        return cursor.rowcount == 1
 
 
 def backoff(attempts: int) -> timedelta:
@@ -348,53 +350,42 @@ def deliver(event_id: int, lane: str = "") -> int:
 
 def deliver_all(event_ids: list[int], lane: str = "") -> int:
     """Deliver a message's events in `lane` (every lane: ""), then what their handlers emitted for
-    the same lane, in as many rounds as the chain has (at most INLINE_ROUNDS; the rest is sent
-    through the broker). Returns how many deliveries succeeded."""
+    the same lane, in rounds of at most OUTBOX_EVENTS_PER_MESSAGE events, INLINE_ROUNDS rounds at
+    most (the rest is sent through the broker). Returns how many deliveries succeeded."""
     if not lane or _chain.get() is not None:
         return _deliver_message(event_ids, lane)
     chain = _Chain(lane)
     token = _chain.set(chain)
+    size = max(settings.OUTBOX_EVENTS_PER_MESSAGE, 1)
     try:
         done = _deliver_message(event_ids, lane)
         for _round in range(INLINE_ROUNDS):
             if not chain.committed:
                 break
             ids = list(dict.fromkeys(chain.committed))
-            chain.committed.clear()
-            made = [delivery for pk in ids for delivery in chain.made.pop(pk, ())]
-            done += _run_claimed(made)
-            if others := [pk for pk in ids if pk not in {d.event.pk for d in made}]:
-                done += _deliver_message(others, lane)  # emitted otherwise (a retry): claimed as usual
+            chain.committed[:] = ids[size:]
+            done += _deliver_message(ids[:size], lane)
     finally:
+        chain.open = False
         _chain.reset(token)
-    if chain.made:
-        # Made claimed but not delivered here: a chain longer than INLINE_ROUNDS, or deliveries
-        # whose transaction commits only after this (delivered inside a caller's transaction).
-        # Released, so whichever message carries them finds them.
-        from .models import EventDelivery
-
-        EventDelivery.objects.filter(pk__in=[d.pk for made in chain.made.values() for d in made],
-                                     status=EventDelivery.Status.PENDING).update(claimed_until=None)
-    if chain.committed:
-        enqueue(*dict.fromkeys(chain.committed), lane=lane)
+    left = list(dict.fromkeys(chain.committed))
+    for start in range(0, len(left), size):  # a longer chain: any worker takes the rest
+        enqueue(*left[start:start + size], lane=lane)
     return done
 
 
 def _deliver_message(event_ids: list[int], lane: str = "") -> int:
     """Run each due delivery of a message's events in `lane` (every lane: ""), in the events'
     order, each in its own transaction; returns how many succeeded. A failing subscriber is
-    settled (back-off, or dead) and never re-runs the others. The message is claimed, and its
-    events settled, once for all of them: the outbox's own statements per answer do not grow with
-    the events it carries."""
-    return _run_claimed(_claim(list(event_ids), lane))
-
-
-def _run_claimed(claimed: list) -> int:
+    settled (back-off, or dead) and never re-runs the others. The message is claimed once for all
+    its events, and they are settled together in its last delivery's transaction — all of the
+    message's events, so one finished before a lost worker's retry is settled by the retry."""
     from .models import EventDelivery
 
+    event_ids = list(event_ids)
+    claimed = _claim(event_ids, lane)
     if not claimed:
         return 0
-    event_ids = list(dict.fromkeys(delivery.event.pk for delivery in claimed))
     done, settled = 0, False
     for delivery in claimed:
         event = delivery.event
@@ -409,15 +400,12 @@ def _run_claimed(claimed: list) -> int:
                     handler(**payload)
                     # Marked in the handler's own transaction: its work and "delivered" commit together;
                     # after the last one, the events' status too (one commit fewer per message).
-                    if not _mark_delivered(delivery.pk):
-                        raise _Vanished
+                    _mark_delivered(delivery.pk)
                     if delivery is claimed[-1]:
                         _settle_events(event_ids)
                         settled = True
             finally:
                 _current_event.reset(running)
-        except _Vanished:
-            continue
         except Exception as exc:
             attempts = delivery.attempts + 1
             dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS
@@ -526,6 +514,8 @@ def retry(delivery_ids: Iterable[int]) -> int:
     with transaction.atomic():
         rows = EventDelivery.objects.filter(pk__in=list(delivery_ids)).exclude(status=EventDelivery.Status.DELIVERED)
         lanes = _lanes_of(rows)
+        # The events' rows in id order, as a worker settling several events locks them: no deadlock.
+        list(OutboxEvent.objects.filter(pk__in=lanes).order_by("pk").select_for_update().values_list("pk"))
         count = rows.update(status=EventDelivery.Status.PENDING, attempts=0, next_attempt_at=now,
                             claimed_until=None, queued_at=now)
         OutboxEvent.objects.filter(pk__in=lanes).update(status=OutboxEvent.Status.PENDING, delivered_at=None)

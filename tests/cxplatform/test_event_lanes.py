@@ -9,7 +9,7 @@ from unittest import mock
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.test import override_settings
 from django.utils import timezone
 
 from cxplatform import events
@@ -225,9 +225,10 @@ def test_what_a_lanes_handler_emits_for_the_same_lane_is_delivered_next_without_
 
     first = declared("test.first", fields={"n"})
     second = declared("test.second", fields={"n"})
+    seen = []
 
     def cause(n):
-        try:  # an event emitted in a savepoint rolled back rides along with the commit, undelivered
+        try:  # an event emitted in a savepoint rolled back never joins the chain
             with events.transaction.atomic():
                 events.emit(second, n=-n)
                 raise RuntimeError
@@ -235,51 +236,83 @@ def test_what_a_lanes_handler_emits_for_the_same_lane_is_delivered_next_without_
             pass
         events.emit(second, n=n + 1)
 
+    def here(n):
+        seen.append(n)
+        PipelineProbe.objects.create(token=f"here {n}")
+
     events.subscribe(first, "test.first", cause)
-    events.subscribe(second, "test.second.here", lambda n: PipelineProbe.objects.create(token=f"here {n}"))
+    events.subscribe(second, "test.second.here", here)
     events.subscribe(second, "test.second.loop", lambda n: PipelineProbe.objects.create(token=f"loop {n}"),
                      lane="loop")
     with mock.patch.object(deliver_event, "apply_async") as publish:
         origin = events.emit(first, n=1)  # autocommit: committed, its message sent
         assert [call.kwargs["queue"] for call in publish.call_args_list] == ["events"]
         publish.reset_mock()
-        with CaptureQueriesContext(connection) as sql:
-            assert deliver_event(origin.pk, lane="events") == 2
+        assert deliver_event(origin.pk, lane="events") == 2
+    assert seen == [2]
     assert set(PipelineProbe.objects.values_list("token", flat=True)) == {"here 2"}
     chained = OutboxEvent.objects.get(name=second)
-    loop_messages = [(call.kwargs["args"], call.kwargs["queue"]) for call in publish.call_args_list]
-    assert loop_messages in ([([chained.pk], "loop")], [([chained.pk - 1, chained.pk], "loop")])
-    here = EventDelivery.objects.get(event=chained, subscriber="test.second.here")
-    assert here.status == EventDelivery.Status.DELIVERED
+    assert [call.kwargs["queue"] for call in publish.call_args_list] == ["loop"]  # not "events"
+    assert chained.pk in publish.call_args.kwargs["args"]
+    here_delivery = EventDelivery.objects.get(event=chained, subscriber="test.second.here")
+    assert here_delivery.status == EventDelivery.Status.DELIVERED
     assert OutboxEvent.objects.get(pk=origin.pk).status == OutboxEvent.Status.DELIVERED
-    # The chained delivery was made claimed: no second claim, no message.
-    assert sum("SET claimed_until" in q["sql"] for q in sql.captured_queries) == 1
 
-    # A worker lost before the chain's next round: the chained delivery has no message and its
-    # claim runs out (OUTBOX_CLAIM_SECONDS), then the beat's redelivery sends it.
-    real = events._run_claimed
+    # A worker lost before the chain's next round: the chained delivery has no message, so the
+    # beat's redelivery sends it at once rather than after OUTBOX_LOST_AFTER_SECONDS.
+    real = events._deliver_message
     calls = []
 
-    def lost_after_the_first_round(claimed):
-        calls.append(claimed)
+    def lost_after_the_first_round(event_ids, lane=""):
+        calls.append(event_ids)
         if len(calls) > 1:
             raise events.transaction.TransactionManagementError("worker lost")
-        return real(claimed)
+        return real(event_ids, lane)
 
     with mock.patch.object(deliver_event, "apply_async"), \
-            mock.patch.object(events, "_run_claimed", side_effect=lost_after_the_first_round):
+            mock.patch.object(events, "_deliver_message", side_effect=lost_after_the_first_round):
         again = events.emit(first, n=10)
         with pytest.raises(events.transaction.TransactionManagementError):
             deliver_event(again.pk, lane="events")
     left = OutboxEvent.objects.get(name=second, payload={"n": 11})
     waiting = EventDelivery.objects.get(event=left, subscriber="test.second.here")
-    assert (waiting.status, waiting.queued_at) == (EventDelivery.Status.PENDING, None)
-    assert left.pk not in events.due_event_ids()  # still claimed by the lost worker
-    EventDelivery.objects.filter(pk=waiting.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
+    assert (waiting.status, waiting.queued_at, waiting.claimed_until) == (EventDelivery.Status.PENDING, None, None)
     assert left.pk in events.due_event_ids()
     with mock.patch.object(deliver_event, "apply_async") as publish:
         events.redeliver_pending()
     assert ((left.pk,), "events") in {(tuple(call.kwargs["args"]), call.kwargs["queue"])
                                       for call in publish.call_args_list}
     assert deliver_event(left.pk, lane="events") == 1
-    assert "here 11" in set(PipelineProbe.objects.values_list("token", flat=True))
+    assert seen == [2, 11]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chain_goes_in_rounds_of_a_message_and_the_rest_to_the_broker(declared):
+    """A handler that emits many events for its own lane: each round takes at most a message's
+    worth, and what is left after the last round goes to any worker, in messages of that size."""
+    from cxplatform.models import PipelineProbe
+    from cxplatform.tasks import deliver_event
+
+    fan = declared("test.fan", fields={"n"})
+    leaf = declared("test.leaf", fields={"n"})
+    events.subscribe(fan, "test.fan", lambda n: [events.emit(leaf, n=k) for k in range(n)])
+    events.subscribe(leaf, "test.leaf", lambda n: PipelineProbe.objects.create(token=f"leaf {n}"))
+    rounds = []
+    real = events._deliver_message
+
+    def counted(event_ids, lane=""):
+        rounds.append(len(event_ids))
+        return real(event_ids, lane)
+
+    with override_settings(OUTBOX_EVENTS_PER_MESSAGE=2), mock.patch.object(deliver_event, "apply_async") as publish, \
+            mock.patch.object(events, "_deliver_message", side_effect=counted):
+        origin = events.emit(fan, n=13)
+        publish.reset_mock()
+        assert deliver_event(origin.pk, lane="events") == 1 + 2 * events.INLINE_ROUNDS
+    assert rounds == [1] + [2] * events.INLINE_ROUNDS
+    sent = [call.kwargs["args"] for call in publish.call_args_list]
+    assert [len(ids) for ids in sent] == [2, 1]  # 13 - 10 delivered: in messages of two
+    assert PipelineProbe.objects.count() == 10
+    for ids in sent:
+        deliver_event(*ids, lane="events")
+    assert PipelineProbe.objects.count() == 13
