@@ -10,7 +10,18 @@
 (function () {
   "use strict";
   var form = document.getElementById("survey");
-  if (!form || !window.SurveyLogic) { return; }
+  if (!form) { return; }
+  // A new visit's page comes with its answer's token in the form only: written into the address
+  // too, Back and a reload come back to the same answer (docs/adr/0011).
+  var token = form.querySelector('input[name="token"]');
+  if (token && token.value && window.history && window.history.replaceState) {
+    var here = new URL(window.location.href);
+    if (here.searchParams.get("t") !== token.value) {
+      here.searchParams.set("t", token.value);
+      window.history.replaceState(window.history.state, "", here.toString());
+    }
+  }
+  if (!window.SurveyLogic) { return; }
   function data(id) { var el = document.getElementById(id); return el ? JSON.parse(el.textContent) : {}; }
   var followUps = data("follow-ups"), plan = data("logic-plan"), context = data("logic-facts");
   var label = document.getElementById("follow-up");

@@ -200,3 +200,29 @@ def test_the_preview_runs_the_logic_and_records_nothing(live_server, browser, or
     page.screenshot(path=artifact("builder-preview-phone-lv.png"), full_page=True)
     context.close()
     assert not Response.objects.exists()
+
+
+def test_a_new_visits_page_comes_at_once_and_keeps_its_answer_on_reload_and_back(live_server, browser, org_a,
+                                                                                  nps_link):
+    """The link opens the page itself (no redirect); its script writes the answer's token in the
+    address, so a reload and Back after "Send" come back to the same answer (docs/adr/0011)."""
+    from surveys.models import DistributionDay
+
+    page = browser.new_page()
+    answered = page.goto(live_server.url + links.survey_url(nps_link))
+    assert answered.request.redirected_from is None  # one round trip
+    token = page.locator("input[name=token]").get_attribute("value")
+    expect(page).to_have_url(re.compile(rf"[?&]t={token}"))
+    page.reload()
+    assert page.locator("input[name=token]").get_attribute("value") == token
+    page.locator("input[name=score][value='2']").check(force=True)
+    page.locator("#send").click()
+    expect(page).to_have_url(re.compile(r"/thanks/"))
+    page.go_back()
+    assert page.locator("input[name=token]").get_attribute("value") == token
+    page.locator("input[name=score][value='9']").check(force=True)
+    page.locator("#send").click()
+    expect(page).to_have_url(re.compile(r"/thanks/"))
+    answer = Response.objects.get(distribution=nps_link)
+    assert (str(answer.token), answer.score) == (token, 9)
+    assert DistributionDay.objects.get(distribution=nps_link).opened == 1
