@@ -75,6 +75,7 @@ def _stack_env(port):
 def _process(args, env, log_dir, name):
     log = open(Path(log_dir) / f"{name}.log", "w")  # noqa: SIM115 — closed below
     process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    STACK_PIDS.add(process.pid)
     try:
         yield process
     finally:
@@ -287,34 +288,59 @@ def ceiling_phase(port, concurrency, seconds) -> float:
 
 # --- Where the CPU goes ----------------------------------------------------------------------
 
-CPU_GROUPS = {  # group → does a process of it match (its comm, its command line); first match wins
-    "web": lambda comm, cmd: "gunicorn" in cmd and "cxplatform.wsgi" in cmd,
-    "express_worker": lambda comm, cmd: "celery" in cmd and " worker " in cmd and "mail,rollups" in cmd,
-    "workers": lambda comm, cmd: "celery" in cmd and " worker " in cmd,
-    "beat": lambda comm, cmd: "celery" in cmd and " beat " in cmd,
-    "postgres": lambda comm, cmd: comm == "postgres",
-    "redis": lambda comm, cmd: comm.startswith("redis-server"),
+STACK_PIDS: set[int] = set()  # the processes this benchmark started (their children belong to them)
+CPU_GROUPS = {  # group → does a process of the stack match its command line; first match wins
+    "web": lambda cmd: "gunicorn" in cmd,
+    "express_worker": lambda cmd: " worker " in cmd and "mail,rollups" in cmd,
+    "workers": lambda cmd: " worker " in cmd,
+    "beat": lambda cmd: " beat " in cmd,
 }
 
 
+def _backends() -> set[int]:
+    """The PostgreSQL processes serving the benchmark's database now (the stack's connections and
+    the benchmark's own), not the server's others."""
+    from django.db import connections
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return {pid for (pid,) in cursor.fetchall()}
+
+
 def cpu_seconds() -> dict[int, tuple[str, float]]:
-    """CPU seconds (user + system) each of the stack's processes has used so far, with its group,
-    from /proc (the benchmark's own load generator included)."""
+    """CPU seconds (user + system) each process of the stack has used so far, with its group, from
+    /proc: what the benchmark started (gunicorn, the workers, beat, with their children), the
+    database's backends for its database, Redis, and the load generator itself."""
     tick = os.sysconf("SC_CLK_TCK")
-    used = {}
+    backends = _backends()
+    redis_port = f":{urlsplit(REDIS_URL).port or 6379}"
+    seen = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             raw = stat.read_text()
             cmd = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue  # gone meanwhile
-        pid = int(stat.parent.name)
-        comm = raw[raw.index("(") + 1:raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2:].split()
-        group = next((name for name, matches in CPU_GROUPS.items() if matches(comm, f" {cmd} ")),
-                     "load_generator" if pid == os.getpid() else None)
+        comm = raw[raw.index("(") + 1:raw.rindex(")")]
+        # ppid, (utime + stime), start time (a pid reused meanwhile is another process)
+        seen[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, fields[19],
+                                       comm, f" {cmd} ")
+    used = {}
+    for pid, (_ppid, seconds, started, comm, cmd) in seen.items():
+        root, ancestor = None, pid
+        for _depth in range(10):
+            if ancestor in STACK_PIDS:
+                root = ancestor
+                break
+            ancestor = seen.get(ancestor, (0,))[0]
+        group = (next((name for name, matches in CPU_GROUPS.items() if matches(seen[root][4])), None)
+                 if root is not None else
+                 "postgres" if pid in backends else
+                 "redis" if comm.startswith("redis-server") and redis_port in cmd else
+                 "load_generator" if pid == os.getpid() else None)
         if group:
-            used[pid] = (group, (int(fields[11]) + int(fields[12])) / tick)  # utime, stime
+            used[(pid, started)] = (group, seconds)
     return used
 
 
@@ -322,9 +348,9 @@ def cpu_between(before, after) -> dict[str, float]:
     """CPU seconds by group between two samples: each process's own difference (a process started
     meanwhile counts from zero; one that ended meanwhile — a database connection closed — is
     left out, so the figures are a floor)."""
-    spent = dict.fromkeys([*CPU_GROUPS, "load_generator"], 0.0)
-    for pid, (group, seconds) in after.items():
-        earlier = before.get(pid)
+    spent = dict.fromkeys([*CPU_GROUPS, "postgres", "redis", "load_generator"], 0.0)
+    for process, (group, seconds) in after.items():
+        earlier = before.get(process)
         spent[group] += seconds - (earlier[1] if earlier and earlier[0] == group else 0.0)
     return spent
 

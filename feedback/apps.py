@@ -21,7 +21,10 @@ class FeedbackConfig(AppConfig):
         events.subscribe(RESPONSE_RECORDED, "feedback.inbox_item", handlers.response_recorded)
         # The loop lane: the case and the thank-you, which a customer waits for (docs/adr/0034).
         events.subscribe(RESPONSE_RECORDED, "feedback.close_loop", handlers.close_loop, lane="loop")
-        events.subscribe(COMMENT_READ, "feedback.comment_read", handlers.comment_read, lane="loop")
+        # A comment's reading is in the events lane: the settlement it allows (rules that read the
+        # sentiment) follows there at once, in the same worker (the outbox's chain), not through
+        # the loop queue after it.
+        events.subscribe(COMMENT_READ, "feedback.comment_read", handlers.comment_read)
         events.subscribe(ITEM_RECEIVED, "feedback.routing", handlers.item_received)
         events.subscribe(ITEM_TEXT_CHANGED, "feedback.read_text", handlers.item_text_changed)
         events.subscribe(OFFER_ACCEPTED, "feedback.offer_accepted", handlers.offer_accepted)

@@ -316,3 +316,30 @@ def test_a_chain_goes_in_rounds_of_a_message_and_the_rest_to_the_broker(declared
     for ids in sent:
         deliver_event(*ids, lane="events")
     assert PipelineProbe.objects.count() == 13
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rule_that_reads_the_comment_opens_its_case_right_after_the_reading_in_the_same_worker(org_a):
+    """The comment's reading is in the events lane; the settlement it allows follows it there,
+    chained, with no message to the loop lane in between."""
+    from cxplatform.tasks import deliver_event
+    from surveys.comments import COMMENT_READ
+
+    CloseLoopRule.objects.create(organization=org_a, name="Angry comments", band="any", negative_comment=True)
+    link = factories.distribution(org_a)
+    customer = Customer.objects.create(organization=org_a, name="Ilze", email="ilze@example.lv")
+    sub = survey_services.clean_submission(link.survey, {"score": 8, "comment": "Terrible service, rude courier"},
+                                           complete=True)
+    with mock.patch.object(deliver_event, "apply_async") as publish:
+        response = survey_services.record_response(survey=link.survey, submission=sub, complete=True,
+                                                   language="en", distribution=link, token=uuid.uuid4(),
+                                                   customer=customer)[0]
+        sent = {call.kwargs["queue"]: call.kwargs["args"] for call in publish.call_args_list}
+        deliver_event(*sent["loop"], lane="loop")
+        assert not FeedbackItem.objects.filter(response=response, kind=FeedbackItem.Kind.CASE).exists()  # unread yet
+        publish.reset_mock()
+        deliver_event(*sent["events"], lane="events")
+    assert FeedbackItem.objects.get(response=response).kind == FeedbackItem.Kind.CASE
+    read = OutboxEvent.objects.get(name=COMMENT_READ, payload={"response_id": response.pk})
+    assert not any(read.pk in call.kwargs["args"] for call in publish.call_args_list)  # no hop through a queue
+    assert not read.deliveries.filter(status=EventDelivery.Status.PENDING).exists()
