@@ -215,12 +215,15 @@ TOKEN = re.compile(rb'name="token" value="([^"]+)"')
 
 
 async def _customer(port, link_path, timings, errors):
-    """A customer: the personal link's page (the page itself, its answer's token in the form), the
-    answer, the thank-you page."""
+    """A customer: the personal link (redirected to the address with the visit's token) and its
+    page, the answer, the thank-you page."""
     from urllib.parse import parse_qs, urlencode
 
     start = time.perf_counter()
-    status, _, page = await _http(port, "GET", link_path)
+    status, visit, page = await _http(port, "GET", link_path)
+    if status == 302:  # a personal link: to the address with the visit's token (docs/adr/0011)
+        link_path = visit
+        status, _, page = await _http(port, "GET", visit)
     token = TOKEN.search(page)
     if status != 200 or b"<form" not in page or token is None:
         errors.append(f"page {status}")

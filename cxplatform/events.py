@@ -90,7 +90,7 @@ class _Chain:
         if self.open:
             self.committed.append(event_id)
         else:
-            enqueue(event_id, lane=self.lane)
+            _send_chained([event_id], self.lane)
 
 
 _chain: ContextVar = ContextVar("outbox_chain", default=None)
@@ -368,10 +368,22 @@ def deliver_all(event_ids: list[int], lane: str = "") -> int:
     finally:
         chain.open = False
         _chain.reset(token)
-    left = list(dict.fromkeys(chain.committed))
-    for start in range(0, len(left), size):  # a longer chain: any worker takes the rest
-        enqueue(*left[start:start + size], lane=lane)
+    _send_chained(list(dict.fromkeys(chain.committed)), lane)  # a longer chain: any worker takes the rest
     return done
+
+
+def _send_chained(event_ids: list[int], lane: str) -> None:
+    """Chained events that the chain does not deliver, to the broker after all: marked as on their
+    way first, so the beat does not send them a second message."""
+    from .models import EventDelivery
+
+    if not event_ids:
+        return
+    EventDelivery.objects.filter(_in_lane(lane), event_id__in=event_ids, status=EventDelivery.Status.PENDING,
+                                 queued_at__isnull=True).update(queued_at=timezone.now())
+    size = max(settings.OUTBOX_EVENTS_PER_MESSAGE, 1)
+    for start in range(0, len(event_ids), size):
+        enqueue(*event_ids[start:start + size], lane=lane)
 
 
 def _deliver_message(event_ids: list[int], lane: str = "") -> int:
@@ -513,8 +525,10 @@ def retry(delivery_ids: Iterable[int]) -> int:
     now = timezone.now()
     with transaction.atomic():
         rows = EventDelivery.objects.filter(pk__in=list(delivery_ids)).exclude(status=EventDelivery.Status.DELIVERED)
+        # Locked as a worker locks them, the deliveries (its mark) then the events in id order (its
+        # settlement): a retry and a worker wait for each other, never deadlock.
+        list(rows.order_by("pk").select_for_update().values_list("pk"))
         lanes = _lanes_of(rows)
-        # The events' rows in id order, as a worker settling several events locks them: no deadlock.
         list(OutboxEvent.objects.filter(pk__in=lanes).order_by("pk").select_for_update().values_list("pk"))
         count = rows.update(status=EventDelivery.Status.PENDING, attempts=0, next_attempt_at=now,
                             claimed_until=None, queued_at=now)

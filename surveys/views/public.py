@@ -93,17 +93,28 @@ def respond(request, public_id):
         with translation.override(visit.language):
             return render(request, "surveys/public/already_asked.html", page.context(visit))
     if token is None:
-        # A new visit: the page comes at once (no redirect: a round trip fewer on a phone) with its
-        # answer's token in the form, and the page's script writes the token into the address, so
-        # Back, a reload or a second "Send" from this page all reuse it: one visit, one answer
-        # (docs/adr/0011). Only this opening counts for the funnel.
+        # A new visit gets its answer's token in the page's address, so Back, a reload or a second
+        # "Send" from this page all reuse it: one visit, one answer (docs/adr/0011). Only this
+        # opening counts for the funnel. An anonymous link (a QR code, a kiosk, an embed) gets the
+        # page at once, its script writing the token into the address: a round trip fewer on a
+        # phone. A personal link is redirected to the address with the token, so a browser without
+        # scripts can never give a known customer's visit a second answer.
         services.count_open(visit.distribution, invitation=visit.invitation)
         token = uuid.uuid4()
+        if visit.signed:
+            page_url = reverse("respond:page", kwargs={"public_id": visit.distribution.public_id})
+            return redirect(f"{page_url}?{_with_token(request.GET, token)}")
     with translation.override(visit.language):
         return render(
             request, "surveys/public/survey.html",
             page.context(visit, token=token, response=response, facts=facts_of(visit)),
         )
+
+
+def _with_token(query, token) -> str:
+    params = query.copy()
+    params["t"] = str(token)
+    return params.urlencode()
 
 
 def _submit(request, visit):

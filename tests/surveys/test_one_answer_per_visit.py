@@ -85,3 +85,17 @@ def test_every_new_visit_is_its_own_answer(nps_link):
         assert uuid.UUID(token)
         assert Client().post(links.survey_url(nps_link), {"token": token, "score": score}).status_code == 302
     assert Response.objects.count() == 2
+
+
+def test_a_personal_link_is_redirected_to_its_visits_address_and_an_anonymous_one_is_not(nps_link, customer):
+    """A known customer's visit has its token in the address before any script runs, so no browser
+    can give it a second answer; an anonymous link's page comes at once."""
+    personal = Client().get(links.survey_url(nps_link, links.sign(nps_link, customer)))
+    assert personal.status_code == 302
+    token = re.search(r"[?&]t=([0-9a-f-]{36})", personal["Location"]).group(1)
+    assert "c=" in personal["Location"]
+    page = Client().get(personal["Location"])
+    assert f'name="token" value="{token}"' in page.content.decode()
+    anonymous = Client().get(links.survey_url(nps_link))
+    assert anonymous.status_code == 200 and 'name="token"' in anonymous.content.decode()
+    assert DistributionDay.objects.get(distribution=nps_link).opened == 2

@@ -226,3 +226,28 @@ def test_a_new_visits_page_comes_at_once_and_keeps_its_answer_on_reload_and_back
     answer = Response.objects.get(distribution=nps_link)
     assert (str(answer.token), answer.score) == (token, 9)
     assert DistributionDay.objects.get(distribution=nps_link).opened == 1
+
+
+def test_a_page_sent_back_with_a_correction_keeps_the_customer_and_the_visit_in_its_address(
+        live_server, browser, org_a, nps_link):
+    """A refused answer comes back on the page the form was sent to; its script writes the visit's
+    token, link and language into the address, so a reload there is the same customer's visit."""
+    customer = factories.customer(org_a)
+    signed = links.sign(nps_link, customer)
+    page = browser.new_page()
+    page.goto(live_server.url + links.survey_url(nps_link, signed))
+    token = page.locator("input[name=token]").get_attribute("value")
+    with page.expect_response(lambda r: r.request.method == "POST") as sent:
+        page.locator("#send").click()  # no score: refused by the server, the page sent back
+    assert sent.value.status == 400 and "?" not in sent.value.url  # sent to the bare link
+    expect(page.locator("#error-summary")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"[?&]t={token}"))
+    expect(page).to_have_url(re.compile(r"[?&]c="))
+    page.reload()
+    assert page.locator("input[name=token]").get_attribute("value") == token
+    assert page.locator("input[name=c]").get_attribute("value") == signed
+    page.locator("input[name=score][value='3']").check(force=True)
+    page.locator("#send").click()
+    expect(page).to_have_url(re.compile(r"/thanks/"))
+    answer = Response.objects.get(distribution=nps_link)
+    assert (str(answer.token), answer.customer_id, answer.score) == (token, customer.pk, 3)
