@@ -14,19 +14,19 @@
   // An anonymous link's page (and a page sent back with a correction) comes with its answer's
   // token in the form only: written into the address with the visit's link and language, Back and
   // a reload come back to the same answer (docs/adr/0011).
-  var token = form.querySelector('input[name="token"]');
-  if (token && token.value && window.history && window.history.replaceState) {
+  var visitToken = form.querySelector('input[name="token"]');
+  if (visitToken && visitToken.value && window.history && window.history.replaceState) {
     try {
-      var here = new URL(window.location.href), changed = false;
-      [["t", token], ["c", form.querySelector('input[name="c"]')],
+      var address = new URL(window.location.href), rewritten = false;
+      [["t", visitToken], ["c", form.querySelector('input[name="c"]')],
        ["lang", form.querySelector('input[name="lang"]')]].forEach(function (pair) {
         var value = pair[1] ? pair[1].value : "";
-        if (value && here.searchParams.get(pair[0]) !== value) {
-          here.searchParams.set(pair[0], value);
-          changed = true;
+        if (value && address.searchParams.get(pair[0]) !== value) {
+          address.searchParams.set(pair[0], value);
+          rewritten = true;
         }
       });
-      if (changed) { window.history.replaceState(window.history.state, "", here.toString()); }
+      if (rewritten) { window.history.replaceState(window.history.state, "", address.toString()); }
     } catch (e) { /* a sandboxed frame may refuse: the page works on without it */ }
   }
   if (!window.SurveyLogic) { return; }
