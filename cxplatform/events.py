@@ -223,9 +223,7 @@ def _send_waiting() -> None:
         for event_id, lane in dict.fromkeys(waiting):  # a retry's repeats: once
             by_lane.setdefault(lane, []).append(event_id)
         waiting.clear()
-        size = max(settings.OUTBOX_EVENTS_PER_MESSAGE, 1)
-        messages = [(lane, ids[start:start + size]) for lane, ids in by_lane.items()
-                    for start in range(0, len(ids), size)]
+        messages = [(lane, chunk) for lane, ids in by_lane.items() for chunk in _messages_of(ids)]
         for n, (lane, event_ids) in enumerate(messages):
             if not enqueue(*event_ids, lane=lane):
                 # The broker is down or hangs: one publish's timeout is all a request waits; the
@@ -233,6 +231,12 @@ def _send_waiting() -> None:
                 for rest_lane, rest in messages[n + 1:]:
                     _unqueue(rest, rest_lane)
                 break
+
+
+def _messages_of(event_ids: list[int]) -> list[list[int]]:
+    """Event ids cut into messages of at most OUTBOX_EVENTS_PER_MESSAGE (what one task delivers)."""
+    size = max(settings.OUTBOX_EVENTS_PER_MESSAGE, 1)
+    return [event_ids[start:start + size] for start in range(0, len(event_ids), size)]
 
 
 def _unqueue(event_ids, lane: str) -> None:
@@ -356,15 +360,15 @@ def deliver_all(event_ids: list[int], lane: str = "") -> int:
         return _deliver_message(event_ids, lane)
     chain = _Chain(lane)
     token = _chain.set(chain)
-    size = max(settings.OUTBOX_EVENTS_PER_MESSAGE, 1)
     try:
         done = _deliver_message(event_ids, lane)
         for _round in range(INLINE_ROUNDS):
             if not chain.committed:
                 break
             ids = list(dict.fromkeys(chain.committed))
-            chain.committed[:] = ids[size:]
-            done += _deliver_message(ids[:size], lane)
+            this_round = _messages_of(ids)[0]
+            chain.committed[:] = ids[len(this_round):]
+            done += _deliver_message(this_round, lane)
     finally:
         chain.open = False
         _chain.reset(token)
@@ -381,9 +385,8 @@ def _send_chained(event_ids: list[int], lane: str) -> None:
         return
     EventDelivery.objects.filter(_in_lane(lane), event_id__in=event_ids, status=EventDelivery.Status.PENDING,
                                  queued_at__isnull=True).update(queued_at=timezone.now())
-    size = max(settings.OUTBOX_EVENTS_PER_MESSAGE, 1)
-    for start in range(0, len(event_ids), size):
-        enqueue(*event_ids[start:start + size], lane=lane)
+    for chunk in _messages_of(event_ids):
+        enqueue(*chunk, lane=lane)
 
 
 def _deliver_message(event_ids: list[int], lane: str = "") -> int:

@@ -141,7 +141,7 @@ def on_response(response_id: int) -> None:
     the case). An answer still in progress, and an imported one, sets off nothing. While its comment
     waits for its reading and a rule asks for a negative comment, the answer waits too: the
     `surveys.comment_read` event settles it (`on_comment_read`), whichever comes first."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         response = _response(response_id, lock=True)
         if response is None or not response.is_final or is_imported(response):
             return
@@ -170,7 +170,7 @@ def on_comment_read(response_id: int) -> None:
             active=True, negative_comment=True,
             organization__in=Response.objects.filter(pk=response_id).values("organization_id")).exists():
         return
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         response = _response(response_id, lock=True)
         if response is None or not response.is_final or is_imported(response) or not response.comment_read \
                 or (response.hidden_fields or {}).get(FOLLOW_UP_FIELD):
@@ -255,16 +255,21 @@ def open_case(response, rule: CloseLoopRule) -> FeedbackItem:
     was done with (a withdrawn case, a resolved comment) is opened again: the answer qualifies now."""
     item = _answer_item(response)
     done = Q(status__in=sla.DONE)
-    with transaction.atomic():
+    first_response_due, resolution_due = sla.case_due_times(item.received_at, rule)
+    # No savepoint of its own (nor in the handlers above): nobody catches a failure half-way and
+    # goes on in the same transaction, so the caller's transaction is all that needs undoing.
+    with transaction.atomic(savepoint=False):
+        # The clock is the rule's (sla.due_times), set with the promotion: no policy to read.
         promoted = FeedbackItem.objects.filter(pk=item.pk, kind=FeedbackItem.Kind.VOICE).update(
             kind=FeedbackItem.Kind.CASE, loop_rule=rule, loop_state=FeedbackItem.LoopState.NONE,
             priority=rule.priority, team=rule.team if rule.team_id else F("team"), sla_state="",
             status=Case(When(done, then=Value(FeedbackItem.Status.NEW)), default=F("status")),
             resolved_at=Case(When(done, then=Value(None)), default=F("resolved_at")),
+            first_response_due=first_response_due, resolution_due=resolution_due,
             version=F("version") + 1)
         if not promoted:
             return FeedbackItem.objects.get(pk=item.pk)  # already a case: a redelivered event
-        item.refresh_from_db()
+        item.refresh_from_db()  # the row as promoted (held by the UPDATE until commit)
         item.organization, item.loop_rule = response.organization, rule  # known: no query for either
         tags = list(rule.tags.all())
         if tags:
@@ -273,12 +278,11 @@ def open_case(response, rule: CloseLoopRule) -> FeedbackItem:
             agent = routing.pick_agent(rule.team, rule.assign)
             if agent is not None:
                 FeedbackItem.objects.filter(pk=item.pk).update(assignee=agent)
+                item.assignee = agent
                 notices.item_given(item, to=agent, rule=rule)
-        sla.start_clock(item)  # a case's clock is its rule's (sla.due_times)
         activity.log(item, "loop_opened", wording.message(w.LOOP_OPENED, rule=rule.name), details={
             "rule": rule.name, "score": response.score, "band": response.band})
         events.emit(CASE_OPENED, organization=item.organization, item_id=item.pk)
-    item.refresh_from_db()
     return item
 
 
@@ -287,7 +291,7 @@ def mark_unreachable(response, rule: CloseLoopRule) -> FeedbackItem:
     (its comment, or its score), read and counted like any other, marked so the loop figures can
     say how many unhappy answers were unreachable. A case already open stays a case."""
     item = _answer_item(response)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         marked = (FeedbackItem.objects.filter(pk=item.pk, kind=FeedbackItem.Kind.VOICE)
                   .exclude(loop_state=FeedbackItem.LoopState.UNREACHABLE)
                   .update(loop_state=FeedbackItem.LoopState.UNREACHABLE, loop_rule=rule,
@@ -306,7 +310,7 @@ def stand_down(item: FeedbackItem, response) -> bool:
     case is withdrawn — closed, off the loop's figures and clocks, with the reason in its activity —
     and an unreachable mark is dropped. A resolved case is the loop's history and stays."""
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         withdrawn = FeedbackItem.objects.filter(
             pk=item.pk, kind=FeedbackItem.Kind.CASE, status__in=sla.OPEN).update(
             kind=FeedbackItem.Kind.VOICE, status=FeedbackItem.Status.CLOSED,

@@ -73,7 +73,7 @@ def pick_agent(team: Team, how: str):
 def route(item_id: int) -> list[str]:
     """Run the rules on a new item once (a redelivered event finds it claimed). Returns the names
     of the rules applied."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the delivery's transaction is the one that counts
         claimed = FeedbackItem.objects.filter(pk=item_id, routed_at__isnull=True).update(routed_at=timezone.now())
         if not claimed:
             return []

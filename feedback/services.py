@@ -116,7 +116,8 @@ def ingest(organization, voice: Voice, actor=None) -> tuple[FeedbackItem, bool]:
     if created:
         ensure_default_tags(organization)
         sla.start_clock(item)
-        with transaction.atomic():
+        # Together, with no savepoint of their own: nobody goes on in a transaction this failed.
+        with transaction.atomic(savepoint=False):
             activity.log(item, "received", wording.message(w.RECEIVED, source=voice.source), actor=actor,
                          details={"source": voice.source})
             events.emit(ITEM_RECEIVED, organization=organization, item_id=item.pk)  # routing, by a worker
@@ -157,7 +158,7 @@ def read_item(*, item_id: int) -> bool:
     """Read the item's *current* text, under its row lock, unless it was read already (a redelivered
     event, or a later text read first): so routing and figures see the latest text's sentiment and
     themes, each text is read once, and the last text wins. Returns whether it read one."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the delivery's transaction is the one that counts
         item = (FeedbackItem.objects.select_for_update().filter(pk=item_id)
                 .only("pk", "organization_id", "text", "language", "sentiment", "text_read").first())
         if item is None or item.text_read:
@@ -222,7 +223,7 @@ def from_survey_response(response_id: int) -> FeedbackItem | None:
     handler; `comment_item` on the answer's row, held)."""
     from surveys.models import Response
 
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the delivery's transaction is the one that counts
         # The answer's row is held while its item is written, so of two quick changes the later
         # one's text is the one kept (the loop's settlement takes the same lock).
         response = (Response.objects.select_for_update(of=("self",))

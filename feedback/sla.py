@@ -48,9 +48,8 @@ def due_times(item: FeedbackItem, policy: SlaPolicy | None) -> tuple[datetime | 
     """The item's first-response and resolution targets. A closed-loop case keeps its rule's
     inner-loop clock ("call back within 48 hours"), in calendar hours: customers wait at weekends too."""
     start = item.received_at
-    rule = item.loop_rule if item.kind == FeedbackItem.Kind.CASE and item.loop_rule_id else None
-    if rule is not None:
-        return start + timedelta(hours=rule.contact_within_hours), start + timedelta(hours=rule.close_within_hours)
+    if _is_loop_case(item):
+        return case_due_times(start, item.loop_rule)
     if policy is None:
         return None, None
     if policy.business_hours:
@@ -59,10 +58,21 @@ def due_times(item: FeedbackItem, policy: SlaPolicy | None) -> tuple[datetime | 
     return start + timedelta(hours=policy.first_response_hours), start + timedelta(hours=policy.resolution_hours)
 
 
+def _is_loop_case(item: FeedbackItem) -> bool:
+    return item.kind == FeedbackItem.Kind.CASE and item.loop_rule_id is not None
+
+
+def case_due_times(received_at: datetime, rule) -> tuple[datetime, datetime]:
+    """A closed-loop case's targets: its rule's contact and close times after the answer."""
+    return (received_at + timedelta(hours=rule.contact_within_hours),
+            received_at + timedelta(hours=rule.close_within_hours))
+
+
 def start_clock(item: FeedbackItem) -> None:
     """Set the item's due times from the policy of its priority (on arrival and when the
-    priority changes)."""
-    policy = SlaPolicy.objects.filter(organization_id=item.organization_id, priority=item.priority).first()
+    priority changes); a closed-loop case's come from its rule, no policy read."""
+    policy = None if _is_loop_case(item) else (
+        SlaPolicy.objects.filter(organization_id=item.organization_id, priority=item.priority).first())
     due = due_times(item, policy)
     if due == (item.first_response_due, item.resolution_due):
         return  # e.g. a new item of a priority without a policy: no clock, nothing to write

@@ -65,7 +65,7 @@ def read_comment(*, response_id: int) -> bool:
     row lock, unless it was read already (a stale or redelivered event, or a later change read
     first) — so each written comment is read once, and the last word is the latest comment's.
     Returns whether it read one."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the delivery's transaction is the one that counts
         response = (Response.objects.select_for_update(of=("self",)).select_related("organization")
                     .filter(pk=response_id).first())
         if response is None or response.comment_read:

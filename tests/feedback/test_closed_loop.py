@@ -354,3 +354,29 @@ def test_a_comment_added_after_a_withdrawn_case_replaces_its_score_label(org_a, 
     item.refresh_from_db()
     assert FeedbackItem.objects.filter(response=response).count() == 1
     assert item.text_message == {} and item.display_text == "Всё решили быстро, спасибо"
+
+
+def test_opening_a_case_writes_what_it_must_and_no_more(org_a, unhappy_rule, customer):
+    """The settlement runs in its delivery's transaction (no savepoint of its own), the rule's clock
+    is set with the promotion (no SLA policy read, no second UPDATE) and the case is not read back
+    twice."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from feedback import sla
+
+    link = factories.distribution(org_a, factories.survey(org_a, "nps"))
+    response = _answer(link, 2, "Курьер опоздал", customer)  # recorded, its events not delivered
+    services.from_survey_response(response.pk)  # its comment in the inbox (the events lane, often first)
+    with CaptureQueriesContext(connection) as opening:
+        loop.on_response(response.pk)
+    case = _cases(org_a).select_related("loop_rule").get()
+    assert case.first_response_due == response.submitted_at + timedelta(hours=48)
+    statements = [query["sql"] for query in opening.captured_queries]
+    assert not [sql for sql in statements if sql.startswith("SAVEPOINT")]
+    assert not [sql for sql in statements if "feedback_slapolicy" in sql]
+    assert sum(sql.startswith("UPDATE \"feedback_feedbackitem\"") for sql in statements) == 1, statements
+    assert len(statements) <= 13, statements
+    with CaptureQueriesContext(connection) as clock:
+        sla.start_clock(case)  # a loop case's clock is its rule's: nothing to read
+    assert not clock.captured_queries
