@@ -101,6 +101,10 @@ def current_event():
     """The OutboxEvent being delivered to the running handler (None outside a delivery)."""
     return _current_event.get()
 _subscribers: dict[str, dict[str, Callable[..., None]]] = {}
+# subscriber key → whether an organization (its id, or None) has anything for it: asked when an
+# event is written, so a subscriber with nothing to do there (webhooks it has none of) gets no
+# delivery to claim, run and settle.
+_wanted: dict[str, Callable[[int | None], bool]] = {}
 
 
 def declare(name: str, *, fields: Iterable[str], version: int = 1,
@@ -125,9 +129,12 @@ def event_type(name: str) -> EventType:
         raise UndeclaredEvent(f"no event {name!r} is declared") from None
 
 
-def subscribe(event_name: str, key: str, handler: Callable[..., None], *, lane: str = DEFAULT_LANE) -> None:
+def subscribe(event_name: str, key: str, handler: Callable[..., None], *, lane: str = DEFAULT_LANE,
+              wanted: Callable[[int | None], bool] | None = None) -> None:
     """Register `handler` for a declared event under `key`, its stable name in the outbox, to run
-    in `lane` (one of the Celery queues)."""
+    in `lane` (one of the Celery queues). `wanted(organization_id)`, when given, is asked as each
+    event is written, in the emitter's transaction: an organization it says no for gets no
+    delivery of that event (it must be cheap: it runs on the emitter's path)."""
     event_type(event_name)
     if lane not in {queue.name for queue in settings.CELERY_TASK_QUEUES}:
         raise ValueError(f"lane {lane!r} of {key!r} is not one of the Celery queues")
@@ -136,6 +143,10 @@ def subscribe(event_name: str, key: str, handler: Callable[..., None], *, lane: 
             raise ValueError(f"subscriber key {key!r} is already taken")
     _subscribers[event_name][key] = handler
     _lanes[key] = lane
+    if wanted is None:
+        _wanted.pop(key, None)
+    else:
+        _wanted[key] = wanted
 
 
 def lane_of(key: str) -> str:
@@ -160,6 +171,7 @@ def _in_lane(lane: str) -> Q:
 def unsubscribe(event_name: str, key: str) -> None:
     _subscribers.get(event_name, {}).pop(key, None)
     _lanes.pop(key, None)
+    _wanted.pop(key, None)
 
 
 def subscribers_of(event_name: str) -> dict[str, Callable[..., None]]:
@@ -175,7 +187,8 @@ def emit(event_name: str, *, organization=None, **ids):
     if set(ids) != declared.fields:
         raise ValueError(f"{event_name} carries {sorted(declared.fields)}, not {sorted(ids)}")
     now = timezone.now()
-    keys = list(_subscribers[event_name])
+    organization_id = organization.pk if organization is not None else None
+    keys = [key for key in _subscribers[event_name] if key not in _wanted or _wanted[key](organization_id)]
     # An event nobody listens to (yet) is written settled: nothing to hand to the workers.
     event = OutboxEvent.objects.create(
         organization=organization, name=event_name, payload=ids, version=declared.version,

@@ -20,4 +20,4 @@ class IntegrationsConfig(AppConfig):
 
         for webhook_event, (source_event, _build) in payloads.BUILDERS.items():
             events.subscribe(source_event, f"integrations.webhooks.{webhook_event}",
-                             services.handler_for(webhook_event))
+                             services.handler_for(webhook_event), wanted=services.wanted_by(webhook_event))

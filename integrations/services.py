@@ -213,6 +213,23 @@ def handler_for(webhook_event: str):
     return fan_out_event
 
 
+@cache
+def wanted_by(webhook_event: str):
+    """Whether an organization has an enabled subscription to `webhook_event`, asked as its source
+    event is written: most organizations have no webhook, and their answers, items and cases then
+    leave no delivery for a worker to claim, run and settle (the fan-out still checks each
+    subscription when it runs). A subscription hears of what happens after it is saved."""
+
+    def wanted(organization_id: int | None) -> bool:
+        if organization_id is None:
+            return False
+        return any(webhook_event in wanted_events for wanted_events in WebhookSubscription.objects.filter(
+            organization_id=organization_id, active=True).values_list("events", flat=True))
+
+    wanted.__name__ = f"wants_{webhook_event.replace('.', '_')}"
+    return wanted
+
+
 @transaction.atomic
 def send_test(*, subscription: WebhookSubscription) -> WebhookCall:
     """A `ping` call, sent even while the subscription is off (to check a receiver first)."""

@@ -316,3 +316,25 @@ def test_an_operator_retries_dead_deliveries_from_the_admin(admin_client, django
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (EventDelivery.Status.DELIVERED, 1)  # eager here: run at once
     assert PipelineProbe.objects.filter(token="revived").count() == 1
+
+
+def test_a_subscriber_with_nothing_to_do_for_the_organization_gets_no_delivery(declared, org_a, org_b):
+    asked, ran = [], []
+    name = declared("test.wanted", fields={"thing_id"})
+    events.subscribe(name, "test.always", lambda thing_id: ran.append(("always", thing_id)))
+    events.subscribe(name, "test.only_a", lambda thing_id: ran.append(("only_a", thing_id)),
+                     wanted=lambda organization_id: asked.append(organization_id) or organization_id == org_a.pk)
+
+    for_a = events.emit(name, organization=org_a, thing_id=1)
+    for_b = events.emit(name, organization=org_b, thing_id=2)
+    assert asked == [org_a.pk, org_b.pk]  # asked as each event is written
+    assert sorted(for_a.deliveries.values_list("subscriber", flat=True)) == ["test.always", "test.only_a"]
+    assert list(for_b.deliveries.values_list("subscriber", flat=True)) == ["test.always"]
+    events.deliver(for_a.pk)
+    events.deliver(for_b.pk)
+    assert sorted(ran) == [("always", 1), ("always", 2), ("only_a", 1)]
+
+    # Nobody left who wants it: the event is written settled, nothing for the workers.
+    events.unsubscribe(name, "test.always")
+    alone = events.emit(name, organization=org_b, thing_id=3)
+    assert alone.status == OutboxEvent.Status.DELIVERED and not alone.deliveries.exists()

@@ -218,3 +218,30 @@ def test_a_case_resolved_from_the_inbox_triage_is_told_too(org_a, subscribe, rec
     with django_capture_on_commit_callbacks(execute=True):
         inbox.triage(item, agent, item.version, status=FeedbackItem.Status.RESOLVED)
     assert len(received(receiver, "case.resolved")) == 1
+
+
+def test_an_organization_without_the_webhook_leaves_no_delivery_for_it(org_a, org_b, subscribe, receiver,
+                                                                      answer_recorded, customer):
+    """The webhook subscribers of an event are asked when it is written: only an organization with
+    an enabled subscription to that webhook gets a delivery to fan out (most have none)."""
+    from cxplatform.models import EventDelivery
+
+    def webhook_deliveries(org):
+        return set(EventDelivery.objects.filter(event__organization=org, subscriber__startswith="integrations.")
+                   .values_list("subscriber", flat=True))
+
+    subscribe(org_a, events=[WebhookEvent.FEEDBACK_CREATED])
+    answer_recorded(org_a, score=9, comment="Quick and kind")
+    answer_recorded(org_b, score=9, comment="Quick and kind")
+    assert webhook_deliveries(org_a) == {"integrations.webhooks.feedback.created"}  # not response.completed
+    assert webhook_deliveries(org_b) == set()
+    assert len(received(receiver, "feedback.created")) == 1
+
+    switched_off = subscribe(org_b, events=[WebhookEvent.RESPONSE_COMPLETED], active=False)
+    answer_recorded(org_b, score=3)
+    assert webhook_deliveries(org_b) == set()
+    switched_off.active = True
+    switched_off.save()
+    answer_recorded(org_b, score=3)
+    assert webhook_deliveries(org_b) == {"integrations.webhooks.response.completed"}
+    assert [r.headers["X-CX-Event"] for r in receiver.accepted].count("response.completed") == 1
