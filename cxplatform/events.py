@@ -16,7 +16,8 @@ runs in the "loop" lane, which a worker serves before the inbox's reading and ro
 burst of answers never queues a call-back behind a minute of comment reading (docs/adr/0034).
 
 Emitting or subscribing to an undeclared event, or emitting the wrong fields, raises at once.
-`emit` writes the event and one delivery row per subscriber in the caller's transaction; on
+`emit` writes the event and one delivery row per subscriber (each that wants the organization's
+events, see `subscribe`) in the caller's transaction; on
 commit the event is handed to the workers, one message per lane for all the events of the
 transaction. A worker claims a message's deliveries at once, runs each in its own transaction,
 so one failing subscriber never re-runs the others, and settles the message's events together;
@@ -179,8 +180,8 @@ def subscribers_of(event_name: str) -> dict[str, Callable[..., None]]:
 
 
 def emit(event_name: str, *, organization=None, **ids):
-    """Record `event_name` with its ids and one delivery per subscriber in the current
-    transaction; hand it to the workers after commit."""
+    """Record `event_name` with its ids and one delivery per subscriber that wants it for
+    `organization` in the current transaction; hand it to the workers after commit."""
     from .models import EventDelivery, OutboxEvent
 
     declared = event_type(event_name)

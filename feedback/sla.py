@@ -82,12 +82,17 @@ def start_clock(item: FeedbackItem) -> None:
 
 
 def restart_resolution(item: FeedbackItem, since: datetime) -> None:
-    """A reopened item gets a new resolution target, counted from the moment it reopened."""
-    policy = SlaPolicy.objects.filter(organization_id=item.organization_id, priority=item.priority).first()
-    if policy is None:
-        return
-    hours = policy.resolution_hours
-    due = add_business_hours(since, hours, policy) if policy.business_hours else since + timedelta(hours=hours)
+    """A reopened item gets a new resolution target, counted from the moment it reopened: its
+    rule's close time for a closed-loop case (in calendar hours, as its first clock), else its
+    priority's policy."""
+    if _is_loop_case(item):
+        due = case_due_times(since, item.loop_rule)[1]
+    else:
+        policy = SlaPolicy.objects.filter(organization_id=item.organization_id, priority=item.priority).first()
+        if policy is None:
+            return
+        hours = policy.resolution_hours
+        due = add_business_hours(since, hours, policy) if policy.business_hours else since + timedelta(hours=hours)
     FeedbackItem.objects.filter(pk=item.pk).update(resolution_due=due)
 
 

@@ -223,7 +223,8 @@ def wanted_by(webhook_event: str):
     def wanted(organization_id: int | None) -> bool:
         if organization_id is None:
             return False
-        return any(webhook_event in wanted_events for wanted_events in WebhookSubscription.objects.filter(
+        # Filtered here, not in SQL: the embedded SQLite has no JSON containment.
+        return any(webhook_event in (wanted_events or []) for wanted_events in WebhookSubscription.objects.filter(
             organization_id=organization_id, active=True).values_list("events", flat=True))
 
     wanted.__name__ = f"wants_{webhook_event.replace('.', '_')}"

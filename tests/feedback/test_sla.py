@@ -114,3 +114,27 @@ def test_the_escalation_reaches_each_person_in_their_own_language(org_a, make_me
     assert subjects["lead@example.com"] == f"Breached: item #{item.pk} is past its SLA"
     assert subjects["agent@example.com"] != subjects["lead@example.com"] and f"#{item.pk}" in subjects[
         "agent@example.com"]
+
+
+def test_a_reopened_call_back_case_keeps_its_rules_clock(org_a):
+    """A closed-loop case's clock is its rule's when the customer's reply reopens it too: the
+    policy of its priority (business hours here) does not apply."""
+    from datetime import timedelta
+
+    from feedback.models import CloseLoopRule
+
+    _policy(org_a, priority=FeedbackItem.Priority.HIGH)
+    rule = CloseLoopRule.objects.create(organization=org_a, name="Call back", band="unhappy", close_within_hours=120)
+    case = FeedbackItem.objects.create(organization=org_a, source="survey", kind=FeedbackItem.Kind.CASE,
+                                       loop_rule=rule, priority=FeedbackItem.Priority.HIGH, text="Late",
+                                       received_at=FRIDAY_4PM_RIGA)
+    reopened = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)  # a Sunday: calendar hours, as its first clock
+    sla.restart_resolution(case, reopened)
+    case.refresh_from_db()
+    assert case.resolution_due == reopened + timedelta(hours=120)
+    comment = FeedbackItem.objects.create(organization=org_a, source="email", priority=FeedbackItem.Priority.HIGH,
+                                          text="Late", received_at=FRIDAY_4PM_RIGA)
+    sla.restart_resolution(comment, reopened)  # any other item: its priority's policy, in business hours
+    comment.refresh_from_db()
+    assert comment.resolution_due == sla.add_business_hours(reopened, 16, SlaPolicy.objects.get(
+        organization=org_a, priority=FeedbackItem.Priority.HIGH))
