@@ -338,3 +338,24 @@ def test_a_subscriber_with_nothing_to_do_for_the_organization_gets_no_delivery(d
     events.unsubscribe(name, "test.always")
     alone = events.emit(name, organization=org_b, thing_id=3)
     assert alone.status == OutboxEvent.Status.DELIVERED and not alone.deliveries.exists()
+
+
+def test_the_event_written_is_the_event_returned(declared, org_a):
+    """emit writes the event and its deliveries in two plain statements (the answer's hot path):
+    what it returns is the row as saved, and the deliveries wait for their message."""
+    name = declared("test.written", fields={"thing_id", "note"})
+    events.subscribe(name, "test.events_lane", lambda thing_id, note: None)
+    events.subscribe(name, "test.loop_lane", lambda thing_id, note: None, lane="loop")
+    with CaptureQueriesContext(connection) as written:
+        event = events.emit(name, organization=org_a, thing_id=5, note="Всё «хорошо» \"ok\"")
+    assert len(written.captured_queries) == 2
+    saved = OutboxEvent.objects.get(pk=event.pk)
+    for field in ("organization_id", "name", "payload", "version", "status", "attempts", "claimed_until",
+                  "last_error", "created_at", "delivered_at"):
+        assert getattr(saved, field) == getattr(event, field), field
+    assert saved.payload == {"thing_id": 5, "note": "Всё «хорошо» \"ok\""} and saved.status == "pending"
+    assert sorted(saved.deliveries.values_list("subscriber", "status", "attempts", "next_attempt_at", "queued_at")) \
+        == [(key, "pending", 0, event.created_at, event.created_at) for key in ("test.events_lane", "test.loop_lane")]
+    unheard = events.emit(declared("test.unheard", fields={"thing_id"}), thing_id=1)
+    assert OutboxEvent.objects.filter(pk=unheard.pk, status="delivered", delivered_at=unheard.delivered_at,
+                                      organization=None).exists()
