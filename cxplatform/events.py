@@ -336,7 +336,8 @@ def _write(organization, name: str, payload: dict, version: int, now, queued_at:
     at = connection.ops.adapt_datetimefield_value
     status, delivered_at = ((OutboxEvent.Status.PENDING, None) if queued_at
                             else (OutboxEvent.Status.DELIVERED, now))
-    with connection.cursor() as cursor:
+    # A failed statement marks the caller's transaction for rollback, as the ORM's create would.
+    with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {events_table} (organization_id, name, payload, version, status, attempts, "  # noqa: S608  # nosec B608 — names from _meta, values bound
             "claimed_until, last_error, created_at, delivered_at) VALUES (%s, %s, %s, %s, %s, 0, NULL, '', %s, %s) "

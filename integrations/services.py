@@ -226,10 +226,11 @@ def wanted_by(webhook_event: str):
         # Plain SQL (it runs in the customer's answer request, where building the query cost more
         # than running it); the events filtered here: the embedded SQLite has no JSON containment.
         events_field = WebhookSubscription._meta.get_field("events")
+        column, table = (connection.ops.quote_name(name) for name in (events_field.column,
+                                                                       WebhookSubscription._meta.db_table))
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {events_field.column} FROM {connection.ops.quote_name(WebhookSubscription._meta.db_table)} "  # noqa: S608  # nosec B608 — names from _meta, values bound
-                "WHERE organization_id = %s AND active = %s", [organization_id, True])
+            cursor.execute(f"SELECT {column} FROM {table} WHERE organization_id = %s AND active = %s",  # noqa: S608  # nosec B608 — names from _meta, values bound
+                           [organization_id, True])
             rows = cursor.fetchall()
         return any(webhook_event in (events_field.from_db_value(value, None, connection) or []) for (value,) in rows)
 

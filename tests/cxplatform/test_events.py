@@ -343,17 +343,23 @@ def test_a_subscriber_with_nothing_to_do_for_the_organization_gets_no_delivery(d
 def test_the_event_written_is_the_event_returned(declared, org_a):
     """emit writes the event and its deliveries in two plain statements (the answer's hot path):
     what it returns is the row as saved, and the deliveries wait for their message."""
-    name = declared("test.written", fields={"thing_id", "note"})
+    name = declared("test.written", fields={"thing_id", "note"}, version=2, upgrades={1: dict})
     events.subscribe(name, "test.events_lane", lambda thing_id, note: None)
     events.subscribe(name, "test.loop_lane", lambda thing_id, note: None, lane="loop")
     with CaptureQueriesContext(connection) as written:
         event = events.emit(name, organization=org_a, thing_id=5, note="Всё «хорошо» \"ok\"")
     assert len(written.captured_queries) == 2
+    # Every column of both tables is written: a field added later cannot be left to chance.
+    for model, query in zip((OutboxEvent, EventDelivery), written.captured_queries, strict=True):
+        listed = query["sql"].split("(", 1)[1].split(")", 1)[0]
+        assert {column.strip() for column in listed.split(",")} == {
+            field.column for field in model._meta.concrete_fields if not field.primary_key}
     saved = OutboxEvent.objects.get(pk=event.pk)
     for field in ("organization_id", "name", "payload", "version", "status", "attempts", "claimed_until",
                   "last_error", "created_at", "delivered_at"):
         assert getattr(saved, field) == getattr(event, field), field
     assert saved.payload == {"thing_id": 5, "note": "Всё «хорошо» \"ok\""} and saved.status == "pending"
+    assert saved.version == 2
     assert sorted(saved.deliveries.values_list("subscriber", "status", "attempts", "next_attempt_at", "queued_at")) \
         == [(key, "pending", 0, event.created_at, event.created_at) for key in ("test.events_lane", "test.loop_lane")]
     unheard = events.emit(declared("test.unheard", fields={"thing_id"}), thing_id=1)
