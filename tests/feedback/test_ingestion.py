@@ -127,3 +127,27 @@ def test_inbox_lists_only_the_organizations_items_with_filters(org_a, org_b, mak
     page = client.get("/inbox/", {"source": "email"})
     assert [i.pk for i in page.context["rows"]] == [mine.pk]
     assert client.get(f"/inbox/items/{theirs.pk}/").status_code == 404
+
+
+def test_a_concurrent_ingest_of_the_same_source_id_is_found_not_doubled(org_a, monkeypatch):
+    """Two workers ingest the same source id at once (an answer's inbox part and its settlement):
+    the one that loses the INSERT's race takes the winner's item, in a transaction that goes on
+    (the INSERT's own savepoint is the only one the ingest keeps)."""
+    from django.db.models.query import QuerySet
+
+    voice = services.Voice(source=FeedbackItem.Source.EMAIL, source_id="msg-1", text="Where is my order?")
+    first, created = services.ingest(org_a, voice)
+    assert created
+    looks = {"n": 0}
+    real_first = QuerySet.first
+
+    def not_yet_committed(queryset):  # the loser's lookup ran before the winner's commit
+        looks["n"] += 1
+        return None if looks["n"] == 1 else real_first(queryset)
+
+    monkeypatch.setattr(QuerySet, "first", not_yet_committed)
+    second, created = services.ingest(org_a, voice)
+    monkeypatch.undo()
+    assert (second.pk, created) == (first.pk, False)
+    assert FeedbackItem.objects.filter(organization=org_a, source_id="msg-1").count() == 1  # the transaction goes on
+    assert first.events.filter(action="received").count() == 1
