@@ -611,14 +611,14 @@ def settle_stragglers(older_than: timedelta = timedelta(minutes=10)) -> int:
     release's, materialised by redelivery) are not touched. Returns how many were settled."""
     from .models import EventDelivery, OutboxEvent
 
+    now = timezone.now()
     deliveries = EventDelivery.objects.filter(event=OuterRef("pk"))
-    stuck = (OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING,
-                                        created_at__lt=timezone.now() - older_than)
+    stuck = (OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING, created_at__lt=now - older_than)
              .filter(Exists(deliveries))
              .exclude(Exists(deliveries.filter(status=EventDelivery.Status.PENDING))))
     dead = stuck.filter(Exists(deliveries.filter(status=EventDelivery.Status.DEAD))).update(
-        status=OutboxEvent.Status.DEAD, delivered_at=timezone.now())
-    return dead + stuck.update(status=OutboxEvent.Status.DELIVERED, delivered_at=timezone.now())
+        status=OutboxEvent.Status.DEAD, delivered_at=now)
+    return dead + stuck.update(status=OutboxEvent.Status.DELIVERED, delivered_at=now)
 
 
 def prune_delivered(older_than_days: int = 7) -> int:
