@@ -95,6 +95,11 @@ class Survey(Versioned, OrgScopedModel):
         available = [code for code in LANGUAGE_CODES if (texts or {}).get(code)]
         return available or [self.default_language]
 
+    def asks_answer_rows(self) -> bool:
+        """Whether a question it asks now keeps its answer in a row of its own (the score and the
+        comment live on the response): only then has a page a response's answers to read."""
+        return any(question.is_answerable for question in self.questions.all())
+
 
 class CurrentQuestions(models.Manager):
     """A survey's questions as asked now: a question deleted after it was answered is archived,

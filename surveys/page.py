@@ -31,6 +31,8 @@ def _answer_values(response) -> dict:
     if response is None:
         return {}
     values = {"score": "" if response.score is None else str(response.score), "comment": response.comment}
+    if not response.survey.asks_answer_rows():
+        return values  # no field of the page shows an answer row (an archived question's stays unread)
     for answer in response.answers.all():
         q = answer.question
         key = q.key

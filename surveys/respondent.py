@@ -137,11 +137,10 @@ def parse_token(raw) -> uuid.UUID | None:
 def existing_response(visit: Visit, token) -> Response | None:
     if token is None:
         return None
-    response = (
-        Response.objects.filter(token=token, distribution=visit.distribution)
-        .prefetch_related("answers__question")
-        .first()
-    )
+    response = Response.objects.filter(token=token, distribution=visit.distribution)
+    if visit.survey.asks_answer_rows():  # else nothing to read (a score and a comment): no query
+        response = response.prefetch_related("answers__question")
+    response = response.first()
     if response is not None and response.survey_id == visit.survey.pk:
         response.survey = visit.survey  # loaded with its questions: spare the queries
     return response

@@ -516,3 +516,29 @@ def test_preview_of_another_organizations_survey_is_404(org_a, org_b, make_membe
     assert client.get(reverse("respond:preview", kwargs={"survey_id": 10**8})).status_code == 404
     anonymous = Client().get(reverse("respond:preview", kwargs={"survey_id": survey.pk}))
     assert anonymous.status_code == 302 and "/login" in anonymous["Location"]
+
+
+def test_a_page_reads_answer_rows_only_when_its_survey_asks_for_them(org_a):
+    """A score-and-comment survey keeps everything on the response: its thank-you page and its
+    page sent back read no answer rows. A survey asking its own question shows the stored answer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def answer_then_come_back(link, **data):
+        client, token = Client(), str(uuid.uuid4())
+        sent = submit(client, link, token=token, **data)
+        assert sent.status_code == 302, sent.content
+        with CaptureQueriesContext(connection) as read:
+            assert client.get(sent["Location"]).status_code == 200
+            page = client.get(page_url(link, t=token))
+        assert page.status_code == 200
+        return page.content.decode(), [q["sql"] for q in read.captured_queries if "surveys_answer" in q["sql"]]
+
+    plain = factories.distribution(org_a, factories.survey(org_a, "nps"))
+    page, reads = answer_then_come_back(plain, score=9, comment="Quick and kind")
+    assert "Quick and kind" in page and not reads
+
+    asking = factories.distribution(org_a, factories.survey(org_a, "nps"))
+    factories.question(org_a, asking.survey, kind="text", key="wish")
+    page, reads = answer_then_come_back(asking, score=4, comment="Slow", wish="A faster courier")
+    assert "A faster courier" in page and reads
