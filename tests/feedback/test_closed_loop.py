@@ -9,12 +9,14 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cxplatform import events
 from cxplatform.models import Customer, OutboxEvent, Role
-from feedback import loop, services
+from feedback import loop, services, sla
 from feedback.models import CloseLoopRule, FeedbackItem, PromoterThanks, RootCause, RoutingRule, Team
 from surveys import services as survey_services
 from surveys.models import Response
@@ -360,11 +362,6 @@ def test_opening_a_case_writes_what_it_must_and_no_more(org_a, unhappy_rule, cus
     """The settlement runs in its delivery's transaction (no savepoint of its own), the rule's clock
     is set with the promotion (no SLA policy read, no second UPDATE) and the case is not read back
     twice."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from feedback import sla
-
     link = factories.distribution(org_a, factories.survey(org_a, "nps"))
     response = _answer(link, 2, "Курьер опоздал", customer)  # recorded, its events not delivered
     services.from_survey_response(response.pk)  # its comment in the inbox (the events lane, often first)

@@ -4,6 +4,7 @@ through the API, idempotent on the source's id; customer text is always shown es
 import uuid
 
 import pytest
+from django.db.models.query import QuerySet
 
 from cxplatform.models import Role
 from feedback import services
@@ -133,8 +134,6 @@ def test_a_concurrent_ingest_of_the_same_source_id_is_found_not_doubled(org_a, m
     """Two workers ingest the same source id at once (an answer's inbox part and its settlement):
     the one that loses the INSERT's race takes the winner's item, in a transaction that goes on
     (the INSERT's own savepoint is the only one the ingest keeps)."""
-    from django.db.models.query import QuerySet
-
     voice = services.Voice(source=FeedbackItem.Source.EMAIL, source_id="msg-1", text="Where is my order?")
     first, created = services.ingest(org_a, voice)
     assert created

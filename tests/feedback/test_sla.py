@@ -2,7 +2,7 @@
 breach and breached — notifying the assignee and escalating to the team lead once — with time
 frozen."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -10,7 +10,7 @@ from django.core import mail
 
 from cxplatform.models import Role
 from feedback import services, sla
-from feedback.models import FeedbackItem, SlaPolicy, Team
+from feedback.models import CloseLoopRule, FeedbackItem, SlaPolicy, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -119,10 +119,6 @@ def test_the_escalation_reaches_each_person_in_their_own_language(org_a, make_me
 def test_a_reopened_call_back_case_keeps_its_rules_clock(org_a):
     """A closed-loop case's clock is its rule's when the customer's reply reopens it too: the
     policy of its priority (business hours here) does not apply."""
-    from datetime import timedelta
-
-    from feedback.models import CloseLoopRule
-
     _policy(org_a, priority=FeedbackItem.Priority.HIGH)
     rule = CloseLoopRule.objects.create(organization=org_a, name="Call back", band="unhappy", close_within_hours=120)
     case = FeedbackItem.objects.create(organization=org_a, source="survey", kind=FeedbackItem.Kind.CASE,

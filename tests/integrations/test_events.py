@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from actions import services as actions
 from cxplatform import events
-from cxplatform.models import Customer, Role
+from cxplatform.models import Customer, EventDelivery, Role
 from feedback import loop
 from feedback.models import FeedbackItem
 from feedback.services import Voice, ingest
@@ -224,8 +224,6 @@ def test_an_organization_without_the_webhook_leaves_no_delivery_for_it(org_a, or
                                                                       answer_recorded, customer):
     """The webhook subscribers of an event are asked when it is written: only an organization with
     an enabled subscription to that webhook gets a delivery to fan out (most have none)."""
-    from cxplatform.models import EventDelivery
-
     def webhook_deliveries(org):
         return set(EventDelivery.objects.filter(event__organization=org, subscriber__startswith="integrations.")
                    .values_list("subscriber", flat=True))

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from django.core import signing
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -521,8 +523,6 @@ def test_preview_of_another_organizations_survey_is_404(org_a, org_b, make_membe
 def test_a_page_reads_answer_rows_only_when_its_survey_asks_for_them(org_a):
     """A score-and-comment survey keeps everything on the response: its thank-you page and its
     page sent back read no answer rows. A survey asking its own question shows the stored answer."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     def answer_then_come_back(link, **data):
         client, token = Client(), str(uuid.uuid4())
