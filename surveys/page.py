@@ -194,26 +194,20 @@ def context(visit, token=None, response=None, posted=None, errors=None, *, facts
         str(n): follow_ups.get(band_for(survey.survey_type, n), "") for n in range(low, high + 1)
     }
     public_id = visit.distribution.public_id
-    base_query = {"c": visit.signed, "lang": lang}
     if preview:
         page_url = reverse("respond:preview", kwargs={"survey_id": survey.pk})
         action_url, save_url, edit_url = f"{page_url}?{urlencode({'lang': lang, 'sent': 1})}", "", ""
     else:
         page_url = reverse("respond:page", kwargs={"public_id": public_id})
         action_url, save_url = page_url, reverse("respond:save", kwargs={"public_id": public_id})
-        edit_url = page_url + "?" + urlencode({k: v for k, v in {**base_query, "t": str(token or "")}.items() if v})
+        edit_url = edit_address(visit, token)
     error_list = [("score", _("The score"))] if errors.get("score") else []
     error_list += [(item["key"], item["raw_text"] or item["key"]) for item in items if item["error"]]
     if errors.get("comment"):
         error_list.append(("comment", _("Your comment")))
     return {
-        "survey": survey,
-        "visit": visit,
-        "lang": lang,
-        "token": token,
-        "response": response,
+        **_visit_context(visit, token, response),
         "preview": preview,
-        "brand": style_for(survey.organization),
         "title": localized(survey.title, lang, survey.default_language),
         "score_question": piping.render(localized(survey.score_question, lang, survey.default_language), pipes),
         "has_score": survey.survey_type != SurveyType.CSI,
@@ -231,8 +225,40 @@ def context(visit, token=None, response=None, posted=None, errors=None, *, facts
         "logic_facts": page_facts(plan, facts or logic.Facts(language=lang), survey),
         "errors": errors,
         "error_list": error_list,
-        "thank_you": localized(survey.thank_you, lang, survey.default_language),
         "action_url": action_url,
         "save_url": save_url,
         "edit_url": edit_url,
+    }
+
+
+def edit_address(visit, token) -> str:
+    """The visit's own page: its link, language and answer's token (Back and "Change my answers")."""
+    page_url = reverse("respond:page", kwargs={"public_id": visit.distribution.public_id})
+    query = {"c": visit.signed, "lang": visit.language, "t": str(token or "")}
+    return page_url + "?" + urlencode({k: v for k, v in query.items() if v})
+
+
+def thanks_address(visit, token) -> str:
+    thanks_url = reverse("respond:thanks", kwargs={"public_id": visit.distribution.public_id})
+    query = {"c": visit.signed, "t": str(token or ""), "lang": visit.language}
+    return thanks_url + "?" + urlencode({k: v for k, v in query.items() if v})
+
+
+def thanks_context(visit, token=None, response=None) -> dict:
+    """What the thank-you page shows: the survey's words for it and the way back to the answer
+    (none of the questions, so none of their work)."""
+    return {**_visit_context(visit, token, response), "edit_url": edit_address(visit, token)}
+
+
+def _visit_context(visit, token, response) -> dict:
+    """What every respondent page of a visit knows: its survey, language, answer and brand."""
+    survey, lang = visit.survey, visit.language
+    return {
+        "survey": survey,
+        "visit": visit,
+        "lang": lang,
+        "token": token,
+        "response": response,
+        "brand": style_for(survey.organization),
+        "thank_you": localized(survey.thank_you, lang, survey.default_language),
     }

@@ -11,24 +11,6 @@
   "use strict";
   var form = document.getElementById("survey");
   if (!form) { return; }
-  // An anonymous link's page (and a page sent back with a correction) comes with its answer's
-  // token in the form only: written into the address with the visit's link and language, Back and
-  // a reload come back to the same answer (docs/adr/0011).
-  var visitToken = form.querySelector('input[name="token"]');
-  if (visitToken && visitToken.value && window.history && window.history.replaceState) {
-    try {
-      var address = new URL(window.location.href), rewritten = false;
-      [["t", visitToken], ["c", form.querySelector('input[name="c"]')],
-       ["lang", form.querySelector('input[name="lang"]')]].forEach(function (pair) {
-        var value = pair[1] ? pair[1].value : "";
-        if (value && address.searchParams.get(pair[0]) !== value) {
-          address.searchParams.set(pair[0], value);
-          rewritten = true;
-        }
-      });
-      if (rewritten) { window.history.replaceState(window.history.state, "", address.toString()); }
-    } catch (e) { /* a sandboxed frame may refuse: the page works on without it */ }
-  }
   if (!window.SurveyLogic) { return; }
   function data(id) { var el = document.getElementById(id); return el ? JSON.parse(el.textContent) : {}; }
   var followUps = data("follow-ups"), plan = data("logic-plan"), context = data("logic-facts");

@@ -92,28 +92,28 @@ def respond(request, public_id):
         services.count_open(visit.distribution, skipped_by_policy=True)
         with translation.override(visit.language):
             return render(request, "surveys/public/already_asked.html", page.context(visit))
+    address = {}
     if token is None:
-        # A new visit gets its answer's token in the page's address, so Back, a reload or a second
-        # "Send" from this page all reuse it: one visit, one answer (docs/adr/0011). Only this
-        # opening counts for the funnel. An anonymous link (a QR code, a kiosk, an embed) gets the
-        # page at once, its script writing the token into the address: a round trip fewer on a
-        # phone. A personal link is redirected to the address with the token, so a browser without
-        # scripts can never give a known customer's visit a second answer.
+        # A new visit: the page at once, with its answer's token, and the address that carries
+        # it (`visit_address`), which the page writes into the address bar — or, without scripts,
+        # refreshes to — so Back, a reload or a second "Send" all reuse it: one visit, one answer,
+        # for an anonymous link and a known customer's alike (docs/adr/0011). Only this opening
+        # counts for the funnel.
         services.count_open(visit.distribution, invitation=visit.invitation)
         token = uuid.uuid4()
-        if visit.signed:
-            page_url = reverse("respond:page", kwargs={"public_id": visit.distribution.public_id})
-            return redirect(f"{page_url}?{_with_token(request.GET, token)}")
+        address = {"visit_address": f"{request.path}?{_with_token(request.GET, token, visit.language)}",
+                   "refresh_to_address": True}
     with translation.override(visit.language):
         return render(
             request, "surveys/public/survey.html",
-            page.context(visit, token=token, response=response, facts=facts_of(visit)),
+            {**page.context(visit, token=token, response=response, facts=facts_of(visit)), **address},
         )
 
 
-def _with_token(query, token) -> str:
+def _with_token(query, token, language: str) -> str:
     params = query.copy()
     params["t"] = str(token)
+    params["lang"] = language  # a reload keeps the language the visit was given
     return params.urlencode()
 
 
@@ -126,19 +126,34 @@ def _submit(request, visit):
     try:
         submission = services.clean_submission(survey, request.POST, complete=True, language=visit.language,
                                                facts=facts_of(visit))
-        services.record_response(
+        response, _created = services.record_response(
             survey=survey, submission=submission, complete=True, language=visit.language,
             distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.hidden,
             invitation=visit.invitation,
         )
     except services.SubmissionError as exc:
+        # Sent back with its corrections; its address is the visit's, written by the script only
+        # (a refresh would lose what the respondent typed).
         return render(
             request, "surveys/public/survey.html",
-            page.context(visit, token=token, posted=request.POST, errors=exc.errors, facts=facts_of(visit)),
+            {**page.context(visit, token=token, posted=request.POST, errors=exc.errors, facts=facts_of(visit)),
+             "visit_address": page.edit_address(visit, token)},
             status=400,
         )
-    thanks = reverse("respond:thanks", kwargs={"public_id": visit.distribution.public_id})
-    return redirect(f"{thanks}?{_query(visit, t=str(token), lang=visit.language)}")
+    # The thank-you page in reply, not a redirect to it: a round trip fewer for the customer and a
+    # request fewer for the web (docs/adr/0011). Its address is written (or, without scripts,
+    # refreshed to) the thank-you page's own, so a reload shows it again and sends nothing.
+    return _thanks_page(request, visit, token, response,
+                        {"visit_address": page.thanks_address(visit, token), "refresh_to_address": True})
+
+
+def _thanks_page(request, visit, token, response, extra=None):
+    return render(request, "surveys/public/thanks.html", {
+        **page.thanks_context(visit, token=token, response=response),
+        "offers": retention.offers_for(response, visit.language),
+        "offer_query": _query(visit, t=str(token or ""), lang=visit.language),
+        **(extra or {}),
+    })
 
 
 @public_page
@@ -207,11 +222,7 @@ def thanks(request, public_id):
     token = parse_token(request.GET.get("t"))
     response = existing_response(visit, token)
     with translation.override(visit.language):
-        return render(request, "surveys/public/thanks.html", {
-            **page.context(visit, token=token, response=response),
-            "offers": retention.offers_for(response, visit.language),
-            "offer_query": _query(visit, t=str(token or ""), lang=visit.language),
-        })
+        return _thanks_page(request, visit, token, response)
 
 
 @public_page

@@ -16,6 +16,7 @@ from cxplatform.textinsight import sentiment, themes
 from surveys import comments, links, services
 from surveys.models import ImportJob, Response, ResponseTheme
 from tests import factories
+from tests.respondent import thanked
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def test_the_customers_request_never_reads_the_comment(nps_link):
     with mock.patch.object(comments, "read", broken), mock.patch.object(sentiment, "probabilities", broken), \
             mock.patch.object(themes, "clause_themes", broken):
         page = Client().post(links.survey_url(nps_link), {"token": token, "c": "", "score": "8", "comment": ANGRY})
-    assert page.status_code == 302 and "/thanks/" in page["Location"]
+    assert thanked(page)
     saved = Response.objects.get(token=token)
     assert (saved.comment, saved.sentiment, saved.sentiment_score, saved.comment_read) == (ANGRY, None, None, False)
     assert not _phrases(saved)

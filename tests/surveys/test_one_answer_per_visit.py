@@ -1,6 +1,6 @@
 """A page visit is answered once (docs/adr/0011): the visit's token is in the page's address (the
-page's script writes it there), so Back and "Send" again, or a reload, change the visit's one
-answer instead of adding another."""
+page's script writes it there, a browser without scripts refreshes to it), so Back and "Send"
+again, or a reload, change the visit's one answer instead of adding another."""
 
 import re
 import uuid
@@ -11,34 +11,31 @@ from django.test import Client
 from feedback.models import CloseLoopRule, FeedbackItem
 from surveys import links
 from surveys.models import DistributionDay, Response
+from tests.respondent import refreshes_to, thanked, visit_address
 
 pytestmark = pytest.mark.django_db
 
 
 class Browser:
     """A test client with the browser's history: Back loads the page before the current one again
-    (the survey page is never cached, so the browser asks for it again). A survey page's address
-    is the one its script leaves: with the form's token as `t=` (static/surveys/survey.js; the
-    real browser's test is tests/surveys/test_public_builder_browser.py)."""
+    (the survey page is never cached, so the browser asks for it again). A page's place in the
+    history is the address it names for itself, if any (static/surveys/address.js writes it; the
+    real browser's test is tests/surveys/test_public_builder_browser.py), else where it was served."""
 
     def __init__(self, link):
         self.client, self.history, self.link = Client(), [], link
 
-    def open(self, url):
-        page = self.client.get(url, follow=True)
-        address = page.request["PATH_INFO"] + "?" + page.request["QUERY_STRING"]
-        token = re.search(r'name="token" value="([^"]+)"', page.content.decode())
-        if token and f"t={token.group(1)}" not in address:
-            address += f"&t={token.group(1)}"
-        self.history.append(address)
+    def _arrive(self, page):
+        self.history.append(visit_address(page) or page.request["PATH_INFO"] + "?" + page.request["QUERY_STRING"])
         return page
+
+    def open(self, url):
+        return self._arrive(self.client.get(url, follow=True))
 
     def send(self, page, **answers):
         body = page.content.decode()
         fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', body))
-        sent = self.client.post(links.survey_url(self.link), {**fields, **answers}, follow=True)
-        self.history.append(sent.request["PATH_INFO"] + "?" + sent.request["QUERY_STRING"])
-        return sent
+        return self._arrive(self.client.post(links.survey_url(self.link), {**fields, **answers}, follow=True))
 
     def back(self):
         self.history.pop()
@@ -54,7 +51,7 @@ def test_back_and_send_again_on_an_anonymous_link_is_one_answer(nps_link, browse
     page = browser.open(links.survey_url(nps_link))
     assert page.status_code == 200 and 'name="score"' in page.content.decode()
     thanks = browser.send(page, score="2", comment="Slow delivery")
-    assert "/thanks/" in thanks.request["PATH_INFO"]
+    assert thanked(thanks) and "Thank you" in thanks.content.decode()
     again = browser.back()  # Back to the form, a better score, "Send" again
     assert again.status_code == 200
     browser.send(again, score="6", comment="Slow delivery, but they called")
@@ -83,19 +80,48 @@ def test_every_new_visit_is_its_own_answer(nps_link):
         assert page.status_code == 200
         token = re.search(r'name="token" value="([0-9a-f-]{36})"', page.content.decode()).group(1)
         assert uuid.UUID(token)
-        assert Client().post(links.survey_url(nps_link), {"token": token, "score": score}).status_code == 302
+        assert thanked(Client().post(links.survey_url(nps_link), {"token": token, "score": score}))
     assert Response.objects.count() == 2
 
 
-def test_a_personal_link_is_redirected_to_its_visits_address_and_an_anonymous_one_is_not(nps_link, customer):
-    """A known customer's visit has its token in the address before any script runs, so no browser
-    can give it a second answer; an anonymous link's page comes at once."""
+def test_a_new_visit_gets_its_page_at_once_naming_its_own_address(nps_link, customer):
+    """A personal or an anonymous link's page comes at once (no round trip), with its token in the
+    form and the address that carries it named for the script to write, and for a browser without
+    scripts to refresh to: no browser can give a known customer's visit a second answer."""
     personal = Client().get(links.survey_url(nps_link, links.sign(nps_link, customer)))
-    assert personal.status_code == 302
-    token = re.search(r"[?&]t=([0-9a-f-]{36})", personal["Location"]).group(1)
-    assert "c=" in personal["Location"]
-    page = Client().get(personal["Location"])
-    assert f'name="token" value="{token}"' in page.content.decode()
+    assert personal.status_code == 200
+    token = re.search(r'name="token" value="([0-9a-f-]{36})"', personal.content.decode()).group(1)
+    address = visit_address(personal)
+    assert refreshes_to(personal) == address
+    assert f"t={token}" in address and "c=" in address and f"lang={customer.language}" in address
+    reopened = Client().get(address)  # the refresh, a reload or Back: the same visit
+    assert reopened.status_code == 200 and f'name="token" value="{token}"' in reopened.content.decode()
+    assert visit_address(reopened) == ""  # already at its own address
     anonymous = Client().get(links.survey_url(nps_link))
-    assert anonymous.status_code == 200 and 'name="token"' in anonymous.content.decode()
-    assert DistributionDay.objects.get(distribution=nps_link).opened == 2
+    assert anonymous.status_code == 200 and "t=" in visit_address(anonymous)
+    assert DistributionDay.objects.get(distribution=nps_link).opened == 2  # the reopening is not a visit
+
+
+def test_without_scripts_back_after_the_answer_reopens_the_same_answer(nps_link, customer):
+    """A browser without scripts follows the refreshes: to the visit's address before the answer,
+    to the thank-you page's after it; Back then finds the answer it gave, and a second Send
+    changes it."""
+    browser = Browser(nps_link)
+    first = browser.client.get(links.survey_url(nps_link, links.sign(nps_link, customer)))
+    page = browser.open(refreshes_to(first))
+    thanks = browser.send(page, score="4", comment="Late")
+    assert thanked(thanks) and refreshes_to(thanks) == visit_address(thanks)
+    assert browser.client.get(refreshes_to(thanks)).status_code == 200  # the thank-you page again, nothing sent
+    again = browser.back()
+    assert 'name="score" value="4" checked' in again.content.decode()
+    browser.send(again, score="8", comment="Late, but fine")
+    assert list(Response.objects.values_list("score", "comment")) == [(8, "Late, but fine")]
+
+
+def test_a_page_sent_back_for_a_correction_names_its_visit_but_never_refreshes(nps_link):
+    page = Client().get(links.survey_url(nps_link))
+    token = re.search(r'name="token" value="([0-9a-f-]{36})"', page.content.decode()).group(1)
+    refused = Client().post(links.survey_url(nps_link), {"token": token, "score": "11", "comment": "Typed a lot"})
+    assert refused.status_code == 400 and "Typed a lot" in refused.content.decode()
+    assert f"t={token}" in visit_address(refused) and refreshes_to(refused) == ""
+    assert not Response.objects.exists()

@@ -251,3 +251,39 @@ def test_a_page_sent_back_with_a_correction_keeps_the_customer_and_the_visit_in_
     expect(page).to_have_url(re.compile(r"/thanks/"))
     answer = Response.objects.get(distribution=nps_link)
     assert (str(answer.token), answer.customer_id, answer.score) == (token, customer.pk, 3)
+
+
+@pytest.mark.parametrize("scripts", [True, False], ids=["scripts", "no-scripts"])
+def test_a_personal_link_is_two_requests_and_one_answer_with_or_without_scripts(live_server, browser, org_a,
+                                                                                nps_link, scripts):
+    """A known customer's link: the page at once, the thank-you page in reply to the answer (two
+    requests where there were four), each then at its own address — written by the script, or
+    refreshed to without one — so a reload of the thank-you page sends nothing, and Back and
+    "Send" again change the one answer (docs/adr/0011)."""
+    customer = factories.customer(org_a)
+    context = browser.new_context(java_script_enabled=scripts)
+    page = context.new_page()
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    opened = page.goto(live_server.url + links.survey_url(nps_link, links.sign(nps_link, customer)))
+    assert opened.request.redirected_from is None and opened.status == 200
+    token = page.locator("input[name=token]").get_attribute("value")
+    expect(page).to_have_url(re.compile(rf"[?&]t={token}"))
+    page.locator("input[name=score][value='2']").check(force=True)
+    with page.expect_response(lambda r: r.request.method == "POST") as sent:
+        page.locator("#send").click()
+    assert sent.value.status == 200  # the thank-you page itself, no redirect
+    expect(page).to_have_url(re.compile(r"/thanks/"))
+    expect(page.locator("h1")).to_contain_text("Thank you")
+    page.reload()
+    expect(page).to_have_url(re.compile(r"/thanks/"))
+    assert len(posts) == 1  # the reload sent nothing again
+    page.go_back()
+    expect(page).to_have_url(re.compile(rf"[?&]t={token}"))
+    assert page.locator("input[name=token]").get_attribute("value") == token
+    page.locator("input[name=score][value='9']").check(force=True)
+    page.locator("#send").click()
+    expect(page).to_have_url(re.compile(r"/thanks/"))
+    answer = Response.objects.get(distribution=nps_link)
+    assert (str(answer.token), answer.customer_id, answer.score) == (token, customer.pk, 9)
+    context.close()

@@ -11,6 +11,7 @@ from feedback.models import FeedbackItem
 from surveys import links, retention
 from surveys.models import OfferAcceptance, Question, Response, RetentionOffer
 from tests import factories
+from tests.respondent import thanked, visit_address
 
 pytestmark = pytest.mark.django_db
 
@@ -35,14 +36,15 @@ def cancellation(org_a):
 def _answer(client, link, reason, signed=""):
     token = str(uuid.uuid4())
     answer = client.post(links.survey_url(link), {"token": token, "score": "2", "reason": reason, "c": signed})
-    assert answer.status_code == 302, answer.content[:500]
-    return token, answer["Location"]
+    assert thanked(answer), answer.content[:500]
+    return token, visit_address(answer), answer.content.decode()
 
 
 def test_the_reason_brings_its_offers_and_one_can_be_taken_once(org_a, cancellation,
                                                                 django_capture_on_commit_callbacks):
     client = Client()
-    token, thanks_url = _answer(client, cancellation["link"], "price")
+    token, thanks_url, reply = _answer(client, cancellation["link"], "price")
+    assert "Pause for three months" in reply  # the answer's reply is the thank-you page with its offers
     page = client.get(thanks_url).content.decode()
     assert "Pause for three months" in page and "&lt;b&gt;20%&lt;/b&gt; off" in page
     assert "We deliver everywhere" not in page
@@ -59,7 +61,7 @@ def test_the_reason_brings_its_offers_and_one_can_be_taken_once(org_a, cancellat
 
 def test_an_offer_for_another_reason_or_answer_cannot_be_taken(org_a, org_b, cancellation):
     client = Client()
-    token, _url = _answer(client, cancellation["link"], "price")
+    token, _url, _reply = _answer(client, cancellation["link"], "price")
     base = f"/s/{cancellation['link'].public_id}/offers"
     assert client.post(f"{base}/{cancellation['move'].pk}/", {"t": token}).status_code == 400
     assert client.post(f"{base}/{cancellation['pause'].pk}/", {"t": str(uuid.uuid4())}).status_code == 400
