@@ -200,7 +200,7 @@ def context(visit, token=None, response=None, posted=None, errors=None, *, facts
     else:
         page_url = reverse("respond:page", kwargs={"public_id": public_id})
         action_url, save_url = page_url, reverse("respond:save", kwargs={"public_id": public_id})
-        edit_url = edit_address(visit, token)
+        edit_url = page_address(visit, token)
     error_list = [("score", _("The score"))] if errors.get("score") else []
     error_list += [(item["key"], item["raw_text"] or item["key"]) for item in items if item["error"]]
     if errors.get("comment"):
@@ -231,8 +231,9 @@ def context(visit, token=None, response=None, posted=None, errors=None, *, facts
     }
 
 
-def edit_address(visit, token) -> str:
-    """The visit's own page: its link, language and answer's token (Back and "Change my answers")."""
+def page_address(visit, token) -> str:
+    """The visit's own page: its link, language and answer's token (its address, Back and "Change
+    my answers")."""
     page_url = reverse("respond:page", kwargs={"public_id": visit.distribution.public_id})
     query = {"c": visit.signed, "lang": visit.language, "t": str(token or "")}
     return page_url + "?" + urlencode({k: v for k, v in query.items() if v})
@@ -240,14 +241,14 @@ def edit_address(visit, token) -> str:
 
 def thanks_address(visit, token) -> str:
     thanks_url = reverse("respond:thanks", kwargs={"public_id": visit.distribution.public_id})
-    query = {"c": visit.signed, "t": str(token or ""), "lang": visit.language}
+    query = {"c": visit.signed, "lang": visit.language, "t": str(token or "")}
     return thanks_url + "?" + urlencode({k: v for k, v in query.items() if v})
 
 
 def thanks_context(visit, token=None, response=None) -> dict:
     """What the thank-you page shows: the survey's words for it and the way back to the answer
     (none of the questions, so none of their work)."""
-    return {**_visit_context(visit, token, response), "edit_url": edit_address(visit, token)}
+    return {**_visit_context(visit, token, response), "edit_url": page_address(visit, token)}
 
 
 def _visit_context(visit, token, response) -> dict:

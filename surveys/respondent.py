@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from cxplatform import ratelimit
@@ -94,9 +95,11 @@ def forget_links(**_signal) -> None:
 
 
 def pick_language(request, survey, link_language: str = "") -> str:
-    """The link's language, else the browser's (Accept-Language), else the survey's default."""
+    """The language asked for (the address, or the form the page was shown with), else the link's,
+    else the browser's (Accept-Language), else the survey's default."""
     available = survey.languages
-    asked = request.GET.get("lang") or link_language
+    # An answer is sent to the bare link, the language it was shown in riding in the form.
+    asked = request.GET.get("lang") or (request.POST.get("lang") if request.method == "POST" else "") or link_language
     if asked in available:
         return asked
     for code, _q in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
@@ -137,10 +140,26 @@ def parse_token(raw) -> uuid.UUID | None:
 def existing_response(visit: Visit, token) -> Response | None:
     if token is None:
         return None
-    response = Response.objects.filter(token=token, distribution=visit.distribution)
+    return _first_answer(visit, Response.objects.filter(token=token, distribution=visit.distribution))
+
+
+def warm_answer(visit: Visit, now=None) -> Response | None:
+    """A known customer's answer through this link (the same hidden fields) changed within
+    ANSWER_ABANDON_AFTER: the link opened again without the visit's token (its address never
+    written: a script that did not load, a refresh refused) is that same visit, so a known
+    customer's visit never gets a second answer, whatever the browser does (docs/adr/0011)."""
+    if visit.customer is None:
+        return None
+    since = (now or timezone.now()) - settings.ANSWER_ABANDON_AFTER
+    return _first_answer(visit, Response.objects.filter(
+        distribution=visit.distribution, customer=visit.customer, hidden_fields=visit.hidden,
+        updated_at__gte=since).order_by("-updated_at"))
+
+
+def _first_answer(visit: Visit, answers) -> Response | None:
     if visit.survey.asks_answer_rows():  # else nothing to read (a score and a comment): no query
-        response = response.prefetch_related("answers__question")
-    response = response.first()
+        answers = answers.prefetch_related("answers__question")
+    response = answers.first()
     if response is not None and response.survey_id == visit.survey.pk:
         response.survey = visit.survey  # loaded with its questions: spare the queries
     return response

@@ -5,7 +5,7 @@ browser without scripts refreshes to)."""
 import html
 import re
 
-_ADDRESS = re.compile(r'<meta name="visit-address" content="([^"]*)">')
+_ADDRESS = re.compile(r'<meta name="visit-address" content="([^"]*)"')
 _REFRESH = re.compile(r'<noscript><meta http-equiv="refresh" content="0; url=([^"]*)"></noscript>')
 
 

@@ -34,6 +34,7 @@ from ..respondent import (
     open_visit,
     parse_token,
     preview_visit,
+    warm_answer,
 )
 
 
@@ -85,7 +86,10 @@ def respond(request, public_id):
 
     token = parse_token(request.GET.get("t"))
     check_rate_limits(request, visit, token)
-    response = existing_response(visit, token)
+    reopened = token is None  # the link itself, not yet at its visit's address
+    response = existing_response(visit, token) if token is not None else warm_answer(visit)
+    if response is not None:
+        token = response.token
     # An invitation the platform sent passed the contact policy when it was sent (docs/adr/0024).
     if visit.invitation is None and not services.may_ask(
             visit.customer, resuming_token=response.token if response else None):
@@ -93,28 +97,21 @@ def respond(request, public_id):
         with translation.override(visit.language):
             return render(request, "surveys/public/already_asked.html", page.context(visit))
     address = {}
-    if token is None:
-        # A new visit: the page at once, with its answer's token, and the address that carries
-        # it (`visit_address`), which the page writes into the address bar — or, without scripts,
-        # refreshes to — so Back, a reload or a second "Send" all reuse it: one visit, one answer,
-        # for an anonymous link and a known customer's alike (docs/adr/0011). Only this opening
-        # counts for the funnel.
-        services.count_open(visit.distribution, invitation=visit.invitation)
-        token = uuid.uuid4()
-        address = {"visit_address": f"{request.path}?{_with_token(request.GET, token, visit.language)}",
-                   "refresh_to_address": True}
+    if reopened:
+        # The page at once, with its answer's token and the address that carries it, which the
+        # page writes into the address bar — or, without scripts, refreshes to — so Back, a reload
+        # or a second "Send" all reuse it: one visit, one answer (docs/adr/0011). A new visit
+        # counts for the funnel; a known customer's link opened again while their answer is warm
+        # is that same visit.
+        if token is None:
+            services.count_open(visit.distribution, invitation=visit.invitation)
+            token = uuid.uuid4()
+        address = {"visit_address": page.page_address(visit, token), "refresh_to_address": True}
     with translation.override(visit.language):
         return render(
             request, "surveys/public/survey.html",
             {**page.context(visit, token=token, response=response, facts=facts_of(visit)), **address},
         )
-
-
-def _with_token(query, token, language: str) -> str:
-    params = query.copy()
-    params["t"] = str(token)
-    params["lang"] = language  # a reload keeps the language the visit was given
-    return params.urlencode()
 
 
 def _submit(request, visit):
@@ -137,7 +134,7 @@ def _submit(request, visit):
         return render(
             request, "surveys/public/survey.html",
             {**page.context(visit, token=token, posted=request.POST, errors=exc.errors, facts=facts_of(visit)),
-             "visit_address": page.edit_address(visit, token)},
+             "visit_address": page.page_address(visit, token)},
             status=400,
         )
     # The thank-you page in reply, not a redirect to it: a round trip fewer for the customer and a

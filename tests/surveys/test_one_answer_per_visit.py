@@ -4,9 +4,12 @@ again, or a reload, change the visit's one answer instead of adding another."""
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
 from feedback.models import CloseLoopRule, FeedbackItem
 from surveys import links
@@ -125,3 +128,36 @@ def test_a_page_sent_back_for_a_correction_names_its_visit_but_never_refreshes(n
     assert refused.status_code == 400 and "Typed a lot" in refused.content.decode()
     assert f"t={token}" in visit_address(refused) and refreshes_to(refused) == ""
     assert not Response.objects.exists()
+
+
+def test_a_known_customers_link_opened_again_while_the_answer_is_warm_is_the_same_visit(nps_link, customer):
+    """Whatever the browser did with the address (a script that never loaded, a refresh refused),
+    the personal link itself opened again shows the customer's answer to change, not a blank form;
+    once the answer has gone cold it is a new visit. An anonymous link has nobody to recognise."""
+    signed = links.sign(nps_link, customer, {"order_id": "A-7"})
+    first = Client().get(links.survey_url(nps_link, signed))
+    token = re.search(r'name="token" value="([0-9a-f-]{36})"', first.content.decode()).group(1)
+    assert thanked(Client().post(links.survey_url(nps_link), {"token": token, "c": signed, "score": "3"}))
+    again = Client().get(links.survey_url(nps_link, signed))  # no t= in the address
+    assert f'name="token" value="{token}"' in again.content.decode()
+    assert 'name="score" value="3" checked' in again.content.decode()
+    assert f"t={token}" in visit_address(again)
+    other_order = Client().get(links.survey_url(nps_link, links.sign(nps_link, customer, {"order_id": "A-8"})))
+    assert f'value="{token}"' not in other_order.content.decode()  # another order's link: its own visit
+    assert DistributionDay.objects.get(distribution=nps_link).opened == 2
+
+    Response.objects.update(updated_at=timezone.now() - settings.ANSWER_ABANDON_AFTER - timedelta(minutes=1))
+    cold = Client().get(links.survey_url(nps_link, signed))
+    assert cold.status_code == 200 and f'value="{token}"' not in cold.content.decode()
+    assert DistributionDay.objects.get(distribution=nps_link).opened == 3
+
+
+def test_the_answer_keeps_the_language_the_page_was_shown_in(nps_link):
+    """A QR code's link asks for Russian on a phone set to English: the answer, its thank-you page
+    and its addresses stay Russian (the form carries the language to the bare link)."""
+    page = Client().get(links.survey_url(nps_link) + "?lang=ru", HTTP_ACCEPT_LANGUAGE="en")
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.content.decode()))
+    assert fields["lang"] == "ru"
+    thanks = Client().post(links.survey_url(nps_link), {**fields, "score": "9"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert thanked(thanks) and "lang=ru" in visit_address(thanks) and 'lang="ru"' in thanks.content.decode()
+    assert Response.objects.get().language == "ru"

@@ -287,3 +287,25 @@ def test_a_personal_link_is_two_requests_and_one_answer_with_or_without_scripts(
     answer = Response.objects.get(distribution=nps_link)
     assert (str(answer.token), answer.customer_id, answer.score) == (token, customer.pk, 9)
     context.close()
+
+
+def test_where_the_address_cannot_be_written_the_page_goes_there_unless_it_holds_typed_answers(
+        live_server, browser, org_a, nps_link):
+    """A browser (or a sandboxed frame) that refuses history.replaceState: the new visit's page
+    goes to its own address instead; the page sent back with a correction stays where it is, with
+    what the respondent typed."""
+    context = browser.new_context()
+    context.add_init_script("History.prototype.replaceState = function () { throw new Error('refused'); };")
+    page = context.new_page()
+    page.goto(live_server.url + links.survey_url(nps_link))
+    expect(page).to_have_url(re.compile(r"[?&]t=[0-9a-f-]{36}"))
+    token = page.locator("input[name=token]").get_attribute("value")
+    assert token in page.url  # the page it went to is the same visit
+    page.locator("textarea[name=comment]").fill("Typed before choosing a score")
+    with page.expect_response(lambda r: r.request.method == "POST") as sent:
+        page.locator("#send").click()  # no score: refused, the page sent back
+    assert sent.value.status == 400
+    expect(page.locator("#error-summary")).to_be_visible()
+    assert page.locator("textarea[name=comment]").input_value() == "Typed before choosing a score"
+    assert "?" not in page.url  # not sent anywhere: what was typed is still there
+    context.close()
