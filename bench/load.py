@@ -160,7 +160,7 @@ def production_stack(log_dir, *, broker_url=None, webs=1, web_workers=WEB_WORKER
                  "-n", f"bench{n}@%h"], env, log_dir, f"worker{n}"))
         if express:
             stack.enter_context(_process(
-                [python, "-m", "celery", "-A", "cxplatform", "worker", "-Q", "mail,rollups", "--loglevel=WARNING",
+                [python, "-m", "celery", "-A", "cxplatform", "worker", "-Q", "loop,rollups,mail", "--loglevel=WARNING",
                  "--concurrency=2", "--without-gossip", "--without-mingle", "-n", "express@%h"],
                 env, log_dir, "express"))
         stack.enter_context(_process(
@@ -294,7 +294,7 @@ def ceiling_phase(port, concurrency, seconds) -> float:
 STACK_PIDS: set[int] = set()  # the processes this benchmark started (their children belong to them)
 CPU_GROUPS = {  # group → does a process of the stack match its command line; first match wins
     "web": lambda cmd: "gunicorn" in cmd,
-    "express_worker": lambda cmd: " worker " in cmd and "mail,rollups" in cmd,
+    "express_worker": lambda cmd: " worker " in cmd and " express@" in cmd,
     "workers": lambda cmd: " worker " in cmd,
     "beat": lambda cmd: " beat " in cmd,
 }
