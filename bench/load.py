@@ -38,6 +38,8 @@ PHASE_SECONDS = size(10, 2)
 ROUNDS = size(int(os.environ.get("BENCH_LOAD_ROUNDS", "2")), 1)
 # gunicorn's sync workers per web process: docker-compose runs 3.
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "3"))
+# The express worker's processes (mail, rollups, the loop lane): docker-compose runs 2.
+EXPRESS_CONCURRENCY = int(os.environ.get("BENCH_EXPRESS_CONCURRENCY", "2"))
 # The raw reference uses one connection per client; PostgreSQL allows 100 in all and the stack
 # holds some of them.
 RAW_MAX_CLIENTS = 80
@@ -132,7 +134,7 @@ def django_ceiling(log_dir, *, bare: bool, web_workers=WEB_WORKERS):
 @contextmanager
 def production_stack(log_dir, *, broker_url=None, webs=1, web_workers=WEB_WORKERS, workers=1, worker_concurrency=2,
                      express=True):
-    """gunicorn + worker + the express worker (mail and rollups) + beat as docker-compose runs
+    """gunicorn + worker + the express worker (mail, rollups, loop) + beat as docker-compose runs
     them (Redis), or `webs` gunicorn and `workers` Celery processes on another broker; yields
     the web ports."""
     import redis
@@ -160,8 +162,8 @@ def production_stack(log_dir, *, broker_url=None, webs=1, web_workers=WEB_WORKER
                  "-n", f"bench{n}@%h"], env, log_dir, f"worker{n}"))
         if express:
             stack.enter_context(_process(
-                [python, "-m", "celery", "-A", "cxplatform", "worker", "-Q", "loop,rollups,mail", "--loglevel=WARNING",
-                 "--concurrency=2", "--without-gossip", "--without-mingle", "-n", "express@%h"],
+                [python, "-m", "celery", "-A", "cxplatform", "worker", "-Q", "mail,rollups,loop", "--loglevel=WARNING",
+                 f"--concurrency={EXPRESS_CONCURRENCY}", "--without-gossip", "--without-mingle", "-n", "express@%h"],
                 env, log_dir, "express"))
         stack.enter_context(_process(
             [python, "-m", "celery", "-A", "cxplatform", "beat", "--loglevel=WARNING",

@@ -151,9 +151,11 @@ def warm_answer(visit: Visit, now=None) -> Response | None:
     if visit.customer is None:
         return None
     since = (now or timezone.now()) - settings.ANSWER_ABANDON_AFTER
+    # Only an answer given on the page: an e-mail's one-click score (perhaps a mail scanner's
+    # prefetch) or one sent through the API is not this visit's.
     return _first_answer(visit, Response.objects.filter(
         distribution=visit.distribution, customer=visit.customer, hidden_fields=visit.hidden,
-        updated_at__gte=since).order_by("-updated_at"))
+        source=Response.Source.WEB, updated_at__gte=since).order_by("-updated_at"))
 
 
 def _first_answer(visit: Visit, answers) -> Response | None:

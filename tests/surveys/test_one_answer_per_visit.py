@@ -161,3 +161,14 @@ def test_the_answer_keeps_the_language_the_page_was_shown_in(nps_link):
     thanks = Client().post(links.survey_url(nps_link), {**fields, "score": "9"}, HTTP_ACCEPT_LANGUAGE="en")
     assert thanked(thanks) and "lang=ru" in visit_address(thanks) and 'lang="ru"' in thanks.content.decode()
     assert Response.objects.get().language == "ru"
+
+
+def test_a_one_click_score_is_not_the_pages_visit(nps_link, customer):
+    """An e-mail's one-click score (a mail scanner may have fetched it) is its own answer: the plain
+    link opened afterwards is a new visit, not that score shown as the customer's."""
+    signed = links.sign(nps_link, customer)
+    assert Client().get(links.one_click_url(nps_link, 0, signed)).status_code == 302
+    clicked = Response.objects.get()
+    page = Client().get(links.survey_url(nps_link, signed))
+    assert page.status_code == 200 and f'value="{clicked.token}"' not in page.content.decode()
+    assert 'name="score" value="0" checked' not in page.content.decode()
