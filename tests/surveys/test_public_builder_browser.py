@@ -255,7 +255,7 @@ def test_a_page_sent_back_with_a_correction_keeps_the_customer_and_the_visit_in_
 
 @pytest.mark.parametrize("scripts", [True, False], ids=["scripts", "no-scripts"])
 def test_a_personal_link_is_two_requests_and_one_answer_with_or_without_scripts(live_server, browser, org_a,
-                                                                                nps_link, scripts):
+                                                                                nps_link, scripts, artifact):
     """A known customer's link: the page at once, the thank-you page in reply to the answer (two
     requests where there were four), each then at its own address — written by the script, or
     refreshed to without one — so a reload of the thank-you page sends nothing, and Back and
@@ -275,6 +275,7 @@ def test_a_personal_link_is_two_requests_and_one_answer_with_or_without_scripts(
     assert sent.value.status == 200  # the thank-you page itself, no redirect
     expect(page).to_have_url(re.compile(r"/thanks/"))
     expect(page.locator("h1")).to_contain_text("Thank you")
+    page.screenshot(path=artifact(f"thanks-in-reply-{'scripts' if scripts else 'no-scripts'}.png"), full_page=True)
     page.reload()
     expect(page).to_have_url(re.compile(r"/thanks/"))
     assert len(posts) == 1  # the reload sent nothing again
