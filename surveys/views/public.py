@@ -90,6 +90,8 @@ def respond(request, public_id):
     response = existing_response(visit, token) if token is not None else warm_answer(visit)
     if response is not None:
         token = response.token
+        if reopened and "lang" not in request.GET and response.language in visit.survey.languages:
+            visit.language = response.language  # the warm answer is shown as it was given
     # An invitation the platform sent passed the contact policy when it was sent (docs/adr/0024).
     if visit.invitation is None and not services.may_ask(
             visit.customer, resuming_token=response.token if response else None):

@@ -172,3 +172,17 @@ def test_a_one_click_score_is_not_the_pages_visit(nps_link, customer):
     page = Client().get(links.survey_url(nps_link, signed))
     assert page.status_code == 200 and f'value="{clicked.token}"' not in page.content.decode()
     assert 'name="score" value="0" checked' not in page.content.decode()
+
+
+def test_a_warm_answer_opens_again_in_the_language_it_was_given_in(nps_link, customer):
+    """The customer switched the page to Latvian and answered; the personal link itself, opened
+    again (Russian by the customer's record), shows that answer in Latvian, and keeps it Latvian."""
+    signed = links.sign(nps_link, customer)
+    first = Client().get(links.survey_url(nps_link, signed) + "&lang=lv")
+    token = re.search(r'name="token" value="([0-9a-f-]{36})"', first.content.decode()).group(1)
+    assert thanked(Client().post(links.survey_url(nps_link), {"token": token, "c": signed, "score": "5",
+                                                                "lang": "lv"}))
+    again = Client().get(links.survey_url(nps_link, signed))
+    assert f'value="{token}"' in again.content.decode() and 'lang="lv"' in again.content.decode()
+    assert "lang=lv" in visit_address(again)
+    assert Response.objects.get().language == "lv"
