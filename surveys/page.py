@@ -231,18 +231,20 @@ def context(visit, token=None, response=None, posted=None, errors=None, *, facts
     }
 
 
-def page_address(visit, token) -> str:
-    """The visit's own page: its link, language and answer's token (its address, Back and "Change
-    my answers")."""
-    page_url = reverse("respond:page", kwargs={"public_id": visit.distribution.public_id})
+def visit_query(visit, token) -> str:
+    """What every address of a visit carries: its link, language and answer's token."""
     query = {"c": visit.signed, "lang": visit.language, "t": str(token or "")}
-    return page_url + "?" + urlencode({k: v for k, v in query.items() if v})
+    return urlencode({k: v for k, v in query.items() if v})
+
+
+def page_address(visit, token) -> str:
+    """The visit's own page (its address, Back and "Change my answers")."""
+    return reverse("respond:page", kwargs={"public_id": visit.distribution.public_id}) + "?" + visit_query(visit, token)
 
 
 def thanks_address(visit, token) -> str:
-    thanks_url = reverse("respond:thanks", kwargs={"public_id": visit.distribution.public_id})
-    query = {"c": visit.signed, "lang": visit.language, "t": str(token or "")}
-    return thanks_url + "?" + urlencode({k: v for k, v in query.items() if v})
+    return reverse("respond:thanks", kwargs={"public_id": visit.distribution.public_id}) + "?" + visit_query(
+        visit, token)
 
 
 def thanks_context(visit, token=None, response=None) -> dict:

@@ -12,7 +12,6 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
@@ -68,11 +67,6 @@ def error_page(request, kind, status, language=None, brand: BrandStyle | None = 
     with translation.override(language or translation.get_language_from_request(request)):
         return render(request, "surveys/public/error.html", {"kind": kind, "brand": brand or BrandStyle()},
                       status=status)
-
-
-def _query(visit, **extra):
-    params = {"c": visit.signed, **extra}
-    return urlencode({k: v for k, v in params.items() if v})
 
 
 @public_page
@@ -150,7 +144,7 @@ def _thanks_page(request, visit, token, response, extra=None):
     return render(request, "surveys/public/thanks.html", {
         **page.thanks_context(visit, token=token, response=response),
         "offers": retention.offers_for(response, visit.language),
-        "offer_query": _query(visit, t=str(token or ""), lang=visit.language),
+        "offer_query": page.visit_query(visit, token),
         **(extra or {}),
     })
 
@@ -210,8 +204,7 @@ def one_click(request, public_id, score):
     )
     if earlier is None:
         services.count_open(visit.distribution, invitation=visit.invitation)
-    page_url = reverse("respond:page", kwargs={"public_id": public_id})
-    return redirect(f"{page_url}?{_query(visit, t=str(token), lang=visit.language)}")
+    return redirect(page.page_address(visit, token))
 
 
 @public_page
@@ -239,8 +232,7 @@ def accept_offer(request, public_id, offer_id):
         retention.accept(response, offer)
     except ValueError:
         raise RespondentError("bad_request") from None
-    thanks_url = reverse("respond:thanks", kwargs={"public_id": public_id})
-    return redirect(f"{thanks_url}?{_query(visit, t=str(token), lang=visit.language)}")
+    return redirect(page.thanks_address(visit, token))
 
 
 @require_GET
