@@ -349,6 +349,22 @@ def cpu_seconds() -> dict[int, tuple[str, float]]:
     return used
 
 
+def machine_cpu() -> tuple[float, float]:
+    """The whole machine's busy and total CPU seconds so far (/proc/stat, every core): the one
+    measure that sees pgbench and its short-lived backends as well as the stack."""
+    tick = os.sysconf("SC_CLK_TCK")
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
+    busy = user + nice + system + irq + softirq + steal
+    return busy / tick, (busy + idle + iowait) / tick
+
+
+def busy_between(before, after) -> tuple[float, float]:
+    """Busy CPU seconds between two `machine_cpu` samples, and the share of the machine they were."""
+    busy, total = after[0] - before[0], after[1] - before[1]
+    return busy, busy / total if total else 0.0
+
+
 def cpu_between(before, after) -> dict[str, float]:
     """CPU seconds by group between two samples: each process's own difference (a process started
     meanwhile counts from zero; one that ended meanwhile — a database connection closed — is
@@ -360,23 +376,47 @@ def cpu_between(before, after) -> dict[str, float]:
     return spent
 
 
+def cost_in_raw_inserts(*, raw_cpu_s: float, raw_share: float, busy_s: float, share: float, customers: int,
+                        cpu: dict[str, float]) -> dict:
+    """What a customer costs the machine, counted in raw inserts of the same minutes: with both
+    phases using the whole machine, the ratio to the raw rate is one over it, so the 0.05× target
+    lets a customer cost at most 20 raw inserts' CPU, wherever it is spent. The web's own share
+    alone says what any work off the web (the workers) could still win."""
+    per_customer = busy_s / max(customers, 1)
+    per_insert = max(raw_cpu_s, 1e-9)
+    return {
+        "machine_cpu_ms_per_raw_insert": round(raw_cpu_s * 1000, 3),
+        "machine_busy_share_raw": round(raw_share, 2),
+        "machine_cpu_ms_per_customer": round(per_customer * 1000, 1),
+        "machine_busy_share_customers": round(share, 2),
+        "customer_costs_raw_inserts": round(per_customer / per_insert, 1),
+        "web_alone_costs_raw_inserts": round(cpu.get("web", 0.0) / max(customers, 1) / per_insert, 1),
+        # The ratio is (share / per_customer) / (raw_share / per_insert): at 0.05×, this many.
+        "target_allows_raw_inserts": round(share / max(raw_share, 1e-9) / 0.05, 1),
+    }
+
+
 # --- PostgreSQL's own rate -------------------------------------------------------------------
 
 def raw_phase(script, concurrency, seconds):
     """pgbench: `concurrency` clients each inserting one response row and committing, for
-    `seconds`; returns rows/s (excluding connection time) and the clients actually used."""
+    `seconds`; returns rows/s (excluding connection time), the clients actually used, and the
+    machine's busy CPU seconds per row and busy share while it ran."""
     import environ
 
     db = environ.Env.db_url_config(BENCH_DB)
     clients = min(concurrency, RAW_MAX_CLIENTS)
     # Debian keeps it beside the server, off the PATH.
     pgbench = shutil.which("pgbench") or sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))[-1]
+    before = machine_cpu()
     out = subprocess.run(
         [pgbench, "-n", "-f", script, "-c", str(clients), "-j", "2", "-T", str(seconds),
          "-h", db["HOST"] or HOST, "-p", str(db["PORT"] or 5432), "-U", db["USER"] or "postgres", db["NAME"]],
         capture_output=True, text=True, check=True,
     ).stdout
-    return float(re.search(r"tps = ([\d.]+)", out).group(1)), clients
+    busy, share = busy_between(before, machine_cpu())
+    rows = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
+    return float(re.search(r"tps = ([\d.]+)", out).group(1)), clients, busy / max(rows, 1), share
 
 
 # --- Lag -------------------------------------------------------------------------------------
@@ -528,12 +568,18 @@ def run():
             sampler.start()
             for concurrency in LEVELS:
                 raw_rates, web_rates, timings, errors, raw_clients = [], [], [], [], 0
+                raw_cpu, raw_shares, web_busy, web_shares = [], [], 0.0, []
                 cpu: dict[str, float] = {}
                 for _round in range(ROUNDS):
-                    rate, raw_clients = raw_phase(script, concurrency, PHASE_SECONDS)
+                    rate, raw_clients, per_row, share = raw_phase(script, concurrency, PHASE_SECONDS)
                     raw_rates.append(rate)
-                    before = cpu_seconds()
+                    raw_cpu.append(per_row)
+                    raw_shares.append(share)
+                    before, machine_before = cpu_seconds(), machine_cpu()
                     t, e, elapsed = web_phase(ports, customers, concurrency, PHASE_SECONDS)
+                    busy, share = busy_between(machine_before, machine_cpu())
+                    web_busy += busy
+                    web_shares.append(share)
                     cpu = {group: cpu.get(group, 0.0) + seconds
                            for group, seconds in cpu_between(before, cpu_seconds()).items()}
                     timings += t
@@ -554,6 +600,9 @@ def run():
                     # workers' backlog, worked off later, is in worker_cpu_ms_per_answer below).
                     "cpu_ms_per_customer": {group: round(seconds * 1000 / max(len(timings), 1), 1)
                                             for group, seconds in cpu.items()},
+                    **cost_in_raw_inserts(raw_cpu_s=statistics.mean(raw_cpu), raw_share=statistics.mean(raw_shares),
+                                          busy_s=web_busy, share=statistics.mean(web_shares),
+                                          customers=len(timings), cpu=cpu),
                 }
             load_ended = time.monotonic()
             # Let the workers drain: every delivery of the answers' events done, and the rollups
@@ -582,13 +631,21 @@ def run():
             with django_ceiling(log_dir, bare=bare) as port:
                 ceiling_phase(port, 2, 1)
                 for concurrency in LEVELS:
-                    requests = statistics.mean(ceiling_phase(port, concurrency, PHASE_SECONDS) for _ in range(ROUNDS))
-                    raw = levels[concurrency]["raw_inserts_per_s"]
+                    before = machine_cpu()
+                    rates = [ceiling_phase(port, concurrency, PHASE_SECONDS) for _ in range(ROUNDS)]
+                    busy, _share = busy_between(before, machine_cpu())
+                    requests = statistics.mean(rates)
+                    level = levels[concurrency]
                     label = "ceiling_no_middleware" if bare else "ceiling_every_middleware"
                     # A customer is at least two requests: the page and the answer.
-                    levels[concurrency][label] = {"requests_per_s": round(requests, 1),
-                                                  "customers_per_s": round(requests / 2, 1),
-                                                  "ratio_to_raw": round(requests / 2 / raw, 4)}
+                    level[label] = {
+                        "requests_per_s": round(requests, 1),
+                        "customers_per_s": round(requests / 2, 1),
+                        "ratio_to_raw": round(requests / 2 / level["raw_inserts_per_s"], 4),
+                        # Two requests of nothing, in the machine's CPU, counted in raw inserts.
+                        "two_requests_cost_raw_inserts": round(
+                            busy / max(sum(rates) * PHASE_SECONDS / 2, 1) * 1000
+                            / max(level["machine_cpu_ms_per_raw_insert"], 1e-9), 1)}
     result = {
         "levels": levels,
         "event_lag_s": {
