@@ -157,10 +157,14 @@ def page_facts(plan: dict, facts: logic.Facts, survey) -> dict:
 
 
 def context(visit, token=None, response=None, posted=None, errors=None, *, facts: logic.Facts | None = None,
-            preview: bool = False) -> dict:
+            preview: bool = False, chosen_score: int | None = None) -> dict:
+    """The survey page's context. `chosen_score` is shown chosen over the answer's own (the score
+    a one-click link in an e-mail names)."""
     survey, lang = visit.survey, visit.language
     errors = errors or {}
     values = _posted_values(posted) if posted is not None else _answer_values(response)
+    if chosen_score is not None:
+        values = {**values, "score": str(chosen_score)}
     low, high = survey.scale
     ends = texts.SCALE_ENDS[SurveyType(survey.survey_type)]
     low_label, high_label = ends.get(lang) or ends["en"]

@@ -158,6 +158,18 @@ def warm_answer(visit: Visit, now=None) -> Response | None:
         source=Response.Source.WEB, updated_at__gte=since).order_by("-updated_at"))
 
 
+def one_click_answer(visit: Visit) -> Response | None:
+    """The answer a score link of this personal e-mail started and nobody finished: a second click
+    (another score) changes it instead of adding one. Another e-mail of the same link — one with
+    other hidden fields, such as a closed-loop follow-up — is another answer."""
+    if visit.customer is None:
+        return None
+    return _first_answer(visit, Response.objects.filter(
+        distribution=visit.distribution, customer=visit.customer, hidden_fields=visit.hidden,
+        status__in=[Response.Status.STARTED, Response.Status.ABANDONED],
+        source=Response.Source.ONE_CLICK).order_by("-started_at"))
+
+
 def _first_answer(visit: Visit, answers) -> Response | None:
     if visit.survey.asks_answer_rows():  # else nothing to read (a score and a comment): no query
         answers = answers.prefetch_related("answers__question")

@@ -14,6 +14,7 @@ progress, so a score clicked and then changed never reaches the figures or the l
 """
 
 import re
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from cxplatform import audit, events
 from cxplatform.input_checks import parse_int, text_problem
+from cxplatform.models import Customer
 from cxplatform.versioning import StaleEdit, lock_version
 
 from . import answers, comments, logic, revisions
@@ -267,9 +269,12 @@ def record_response(
     channel=None,
     submitted_at=None,
     invitation: int | None = None,
+    count_opening: bool = False,
 ) -> tuple[Response, bool]:
     """Create or update the response identified by `token` (or `client_key`). Returns
-    (response, created). Resubmitting updates the same response: never a duplicate."""
+    (response, created). Resubmitting updates the same response: never a duplicate.
+    `count_opening`: the link's opening is counted with the answer it creates (a page whose
+    opening counted nothing: an e-mail's score link, docs/adr/0004)."""
     now = timezone.now()
     if distribution is not None:
         touchpoint = touchpoint or distribution.touchpoint
@@ -311,6 +316,8 @@ def record_response(
                 response = Response.objects.select_for_update().get(**lookup)
         if created:
             _save_answers(response, submission, complete=complete, fresh=True)
+            if count_opening and distribution is not None:
+                count_open(distribution, invitation=invitation)
             if response.comment:
                 comments.comment_written(response, organization=survey.organization, fresh=True)
         else:
@@ -440,6 +447,26 @@ def _submitted_csi_mean(survey: Survey, sub: Submission) -> float | None:
 
 
 # --- Funnel and contact policy --------------------------------------------------------------
+
+def keep_one_click_score(*, survey: Survey, submission: Submission, language: str, distribution: Distribution,
+                         token: uuid.UUID, customer: Customer | None, hidden: dict | None,
+                         invitation: int | None) -> Response:
+    """A one-click e-mail score, kept by its page's script (never by opening the link, which mail
+    scanners do: docs/adr/0004) on the answer `token` names, the link's opening counted with the
+    answer it creates: one transaction, one commit."""
+    with transaction.atomic():
+        # The page's keeping travels beside what the customer does next: an answer already sent,
+        # or first saved by a change on the page, is newer than the link's score and stays.
+        newer = Response.objects.select_for_update().filter(token=token).exclude(
+            source=Response.Source.ONE_CLICK, status__in=[Response.Status.STARTED, Response.Status.ABANDONED]).first()
+        if newer is not None:
+            return newer
+        response, _created = record_response(
+            survey=survey, submission=submission, complete=False, language=language, distribution=distribution,
+            token=token, customer=customer, hidden=hidden, invitation=invitation, source=Response.Source.ONE_CLICK,
+            count_opening=True)
+    return response
+
 
 def count_open(distribution: Distribution, *, skipped_by_policy: bool = False,
                invitation: int | None = None) -> None:

@@ -24,3 +24,23 @@ def refreshes_to(page) -> str:
 def thanked(page) -> bool:
     """The answer was taken: the thank-you page in reply, naming its own address."""
     return page.status_code == 200 and "/thanks/" in visit_address(page)
+
+
+_KEEP = re.compile(r'data-keep-score="([^"]*)"')
+_FIELD = r'name="{}" value="([^"]*)"'
+
+
+def kept_score_url(page) -> str:
+    """Where the page of an e-mail's score link sends its score at once; "" for any other page."""
+    found = _KEEP.search(page.content.decode())
+    return html.unescape(found.group(1)) if found else ""
+
+
+def click_score(client, url):
+    """A customer's click on an e-mail's score link in a browser: the page, then the POST its
+    script sends at once with the page's token, link and language. Returns (page, that reply)."""
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    body = page.content.decode()
+    fields = {name: html.unescape(re.search(_FIELD.format(name), body).group(1)) for name in ("token", "c", "lang")}
+    return page, client.post(kept_score_url(page), fields)

@@ -5,12 +5,19 @@
 //   disabled, so its answer is never posted;
 // - earlier answers piped into later questions' texts (span[data-pipe]) as they change;
 // - the follow-up question follows the score, and answers are kept as the respondent goes
-//   (a closed tab still leaves a started response).
+//   (a closed tab still leaves a started response), an e-mail's one-click score at once.
 // A static file, like all our scripts: the page's policy allows no other.
 (function () {
   "use strict";
   var form = document.getElementById("survey");
   if (!form) { return; }
+  // An e-mail's score link: opening it kept nothing (mail scanners open every link of a message);
+  // the page keeps its score now, before the customer could close the tab (docs/adr/0004).
+  if (form.dataset.keepScore) {
+    var keep = new FormData();
+    ["token", "c", "lang"].forEach(function (name) { keep.append(name, form.elements[name].value); });
+    fetch(form.dataset.keepScore, {method: "POST", body: keep, keepalive: true});
+  }
   if (!window.SurveyLogic) { return; }
   function data(id) { var el = document.getElementById(id); return el ? JSON.parse(el.textContent) : {}; }
   var followUps = data("follow-ups"), plan = data("logic-plan"), context = data("logic-facts");

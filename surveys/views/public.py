@@ -23,13 +23,14 @@ from cxplatform.permissions import member_required
 from cxplatform.tenancy import get_for_org_or_404
 
 from .. import page, retention, services
-from ..models import LANGUAGE_CODES, Response, RetentionOffer, Survey
+from ..models import LANGUAGE_CODES, RetentionOffer, Survey
 from ..respondent import (
     RespondentError,
     check_rate_limits,
     existing_response,
     facts_of,
     load_distribution,
+    one_click_answer,
     open_visit,
     parse_token,
     preview_visit,
@@ -122,7 +123,7 @@ def _submit(request, visit):
         response, _created = services.record_response(
             survey=survey, submission=submission, complete=True, language=visit.language,
             distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.hidden,
-            invitation=visit.invitation,
+            invitation=visit.invitation, count_opening=_opened_by_score_link(request),
         )
     except services.SubmissionError as exc:
         # Sent back with its corrections; its address is the visit's, written by the script only
@@ -138,6 +139,12 @@ def _submit(request, visit):
     # refreshed to) the thank-you page's own, so a reload shows it again and sends nothing.
     return _thanks_page(request, visit, token, response,
                         {"visit_address": page.thanks_address(visit, token), "refresh_to_address": True})
+
+
+def _opened_by_score_link(request) -> bool:
+    """The form comes from an e-mail's score link, whose opening counted nothing (a scanner's
+    would count eleven): its answer, when this creates it, counts the opening."""
+    return request.POST.get("score_link") == "1"
 
 
 def _thanks_page(request, visit, token, response, extra=None):
@@ -165,7 +172,7 @@ def save_partial(request, public_id):
         services.record_response(
             survey=visit.survey, submission=submission, complete=False, language=visit.language,
             distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.hidden,
-            invitation=visit.invitation,
+            invitation=visit.invitation, count_opening=_opened_by_score_link(request),
         )
     except services.SubmissionError as exc:
         return JsonResponse({"errors": exc.errors}, status=400)
@@ -173,38 +180,45 @@ def save_partial(request, public_id):
 
 
 @public_page
-@require_GET
+@require_http_methods(["GET", "POST"])
 def one_click(request, public_id, score):
-    """A score link in an e-mail: the score is kept the moment the link opens, then the page
-    asks the follow-up question on the same response."""
-    visit = open_visit(request, public_id)
+    """A score link in an e-mail. Opening it records nothing: mail scanners open every link of a
+    message, all eleven scores of it, before the customer sees it (docs/adr/0004). The page
+    comes with the score chosen, and its script keeps the score at once, by POST to the same
+    address, before the customer could close the tab; then the page asks the follow-up question
+    on the same answer. Without scripts, "Send" keeps it."""
+    visit = open_visit(request, public_id, request.POST.get("c") if request.method == "POST" else None)
     services.ensure_accepting(visit.survey, visit.distribution)
-    check_rate_limits(request, visit)
+    token = parse_token(request.POST.get("token")) if request.method == "POST" else None
+    if request.method == "POST" and token is None:
+        raise RespondentError("bad_request")
+    check_rate_limits(request, visit, token)
     try:
         submission = services.clean_submission(visit.survey, {"score": score}, complete=False)
     except services.SubmissionError:
         raise RespondentError("bad_request") from None
-    # A second click on the same personal e-mail (another score, a mail scanner's prefetch)
-    # updates the response the first click started instead of adding one. Another e-mail of the
-    # same link — one with other hidden fields, such as a closed-loop follow-up — is another answer.
-    earlier = None
-    if visit.customer is not None:
-        earlier = (
-            Response.objects.filter(distribution=visit.distribution, customer=visit.customer,
-                                    status__in=[Response.Status.STARTED, Response.Status.ABANDONED],
-                                    source=Response.Source.ONE_CLICK, hidden_fields=visit.hidden)
-            .order_by("-started_at").first()
-        )
-    token = earlier.token if earlier else uuid.uuid4()
-    services.record_response(
-        survey=visit.survey, submission=submission, complete=False, language=visit.language,
-        distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.hidden,
-            invitation=visit.invitation,
-        source=Response.Source.ONE_CLICK,
-    )
-    if earlier is None:
-        services.count_open(visit.distribution, invitation=visit.invitation)
-    return redirect(page.page_address(visit, token))
+    if request.method == "POST":
+        return _keep_one_click(visit, token, submission)
+    earlier = one_click_answer(visit)
+    token = earlier.token if earlier is not None else uuid.uuid4()
+    with translation.override(visit.language):
+        return render(request, "surveys/public/survey.html", {
+            **page.context(visit, token=token, response=earlier, facts=facts_of(visit), chosen_score=score),
+            # The visit's address, written by the script once the page is read: a reload then shows
+            # the answer as kept, and never keeps this link's score over a later change.
+            "visit_address": page.page_address(visit, token),
+            "keep_score_url": request.path,
+        })
+
+
+def _keep_one_click(visit, token, submission):
+    try:
+        services.keep_one_click_score(
+            survey=visit.survey, submission=submission, language=visit.language, distribution=visit.distribution,
+            token=token, customer=visit.customer, hidden=visit.hidden, invitation=visit.invitation)
+    except services.SubmissionError as exc:
+        return JsonResponse({"errors": exc.errors}, status=400)
+    return HttpResponse(status=204)
 
 
 @public_page

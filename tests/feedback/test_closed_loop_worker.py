@@ -19,7 +19,7 @@ from surveys import links
 from surveys.models import Response
 from surveys.tasks import abandon_unfinished_answers
 from tests import factories
-from tests.respondent import thanked
+from tests.respondent import click_score, thanked
 from tests.workers import celery_worker, private_redis, using_broker, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -74,8 +74,8 @@ def test_a_score_left_unfinished_opens_its_case_once_the_sweep_abandons_it(tmp_p
     log = tmp_path / "worker.log"
 
     with private_redis() as redis, using_broker(redis.url), celery_worker(redis.url, log):
-        clicked = Client().get(links.one_click_url(link, 3, links.sign(link, customer)))
-        assert clicked.status_code == 302
+        _page, kept = click_score(Client(), links.one_click_url(link, 3, links.sign(link, customer)))
+        assert kept.status_code == 204
         response = Response.objects.get(customer=customer)
         assert response.status == "started"
         # The customer closed the tab: half an hour later the beat's sweep runs — twice at once.

@@ -24,7 +24,7 @@ from surveys import links
 from surveys import services as survey_services
 from surveys.models import Response
 from tests import factories
-from tests.respondent import thanked
+from tests.respondent import click_score, thanked
 
 pytestmark = pytest.mark.django_db
 
@@ -176,8 +176,8 @@ def test_one_click_scores_keep_their_meaning_and_follow_the_same_rule(
         org_a, rules, link, person, django_capture_on_commit_callbacks):
     capture, signed = django_capture_on_commit_callbacks, links.sign(link, person)
     with capture(execute=True):
-        Client().get(links.one_click_url(link, 2, signed))
-        Client().get(links.one_click_url(link, 9, signed))  # changed their mind in the e-mail at once
+        click_score(Client(), links.one_click_url(link, 2, signed))
+        click_score(Client(), links.one_click_url(link, 9, signed))  # changed their mind in the e-mail at once
     assert not _cases(org_a).exists() and not PromoterThanks.objects.exists()
     assert _abandon(capture) == 1  # the customer never went on to the page: the score they chose counts
     response = Response.objects.get(customer=person)
@@ -186,7 +186,7 @@ def test_one_click_scores_keep_their_meaning_and_follow_the_same_rule(
     assert PromoterThanks.objects.count() == 1 and len(mail.outbox) == 1
     # A click on the same e-mail later changes the same answer, and the loop follows it.
     with capture(execute=True):
-        Client().get(links.one_click_url(link, 1, signed))
+        click_score(Client(), links.one_click_url(link, 1, signed))
     assert Response.objects.filter(customer=person).count() == 1
     assert _cases(org_a).get().response == response
     assert _nps_counts(org_a)[1] == 1 and _nps_counts(org_a)[9] == 0

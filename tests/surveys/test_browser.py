@@ -4,7 +4,7 @@ import pytest
 
 from cxplatform.models import Role
 from surveys import links
-from surveys.models import Response
+from surveys.models import DistributionDay, Response
 from tests import factories
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -50,3 +50,45 @@ def test_nps_answered_on_a_phone_in_russian_appears_in_the_managers_list(
     assert "Курьер опоздал на два дня" in table
     page.screenshot(path=artifact("responses-list.png"), full_page=True)
     desk.close()
+
+
+def test_an_e_mails_score_link_is_kept_by_the_page_in_a_browser_and_by_send_without_scripts(
+    live_server, browser, org_a, artifact
+):
+    """A score link opened in a real browser keeps its score at once (the page's script), though
+    the link's GET records nothing (mail scanners: docs/adr/0004); without scripts, Send keeps it."""
+    from tests.workers import wait_until
+
+    link = factories.distribution(org_a, factories.survey(org_a, "nps"))
+    customer = factories.customer(org_a)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    page.goto(live_server.url + links.one_click_url(link, 9, links.sign(link, customer)) + "&lang=en")
+    assert page.get_by_role("radio", name="9", exact=True).is_checked()
+    assert wait_until(lambda: Response.objects.filter(customer=customer).exists(), timeout=10)
+    kept = Response.objects.get(customer=customer)
+    assert (kept.score, kept.source, kept.status) == (9, "one_click", "started")
+    assert f"t={kept.token}" in page.url  # the visit's address: a reload shows the answer as kept
+    page.screenshot(path=artifact("one-click-score-page.png"), full_page=True)
+    page.reload()
+    assert page.get_by_role("radio", name="9", exact=True).is_checked()
+    page.fill("#comment", "Quick and friendly")
+    page.locator("button[type=submit]").tap()
+    page.wait_for_url("**/thanks/**")
+    phone.close()
+    kept.refresh_from_db()
+    assert (kept.score, kept.status, kept.comment) == (9, "completed", "Quick and friendly")
+    assert Response.objects.count() == 1
+
+    other = factories.customer(org_a)
+    no_scripts = browser.new_context(java_script_enabled=False)
+    page = no_scripts.new_page()
+    page.goto(live_server.url + links.one_click_url(link, 4, links.sign(link, other)) + "&lang=en")
+    assert "Your score is kept when you press Send." in page.locator("form").inner_text()
+    page.screenshot(path=artifact("one-click-score-page-no-scripts.png"), full_page=True)
+    assert not Response.objects.filter(customer=other).exists()
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert list(Response.objects.filter(customer=other).values_list("score", "status")) == [(4, "completed")]
+    no_scripts.close()
+    assert DistributionDay.objects.get().opened == 2  # each opening counted with its answer

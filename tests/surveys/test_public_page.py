@@ -14,10 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from cxplatform.models import OutboxEvent
 from surveys import links
 from surveys.models import ContactPolicy, DistributionDay, Question, Response, Survey
 from tests import factories
-from tests.respondent import thanked, visit_address
+from tests.respondent import click_score, kept_score_url, refreshes_to, thanked, visit_address
 
 pytestmark = pytest.mark.django_db
 
@@ -118,26 +119,65 @@ def test_partial_answers_are_saved_then_completed(nps_link):
     assert Response.objects.count() == 1
 
 
-def test_one_click_score_is_recorded_before_the_follow_up(nps_link, customer):
+def test_one_click_score_is_kept_by_its_page_before_the_follow_up(nps_link, customer):
     signed = links.sign(nps_link, customer)
     client = Client()
-    opened = client.get(links.one_click_url(nps_link, 3, signed))
-    assert opened.status_code == 302
+    page, kept = click_score(client, links.one_click_url(nps_link, 3, signed))
+    assert kept.status_code == 204
     recorded = Response.objects.get()  # kept even if the customer closes the page now
     assert (recorded.score, recorded.band, recorded.source, recorded.status) == (3, "detractor", "one_click", "started")
-    follow_up = client.get(opened["Location"])
-    body = follow_up.content.decode()
+    body = page.content.decode()
     assert "Нам жаль это слышать" in body  # the detractor follow-up, in the customer's language
-    assert f'value="{recorded.token}"' in body
+    assert f'value="{recorded.token}"' in body and 'value="3" checked' in body
+    # The address bar is the visit's: a reload shows the answer as kept, not the link's score again.
+    assert f"t={recorded.token}" in visit_address(page) and not refreshes_to(page)
+    assert DistributionDay.objects.get().opened == 1
     submit(client, nps_link, signed, token=str(recorded.token), score="3", comment="Курьер опоздал")
     recorded.refresh_from_db()
     assert (recorded.status, recorded.comment) == ("completed", "Курьер опоздал")
     assert Response.objects.count() == 1
-    # The same e-mail clicked again (another score, or a mail scanner) updates, never doubles.
-    client.get(links.one_click_url(nps_link, 5, signed))
-    assert Response.objects.filter(customer=customer).count() == 2  # a completed one is never overwritten
-    Client().get(links.one_click_url(nps_link, 6, signed))
+    # The same e-mail clicked again, another score: a new answer (a completed one is never
+    # overwritten), and a third click changes that one, never doubles it.
+    click_score(client, links.one_click_url(nps_link, 5, signed))
     assert Response.objects.filter(customer=customer).count() == 2
+    page, _kept = click_score(Client(), links.one_click_url(nps_link, 6, signed))
+    assert 'value="6" checked' in page.content.decode()
+    assert sorted(Response.objects.values_list("score", "status")) == [(3, "completed"), (6, "started")]
+    assert DistributionDay.objects.get().opened == 2
+
+
+def test_a_mail_scanner_opening_every_score_link_records_nothing(nps_link, customer):
+    """Security gateways open each link of a message (all eleven scores) before the customer sees
+    it: opening a score link keeps no score, counts no opening, and sets off nothing."""
+    signed = links.sign(nps_link, customer)
+    scanner = Client()
+    for score in range(11):
+        page = scanner.get(links.one_click_url(nps_link, score, signed))
+        assert page.status_code == 200 and kept_score_url(page)
+    assert not Response.objects.exists()
+    assert not DistributionDay.objects.filter(opened__gt=0).exists()
+    assert not OutboxEvent.objects.exists()
+
+
+def test_the_score_links_keeping_never_overwrites_what_the_customer_did_since(nps_link, customer):
+    """The page's keeping travels beside the customer's next step: an answer sent (or first saved
+    by a change on the page) before it arrives is newer, and stays as it is."""
+    signed = links.sign(nps_link, customer)
+    client = Client()
+    page = client.get(links.one_click_url(nps_link, 2, signed))
+    token = re.search(r'name="token" value="([^"]+)"', page.content.decode()).group(1)
+    submit(client, nps_link, signed, token=token, score="9", comment="Changed my mind", score_link="1")
+    late = client.post(kept_score_url(page), {"token": token, "c": signed})
+    assert late.status_code == 204
+    assert list(Response.objects.values_list("score", "status", "source")) == [(9, "completed", "web")]
+    assert DistributionDay.objects.get().opened == 1  # the page's opening, counted with its answer, once
+
+
+def test_a_score_links_keeping_needs_the_pages_token(nps_link, customer):
+    url = links.one_click_url(nps_link, 3, links.sign(nps_link, customer))
+    assert Client().post(url, {"token": "not-a-token"}).status_code == 400
+    assert Client().post(url).status_code == 400
+    assert not Response.objects.exists()
 
 
 def test_one_click_out_of_range_score_is_a_clear_400(nps_link):
