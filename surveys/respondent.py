@@ -151,8 +151,8 @@ def warm_answer(visit: Visit, now=None) -> Response | None:
     if visit.customer is None:
         return None
     since = (now or timezone.now()) - settings.ANSWER_ABANDON_AFTER
-    # Only an answer given on the page: an e-mail's one-click score (perhaps a mail scanner's
-    # prefetch) or one sent through the API is not this visit's.
+    # Only an answer given on the page: an e-mail's one-click score (another visit, through the
+    # score link's own page) or one sent through the API is not this visit's.
     return _first_answer(visit, Response.objects.filter(
         distribution=visit.distribution, customer=visit.customer, hidden_fields=visit.hidden,
         source=Response.Source.WEB, updated_at__gte=since).order_by("-updated_at"))

@@ -270,11 +270,14 @@ def record_response(
     submitted_at=None,
     invitation: int | None = None,
     count_opening: bool = False,
+    unless_changed_since: str | None = None,
 ) -> tuple[Response, bool]:
     """Create or update the response identified by `token` (or `client_key`). Returns
     (response, created). Resubmitting updates the same response: never a duplicate.
     `count_opening`: the link's opening is counted with the answer it creates (a page whose
-    opening counted nothing: an e-mail's score link, docs/adr/0004)."""
+    opening counted nothing: an e-mail's score link, docs/adr/0004). `unless_changed_since`: an
+    existing answer is changed only if it is still as the caller saw it (`seen_as`; "" for an
+    answer it saw none of) — read under the answer's lock, so nothing newer is overwritten."""
     now = timezone.now()
     if distribution is not None:
         touchpoint = touchpoint or distribution.touchpoint
@@ -325,6 +328,8 @@ def record_response(
                 distribution is not None and response.distribution_id not in (None, distribution.pk)
             ):
                 raise SubmissionError({"token": _("This answer belongs to another survey.")})
+            if unless_changed_since is not None and seen_as(response) != unless_changed_since:
+                return response, False  # changed since the caller saw it: what is newer stays
             response.survey = survey  # already loaded: spare the query
             response.revision = survey.revision or response.revision  # the wording it is now given on
             comment_before = response.comment
@@ -448,23 +453,22 @@ def _submitted_csi_mean(survey: Survey, sub: Submission) -> float | None:
 
 # --- Funnel and contact policy --------------------------------------------------------------
 
+def seen_as(response: Response | None) -> str:
+    """How a page saw an answer, for `record_response(unless_changed_since=…)`: its last change."""
+    return response.updated_at.isoformat() if response is not None else ""
+
+
 def keep_one_click_score(*, survey: Survey, submission: Submission, language: str, distribution: Distribution,
-                         token: uuid.UUID, customer: Customer | None, hidden: dict | None,
+                         token: uuid.UUID, seen: str, customer: Customer | None, hidden: dict | None,
                          invitation: int | None) -> Response:
     """A one-click e-mail score, kept by its page's script (never by opening the link, which mail
     scanners do: docs/adr/0004) on the answer `token` names, the link's opening counted with the
-    answer it creates: one transaction, one commit."""
-    with transaction.atomic():
-        # The page's keeping travels beside what the customer does next: an answer already sent,
-        # or first saved by a change on the page, is newer than the link's score and stays.
-        newer = Response.objects.select_for_update().filter(token=token).exclude(
-            source=Response.Source.ONE_CLICK, status__in=[Response.Status.STARTED, Response.Status.ABANDONED]).first()
-        if newer is not None:
-            return newer
-        response, _created = record_response(
-            survey=survey, submission=submission, complete=False, language=language, distribution=distribution,
-            token=token, customer=customer, hidden=hidden, invitation=invitation, source=Response.Source.ONE_CLICK,
-            count_opening=True)
+    answer it creates. The keeping travels beside what the customer does next: an answer changed
+    since the page saw it (`seen`: sent, or saved by a change on the page) is newer and stays."""
+    response, _created = record_response(
+        survey=survey, submission=submission, complete=False, language=language, distribution=distribution,
+        token=token, customer=customer, hidden=hidden, invitation=invitation, source=Response.Source.ONE_CLICK,
+        count_opening=True, unless_changed_since=seen)
     return response
 
 

@@ -26,21 +26,35 @@ def thanked(page) -> bool:
     return page.status_code == 200 and "/thanks/" in visit_address(page)
 
 
-_KEEP = re.compile(r'data-keep-score="([^"]*)"')
 _FIELD = r'name="{}" value="([^"]*)"'
+
+
+def _data(page, name: str) -> str:
+    found = re.search(rf'data-{name}="([^"]*)"', page.content.decode())
+    return html.unescape(found.group(1)) if found else ""
 
 
 def kept_score_url(page) -> str:
     """Where the page of an e-mail's score link sends its score at once; "" for any other page."""
-    found = _KEEP.search(page.content.decode())
-    return html.unescape(found.group(1)) if found else ""
+    return _data(page, "keep-score")
+
+
+def kept_address(page) -> str:
+    """The address a score link's page goes to once a save took."""
+    return _data(page, "kept-address")
+
+
+def keep_fields(page) -> dict:
+    """What the score link page's script sends: its token, link and language, and what it saw of
+    the answer."""
+    body = page.content.decode()
+    fields = {name: html.unescape(re.search(_FIELD.format(name), body).group(1)) for name in ("token", "c", "lang")}
+    return {**fields, "seen": _data(page, "keep-seen")}
 
 
 def click_score(client, url):
     """A customer's click on an e-mail's score link in a browser: the page, then the POST its
-    script sends at once with the page's token, link and language. Returns (page, that reply)."""
+    script sends at once. Returns (page, that reply)."""
     page = client.get(url)
     assert page.status_code == 200, page.status_code
-    body = page.content.decode()
-    fields = {name: html.unescape(re.search(_FIELD.format(name), body).group(1)) for name in ("token", "c", "lang")}
-    return page, client.post(kept_score_url(page), fields)
+    return page, client.post(kept_score_url(page), keep_fields(page))

@@ -11,12 +11,30 @@
   "use strict";
   var form = document.getElementById("survey");
   if (!form) { return; }
+  // After the first save that took, an e-mail's score link page goes to its visit's address, so a
+  // reload shows the answer as kept (docs/adr/0004); a frame that refuses it stays where it is.
+  function kept(reply) {
+    if (!reply.ok || !form.dataset.keptAddress) { return; }
+    try {
+      window.history.replaceState(window.history.state, "", new URL(form.dataset.keptAddress, window.location.href).href);
+    } catch (e) { /* a sandboxed frame: the score link's address stays, and finds the answer kept */ }
+    delete form.dataset.keptAddress;
+  }
+
   // An e-mail's score link: opening it kept nothing (mail scanners open every link of a message);
-  // the page keeps its score now, before the customer could close the tab (docs/adr/0004).
+  // the page keeps its score now, before the customer could close the tab, with what it saw of
+  // the answer, so a change made meanwhile is never overwritten. A failure is tried once more.
   if (form.dataset.keepScore) {
     var keep = new FormData();
     ["token", "c", "lang"].forEach(function (name) { keep.append(name, form.elements[name].value); });
-    fetch(form.dataset.keepScore, {method: "POST", body: keep, keepalive: true});
+    keep.append("seen", form.dataset.keepSeen || "");
+    var keepScore = function (again) {
+      fetch(form.dataset.keepScore, {method: "POST", body: keep, keepalive: true}).then(function (reply) {
+        if (again && (reply.status === 429 || reply.status >= 500)) { setTimeout(function () { keepScore(false); }, 1500); }
+        kept(reply);
+      }, function () { if (again) { setTimeout(function () { keepScore(false); }, 1500); } });
+    };
+    keepScore(true);
   }
   if (!window.SurveyLogic) { return; }
   function data(id) { var el = document.getElementById(id); return el ? JSON.parse(el.textContent) : {}; }
@@ -147,7 +165,7 @@
     if (!form.dataset.saveUrl) { return; }
     clearTimeout(timer);
     timer = setTimeout(function () {
-      fetch(form.dataset.saveUrl, {method: "POST", body: new FormData(form), keepalive: true});
+      fetch(form.dataset.saveUrl, {method: "POST", body: new FormData(form), keepalive: true}).then(kept, function () {});
     }, 300);
   }
 

@@ -23,7 +23,7 @@ from cxplatform.permissions import member_required
 from cxplatform.tenancy import get_for_org_or_404
 
 from .. import page, retention, services
-from ..models import LANGUAGE_CODES, RetentionOffer, Survey
+from ..models import LANGUAGE_CODES, Response, RetentionOffer, Survey
 from ..respondent import (
     RespondentError,
     check_rate_limits,
@@ -123,7 +123,7 @@ def _submit(request, visit):
         response, _created = services.record_response(
             survey=survey, submission=submission, complete=True, language=visit.language,
             distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.hidden,
-            invitation=visit.invitation, count_opening=_opened_by_score_link(request),
+            invitation=visit.invitation, **_score_link_answer(request),
         )
     except services.SubmissionError as exc:
         # Sent back with its corrections; its address is the visit's, written by the script only
@@ -131,7 +131,7 @@ def _submit(request, visit):
         return render(
             request, "surveys/public/survey.html",
             {**page.context(visit, token=token, posted=request.POST, errors=exc.errors, facts=facts_of(visit)),
-             "visit_address": page.page_address(visit, token)},
+             "visit_address": page.page_address(visit, token), "score_link": _from_score_link(request)},
             status=400,
         )
     # The thank-you page in reply, not a redirect to it: a round trip fewer for the customer and a
@@ -141,10 +141,18 @@ def _submit(request, visit):
                         {"visit_address": page.thanks_address(visit, token), "refresh_to_address": True})
 
 
-def _opened_by_score_link(request) -> bool:
-    """The form comes from an e-mail's score link, whose opening counted nothing (a scanner's
-    would count eleven): its answer, when this creates it, counts the opening."""
-    return request.POST.get("score_link") == "1"
+def _from_score_link(request) -> bool:
+    """The form comes from an e-mail's score link (its field's name can be no question's key)."""
+    return request.POST.get("_score_link") == "1"
+
+
+def _score_link_answer(request) -> dict:
+    """A save of a score link's page that creates its answer makes it the link's: a one-click
+    answer (so a second click of the e-mail finds it), counting the opening that the link's
+    page did not count (a scanner's would count eleven; docs/adr/0004)."""
+    if not _from_score_link(request):
+        return {}
+    return {"source": Response.Source.ONE_CLICK, "count_opening": True}
 
 
 def _thanks_page(request, visit, token, response, extra=None):
@@ -172,7 +180,7 @@ def save_partial(request, public_id):
         services.record_response(
             survey=visit.survey, submission=submission, complete=False, language=visit.language,
             distribution=visit.distribution, token=token, customer=visit.customer, hidden=visit.hidden,
-            invitation=visit.invitation, count_opening=_opened_by_score_link(request),
+            invitation=visit.invitation, **_score_link_answer(request),
         )
     except services.SubmissionError as exc:
         return JsonResponse({"errors": exc.errors}, status=400)
@@ -198,24 +206,28 @@ def one_click(request, public_id, score):
     except services.SubmissionError:
         raise RespondentError("bad_request") from None
     if request.method == "POST":
-        return _keep_one_click(visit, token, submission)
+        return _keep_one_click(request, visit, token, submission)
     earlier = one_click_answer(visit)
     token = earlier.token if earlier is not None else uuid.uuid4()
     with translation.override(visit.language):
         return render(request, "surveys/public/survey.html", {
             **page.context(visit, token=token, response=earlier, facts=facts_of(visit), chosen_score=score),
-            # The visit's address, written by the script once the page is read: a reload then shows
-            # the answer as kept, and never keeps this link's score over a later change.
-            "visit_address": page.page_address(visit, token),
+            "score_link": True,
             "keep_score_url": request.path,
+            "keep_seen": services.seen_as(earlier),
+            # The visit's address, written by the script once a save took (not before, so a reload
+            # after a failed one opens the link again): a reload then shows the answer as kept, and
+            # never keeps this link's score over a later change.
+            "kept_address": page.page_address(visit, token),
         })
 
 
-def _keep_one_click(visit, token, submission):
+def _keep_one_click(request, visit, token, submission):
     try:
         services.keep_one_click_score(
             survey=visit.survey, submission=submission, language=visit.language, distribution=visit.distribution,
-            token=token, customer=visit.customer, hidden=visit.hidden, invitation=visit.invitation)
+            token=token, seen=request.POST.get("seen", "")[:40], customer=visit.customer, hidden=visit.hidden,
+            invitation=visit.invitation)
     except services.SubmissionError as exc:
         return JsonResponse({"errors": exc.errors}, status=400)
     return HttpResponse(status=204)

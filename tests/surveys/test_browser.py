@@ -68,7 +68,7 @@ def test_an_e_mails_score_link_is_kept_by_the_page_in_a_browser_and_by_send_with
     assert wait_until(lambda: Response.objects.filter(customer=customer).exists(), timeout=10)
     kept = Response.objects.get(customer=customer)
     assert (kept.score, kept.source, kept.status) == (9, "one_click", "started")
-    assert f"t={kept.token}" in page.url  # the visit's address: a reload shows the answer as kept
+    page.wait_for_url(f"**t={kept.token}**")  # the visit's address once kept: a reload shows the answer kept
     page.screenshot(path=artifact("one-click-score-page.png"), full_page=True)
     page.reload()
     assert page.get_by_role("radio", name="9", exact=True).is_checked()

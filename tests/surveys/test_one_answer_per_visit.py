@@ -164,7 +164,7 @@ def test_the_answer_keeps_the_language_the_page_was_shown_in(nps_link):
 
 
 def test_a_one_click_score_is_not_the_pages_visit(nps_link, customer):
-    """An e-mail's one-click score (a mail scanner may have fetched it) is its own answer: the plain
+    """An e-mail's one-click score, kept by the score link's page, is its own answer: the plain
     link opened afterwards is a new visit, not that score shown as the customer's."""
     signed = links.sign(nps_link, customer)
     assert click_score(Client(), links.one_click_url(nps_link, 0, signed))[1].status_code == 204

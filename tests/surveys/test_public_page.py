@@ -18,7 +18,15 @@ from cxplatform.models import OutboxEvent
 from surveys import links
 from surveys.models import ContactPolicy, DistributionDay, Question, Response, Survey
 from tests import factories
-from tests.respondent import click_score, kept_score_url, refreshes_to, thanked, visit_address
+from tests.respondent import (
+    click_score,
+    keep_fields,
+    kept_address,
+    kept_score_url,
+    refreshes_to,
+    thanked,
+    visit_address,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -129,10 +137,11 @@ def test_one_click_score_is_kept_by_its_page_before_the_follow_up(nps_link, cust
     body = page.content.decode()
     assert "Нам жаль это слышать" in body  # the detractor follow-up, in the customer's language
     assert f'value="{recorded.token}"' in body and 'value="3" checked' in body
-    # The address bar is the visit's: a reload shows the answer as kept, not the link's score again.
-    assert f"t={recorded.token}" in visit_address(page) and not refreshes_to(page)
+    # Once kept, the address bar is the visit's: a reload shows the answer as kept, not the link's
+    # score again. Not before (a reload after a failed keeping opens the link again).
+    assert f"t={recorded.token}" in kept_address(page) and not visit_address(page) and not refreshes_to(page)
     assert DistributionDay.objects.get().opened == 1
-    submit(client, nps_link, signed, token=str(recorded.token), score="3", comment="Курьер опоздал")
+    submit(client, nps_link, signed, token=str(recorded.token), score="3", comment="Курьер опоздал", _score_link="1")
     recorded.refresh_from_db()
     assert (recorded.status, recorded.comment) == ("completed", "Курьер опоздал")
     assert Response.objects.count() == 1
@@ -160,17 +169,71 @@ def test_a_mail_scanner_opening_every_score_link_records_nothing(nps_link, custo
 
 
 def test_the_score_links_keeping_never_overwrites_what_the_customer_did_since(nps_link, customer):
-    """The page's keeping travels beside the customer's next step: an answer sent (or first saved
-    by a change on the page) before it arrives is newer, and stays as it is."""
+    """The page's keeping travels beside the customer's next step: an answer sent before it
+    arrives is newer, and stays as it is (read under the answer's lock)."""
     signed = links.sign(nps_link, customer)
     client = Client()
     page = client.get(links.one_click_url(nps_link, 2, signed))
-    token = re.search(r'name="token" value="([^"]+)"', page.content.decode()).group(1)
-    submit(client, nps_link, signed, token=token, score="9", comment="Changed my mind", score_link="1")
-    late = client.post(kept_score_url(page), {"token": token, "c": signed})
+    fields = keep_fields(page)
+    submit(client, nps_link, signed, token=fields["token"], score="9", comment="Changed my mind", _score_link="1")
+    late = client.post(kept_score_url(page), fields)
     assert late.status_code == 204
-    assert list(Response.objects.values_list("score", "status", "source")) == [(9, "completed", "web")]
+    assert list(Response.objects.values_list("score", "status", "source")) == [(9, "completed", "one_click")]
     assert DistributionDay.objects.get().opened == 1  # the page's opening, counted with its answer, once
+
+
+def test_a_score_links_page_that_saved_first_is_still_the_links_answer(nps_link, customer):
+    """The page's own save (a change) arrived before its keeping: the answer is the link's all the
+    same, so a second click of the e-mail changes it instead of starting another."""
+    signed = links.sign(nps_link, customer)
+    client = Client()
+    page = client.get(links.one_click_url(nps_link, 8, signed))
+    fields = keep_fields(page)
+    saved = client.post(reverse("respond:save", args=[nps_link.public_id]),
+                        {**fields, "score": "7", "_score_link": "1"})
+    assert saved.status_code == 204
+    assert client.post(kept_score_url(page), fields).status_code == 204  # late: the 7 stays
+    assert list(Response.objects.values_list("score", "source")) == [(7, "one_click")]
+    again, kept = click_score(Client(), links.one_click_url(nps_link, 5, signed))
+    assert kept.status_code == 204 and f'value="{fields["token"]}"' in again.content.decode()
+    assert list(Response.objects.values_list("score", "status")) == [(5, "started")]
+    assert DistributionDay.objects.get().opened == 1
+
+
+def test_a_second_clicks_page_keeps_nothing_over_a_change_made_after_it_opened(nps_link, customer):
+    signed = links.sign(nps_link, customer)
+    click_score(Client(), links.one_click_url(nps_link, 8, signed))
+    page = Client().get(links.one_click_url(nps_link, 2, signed))  # a second click: the same answer
+    fields = keep_fields(page)
+    assert fields["seen"]
+    # Meanwhile the customer changed the answer in the first click's tab.
+    Client().post(reverse("respond:save", args=[nps_link.public_id]), {**fields, "score": "10"})
+    assert Client().post(kept_score_url(page), fields).status_code == 204
+    assert list(Response.objects.values_list("score", flat=True)) == [10]
+
+
+def test_a_score_links_page_sent_back_for_a_correction_still_counts_its_opening(nps_link, customer):
+    signed = links.sign(nps_link, customer)
+    client = Client()
+    page = client.get(links.one_click_url(nps_link, 4, signed))  # without scripts: nothing kept
+    token = keep_fields(page)["token"]
+    refused = submit(client, nps_link, signed, token=token, score="4", comment="x" * 5001, _score_link="1")
+    assert refused.status_code == 400 and 'name="_score_link" value="1"' in refused.content.decode()
+    assert not Response.objects.exists()
+    submit(client, nps_link, signed, token=token, score="4", comment="Slow", _score_link="1")
+    assert list(Response.objects.values_list("score", "status", "source")) == [(4, "completed", "one_click")]
+    assert DistributionDay.objects.get().opened == 1
+
+
+def test_a_score_links_keeping_never_touches_an_answer_of_another_link(nps_link, customer, org_a):
+    other_link = factories.distribution(org_a, factories.survey(org_a, "nps"))
+    signed = links.sign(other_link, customer)
+    submit(Client(), other_link, signed, token=(token := str(uuid.uuid4())), score="9")
+    url = links.one_click_url(nps_link, 0, links.sign(nps_link, customer))
+    page = Client().get(url)
+    stolen = Client().post(url, {**keep_fields(page), "token": token})
+    assert stolen.status_code == 400
+    assert list(Response.objects.values_list("score", "distribution")) == [(9, other_link.pk)]
 
 
 def test_a_score_links_keeping_needs_the_pages_token(nps_link, customer):
