@@ -17,7 +17,7 @@
     if (!reply.ok || !form.dataset.keptAddress) { return; }
     try {
       window.history.replaceState(window.history.state, "", new URL(form.dataset.keptAddress, window.location.href).href);
-    } catch (e) { /* a sandboxed frame: the score link's address stays, and finds the answer kept */ }
+    } catch (e) { /* a sandboxed frame: the score link's address stays (a reload there keeps its score again) */ }
     delete form.dataset.keptAddress;
   }
 

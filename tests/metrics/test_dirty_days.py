@@ -279,6 +279,16 @@ def test_a_worker_sigkilled_during_a_batch_rebuild_leaves_rollups_equal_to_a_reb
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [rollups.LOCK_NAMESPACE, org_b.pk])
+
+    def killed_backend_gone():
+        # Its backend, blocked on org B's lock, learns the worker is gone only once it has the
+        # lock: until it ends its transaction, it holds the batch's day locks.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+                           " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+            return cursor.fetchone()[0] == 0
+
+    assert wait_until(killed_backend_gone, timeout=30)
     assert DirtyDay.objects.count() == 4
     assert not DailyRollup.objects.exists()  # org A's rebuilt rows went with the killed transaction
     assert rollups.rebuild_dirty() == 4

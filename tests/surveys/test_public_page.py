@@ -2,20 +2,22 @@
 
 import json
 import re
+import threading
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core import signing
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from cxplatform.models import OutboxEvent
-from surveys import links
+from surveys import links, services
 from surveys.models import ContactPolicy, DistributionDay, Question, Response, Survey
 from tests import factories
 from tests.respondent import (
@@ -180,6 +182,39 @@ def test_the_score_links_keeping_never_overwrites_what_the_customer_did_since(np
     assert late.status_code == 204
     assert list(Response.objects.values_list("score", "status", "source")) == [(9, "completed", "one_click")]
     assert DistributionDay.objects.get().opened == 1  # the page's opening, counted with its answer, once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_send_committing_while_the_keeping_waits_for_its_row_wins(nps_link, customer):
+    """The race the row lock settles: Send's answer is written, not yet committed, when the keeping
+    arrives. The keeping waits for it (the token is unique), then finds it newer than what its
+    page saw, and leaves it as it is."""
+    signed = links.sign(nps_link, customer)
+    page = Client().get(links.one_click_url(nps_link, 2, signed))
+    fields = keep_fields(page)
+    written = threading.Event()
+
+    def send():
+        try:
+            with transaction.atomic():
+                survey = Survey.objects.get(pk=nps_link.survey_id)
+                services.record_response(
+                    survey=survey, submission=services.clean_submission(survey, {"score": "9"}, complete=True),
+                    complete=True, language="ru", distribution=nps_link, token=uuid.UUID(fields["token"]),
+                    customer=customer, source=Response.Source.ONE_CLICK, count_opening=True)
+                written.set()
+                time.sleep(1.5)  # the keeping now waits on the token's unique index
+        finally:
+            connection.close()
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    assert written.wait(10)
+    late = Client().post(kept_score_url(page), fields)
+    sender.join()
+    assert late.status_code == 204
+    assert list(Response.objects.values_list("score", "status")) == [(9, "completed")]
+    assert DistributionDay.objects.get().opened == 1
 
 
 def test_a_score_links_page_that_saved_first_is_still_the_links_answer(nps_link, customer):
