@@ -458,6 +458,14 @@ def seen_as(response: Response | None) -> str:
     return response.updated_at.isoformat() if response is not None else ""
 
 
+def score_link_answer() -> dict:
+    """How an answer made from an e-mail's score link page is recorded (whichever of its saves
+    makes it: the keeping, a change, Send): a one-click answer (so a second click of the e-mail
+    finds it), counting the opening that the link's page did not count (a scanner's would count
+    eleven; docs/adr/0004)."""
+    return {"source": Response.Source.ONE_CLICK, "count_opening": True}
+
+
 def keep_one_click_score(*, survey: Survey, submission: Submission, language: str, distribution: Distribution,
                          token: uuid.UUID, seen: str, customer: Customer | None, hidden: dict | None,
                          invitation: int | None) -> Response:
@@ -467,8 +475,8 @@ def keep_one_click_score(*, survey: Survey, submission: Submission, language: st
     since the page saw it (`seen`: sent, or saved by a change on the page) is newer and stays."""
     response, _created = record_response(
         survey=survey, submission=submission, complete=False, language=language, distribution=distribution,
-        token=token, customer=customer, hidden=hidden, invitation=invitation, source=Response.Source.ONE_CLICK,
-        count_opening=True, unless_changed_since=seen)
+        token=token, customer=customer, hidden=hidden, invitation=invitation, unless_changed_since=seen,
+        **score_link_answer())
     return response
 
 

@@ -23,7 +23,7 @@ from cxplatform.permissions import member_required
 from cxplatform.tenancy import get_for_org_or_404
 
 from .. import page, retention, services
-from ..models import LANGUAGE_CODES, Response, RetentionOffer, Survey
+from ..models import LANGUAGE_CODES, RetentionOffer, Survey
 from ..respondent import (
     RespondentError,
     check_rate_limits,
@@ -147,12 +147,7 @@ def _from_score_link(request) -> bool:
 
 
 def _score_link_answer(request) -> dict:
-    """A save of a score link's page that creates its answer makes it the link's: a one-click
-    answer (so a second click of the e-mail finds it), counting the opening that the link's
-    page did not count (a scanner's would count eleven; docs/adr/0004)."""
-    if not _from_score_link(request):
-        return {}
-    return {"source": Response.Source.ONE_CLICK, "count_opening": True}
+    return services.score_link_answer() if _from_score_link(request) else {}
 
 
 def _thanks_page(request, visit, token, response, extra=None):

@@ -228,6 +228,23 @@ def test_a_new_visits_page_comes_at_once_and_keeps_its_answer_on_reload_and_back
     assert DistributionDay.objects.get(distribution=nps_link).opened == 1
 
 
+def _is_answer(request) -> bool:
+    """A form sent to the survey, not one of the page's own saves as the customer goes."""
+    return request.method == "POST" and "/save/" not in request.url
+
+
+def _answer_sent(reply) -> bool:
+    return _is_answer(reply.request)
+
+
+def _send_score(page, link, score: int) -> Response:
+    """Choose `score`, send, and wait for the thank-you page: the link's answer as saved."""
+    page.locator(f"input[name=score][value='{score}']").check(force=True)
+    page.locator("#send").click()
+    expect(page).to_have_url(re.compile(r"/thanks/"))
+    return Response.objects.get(distribution=link)
+
+
 def test_a_page_sent_back_with_a_correction_keeps_the_customer_and_the_visit_in_its_address(
         live_server, browser, org_a, nps_link):
     """A refused answer comes back on the page the form was sent to; its script writes the visit's
@@ -237,7 +254,7 @@ def test_a_page_sent_back_with_a_correction_keeps_the_customer_and_the_visit_in_
     page = browser.new_page()
     page.goto(live_server.url + links.survey_url(nps_link, signed))
     token = page.locator("input[name=token]").get_attribute("value")
-    with page.expect_response(lambda r: r.request.method == "POST" and "/save/" not in r.url) as sent:
+    with page.expect_response(_answer_sent) as sent:
         page.locator("#send").click()  # no score: refused by the server, the page sent back
     assert sent.value.status == 400 and "?" not in sent.value.url  # sent to the bare link
     expect(page.locator("#error-summary")).to_be_visible()
@@ -246,10 +263,7 @@ def test_a_page_sent_back_with_a_correction_keeps_the_customer_and_the_visit_in_
     page.reload()
     assert page.locator("input[name=token]").get_attribute("value") == token
     assert page.locator("input[name=c]").get_attribute("value") == signed
-    page.locator("input[name=score][value='3']").check(force=True)
-    page.locator("#send").click()
-    expect(page).to_have_url(re.compile(r"/thanks/"))
-    answer = Response.objects.get(distribution=nps_link)
+    answer = _send_score(page, nps_link, 3)
     assert (str(answer.token), answer.customer_id, answer.score) == (token, customer.pk, 3)
 
 
@@ -264,14 +278,13 @@ def test_a_personal_link_is_two_requests_and_one_answer_with_or_without_scripts(
     context = browser.new_context(java_script_enabled=scripts)
     page = context.new_page()
     posts = []  # the answers sent (the page's own saves as the customer goes are not)
-    page.on("request", lambda request: posts.append(request.url)
-            if request.method == "POST" and "/save/" not in request.url else None)
+    page.on("request", lambda request: posts.append(request.url) if _is_answer(request) else None)
     opened = page.goto(live_server.url + links.survey_url(nps_link, links.sign(nps_link, customer)))
     assert opened.request.redirected_from is None and opened.status == 200
     token = page.locator("input[name=token]").get_attribute("value")
     expect(page).to_have_url(re.compile(rf"[?&]t={token}"))
     page.locator("input[name=score][value='2']").check(force=True)
-    with page.expect_response(lambda r: r.request.method == "POST" and "/save/" not in r.url) as sent:
+    with page.expect_response(_answer_sent) as sent:
         page.locator("#send").click()
     assert sent.value.status == 200  # the thank-you page itself, no redirect
     expect(page).to_have_url(re.compile(r"/thanks/"))
@@ -283,10 +296,7 @@ def test_a_personal_link_is_two_requests_and_one_answer_with_or_without_scripts(
     page.go_back()
     expect(page).to_have_url(re.compile(rf"[?&]t={token}"))
     assert page.locator("input[name=token]").get_attribute("value") == token
-    page.locator("input[name=score][value='9']").check(force=True)
-    page.locator("#send").click()
-    expect(page).to_have_url(re.compile(r"/thanks/"))
-    answer = Response.objects.get(distribution=nps_link)
+    answer = _send_score(page, nps_link, 9)
     assert (str(answer.token), answer.customer_id, answer.score) == (token, customer.pk, 9)
     context.close()
 
@@ -304,7 +314,7 @@ def test_where_the_address_cannot_be_written_the_page_goes_there_unless_it_holds
     token = page.locator("input[name=token]").get_attribute("value")
     assert token in page.url  # the page it went to is the same visit
     page.locator("textarea[name=comment]").fill("Typed before choosing a score")
-    with page.expect_response(lambda r: r.request.method == "POST" and "/save/" not in r.url) as sent:
+    with page.expect_response(_answer_sent) as sent:
         page.locator("#send").click()  # no score: refused, the page sent back
     assert sent.value.status == 400
     expect(page.locator("#error-summary")).to_be_visible()
