@@ -26,7 +26,8 @@ pytestmark = pytest.mark.django_db
 
 TODAY = timezone.now().date()
 SPAN = 75  # days of answers: two whole months at least, read from month rows
-START, END = TODAY - timedelta(days=SPAN), TODAY + timedelta(days=1)
+# To the end of tomorrow: a run crossing midnight records its answers made "now" on the day after TODAY.
+START, END = TODAY - timedelta(days=SPAN), TODAY + timedelta(days=2)
 LAST_MONTH = (TODAY.replace(day=1) - timedelta(days=1)).replace(day=1)
 # Free phrases (a word and pairs with it), concepts, and keys the catalog below merges or hides.
 THEMES = ["delivery", "courier", "courier late", "battery", "battery range", "app", "refund", "price", "dostavka",

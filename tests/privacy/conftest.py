@@ -33,7 +33,7 @@ NEEDLES = ("anna.berzina@example.lv", "37129123456", "2912 3456", "29123456", "A
            EXTERNAL_ID)
 TODAY = timezone.now().date()
 START = TODAY - timedelta(days=20)
-END = TODAY + timedelta(days=1)
+END = TODAY + timedelta(days=2)  # to the end of tomorrow: a run may cross midnight after TODAY was read
 
 
 def at(days_ago: int, hour: int = 10) -> datetime:
