@@ -264,7 +264,7 @@ def _goal_values(goal) -> dict:
 def update_goal(goal, actor, *, version: int | None = None, **fields) -> Goal:
     """Change any of a goal's fields; the baseline stays as it is unless one is given (an edit
     never re-measures it behind the owner's back). An edit names the `version` it was made on."""
-    goal = lock_version(Goal.objects.select_for_update().get(pk=goal.pk), version)
+    goal = lock_version(Goal.objects.select_for_update(no_key=True).get(pk=goal.pk), version)
     before = _goal_values(goal)
     if fields.get("baseline") in (None, ""):
         fields.pop("baseline", None)
@@ -385,7 +385,7 @@ def _action_values(action) -> dict:
 
 @transaction.atomic
 def update_action(action, actor, *, version: int | None = None, **fields) -> ActionItem:
-    action = lock_version(ActionItem.objects.select_for_update().get(pk=action.pk), version)
+    action = lock_version(ActionItem.objects.select_for_update(no_key=True).get(pk=action.pk), version)
     unknown = set(fields) - set(ACTION_FIELDS) - set(ACTION_LINKS)
     if unknown:
         raise ActionsError(_("Unknown field: %(name)s") % {"name": ", ".join(sorted(unknown))})

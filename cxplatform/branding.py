@@ -262,7 +262,8 @@ def save_branding(*, organization, request=None, colour: str | None = None, font
             # Locked, and created with the defaults when missing (two first saves at once meet here
             # rather than on the one-per-organization constraint); the log compares with those
             # defaults, so an organization's first save shows what it chose.
-            branding, _created = Branding.objects.select_for_update().get_or_create(organization=organization)
+            branding, _created = (Branding.objects.select_for_update(no_key=True)
+                                   .get_or_create(organization=organization))
             before = audit.snapshot(branding)
             old_logo = branding.logo.name if branding.logo else ""
             for name, value in checked.items():

@@ -284,7 +284,7 @@ def _save_batch(organization, batch: list[ParsedRow]) -> Saved:
             c.external_id: c
             for c in Customer.objects.for_org(organization)
             .filter(external_id__in=[row.external_id for row in batch])
-            .select_for_update()
+            .select_for_update(no_key=True)
         }
         new, changed, changed_fields = [], [], set()
         taken = _identities_taken(organization, batch, existing)

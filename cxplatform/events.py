@@ -288,7 +288,7 @@ def _claim(event_ids: list[int], lane: str = "") -> list:
     deliveries, events_table = _tables()
     now = timezone.now()
     until = now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS)
-    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    lock = " FOR NO KEY UPDATE SKIP LOCKED" if connection.features.has_select_for_no_key_update else ""
     at = connection.ops.adapt_datetimefield_value
     in_lane, keys = "", []
     if lane:
@@ -437,46 +437,76 @@ def _deliver_message(event_ids: list[int], lane: str = "") -> int:
     settled (back-off, or dead) and never re-runs the others. The message is claimed once for all
     its events, and they are settled together in its last delivery's transaction — all of the
     message's events, so one finished before a lost worker's retry is settled by the retry."""
-    from .models import EventDelivery
-
     event_ids = list(event_ids)
     claimed = _claim(event_ids, lane)
     if not claimed:
         return 0
     done, settled = 0, False
     for delivery in claimed:
-        event = delivery.event
-        try:
-            handler = subscribers_of(event.name).get(delivery.subscriber)
-            if handler is None:  # renamed or removed: kept visible until it is dead, never dropped
-                raise UndeclaredEvent(f"no subscriber {delivery.subscriber!r} of {event.name!r} in this release")
-            payload = event_type(event.name).current(event.payload, event.version)
-            running = _current_event.set(event)
+        settles = delivery is claimed[-1]
+        for attempt in range(1, TRANSIENT_RETRIES + 2):
             try:
-                with transaction.atomic():
-                    handler(**payload)
-                    # Marked in the handler's own transaction: its work and "delivered" commit together;
-                    # after the last one, the events' status too (one commit fewer per message).
-                    _mark_delivered(delivery.pk)
-                    if delivery is claimed[-1]:
-                        _settle_events(event_ids)
-                        settled = True
-            finally:
-                _current_event.reset(running)
-        except Exception as exc:
-            attempts = delivery.attempts + 1
-            dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS
-            logger.warning("delivery %s (%s → %s) failed, attempt %s%s", delivery.pk, event.name,
-                           delivery.subscriber, attempts, ", now dead" if dead else "", exc_info=True)
-            EventDelivery.objects.filter(pk=delivery.pk).update(
-                attempts=attempts, claimed_until=None, last_error=repr(exc)[:2000],
-                status=EventDelivery.Status.DEAD if dead else EventDelivery.Status.PENDING,
-                next_attempt_at=timezone.now() + backoff(attempts))
-            continue
-        done += 1
+                _run(delivery, event_ids if settles else None)
+            except Exception as exc:
+                if attempt <= TRANSIENT_RETRIES and _transient(exc):
+                    # Rolled back whole; the handlers are idempotent: run it again now rather than
+                    # after a back-off and the beat's sweep (a case opened a minute late).
+                    logger.info("delivery %s (%s → %s) met a %s, run again", delivery.pk, delivery.event.name,
+                                delivery.subscriber, type(exc.__cause__ or exc).__name__)
+                    continue
+                _failed(delivery, exc)
+            else:
+                done, settled = done + 1, settled or settles
+            break
     if not settled:
         _settle_events(event_ids)
     return done
+
+
+# A deadlock or a serialization failure between two workers' transactions is no fault of the
+# subscriber: its transaction is run again at once, this many times at most.
+TRANSIENT_RETRIES = 2
+TRANSIENT_SQLSTATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+
+
+def _transient(exc: Exception) -> bool:
+    cause = exc.__cause__ or exc
+    return getattr(cause, "pgcode", None) in TRANSIENT_SQLSTATES or getattr(cause, "sqlstate", None) in \
+        TRANSIENT_SQLSTATES
+
+
+def _run(delivery, settle_events: list[int] | None) -> None:
+    """One delivery's handler, marked delivered in the handler's own transaction: its work and
+    "delivered" commit together; with the message's last one, the events' status too (one commit
+    fewer per message)."""
+    event = delivery.event
+    handler = subscribers_of(event.name).get(delivery.subscriber)
+    if handler is None:  # renamed or removed: kept visible until it is dead, never dropped
+        raise UndeclaredEvent(f"no subscriber {delivery.subscriber!r} of {event.name!r} in this release")
+    payload = event_type(event.name).current(event.payload, event.version)
+    running = _current_event.set(event)
+    try:
+        with transaction.atomic():
+            handler(**payload)
+            _mark_delivered(delivery.pk)
+            if settle_events is not None:
+                _settle_events(settle_events)
+    finally:
+        _current_event.reset(running)
+
+
+def _failed(delivery, exc: Exception) -> None:
+    """A failed delivery waits its back-off (the beat sends it again), or is dead after the last try."""
+    from .models import EventDelivery
+
+    attempts = delivery.attempts + 1
+    dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    logger.warning("delivery %s (%s → %s) failed, attempt %s%s", delivery.pk, delivery.event.name,
+                   delivery.subscriber, attempts, ", now dead" if dead else "", exc_info=exc)
+    EventDelivery.objects.filter(pk=delivery.pk).update(
+        attempts=attempts, claimed_until=None, last_error=repr(exc)[:2000],
+        status=EventDelivery.Status.DEAD if dead else EventDelivery.Status.PENDING,
+        next_attempt_at=timezone.now() + backoff(attempts))
 
 
 def _settle_events(event_ids: list[int]) -> None:
@@ -489,8 +519,8 @@ def _settle_events(event_ids: list[int]) -> None:
     deliveries, events_table = _tables()
     listed = ", ".join(["%s"] * len(event_ids))
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        if connection.features.has_select_for_update:
-            cursor.execute(f"SELECT id FROM {events_table} WHERE id IN ({listed}) ORDER BY id FOR UPDATE",  # noqa: S608  # nosec B608
+        if connection.features.has_select_for_no_key_update:
+            cursor.execute(f"SELECT id FROM {events_table} WHERE id IN ({listed}) ORDER BY id FOR NO KEY UPDATE",  # noqa: S608  # nosec B608
                            event_ids)
         cursor.execute(
             f"UPDATE {events_table} SET delivered_at = %s, status = CASE WHEN EXISTS ("  # noqa: S608  # nosec B608
@@ -572,9 +602,9 @@ def retry(delivery_ids: Iterable[int]) -> int:
         rows = EventDelivery.objects.filter(pk__in=list(delivery_ids)).exclude(status=EventDelivery.Status.DELIVERED)
         # Locked as a worker locks them, the deliveries (its mark) then the events in id order (its
         # settlement): a retry and a worker wait for each other, never deadlock.
-        list(rows.order_by("pk").select_for_update().values_list("pk"))
+        list(rows.order_by("pk").select_for_update(no_key=True).values_list("pk"))
         lanes = _lanes_of(rows)
-        list(OutboxEvent.objects.filter(pk__in=lanes).order_by("pk").select_for_update().values_list("pk"))
+        list(OutboxEvent.objects.filter(pk__in=lanes).order_by("pk").select_for_update(no_key=True).values_list("pk"))
         count = rows.update(status=EventDelivery.Status.PENDING, attempts=0, next_attempt_at=now,
                             claimed_until=None, queued_at=now)
         OutboxEvent.objects.filter(pk__in=lanes).update(status=OutboxEvent.Status.PENDING, delivered_at=None)

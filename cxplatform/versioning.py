@@ -31,7 +31,7 @@ def lock_version(row, seen: int | None):
     """Lock `row`'s database row and move `row.version` on from it — or StaleEdit when the row is
     no longer at `seen`. None skips the check (an API client that sends no version: the last write
     wins, as it asked). Call inside a transaction, then save `row`."""
-    current = type(row)._base_manager.select_for_update().values_list("version", flat=True).get(pk=row.pk)
+    current = type(row)._base_manager.select_for_update(no_key=True).values_list("version", flat=True).get(pk=row.pk)
     if seen is not None and current != seen:
         raise StaleEdit()
     row.version = current + 1

@@ -198,7 +198,7 @@ def customer_wrote(item: FeedbackItem, text: str, *, source_id: str = "", receiv
                                              status=Message.Status.RECEIVED)
             if received_at:
                 Message.objects.filter(pk=message.pk).update(created_at=received_at)
-            locked = FeedbackItem.objects.select_for_update().get(pk=item.pk)
+            locked = FeedbackItem.objects.select_for_update(no_key=True).get(pk=item.pk)
             if locked.status in REOPENING:
                 reopened = locked.status != FeedbackItem.Status.WAITING
                 FeedbackItem.objects.filter(pk=item.pk).update(

@@ -100,7 +100,7 @@ def _response(response_id: int, *, lock: bool = False):
     # type) and the link (a follow-up) are read when asked for.
     answers = Response.objects.select_related("organization", "customer", "touchpoint", "channel")
     if lock:
-        answers = answers.select_for_update(of=("self",))
+        answers = answers.select_for_update(no_key=True, of=("self",))
     return answers.filter(pk=response_id).first()
 
 

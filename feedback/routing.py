@@ -51,7 +51,7 @@ def matches(rule: RoutingRule, item: FeedbackItem) -> bool:
 def pick_agent(team: Team, how: str):
     """The team member who gets the next item: in turn (round robin, fair whatever the order of
     arrival) or the one with the fewest open items (ties to the longest-waiting member)."""
-    team = Team.objects.select_for_update().get(pk=team.pk)  # one assignment at a time per team
+    team = Team.objects.select_for_update(no_key=True).get(pk=team.pk)  # one assignment at a time per team
     # A deactivated member of the team gets nothing new.
     active = team.members.filter(memberships__organization=team.organization_id, memberships__is_active=True)
     members = list(active.order_by("id"))

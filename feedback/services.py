@@ -159,7 +159,7 @@ def read_item(*, item_id: int) -> bool:
     event, or a later text read first): so routing and figures see the latest text's sentiment and
     themes, each text is read once, and the last text wins. Returns whether it read one."""
     with transaction.atomic(savepoint=False):  # the delivery's transaction is the one that counts
-        item = (FeedbackItem.objects.select_for_update().filter(pk=item_id)
+        item = (FeedbackItem.objects.select_for_update(no_key=True).filter(pk=item_id)
                 .only("pk", "organization_id", "text", "language", "sentiment", "text_read").first())
         if item is None or item.text_read:
             return False
@@ -189,7 +189,7 @@ def reread_items(items: QuerySet, chunk_size: int = 2000) -> int:
         with transaction.atomic():
             ids = list(items.exclude(text__in=["", ERASED_TEXT]).filter(pk__gt=last).order_by("pk")
                        .values_list("pk", flat=True)[:chunk_size])
-            batch = list(FeedbackItem.objects.filter(pk__in=ids).select_for_update().order_by("pk")
+            batch = list(FeedbackItem.objects.filter(pk__in=ids).select_for_update(no_key=True).order_by("pk")
                          .only("pk", "organization_id", "text", "language", "sentiment", "text_read"))
             if not ids:
                 return done
@@ -226,7 +226,7 @@ def from_survey_response(response_id: int) -> FeedbackItem | None:
     with transaction.atomic(savepoint=False):  # the delivery's transaction is the one that counts
         # The answer's row is held while its item is written, so of two quick changes the later
         # one's text is the one kept (the loop's settlement takes the same lock).
-        response = (Response.objects.select_for_update(of=("self",))
+        response = (Response.objects.select_for_update(no_key=True, of=("self",))
                     .select_related("organization", "touchpoint", "channel", "customer")
                     .filter(pk=response_id).first())
         return comment_item(response) if response is not None else None

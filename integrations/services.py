@@ -104,7 +104,7 @@ def update_subscription(*, subscription: WebhookSubscription, request, url: str,
                         description: str = "", include_personal_data: bool = False,
                         active: bool = True) -> WebhookSubscription:
     url, events_wanted = _clean(url=url, events_wanted=events_wanted)
-    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    subscription = WebhookSubscription.objects.select_for_update(no_key=True).get(pk=subscription.pk)
     before = {name: getattr(subscription, name) for name in EDITABLE}
     after = {"url": url, "description": (description or "").strip()[:200], "events": events_wanted,
              "include_personal_data": include_personal_data, "active": active}

@@ -76,7 +76,7 @@ def claim(*, organization_id: int, now=None, limit: int | None = None) -> list[I
     limit = limit or settings.INVITATION_BATCH
     with transaction.atomic():
         profile, _created = SendingProfile.objects.get_or_create(organization_id=organization_id)
-        profile = SendingProfile.objects.select_for_update().get(pk=profile.pk)
+        profile = SendingProfile.objects.select_for_update(no_key=True).get(pk=profile.pk)
         in_window = Invitation.objects.filter(organization_id=organization_id, last_sent_at__gte=now - THROTTLE_WINDOW)
         in_flight = Invitation.objects.filter(organization_id=organization_id, status=Invitation.Status.SENDING,
                                               claimed_until__gte=now)
@@ -84,7 +84,7 @@ def claim(*, organization_id: int, now=None, limit: int | None = None) -> list[I
         if budget <= 0:
             return []
         rows = list(
-            Invitation.objects.select_for_update(skip_locked=True, of=("self",))
+            Invitation.objects.select_for_update(no_key=True, skip_locked=True, of=("self",))
             .select_related("distribution__survey", "customer", "campaign", "trigger_rule", "organization")
             .filter(organization_id=organization_id).filter(_due(now))
             .order_by("send_after", "id")[:min(budget, limit)]
@@ -239,7 +239,7 @@ class _Lease:
         pending = self.claimed  # rows already sent are no longer `sending`: the renewal leaves them
         until = (self.fixed_now or timezone.now()) + timedelta(seconds=seconds)
         with transaction.atomic():
-            rows = (Invitation.objects.select_for_update().filter(pk__in=list(pending),
+            rows = (Invitation.objects.select_for_update(no_key=True).filter(pk__in=list(pending),
                                                                   status=Invitation.Status.SENDING)
                     .values_list("pk", "attempts"))
             self.ours = {pk for pk, attempts in rows if pending[pk] == attempts}

@@ -220,7 +220,8 @@ def check_ready(campaign: Campaign) -> None:
 def schedule(*, campaign: Campaign, send_at: datetime | None, user=None) -> Campaign:
     """Send now (send_at None) or at `send_at`; the beat starts it when due."""
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().select_related("distribution__survey").get(pk=campaign.pk)
+        campaign = (Campaign.objects.select_for_update(no_key=True).select_related("distribution__survey")
+                    .get(pk=campaign.pk))
         if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
             raise CampaignError(_("This campaign is already under way."))
         campaign.send_at = send_at
@@ -260,7 +261,7 @@ def start_run(*, campaign_id: int, now=None) -> RunCounts | None:
     The campaign row's lock makes a run start once, however many beats ask."""
     now = now or timezone.now()
     with transaction.atomic():
-        campaign = (Campaign.objects.select_for_update(of=("self",))
+        campaign = (Campaign.objects.select_for_update(no_key=True, of=("self",))
                     .select_related("organization", "audience", "distribution__survey")
                     .filter(pk=campaign_id, status=Campaign.Status.SCHEDULED).first())
         if campaign is None or (campaign.send_at and campaign.send_at > now):

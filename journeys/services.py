@@ -60,7 +60,7 @@ class JourneyError(ValueError):
 
 def _lock(journey_map):
     """The map row, locked until the transaction ends: every map change goes through here."""
-    return JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
+    return JourneyMap.objects.select_for_update(no_key=True).get(pk=journey_map.pk)
 
 
 def log_activity(journey_map, actor, action, subject="", **details):
@@ -401,7 +401,7 @@ def move_touchpoint(touchpoint, stage, position, actor):
     touchpoint.refresh_from_db()
     source = touchpoint.stage
     map_ids = sorted({s.journey_map_id for s in (stage, source) if s is not None})
-    locked = {m.pk: m for m in JourneyMap.objects.select_for_update().filter(pk__in=map_ids).order_by("pk")}
+    locked = {m.pk: m for m in JourneyMap.objects.select_for_update(no_key=True).filter(pk__in=map_ids).order_by("pk")}
     old = {"stage": source.name if source else None, "position": touchpoint.position}
     old_place = (source.pk if source else None, touchpoint.position)
     touchpoint.stage = stage

@@ -582,7 +582,8 @@ def rebuild_marked(batch_size: int = 100) -> Rebuilt:
             taken_ids = [mark.pk for mark in taken]
             clear = DirtyDay.objects.filter(pk__in=taken_ids, marked_at__lte=started)
             if connection.features.has_select_for_update_skip_locked:
-                clear = DirtyDay.objects.filter(pk__in=clear.select_for_update(skip_locked=True).values("pk"))
+                held = clear.select_for_update(no_key=True, skip_locked=True).values("pk")
+                clear = DirtyDay.objects.filter(pk__in=held)
             clear.delete()
             left += DirtyDay.objects.filter(pk__in=taken_ids).count()
         rebuilt += len(taken)

@@ -127,7 +127,7 @@ def _edit(organization: Organization, theme: str, request, change: Callable[[The
     if not theme:
         raise ThemeEditRefused(_("Choose a theme."))
     with transaction.atomic():
-        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
         _known(organization, theme)
         setting = (ThemeSetting.objects.for_org(organization).filter(theme=theme).first()
                    or ThemeSetting(organization=organization, theme=theme))

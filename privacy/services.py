@@ -307,7 +307,8 @@ def set_retention(*, organization, months: int | None, request=None, actor=None)
     if months is not None and not 1 <= months <= 1200:
         raise ValueError("months out of range")
     with transaction.atomic():
-        policy, _created = RetentionPolicy.objects.select_for_update().get_or_create(organization=organization)
+        policy, _created = (RetentionPolicy.objects.select_for_update(no_key=True)
+                             .get_or_create(organization=organization))
         before = policy.personal_data_months
         if before == months:
             return policy
@@ -389,7 +390,7 @@ def apply_retention(*, organization, now=None, batch_size: int = RETENTION_BATCH
         if not batch:
             break
         with transaction.atomic():
-            for customer in Customer.objects.select_for_update().filter(pk__in=[c.pk for c in batch]).filter(
+            for customer in Customer.objects.select_for_update(no_key=True).filter(pk__in=[c.pk for c in batch]).filter(
                     _identified()):
                 add(_erase(selectors.subject_of_customer(customer), suppress_addresses=False))
     while True:

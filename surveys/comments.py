@@ -66,7 +66,7 @@ def read_comment(*, response_id: int) -> bool:
     first) — so each written comment is read once, and the last word is the latest comment's.
     Returns whether it read one."""
     with transaction.atomic(savepoint=False):  # the delivery's transaction is the one that counts
-        response = (Response.objects.select_for_update(of=("self",)).select_related("organization")
+        response = (Response.objects.select_for_update(no_key=True, of=("self",)).select_related("organization")
                     .filter(pk=response_id).first())
         if response is None or response.comment_read:
             return False
@@ -92,7 +92,7 @@ def reread(responses, chunk_size: int = 2000) -> int:
         with transaction.atomic():
             # Locked in one order: two overlapping re-reads never deadlock.
             batch = list(Response.objects.filter(pk__in=ids[start:start + chunk_size]).order_by("pk")
-                         .select_for_update())
+                         .select_for_update(no_key=True))
             readings = {response.pk: read_sentiment(response) for response in batch}
             Response.objects.bulk_update(batch, ["sentiment", "sentiment_score"])
             ResponseTheme.objects.filter(response__in=batch).delete()

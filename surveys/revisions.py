@@ -48,7 +48,7 @@ def problems(survey: Survey, questions=None) -> list[str]:
 def publish(*, survey: Survey, user=None) -> SurveyRevision | None:
     """Make the survey live as it is now (PublishBlocked when it cannot be); returns the new
     revision, or None when nothing changed since the last one."""
-    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    survey = Survey.objects.select_for_update(no_key=True).get(pk=survey.pk)
     revision = _record(survey, user)
     survey.status = Survey.Status.ACTIVE  # a draft goes live, a paused survey takes answers again
     survey.save(update_fields=["status", "revision", "updated_at"])
@@ -59,7 +59,7 @@ def publish(*, survey: Survey, user=None) -> SurveyRevision | None:
 def record_change(*, survey: Survey, user=None) -> SurveyRevision | None:
     """After a change saved to a live survey, in its transaction: the next revision (None when the
     survey is a draft or nothing changed). PublishBlocked undoes the change with the transaction."""
-    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    survey = Survey.objects.select_for_update(no_key=True).get(pk=survey.pk)
     if survey.status not in LIVE:
         return None
     revision = _record(survey, user)

@@ -304,7 +304,7 @@ def record_response(
             defaults["token"] = token
         # The first answer of a visit (the common case) is one locking lookup and one INSERT, its
         # row written whole; a later one (a resubmission, the next partial save) updates it.
-        response = Response.objects.select_for_update().filter(**lookup).first()
+        response = Response.objects.select_for_update(no_key=True).filter(**lookup).first()
         created = False
         if response is None:
             response = Response(**{**defaults, **lookup})
@@ -316,7 +316,7 @@ def record_response(
                     response.save(force_insert=True)
                 created = True
             except IntegrityError:  # a concurrent first submission of the same token won the race
-                response = Response.objects.select_for_update().get(**lookup)
+                response = Response.objects.select_for_update(no_key=True).get(**lookup)
         if created:
             _save_answers(response, submission, complete=complete, fresh=True)
             if count_opening and distribution is not None:
@@ -856,7 +856,7 @@ def new_question_key(*, survey: Survey) -> str:
 @transaction.atomic
 def duplicate_question(*, question: Question, user=None) -> Question:
     """A copy of the question right after it, with a key of its own (its answers are not copied)."""
-    survey = Survey.objects.select_for_update().get(pk=question.survey_id)
+    survey = Survey.objects.select_for_update(no_key=True).get(pk=question.survey_id)
     survey.questions.filter(page=question.page, position__gt=question.position).update(position=F("position") + 1)
     copy = Question(
         organization=question.organization, survey=survey, kind=question.kind, page=question.page,
@@ -875,7 +875,7 @@ def reorder_questions(*, survey: Survey, order: list[tuple[int, int]], user=None
     """Put the survey's questions in `order` — (question id, page) pairs from first to last, every
     current question once — renumbering positions per page in one transaction. A rule that would
     then look at a later question refuses the whole order."""
-    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    survey = Survey.objects.select_for_update(no_key=True).get(pk=survey.pk)
     questions = {q.pk: q for q in survey.questions.all()}
     ids = [item[0] for item in order]
     if sorted(ids) != sorted(questions) or len(set(ids)) != len(ids):
@@ -896,7 +896,7 @@ def reorder_questions(*, survey: Survey, order: list[tuple[int, int]], user=None
 @transaction.atomic
 def move_question(*, question: Question, page: int, user=None) -> Question:
     """Move a question to the end of another page."""
-    survey = Survey.objects.select_for_update().get(pk=question.survey_id)
+    survey = Survey.objects.select_for_update(no_key=True).get(pk=question.survey_id)
     if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= _page_count(survey):
         raise DesignRefused({"page": _("Choose one of the survey's pages.")})
     last = survey.questions.filter(page=page).exclude(pk=question.pk).order_by("-position").first()
@@ -909,7 +909,7 @@ def move_question(*, question: Question, page: int, user=None) -> Question:
 @transaction.atomic
 def add_page(*, survey: Survey, user=None) -> int:
     """A new empty page at the end; returns its number."""
-    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    survey = Survey.objects.select_for_update(no_key=True).get(pk=survey.pk)
     pages = _padded_pages(survey)
     pages.append({"title": {}, "jumps": []})
     survey.pages = pages
@@ -922,7 +922,7 @@ def add_page(*, survey: Survey, user=None) -> int:
 def remove_page(*, survey: Survey, number: int, user=None) -> None:
     """Remove an empty page (not the first: the score opens it); later pages move up one, and the
     jumps that went to them follow. Refused while a question is on it or a jump goes to it."""
-    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    survey = Survey.objects.select_for_update(no_key=True).get(pk=survey.pk)
     pages = _padded_pages(survey)
     if isinstance(number, bool) or not isinstance(number, int) or not 2 <= number <= len(pages):
         raise DesignRefused([_("The first page holds the score and stays; choose another page.")])
@@ -946,7 +946,7 @@ def remove_page(*, survey: Survey, number: int, user=None) -> None:
 def save_page(*, survey: Survey, number: int, title: dict, jumps: list[dict], user=None) -> None:
     """A page's title and its jumps: [{"when": <condition>, "to": <later page> | "end"}, …], the first
     that holds decides. Checked with the logic: a jump goes only forward, on earlier answers."""
-    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    survey = Survey.objects.select_for_update(no_key=True).get(pk=survey.pk)
     pages = _padded_pages(survey)
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= len(pages):
         raise DesignRefused([_("Choose one of the survey's pages.")])
@@ -969,7 +969,7 @@ def set_languages(*, survey: Survey, languages: list[str], user=None) -> Survey:
     chosen = [code for code in LANGUAGE_CODES if code in set(languages or [])]
     if not chosen or len(chosen) != len(set(languages)):
         raise DesignRefused({"languages": _("Choose at least one of English, Russian and Latvian.")})
-    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    survey = Survey.objects.select_for_update(no_key=True).get(pk=survey.pk)
     survey.language_codes = chosen
     survey.save(update_fields=["language_codes", "updated_at"])
     _settle(survey, user)
@@ -985,7 +985,7 @@ def set_status(*, survey: Survey, status: str, user=None) -> SurveyRevision | No
         return revisions.publish(survey=survey, user=user)
     if status not in (Survey.Status.PAUSED, Survey.Status.CLOSED):
         raise DesignRefused({"status": _("A survey can be published, paused or closed.")})
-    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    survey = Survey.objects.select_for_update(no_key=True).get(pk=survey.pk)
     if status == Survey.Status.PAUSED and survey.status != Survey.Status.ACTIVE:
         raise DesignRefused({"status": _("Only a live survey can be paused.")})
     survey.status = status

@@ -221,7 +221,7 @@ def admit_by_sso(*, email: str, email_verified: bool, first_name: str, last_name
     domain = email.rsplit("@", 1)[1]
     User = get_user_model()
     with transaction.atomic():
-        users = list(User.objects.select_for_update().filter(email__iexact=email)[:2])
+        users = list(User.objects.select_for_update(no_key=True).filter(email__iexact=email)[:2])
         if len(users) > 1:
             raise SSORefused(_("More than one account uses %(email)s. Ask an administrator to sort it out.")
                              % {"email": email})

@@ -73,7 +73,7 @@ def invite_member(*, organization: Organization, email: str, role: str, invited_
                 raise TeamRuleError(_("%(email)s is already a member of this organization.") % {"email": email})
             raise TeamRuleError(_("%(email)s is a deactivated member: reactivate them instead of inviting.")
                                 % {"email": email})
-        open_one = (MemberInvitation.objects.for_org(organization).select_for_update()
+        open_one = (MemberInvitation.objects.for_org(organization).select_for_update(no_key=True)
                     .filter(email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True).first())
         if open_one is not None:
             if not open_one.is_expired:
@@ -101,7 +101,7 @@ def invite_member(*, organization: Organization, email: str, role: str, invited_
 def resend_invitation(*, organization: Organization, invitation_id: int, actor, request=None) -> bool:
     """A new link (the old one stops working) with a fresh expiry, mailed again."""
     with transaction.atomic():
-        invitation = MemberInvitation.objects.for_org(organization).select_for_update().get(pk=invitation_id)
+        invitation = MemberInvitation.objects.for_org(organization).select_for_update(no_key=True).get(pk=invitation_id)
         if not invitation.is_open:
             raise TeamRuleError(_("This invitation was already accepted or withdrawn."))
         token = secrets.token_urlsafe(32)
@@ -116,7 +116,7 @@ def resend_invitation(*, organization: Organization, invitation_id: int, actor, 
 
 def revoke_invitation(*, organization: Organization, invitation_id: int, actor, request=None) -> None:
     with transaction.atomic():
-        invitation = MemberInvitation.objects.for_org(organization).select_for_update().get(pk=invitation_id)
+        invitation = MemberInvitation.objects.for_org(organization).select_for_update(no_key=True).get(pk=invitation_id)
         if not invitation.is_open:
             raise TeamRuleError(_("This invitation was already accepted or withdrawn."))
         invitation.revoked_at = timezone.now()
@@ -174,7 +174,7 @@ def existing_account(invitation: MemberInvitation):
 def _claim(token: str) -> MemberInvitation:
     """Lock the invitation and check it again: two tabs accepting at once make one membership."""
     open_invitation(token)
-    invitation = MemberInvitation.objects.select_for_update().get(token_hash=hash_token(token))
+    invitation = MemberInvitation.objects.select_for_update(no_key=True).get(token_hash=hash_token(token))
     invitation.organization = Organization.objects.get(pk=invitation.organization_id)
     if not invitation.is_open or invitation.is_expired:
         raise TeamRuleError(_("This invitation has already been used. Sign in to continue."))
@@ -232,12 +232,12 @@ def accept_as_user(*, token: str, user, request=None) -> Membership:
 
 def _lock_admins(organization: Organization) -> list[int]:
     """Lock the active admins' rows, so two admins demoting each other at once cannot leave none."""
-    return list(Membership.objects.for_org(organization).select_for_update()
+    return list(Membership.objects.for_org(organization).select_for_update(no_key=True)
                 .filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True))
 
 
 def _member(organization: Organization, membership_id: int) -> Membership:
-    return (Membership.objects.for_org(organization).select_for_update(of=("self",))
+    return (Membership.objects.for_org(organization).select_for_update(no_key=True, of=("self",))
             .select_related("user").get(pk=membership_id))
 
 

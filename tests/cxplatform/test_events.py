@@ -117,7 +117,7 @@ def test_the_events_of_one_transaction_travel_in_one_message(django_capture_on_c
     statements = [q["sql"] for q in sql.captured_queries]
     claims = [q for q in statements if 'UPDATE "cxplatform_eventdelivery" SET claimed_until' in q]
     reads = [q for q in statements
-             if q.startswith("SELECT") and "cxplatform_outboxevent" in q and "FOR UPDATE" not in q]
+             if q.startswith("SELECT") and "cxplatform_outboxevent" in q and "FOR NO KEY UPDATE" not in q]
     settles = [q for q in statements if q.startswith('UPDATE "cxplatform_outboxevent"')]
     assert (len(claims), len(reads), len(settles)) == (1, 0, 1)  # the claim reads the events too
     assert deliver_event(third.pk) == 1  # a message of the previous release: one id
@@ -182,6 +182,60 @@ def test_one_failing_subscriber_never_reruns_the_others(declared):
     EventDelivery.objects.filter(pk=failed.pk).update(next_attempt_at=timezone.now())
     assert events.deliver(event.pk) == 0
     assert runs == {"ok": 1, "broken": 2}
+    event.refresh_from_db()
+    assert event.status == OutboxEvent.Status.PENDING
+
+
+def _conflict(sqlstate: str) -> None:
+    """The server's own error for a conflict between two transactions (not a Python stand-in)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '{sqlstate}'; END $$")
+
+
+@pytest.mark.parametrize("sqlstate", ["40P01", "40001"])  # deadlock_detected, serialization_failure
+def test_a_delivery_meeting_a_deadlock_runs_again_at_once_with_its_work_once(declared, sqlstate):
+    runs = []
+
+    def conflicted(thing_id):
+        runs.append(thing_id)
+        PipelineProbe.objects.create(token=f"work {len(runs)}")  # rolled back with the conflict
+        if len(runs) == 1:
+            _conflict(sqlstate)
+
+    name = declared("test.conflicted", fields={"thing_id"})
+    events.subscribe(name, "test.conflicted", conflicted)
+    event = events.emit(name, thing_id=3)
+
+    assert events.deliver(event.pk) == 1
+    delivery = event.deliveries.get()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (EventDelivery.Status.DELIVERED, 1, "")
+    assert runs == [3, 3]
+    assert list(PipelineProbe.objects.values_list("token", flat=True)) == ["work 2"]
+    event.refresh_from_db()
+    assert event.status == OutboxEvent.Status.DELIVERED
+
+
+def test_a_conflict_that_lasts_waits_its_back_off_and_other_errors_are_not_run_again(declared):
+    runs = {"deadlocked": 0, "broken": 0}
+
+    def deadlocked(thing_id):
+        runs["deadlocked"] += 1
+        _conflict("40P01")
+
+    def broken(thing_id):
+        runs["broken"] += 1
+        _conflict("23505")  # unique_violation: a fault, not a conflict between workers
+
+    name = declared("test.conflicts", fields={"thing_id"})
+    events.subscribe(name, "test.deadlocked", deadlocked)
+    events.subscribe(name, "test.broken", broken)
+    event = events.emit(name, thing_id=4)
+
+    assert events.deliver(event.pk) == 0
+    assert runs == {"deadlocked": 1 + events.TRANSIENT_RETRIES, "broken": 1}
+    for delivery in event.deliveries.all():
+        assert (delivery.status, delivery.attempts) == (EventDelivery.Status.PENDING, 1)
+        assert delivery.next_attempt_at > timezone.now()
     event.refresh_from_db()
     assert event.status == OutboxEvent.Status.PENDING
 
