@@ -175,12 +175,15 @@ def production_stack(log_dir, *, broker_url=None, webs=1, web_workers=WEB_WORKER
 
 # --- The load generator ----------------------------------------------------------------------
 
+# A customer's phone: an opening is counted only for a person's browser (surveys/robots.py).
+PHONE = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+         "Mobile Safari/537.36")
 LOCATION = re.compile(rb"\r\nLocation: ([^\r]+)\r\n", re.IGNORECASE)
 
 
 async def _http(port, method, path, body=b""):
     reader, writer = await asyncio.open_connection(HOST, port)
-    head = f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n"
+    head = f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nUser-Agent: {PHONE}\r\nConnection: close\r\n"
     if body:
         head += f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
     writer.write(head.encode() + b"\r\n" + body)

@@ -145,19 +145,26 @@ class CspWatch:
 CSP_WATCH = CspWatch()
 
 
+# Chromium headless says "HeadlessChrome", which the survey pages take for a robot (surveys/robots.py):
+# the tests' browser is a person's, unless a test says otherwise.
+PERSON_USER_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                     "Chrome/131.0.0.0 Safari/537.36")
+
+
 class CspWatchedBrowser:
-    """The browser as tests see it: every context it opens, or a page opens, is watched."""
+    """The browser as tests see it: every context it opens, or a page opens, is watched, and
+    passes for a person's browser."""
 
     def __init__(self, browser):
         self._browser = browser
 
     def new_context(self, **kwargs):
-        context = self._browser.new_context(**kwargs)
+        context = self._browser.new_context(**{"user_agent": PERSON_USER_AGENT, **kwargs})
         CSP_WATCH.install(context)
         return context
 
     def new_page(self, **kwargs):
-        page = self._browser.new_page(**kwargs)
+        page = self._browser.new_page(**{"user_agent": PERSON_USER_AGENT, **kwargs})
         CSP_WATCH.install(page.context)
         return page
 

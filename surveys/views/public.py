@@ -22,7 +22,7 @@ from cxplatform.content_policy import embeddable
 from cxplatform.permissions import member_required
 from cxplatform.tenancy import get_for_org_or_404
 
-from .. import page, retention, services
+from .. import page, retention, robots, services
 from ..models import LANGUAGE_CODES, RetentionOffer, Survey
 from ..respondent import (
     RespondentError,
@@ -88,9 +88,11 @@ def respond(request, public_id):
         if reopened and "lang" not in request.GET and response.language in visit.survey.languages:
             visit.language = response.language  # the warm answer is shown as it was given
     # An invitation the platform sent passed the contact policy when it was sent (docs/adr/0024).
+    robot = robots.is_robot(request)  # shown the page, counted nowhere
     if visit.invitation is None and not services.may_ask(
             visit.customer, resuming_token=response.token if response else None):
-        services.count_open(visit.distribution, skipped_by_policy=True)
+        if not robot:
+            services.count_open(visit.distribution, skipped_by_policy=True)
         with translation.override(visit.language):
             return render(request, "surveys/public/already_asked.html", page.context(visit))
     address = {}
@@ -101,7 +103,8 @@ def respond(request, public_id):
         # counts for the funnel; a known customer's link opened again while their answer is warm
         # is that same visit.
         if token is None:
-            services.count_open(visit.distribution, invitation=visit.invitation)
+            if not robot:
+                services.count_open(visit.distribution, invitation=visit.invitation)
             token = uuid.uuid4()
         address = {"visit_address": page.page_address(visit, token), "refresh_to_address": True}
     with translation.override(visit.language):
@@ -218,6 +221,8 @@ def one_click(request, public_id, score):
 
 
 def _keep_one_click(request, visit, token, submission):
+    if robots.is_robot(request):  # a scanner's headless browser runs the page's script too
+        return HttpResponse(status=204)
     try:
         services.keep_one_click_score(
             survey=visit.survey, submission=submission, language=visit.language, distribution=visit.distribution,

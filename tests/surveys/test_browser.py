@@ -92,3 +92,20 @@ def test_an_e_mails_score_link_is_kept_by_the_page_in_a_browser_and_by_send_with
     assert list(Response.objects.filter(customer=other).values_list("score", "status")) == [(4, "completed")]
     no_scripts.close()
     assert DistributionDay.objects.get().opened == 2  # each opening counted with its answer
+
+
+def test_a_headless_scanner_opening_a_score_link_keeps_nothing(live_server, browser, org_a):
+    """A mail gateway's sandbox opens the link in a headless browser that runs the page's script:
+    Chromium headless says so in its User-Agent, and its keeping records nothing (surveys/robots.py)."""
+    link = factories.distribution(org_a, factories.survey(org_a, "nps"))
+    customer = factories.customer(org_a)
+    sandbox = browser.new_context(user_agent=None)  # Chromium's own: "… HeadlessChrome/…"
+    page = sandbox.new_page()
+    with page.expect_response(lambda reply: reply.request.method == "POST" and "/score/" in reply.url) as keeping:
+        page.goto(live_server.url + links.one_click_url(link, 10, links.sign(link, customer)) + "&lang=en")
+    assert keeping.value.status == 204
+    assert "HeadlessChrome" in page.evaluate("navigator.userAgent")
+    assert page.get_by_role("radio", name="10", exact=True).is_checked()
+    sandbox.close()
+    assert not Response.objects.exists()
+    assert not DistributionDay.objects.filter(opened__gt=0).exists()
