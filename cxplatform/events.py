@@ -451,8 +451,10 @@ def _deliver_message(event_ids: list[int], lane: str = "") -> int:
                 if attempt <= TRANSIENT_RETRIES and _transient(exc):
                     # Rolled back whole; the handlers are idempotent: run it again now rather than
                     # after a back-off and the beat's sweep (a case opened a minute late).
-                    logger.info("delivery %s (%s → %s) met a %s, run again", delivery.pk, delivery.event.name,
-                                delivery.subscriber, type(exc.__cause__ or exc).__name__)
+                    # A warning all the same: two of our own transactions conflicting is a defect
+                    # (docs/adr/0035), and the database's words name the processes and tables.
+                    logger.warning("delivery %s (%s → %s) met a conflict, run again: %s", delivery.pk,
+                                   delivery.event.name, delivery.subscriber, exc)
                     continue
                 _failed(delivery, exc)
             else:
@@ -469,10 +471,15 @@ TRANSIENT_RETRIES = 2
 TRANSIENT_SQLSTATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 
 
-def _transient(exc: Exception) -> bool:
-    cause = exc.__cause__ or exc
-    return getattr(cause, "pgcode", None) in TRANSIENT_SQLSTATES or getattr(cause, "sqlstate", None) in \
-        TRANSIENT_SQLSTATES
+def _transient(exc: BaseException | None) -> bool:
+    """Whether the error, or one it was raised from, is the database's deadlock or serialization
+    failure (psycopg2 says `pgcode`, psycopg 3 `sqlstate`)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if {getattr(exc, "pgcode", None), getattr(exc, "sqlstate", None)} & TRANSIENT_SQLSTATES:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def _run(delivery, settle_events: list[int] | None) -> None:

@@ -27,11 +27,17 @@ class Versioned(models.Model):
         abstract = True
 
 
-def lock_version(row, seen: int | None):
+def lock_version(row, seen: int | None, *, deleting: bool = False):
     """Lock `row`'s database row and move `row.version` on from it — or StaleEdit when the row is
     no longer at `seen`. None skips the check (an API client that sends no version: the last write
-    wins, as it asked). Call inside a transaction, then save `row`."""
-    current = type(row)._base_manager.select_for_update(no_key=True).values_list("version", flat=True).get(pk=row.pk)
+    wins, as it asked). Call inside a transaction, then save `row`.
+
+    `deleting`: the caller checks that nothing refers to the row, then deletes it. The row is then
+    locked FOR UPDATE, which holds back every write referring to it (an answer to a survey) until
+    the delete is done: none is recorded between the check and the delete, to be deleted with it
+    (docs/adr/0035). Any other edit locks FOR NO KEY UPDATE, which holds back no such write."""
+    rows = type(row)._base_manager.select_for_update(no_key=not deleting)
+    current = rows.values_list("version", flat=True).get(pk=row.pk)
     if seen is not None and current != seen:
         raise StaleEdit()
     row.version = current + 1

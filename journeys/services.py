@@ -1,7 +1,7 @@
 """Changes to personas' journey maps: the one place their rules live.
 
 Every change that touches a map
-- runs in one transaction holding the map row's lock (`select_for_update`), so two people
+- runs in one transaction holding the map row's lock (`select_for_update(no_key=True)`), so two people
   dragging cards at once never interleave their renumbering;
 - keeps positions dense (0, 1, 2, …) within the map's stages and within each stage;
 - writes an `ActivityEntry` naming the actor, for the map's history.

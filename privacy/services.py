@@ -390,8 +390,9 @@ def apply_retention(*, organization, now=None, batch_size: int = RETENTION_BATCH
         if not batch:
             break
         with transaction.atomic():
-            for customer in Customer.objects.select_for_update(no_key=True).filter(pk__in=[c.pk for c in batch]).filter(
-                    _identified()):
+            # Still stale once locked: a customer who answered since the batch was read is kept.
+            for customer in (stale_customers(organization=organization, cutoff=cutoff)
+                             .filter(pk__in=[c.pk for c in batch]).select_for_update(no_key=True)):
                 add(_erase(selectors.subject_of_customer(customer), suppress_addresses=False))
     while True:
         with transaction.atomic():

@@ -785,7 +785,7 @@ def delete_survey(survey: Survey) -> str:
     """Delete a survey nobody answered ("deleted"). One with answers is closed instead ("closed"):
     deleting it would take its answers out of every figure, case and export already given. One
     whose links invitations still send is kept ("in_use")."""
-    lock_version(survey, None)  # locked, so no answer is recorded between the check and the delete
+    lock_version(survey, None, deleting=True)  # so no answer is recorded between the check and the delete
     if survey.responses.exists():
         survey.status = Survey.Status.CLOSED
         survey.save(update_fields=["status", "version", "updated_at"])
@@ -803,7 +803,7 @@ def delete_distribution(distribution: Distribution) -> str:
     """Delete a link nobody answered through ("deleted"); one with answers is switched off instead
     ("deactivated"), so its answers keep the touchpoint and channel they were given at; one that
     invitations still send is kept ("in_use")."""
-    lock_version(distribution, None)
+    lock_version(distribution, None, deleting=True)
     if distribution.responses.exists():
         distribution.active = False
         distribution.save(update_fields=["active", "version"])
@@ -822,7 +822,7 @@ def delete_question(*, question: Question, user=None) -> str:
     leaves the survey but keeps its answers (and its key) for the responses and exports. Refused
     (DesignRefused) while a rule or jump still looks at it."""
     survey = question.survey
-    lock_version(question, None)
+    lock_version(question, None, deleting=True)
     if question.answers.exists():
         question.archived_at = timezone.now()
         question.save(update_fields=["archived_at", "version"])

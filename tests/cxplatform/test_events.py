@@ -215,6 +215,28 @@ def test_a_delivery_meeting_a_deadlock_runs_again_at_once_with_its_work_once(dec
     assert event.status == OutboxEvent.Status.DELIVERED
 
 
+def test_a_conflict_a_handler_wrapped_in_its_own_error_is_still_run_again(declared):
+    runs = []
+
+    class SettlementFailed(Exception):
+        pass
+
+    def wrapping(thing_id):
+        runs.append(thing_id)
+        if len(runs) == 1:
+            try:
+                with transaction.atomic():
+                    _conflict("40P01")
+            except Exception as exc:
+                raise SettlementFailed("could not settle") from exc
+
+    name = declared("test.wrapping", fields={"thing_id"})
+    events.subscribe(name, "test.wrapping", wrapping)
+    event = events.emit(name, thing_id=5)
+    assert events.deliver(event.pk) == 1
+    assert runs == [5, 5]
+
+
 def test_a_conflict_that_lasts_waits_its_back_off_and_other_errors_are_not_run_again(declared):
     runs = {"deadlocked": 0, "broken": 0}
 
