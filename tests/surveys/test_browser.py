@@ -107,5 +107,4 @@ def test_a_headless_scanner_opening_a_score_link_keeps_nothing(live_server, brow
     assert "HeadlessChrome" in page.evaluate("navigator.userAgent")
     assert page.get_by_role("radio", name="10", exact=True).is_checked()
     sandbox.close()
-    assert not Response.objects.exists()
-    assert not DistributionDay.objects.filter(opened__gt=0).exists()
+    assert not Response.objects.exists()  # a person's browser keeps it here (the test above)

@@ -31,6 +31,9 @@ ROBOTS = {
     "headless browser": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
                         "HeadlessChrome/131.0.0.0 Safari/537.36",
     "script": "python-requests/2.32.3",
+    "Viber preview": "Viber/23.5.0.0 CFNetwork/1474 Darwin/23.0.0",
+    "Outlook's link check": "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928; Pro)",
+    "Word's link check": "Mozilla/4.0 (compatible; ms-office; MSOffice 16)",
 }
 PEOPLE = {
     "Android Chrome": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -41,6 +44,25 @@ PEOPLE = {
                     "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
     "Mac Firefox": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:132.0) Gecko/20100101 Firefox/132.0",
     "tests' browser": PERSON_USER_AGENT,
+    # In-app browsers: a customer taps the link in a chat or a social app.
+    "Facebook app, iPhone": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_6_2 like Mac OS X) AppleWebKit/605.1.15 "
+                            "(KHTML, like Gecko) Mobile/22G100 Safari/604.1 MetaIAB Facebook",
+    "Facebook app, Android": "Mozilla/5.0 (Linux; Android 16; SM-G990U2 Build/BP2A.250605.031.A3; ) AppleWebKit/537.36 "
+                             "(KHTML, like Gecko) Version/4.0 Chrome/144.0.7559.117 Mobile Safari/537.36 "
+                             "MetaIAB Facebook",
+    "Viber app": "Mozilla/5.0 (Linux; Android 9; SM-G955U Build/PPR1.180610.011; wv) AppleWebKit/537.36 "
+                 "(KHTML, like Gecko) Version/4.0 Chrome/79.0.3945.93 Mobile Safari/537.36 Viber/12.1.0.11",
+    "WhatsApp app": "Mozilla/5.0 (Linux; Android 14; SM-A546B Build/UP1A.231005.007; wv) AppleWebKit/537.36 "
+                    "(KHTML, like Gecko) Version/4.0 Chrome/131.0.6778.135 Mobile Safari/537.36 WhatsApp/2.24.25.78",
+    "Instagram app": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                     "Mobile/15E148 Instagram 339.0.3.12.91 (iPhone14,5; iOS 17_5; en_US; en; scale=3.00)",
+    "Telegram app": "Mozilla/5.0 (Linux; Android 14; Pixel 7 Build/AP2A.240805.005; wv) AppleWebKit/537.36 "
+                    "(KHTML, like Gecko) Version/4.0 Chrome/127.0.6533.103 Mobile Safari/537.36 "
+                    "Telegram-Android/11.0.0",
+    "Yandex Browser": "Mozilla/5.0 (Linux; Android 13; SM-A525F) AppleWebKit/537.36 (KHTML, like Gecko) "
+                      "Chrome/124.0.0.0 YaBrowser/24.4.5.82.00 SA/3 Mobile Safari/537.36",
+    "Gmail app": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                 "Mobile/15E148 GSA/322.0.648915268 Mobile/15E148 Safari/604.1",
 }
 
 
