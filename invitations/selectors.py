@@ -33,6 +33,10 @@ class Funnel:
         """A step's share of those delivered, in %; None before anything was delivered."""
         return round(100 * getattr(self, step) / self.delivered, 1) if self.delivered else None
 
+    def share_of_sent(self, step: str) -> float | None:
+        """A step's share of those sent, in %: delivered and bounced, which split the sent."""
+        return round(100 * getattr(self, step) / self.sent, 1) if self.sent else None
+
     @property
     def response_rate(self) -> float | None:
         return self.rate("completed")

@@ -8,6 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cxplatform.tenancy import scoped
+from surveys import piping
 from surveys.models import Question
 from surveys.services import localized
 
@@ -49,7 +50,7 @@ def option_label(question, value: str, language: str | None = None) -> str:
 
 
 def question_text(question, language: str | None = None) -> str:
-    return localized(question.text, language or get_language() or "en") or question.key
+    return piping.named(localized(question.text, language or get_language() or "en")) or question.key
 
 
 def filter_choices(organization) -> list:

@@ -18,6 +18,7 @@ import pandas as pd
 from django.db.models import F
 from django.utils.translation import get_language
 
+from surveys import piping
 from surveys.models import Answer, Question, SurveyType
 from surveys.services import localized
 
@@ -68,7 +69,8 @@ def _frame(scope: Scope, outcome: str) -> tuple[pd.Series, pd.DataFrame, dict]:
         attributes["value"] = (attributes["number"] - 1) / 4 * 100
         wide = attributes.pivot_table(index="customer_id", columns="key", values="value", aggfunc="mean")
         texts = attributes.drop_duplicates("key").set_index("key")["label"].to_dict()
-        labels.update({f"attr:{k}": ("attribute", localized(texts.get(k), get_language()) or k) for k in wide.columns})
+        labels.update({f"attr:{k}": ("attribute", piping.named(localized(texts.get(k), get_language())) or k)
+                       for k in wide.columns})
         columns.append(wide.add_prefix("attr:"))
     drivers = pd.concat(columns, axis=1) if columns else pd.DataFrame()
     return y, drivers, labels

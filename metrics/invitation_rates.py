@@ -27,6 +27,10 @@ class LinkRate:
         return self.funnel.sent
 
     @property
+    def delivered(self) -> int:
+        return self.funnel.delivered
+
+    @property
     def completed(self) -> int:
         return self.funnel.completed
 

@@ -64,7 +64,7 @@ class SurveyForm(LocalizedFieldsMixin, VersionedModelForm):
             current = (self.instance.follow_up or {}).get(band, {})
             for code, lang_name in LANGS:
                 self.fields[f"follow_up_{band}_{code}"] = forms.CharField(
-                    label=_("Follow-up for %(band)s (%(language)s)") % {"band": band, "language": lang_name},
+                    label=_("Follow-up for %(band)s (%(language)s)") % {"band": band.label, "language": lang_name},
                     required=False, initial=current.get(code, ""), validators=[_no_nul],
                 )
         if self.instance.pk and self.instance.responses.exists():

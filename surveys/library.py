@@ -470,16 +470,6 @@ def create_from_template(*, organization, template: str, name: str | None = None
 
 # --- The library page's cards ---------------------------------------------------------------
 
-def _preview_text(text: str) -> str:
-    """A question's text as the library shows it: each piped-in value as its placeholder's name in
-    brackets ("[product]"), since no customer has answered yet."""
-    def name(match):
-        found = match.group(1)
-        return f"[{found[len('answer.'):] if found.lower().startswith('answer.') else found}]"
-
-    return piping.PLACEHOLDER.sub(name, text or "")
-
-
 def _shown_value(value, target: dict | None, language: str) -> str:
     values = value if isinstance(value, list) else [value]
     labels = {c["value"]: localized(c["label"], language) for c in (target or {}).get("choices", [])}
@@ -530,7 +520,7 @@ def catalogue(language: str) -> list[dict]:
         for number in range(1, spec.page_count() + 1):
             page = spec.pages[number - 1] if number <= len(spec.pages) else {}
             questions = [{
-                "text": _preview_text(localized(q["text"], language)),
+                "text": piping.named(localized(q["text"], language)),
                 "kind": kinds[q["kind"]],
                 "required": q.get("required", False),
                 "options": [localized(c["label"], language) for c in q.get("choices", []) + q.get("rows", [])]

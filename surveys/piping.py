@@ -55,3 +55,13 @@ def plain(text: str, values: PipeValues) -> str:
         return getattr(values, name.lower()) or fallback
 
     return PLACEHOLDER.sub(fill, text or "")
+
+
+def named(text: str) -> str:
+    """The text as the team reads it where no customer is in view (the library, the figures):
+    each piped-in value as its placeholder's name in brackets ("[product]", "[name]")."""
+    def name(match):
+        found = match.group(1)
+        return f"[{found[len('answer.'):] if found.lower().startswith('answer.') else found}]"
+
+    return PLACEHOLDER.sub(name, text or "")

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from .models import SurveyType
+from .models import Band, SurveyType
+
+BAND_NAMES = dict(Band.choices)  # lazy labels: read in the reader's language
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ def _texts(survey, questions):
         yield _("Score question"), "survey-texts", survey.score_question or {}
     for band, texts in (survey.follow_up or {}).items():
         if any(texts.values()):
-            yield _("Follow-up question (%(band)s)") % {"band": band}, "survey-texts", texts
+            yield _("Follow-up question (%(band)s)") % {"band": BAND_NAMES.get(band, band)}, "survey-texts", texts
     yield _("Thank-you message"), "survey-texts", survey.thank_you or {}
     for number, page in enumerate(survey.pages or [], start=1):
         if (page or {}).get("title"):

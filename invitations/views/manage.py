@@ -110,13 +110,21 @@ def campaign_detail(request, campaign_id):
     if reason in SkipReason.values:
         rows = selectors.skipped(invitations, reason=reason).order_by("customer__name", "id")
         skipped_page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    steps = [(key, label, getattr(funnel, key), funnel.rate(key) if key != "delivered" else None)
-             for key, label in (("sent", _("Sent")), ("delivered", _("Delivered")), ("bounced", _("Bounced")),
-                                ("opened", _("Opened")), ("started", _("Started")), ("completed", _("Completed")),
-                                ("unsubscribed", _("Unsubscribed")))]
-    delivered_rate = round(100 * funnel.delivered / funnel.sent, 1) if funnel.sent else None
+    # Each step's share, and of what: delivered and bounced split the sent (a bounce was never
+    # delivered); the later steps are shares of those delivered.
+    steps = []
+    for key, label in (("sent", _("Sent")), ("delivered", _("Delivered")), ("bounced", _("Bounced")),
+                       ("opened", _("Opened")), ("started", _("Started")), ("completed", _("Completed")),
+                       ("unsubscribed", _("Unsubscribed"))):
+        if key == "sent":
+            rate, base = None, ""
+        elif key in ("delivered", "bounced"):
+            rate, base = funnel.share_of_sent(key), _("of sent")
+        else:
+            rate, base = funnel.rate(key), _("of delivered")
+        steps.append((key, label, getattr(funnel, key), rate, base))
     context = {
-        "campaign": campaign, "funnel": funnel, "steps": steps, "delivered_rate": delivered_rate,
+        "campaign": campaign, "funnel": funnel, "steps": steps,
         "runs": runs, "run": run, "reason": reason, "reason_label": SkipReason(reason).label if skipped_page else "",
         "skipped_page": skipped_page, "editable": campaign.status in editing.EDITABLE,
         "languages": [(code, LANGUAGE_NAMES[code]) for code in campaign.languages],

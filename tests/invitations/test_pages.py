@@ -3,6 +3,7 @@ a list upload upserts customers and reports bad rows, edits on a stale version a
 another organization's rows are 404 and never offered, and the roles."""
 
 import io
+import re
 import zoneinfo
 from datetime import timedelta
 
@@ -107,6 +108,21 @@ def test_a_campaign_is_created_previewed_tested_and_sent(org_a, client, manager,
     assert 'id="funnel"' in funnel
     # Under way it can no longer be edited.
     assert client.get(reverse("invitations:campaign_edit", args=[campaign.pk])).status_code == 302
+
+
+def test_the_funnel_says_what_each_share_is_of(org_a, client, manager):
+    """Delivered and bounced split the sent (a bounce was never delivered); the later steps are
+    shares of those delivered."""
+    campaign = factories.campaign(org_a, status=Campaign.Status.SENT)
+    now = timezone.now()
+    for n in range(10):
+        factories.invitation(org_a, campaign=campaign, status=Invitation.Status.SENT, sent_at=now,
+                             bounced_at=now if n < 2 else None, opened_at=now if 2 <= n < 6 else None)
+    page = client.get(reverse("invitations:campaign_detail", args=[campaign.pk])).content.decode()
+    meta = dict(re.findall(r'step-(\w+)"><h3>[^<]*</h3><p class="value">\d+</p>\s*<p class="meta">([^<]*)</p>', page))
+    assert (meta["delivered"], meta["bounced"], meta["opened"]) == ("80.0 % of sent", "20.0 % of sent",
+                                                                    "50.0 % of delivered")
+    assert meta["sent"] == ""
 
 
 def test_a_test_send_without_an_email_of_ones_own_says_so(org_a, client, manager):

@@ -330,3 +330,17 @@ def test_a_breakdown_by_a_question_of_another_measure_says_which(org_a, answered
     assert 'id="breakdown-other-measure"' in body and "CSAT" in body
     body = client.get("/", {"by": reason.pk, "metric": "csat"}, HTTP_HX_REQUEST="true").content.decode()
     assert 'id="breakdown-other-measure"' not in body
+
+
+def test_a_question_that_pipes_an_answer_in_is_named_in_brackets_in_the_figures(org_a):
+    """The figures read no customer's answers into a question: "{{answer.product|our product}}"
+    showed as written; it reads "[product]", as the survey library shows it."""
+    from metrics import choice_figures
+
+    survey = factories.survey(org_a, "csat")
+    question = factories.question(org_a, survey, kind=Question.Kind.SINGLE_CHOICE, key="why", text={
+        "en": "Your purchase: {{answer.product|our product}}. What disappointed you most, {{ name }}?",
+        "ru": "Ваша покупка: {{answer.product|наш товар}}. Что разочаровало больше всего?"})
+    expected = "Your purchase: [product]. What disappointed you most, [name]?"
+    assert choice_figures.question_text(question, "en") == expected
+    assert choice_figures.question_text(question, "ru") == "Ваша покупка: [product]. Что разочаровало больше всего?"

@@ -117,7 +117,8 @@ def test_the_dashboard_loads_the_fragment_and_it_shows_the_links(org_a, links, m
     assert response.status_code == 200
     html = response.content.decode()
     row = html.split(f'id="response-rate-{delivery.pk}"')[1].split("</tr>")[0]
-    assert "Delivery e-mail" in row and "<td>10</td>" in row and "<td>2</td>" in row and "22.2%" in row
+    # Sent, delivered (the rate's base: sent less bounced), answered, and the rate.
+    assert "Delivery e-mail" in row and "<td>10</td><td>9</td><td>2</td>" in row and "22.2%" in row
     assert f'id="response-rate-{repair.pk}"' in html and "25.0%" in html
 
 

@@ -209,3 +209,16 @@ def test_the_demo_multi_page_survey_stores_only_what_its_logic_showed():
 
     # The breakdown by "which scooter" tells a story: the Pro delights, the Cargo disappoints.
     assert nps("pro") > nps("city") > nps("cargo")
+
+
+def test_a_follow_up_is_named_by_its_band_in_the_readers_language(org_a):
+    """"Уточняющий вопрос: detractor" showed the band's code on Russian and Latvian pages."""
+    from surveys.forms import SurveyForm
+
+    survey = factories.survey(org_a, "nps")
+    survey.follow_up = {"detractor": {"en": "What went wrong?"}}
+    with translation.override("ru"):
+        label = SurveyForm(instance=survey).fields["follow_up_detractor_ru"].label
+        assert label == "Уточняющий вопрос: Критик (Русский)"
+        assert [m.where for m in translations.missing(survey, questions=[], languages=["ru"])
+                if "Уточняющий" in m.where] == ["Уточняющий вопрос (Критик)"]
