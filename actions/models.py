@@ -160,6 +160,9 @@ class HistoryEntry(OrgScopedModel):
                               related_name="+")
     event = models.CharField(max_length=20, choices=Event.choices)
     subject = models.CharField(max_length=200, blank=True)
+    # A generated goal title's message (cxplatform.wording): shown in the reader's language, where
+    # `subject` keeps the organization's words (search, exports).
+    subject_message = models.JSONField(default=dict, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -169,6 +172,12 @@ class HistoryEntry(OrgScopedModel):
 
     def __str__(self):
         return f"{self.actor or '—'} {self.get_event_display()} {self.subject}".strip()
+
+    @property
+    def shown_subject(self) -> str:
+        from cxplatform.wording import text
+
+        return text(self.subject_message, fallback=self.subject) if self.subject_message else self.subject
 
     def described_changes(self) -> list[tuple[str, str, str]]:
         """(field label, before, after) in the reader's language."""

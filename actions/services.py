@@ -90,11 +90,12 @@ def _display(value):
     return value
 
 
-def _log(organization, actor, event, *, goal=None, action_item=None, subject="", changes=None):
+def _log(organization, actor, event, *, goal=None, action_item=None, subject="", subject_message=None,
+         changes=None):
     return HistoryEntry.objects.create(
         organization=organization, goal=goal, action_item=action_item,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
-        event=event, subject=str(subject)[:200], changes=changes or {})
+        event=event, subject=str(subject)[:200], subject_message=subject_message or {}, changes=changes or {})
 
 
 def _who(actor) -> str:
@@ -245,7 +246,7 @@ def create_goal(organization, actor, *, kpi, target, deadline, owner, start_date
         segments=data["segments"], languages=data["languages"])
     for name in GOAL_SCOPE:
         getattr(goal, name).set(data[name])
-    _log(organization, actor, Event.GOAL_CREATED, goal=goal, subject=goal.title)
+    _log(organization, actor, Event.GOAL_CREATED, goal=goal, subject=goal.title, subject_message=goal.title_message)
     if owner != actor:
         platform.notify(user=owner, organization=organization, kind=NotificationKind.ASSIGNED,
                         message=wording.message(wordings.GOAL_OWNER, who=_who(actor),
@@ -290,7 +291,8 @@ def update_goal(goal, actor, *, version: int | None = None, **fields) -> Goal:
         getattr(goal, name).set(data[name])
     changes = _changes(before, {**{n: data[n] for n in GOAL_FIELDS}, **{n: data[n] for n in GOAL_SCOPE}})
     if changes:
-        _log(goal.organization, actor, Event.GOAL_CHANGED, goal=goal, subject=goal.title, changes=changes)
+        _log(goal.organization, actor, Event.GOAL_CHANGED, goal=goal, subject=goal.title,
+             subject_message=goal.title_message, changes=changes)
         events.emit(GOAL_UPDATED, organization=goal.organization, goal_id=goal.pk, changed=sorted(changes))
     return goal
 

@@ -61,6 +61,17 @@ def day(value, lang: str | None = None) -> str:
     return format_date(_local(value), "medium", locale=locale(lang))
 
 
+def by_day(value, lang: str | None = None) -> str:
+    """A deadline as it reads after "by" ("by 4 April 2027", "к 4 апреля 2027 г.", "līdz 2027. gada
+    4. aprīlim"): Russian takes the month's genitive (CLDR's long date), Latvian the dative."""
+    code = language(lang)
+    if code == "lv":
+        return f"{value.year}. gada {value.day}. {LV_DATIVE[value.month - 1]}"
+    if code == "ru":
+        return format_date(value, "long", locale=locale(code))
+    return format_date(value, "d MMMM y", locale=locale(code))
+
+
 def moment(value, lang: str | None = None) -> str:
     """A date and time of day: "Nov 3, 2026, 2:05 PM", "3 нояб. 2026 г., 14:05", "2026. gada 3. nov. 14:05"."""
     if value in (None, ""):

@@ -15,6 +15,8 @@ from datetime import date
 from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
+from . import dates
+
 # A parameter renderer: the stored JSON value → text in the active language.
 Renderer = Callable[[object], str]
 
@@ -114,9 +116,10 @@ def moment(value) -> str:
 
 
 def long_day(value) -> str:
-    """An ISO date written out ("31 March 2027"), in the reader's language."""
+    """An ISO date written out as a deadline ("by 31 March 2027", "к 31 марта 2027 г."), in the
+    reader's language and grammar (dates.by_day)."""
     try:
-        return formats.date_format(date.fromisoformat(str(value)[:10]), "j F Y")
+        return dates.by_day(date.fromisoformat(str(value)[:10]))
     except ValueError:
         return plain(value)
 

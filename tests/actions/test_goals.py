@@ -250,13 +250,18 @@ def test_a_generated_title_reads_in_the_readers_language(org_a, manager, deliver
     march = date(today.year + 1, 3, 31)
     goal = services.create_goal(org_a, manager, kpi="nps", baseline=12, target=30, deadline=march, owner=manager,
                                 touchpoints=[delivery])
-    assert goal.title.startswith(f"NPS punktā “{delivery.name}” no 12 līdz 30 līdz 31")  # search, history
+    # The organization's words (search), the deadline in each language's grammar: "līdz" takes the
+    # dative in Latvian, "к" the month's genitive in Russian.
+    assert goal.title == f"NPS punktā “{delivery.name}” no 12 uz 30 līdz {march.year}. gada 31. martam"
     with translation.override("en"):
         assert goal.display_title == f"NPS at {delivery.name} from 12 to 30 by 31 March {march.year}"
     with translation.override("ru"):
-        assert goal.display_title.startswith(f"NPS в точке «{delivery.name}» с 12 до 30 к 31")
+        assert goal.display_title == f"NPS в точке «{delivery.name}» с 12 до 30 к 31 марта {march.year}\u202fг."
     page = client_for(manager).get(f"/actions/goals/{goal.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"NPS at {delivery.name} from 12 to 30 by 31 March" in page
+    # The history names the goal in the reader's language too (it kept the Latvian words).
+    history = page.split('id="history"')[1].split("</ul>")[0]
+    assert f"NPS at {delivery.name} from 12 to 30 by 31 March" in history and "punktā" not in history
     api = client_for(manager).get(f"/api/v1/goals/{goal.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert api["title"].startswith("NPS at") and api["title_message"]["id"] == "actions.goal_title_at"
     # An edit that leaves the title alone keeps it generated (and follows the new target).
