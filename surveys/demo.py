@@ -136,6 +136,9 @@ def load(demo):
                      "lv": "VoltRide vēlas zināt jūsu viedokli"}
             save_survey(survey, {"title": title}, fill_defaults=True)
         _questions(survey)
+        if not survey.revisions.exists():  # live, as the team made it so: its builder shows revision 1
+            revisions.publish(survey=survey, user=demo.users.get("manager"))
+            survey.refresh_from_db()
         questions = list(survey.questions.all())
         for link_name, touchpoint, channel, mean, trend in link_specs:
             distribution, _ = Distribution.objects.get_or_create(
@@ -189,6 +192,8 @@ def _cancellation_survey(demo, now):
         choices=[{"value": value, "label": label} for value, label, _offer in CANCEL_REASONS])
     offers = {value: RetentionOffer.objects.create(organization=org, question=reason, reason=value, text=offer)
               for value, _label, offer in CANCEL_REASONS}
+    revisions.publish(survey=survey, user=demo.users.get("manager"))
+    survey.refresh_from_db()
     touchpoint, _created = Touchpoint.objects.get_or_create(
         organization=org, name="Subscription cancellation",
         defaults={"channel": demo.channels.get("E-mail"), "description": "A subscriber cancels online or by phone."})
