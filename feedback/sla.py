@@ -96,7 +96,9 @@ def restart_resolution(item: FeedbackItem, since: datetime) -> None:
     FeedbackItem.objects.filter(pk=item.pk).update(resolution_due=due)
 
 
-def _next_due(item: FeedbackItem):
+def next_due(item: FeedbackItem):
+    """The due time the item's SLA state is about: its first reply's until it has one, then its
+    resolution's."""
     if item.first_responded_at is None and item.first_response_due:
         return item.first_response_due
     return item.resolution_due
@@ -107,7 +109,7 @@ DEFAULT_WARNING = timedelta(hours=1)
 
 def state_of(item: FeedbackItem, now: datetime, warning: timedelta | None = None) -> str:
     """"breached" past the item's next due time, "at_risk" within `warning` of it, else ""."""
-    due = _next_due(item)
+    due = next_due(item)
     if due is None:
         return ""
     if warning is None:
@@ -127,7 +129,7 @@ def check(now: datetime | None = None) -> dict:
                   .filter(Q(first_response_due__isnull=False) | Q(resolution_due__isnull=False))
                   .select_related("assignee", "team__lead", "organization"))
     for item in candidates.iterator(chunk_size=500):
-        due = _next_due(item)
+        due = next_due(item)
         state = state_of(item, now, warn.get(item.organization_id * 10 + item.priority, DEFAULT_WARNING))
         if not state or state == item.sla_state:
             continue

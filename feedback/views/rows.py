@@ -24,6 +24,7 @@ class Labels:
 
     score: str
     due: str
+    reply_due: str
     checkboxes: bool  # the agent may act on the items (bulk selection)
 
 
@@ -48,6 +49,7 @@ class Row:
     sla_state: str
     sla_label: str
     due: str
+    due_label: str  # which due time: the first reply's until there is one, then the resolution's
     received: str
     labels: Labels
     themes: tuple = ()  # selectors.theme_chips: the organization's names of the text's themes
@@ -67,7 +69,7 @@ class Row:
                  for chip in self.themes]
         sla = format_html('<span class="{}">{}</span>', "error" if self.sla_state == "breached" else "warn",
                           self.sla_label) if self.sla_label else ""
-        due = format_html('<div class="muted">{} {}</div>', self.labels.due, self.due) if self.due else ""
+        due = format_html('<div class="muted">{} {}</div>', self.due_label, self.due) if self.due else ""
         team = format_html('<div class="muted">{}</div>', self.team) if self.team else ""
         box = format_html('<td class="select"><input type="checkbox" name="items" value="{}:{}" aria-label="#{}"></td>',
                           self.pk, self.version, self.pk) if self.labels.checkboxes else ""
@@ -90,11 +92,13 @@ def rows(items, *, checkboxes: bool = True, catalog=None) -> list[Row]:
     priorities, statuses, sources = ({value: str(label) for value, label in choices} for choices in (
         FeedbackItem.Priority.choices, FeedbackItem.Status.choices, FeedbackItem.Source.choices))
     url = reverse("feedback:item_detail", args=[0])[:-2]  # ".../items/" — one reverse for the page
-    labels = Labels(score=_("score"), due=_("due"), checkboxes=checkboxes)
+    labels = Labels(score=_("score"), due=_("due"), reply_due=_("first response due"), checkboxes=checkboxes)
     language = get_language()
     out = []
     for item in items:
         sentiment, sentiment_label = sentiments.get(item.sentiment, ("", ""))
+        due = sla.next_due(item) if item.status not in sla.DONE else None
+        replying = due is not None and item.first_responded_at is None and due == item.first_response_due
         assignee = item.assignee
         out.append(Row(
             pk=item.pk, version=item.version, url=f"{url}{item.pk}/", text=_short(item.display_text),
@@ -105,8 +109,8 @@ def rows(items, *, checkboxes: bool = True, catalog=None) -> list[Row]:
             assignee=(assignee.get_full_name() or assignee.username) if assignee else "",
             team=item.team.name if item.team else "", sla_state=item.sla_state,
             sla_label=sla_labels.get(item.sla_state, ""),
-            due=dates.moment(item.resolution_due)
-            if item.resolution_due and item.status not in sla.DONE else "",
+            # The due time the SLA state is about ("breached" beside a resolution days away read wrong).
+            due=dates.moment(due) if due else "", due_label=labels.reply_due if replying else labels.due,
             received=dates.moment(item.received_at), labels=labels,
             themes=tuple(theme_chips(item.themes.all(), catalog, language)) if catalog is not None else (),
         ))

@@ -203,3 +203,20 @@ def test_an_agent_writes_down_a_call(org_a, org_b, agent, client_for):
                 "touchpoint": factories.touchpoint(org_b).pk}, {"source": "call", "text": "x", "rating": 11}):
         assert client.post("/inbox/items/new/", bad).status_code == 400, bad
     assert FeedbackItem.objects.count() == 1
+
+
+def test_a_rows_due_time_is_the_one_its_sla_state_is_about(org_a, agent, client_for):
+    """A case whose first reply is late reads "breached · first response due <then>", not "breached"
+    beside its resolution's due time days away; once answered, the resolution's."""
+    now = timezone.now()
+    late = _item(org_a, sla_state="breached", first_response_due=now - timedelta(hours=3),
+                 resolution_due=now + timedelta(days=4))
+    answered = _item(org_a, first_responded_at=now - timedelta(hours=1), first_response_due=now - timedelta(hours=3),
+                     resolution_due=now + timedelta(days=4))
+    page = client_for(agent).get("/inbox/").content.decode()
+
+    def sla_cell(item):
+        return page.split(f'data-item="{item.pk}"')[1].split('<td class="sla">')[1].split("</td>")[0]
+
+    assert "breached" in sla_cell(late) and "first response due" in sla_cell(late)
+    assert "first response due" not in sla_cell(answered) and "due" in sla_cell(answered)
