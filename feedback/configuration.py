@@ -78,6 +78,7 @@ class TeamForm(_OrgForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["lead"].queryset = self.fields["members"].queryset = agents_of(self.organization)
+        self.fields["lead"].label_from_instance = self.fields["members"].label_from_instance = _shown
         self.fields["touchpoints"].queryset = self.fields["touchpoints"].queryset.filter(archived=False)
 
 
@@ -243,10 +244,17 @@ class Section:
         return reverse(f"feedback:settings_{self.kind}_new")
 
 
+def _shown(value) -> str:
+    """A value as the settings show it: a person by their name (their login only when nameless)."""
+    if hasattr(value, "get_full_name"):
+        return value.get_full_name() or value.get_username()
+    return str(value)
+
+
 def _cell(obj, name: str) -> str:
     field = obj._meta.get_field(name)
     if field.many_to_many:
-        return ", ".join(str(o) for o in getattr(obj, name).all()) or "—"
+        return ", ".join(_shown(o) for o in getattr(obj, name).all()) or "—"
     if getattr(field, "choices", None):
         return str(getattr(obj, f"get_{name}_display")()) or "—"
     if name == "name" and hasattr(obj, "shown_name"):
@@ -254,7 +262,7 @@ def _cell(obj, name: str) -> str:
     value = getattr(obj, name)
     if isinstance(value, bool):
         return "✓" if value else "—"
-    return "—" if value in (None, "") else str(value)
+    return "—" if value in (None, "") else _shown(value)
 
 
 SECTIONS = [

@@ -41,6 +41,12 @@ def test_a_team_with_its_agents_and_touchpoints(org_a, org_b, admin, make_member
                                                       "version": team.version})
     team.refresh_from_db()
     assert team.name == "Couriers" and team.lead is None and not team.touchpoints.exists()
+    # People are named by their names, on the page and in the form (their login when nameless).
+    agent.first_name, agent.last_name = "Laura", "Kalniņa"
+    agent.save()
+    row = admin.get("/inbox/settings/").content.decode().split("<table")[1].split("Couriers")[1].split("</tr>")[0]
+    assert "Laura Kalniņa" in row and agent.username not in row
+    assert "Laura Kalniņa" in admin.get(f"/inbox/settings/teams/{team.pk}/").content.decode()
 
 
 @pytest.mark.parametrize(("data", "field", "message"), [
