@@ -127,8 +127,11 @@ def _page(request, survey, *, status=200, **kwargs):
         response = render(request, MAIN, context, status=status)
     else:
         distributions = survey.distributions.select_related("touchpoint", "channel")
+        # The preview opens in the reader's language when the survey speaks it, else in the survey's own.
+        reader = _language()[:2]
         context.update(distributions=distributions, offers=retention.figures(survey),
-                       offer_form=RetentionOfferForm(survey=survey))
+                       offer_form=RetentionOfferForm(survey=survey),
+                       preview_language=reader if reader in survey.languages else survey.default_language)
         response = render(request, "surveys/survey_detail.html", context, status=status)
     if status == 200 and request.method == "POST":
         response["HX-Trigger"] = SAVED_EVENT

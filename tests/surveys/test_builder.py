@@ -416,3 +416,15 @@ def test_viewers_and_agents_see_the_builder_but_cannot_change_it(org_a, make_mem
         assert client.post(f"/surveys/{survey.pk}/" + path.format(q=question.pk)).status_code == 403, path
     question.refresh_from_db()
     assert question.archived_at is None and Question.objects.filter(survey=survey).count() == 1
+
+
+@pytest.mark.parametrize(("reader", "languages", "default", "shown"), [
+    ("ru", ["en", "ru", "lv"], "lv", "ru"),  # the reader's language, which the survey speaks
+    ("en", ["ru", "lv"], "lv", "lv"),  # else the survey's own
+])
+def test_the_builders_preview_opens_in_the_readers_language(org_a, manager, reader, languages, default, shown):
+    survey = factories.survey(org_a)
+    Survey.objects.filter(pk=survey.pk).update(language_codes=languages, default_language=default)
+    page = manager.get(f"/surveys/{survey.pk}/", HTTP_ACCEPT_LANGUAGE=reader).content.decode()
+    select = page.split('id="preview-lang"')[1].split("</select>")[0]
+    assert f'<option value="{shown}" selected>' in select and select.count(" selected") == 1
