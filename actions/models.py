@@ -161,8 +161,8 @@ class HistoryEntry(OrgScopedModel):
     event = models.CharField(max_length=20, choices=Event.choices)
     subject = models.CharField(max_length=200, blank=True)
     # A generated goal title's message (cxplatform.wording): shown in the reader's language, where
-    # `subject` keeps the organization's words (search, exports).
-    subject_message = models.JSONField(default=dict, blank=True)
+    # `subject` keeps the organization's words (search, exports). db_default: older processes insert too.
+    subject_message = models.JSONField(default=dict, blank=True, db_default={})
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -280,6 +280,7 @@ def update_goal(goal, actor, *, version: int | None = None, **fields) -> Goal:
         data["baseline_n"], data["baseline_margin_of_error"] = goal.baseline_n, goal.baseline_margin_of_error
     _check_direction(data)
     # Left out, a generated title stays generated (and follows the new target, deadline…).
+    was_generated = bool(goal.title_message)
     typed = fields.get("title", "" if goal.title_message else goal.title)
     data["title"], goal.title_message = _titled(goal.organization, (typed or "").strip(), default_title(
         data["kpi"], data["baseline"], data["target"], data["deadline"], data["touchpoints"]))
@@ -291,8 +292,11 @@ def update_goal(goal, actor, *, version: int | None = None, **fields) -> Goal:
         getattr(goal, name).set(data[name])
     changes = _changes(before, {**{n: data[n] for n in GOAL_FIELDS}, **{n: data[n] for n in GOAL_SCOPE}})
     if changes:
+        # A generated title that followed the target is no change of its own (and its words are the
+        # organization's: the history names the goal in the reader's, as its subject).
+        shown = {k: v for k, v in changes.items() if not (k == "title" and was_generated and goal.title_message)}
         _log(goal.organization, actor, Event.GOAL_CHANGED, goal=goal, subject=goal.title,
-             subject_message=goal.title_message, changes=changes)
+             subject_message=goal.title_message, changes=shown)
         events.emit(GOAL_UPDATED, organization=goal.organization, goal_id=goal.pk, changed=sorted(changes))
     return goal
 

@@ -268,6 +268,10 @@ def test_a_generated_title_reads_in_the_readers_language(org_a, manager, deliver
     goal = services.update_goal(goal, manager, target=40)
     with translation.override("en"):
         assert goal.display_title == f"NPS at {delivery.name} from 12 to 40 by 31 March {march.year}"
+    # Its history lists the target's change, not the generated title's Latvian words.
+    page = client_for(manager).get(f"/actions/goals/{goal.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    history = page.split('id="history"')[1].split("</ul>")[0]
+    assert "target: 30.00 → 40.00" in history and "punktā" not in history
     # A typed title is the owner's words, the same for every reader.
     goal = services.update_goal(goal, manager, title="Fix delivery")
     with translation.override("ru"):

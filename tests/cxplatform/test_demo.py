@@ -34,6 +34,8 @@ def test_demo_has_active_surveys_with_a_year_of_answers_and_figures():
     surveys = Survey.objects.for_org(org)
     assert set(surveys.values_list("survey_type", flat=True)) == {"nps", "csat", "ces", "csi"}
     assert all(s.status == "active" and s.distributions.filter(touchpoint__isnull=False).exists() for s in surveys)
+    # Live as a team makes a survey live: published, so the builder shows revision 1 (not "Never published").
+    assert all(list(s.revisions.values_list("number", flat=True)) == [1] for s in surveys)
     responses = Response.objects.for_org(org)
     assert responses.count() >= 3000
     assert {"ru", "en"} <= set(responses.values_list("language", flat=True).distinct())
