@@ -96,12 +96,14 @@ def restart_resolution(item: FeedbackItem, since: datetime) -> None:
     FeedbackItem.objects.filter(pk=item.pk).update(resolution_due=due)
 
 
+def awaits_first_response(item: FeedbackItem) -> bool:
+    return item.first_responded_at is None and bool(item.first_response_due)
+
+
 def next_due(item: FeedbackItem):
     """The due time the item's SLA state is about: its first reply's until it has one, then its
     resolution's."""
-    if item.first_responded_at is None and item.first_response_due:
-        return item.first_response_due
-    return item.resolution_due
+    return item.first_response_due if awaits_first_response(item) else item.resolution_due
 
 
 DEFAULT_WARNING = timedelta(hours=1)

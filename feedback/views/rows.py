@@ -98,7 +98,7 @@ def rows(items, *, checkboxes: bool = True, catalog=None) -> list[Row]:
     for item in items:
         sentiment, sentiment_label = sentiments.get(item.sentiment, ("", ""))
         due = sla.next_due(item) if item.status not in sla.DONE else None
-        replying = due is not None and item.first_responded_at is None and due == item.first_response_due
+        replying = due is not None and sla.awaits_first_response(item)
         assignee = item.assignee
         out.append(Row(
             pk=item.pk, version=item.version, url=f"{url}{item.pk}/", text=_short(item.display_text),
